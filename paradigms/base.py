@@ -1,0 +1,378 @@
+"""The vocabulary a paradigm is declared in.
+
+A paradigm module (``paradigms/cialdini1975.py`` and its siblings) is data: it
+builds one :class:`Paradigm` out of the frozen dataclasses below, top to bottom.
+Everything else -- schedules, the requester's screen, the CSV codebook, the
+simulated participant, the printed protocol and the analysis plan -- is derived
+from that one object, so nothing is written twice.
+
+Nothing in this module (or in any paradigm declaration) imports PsychoPy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, Optional, Sequence
+
+__all__ = [
+    "Answer",
+    "Step",
+    "Condition",
+    "Contrast",
+    "Measure",
+    "Rate",
+    "BinaryModel",
+    "Experiment",
+    "Paradigm",
+    "DeclarationError",
+    "COMMON_MEASURES",
+    "BINARY_MEASURES",
+    "EXCLUSION_REASONS",
+]
+
+
+class DeclarationError(ValueError):
+    """A paradigm declaration, or a name looked up in one, is not valid."""
+
+
+def _frozen(mapping: Optional[Mapping]) -> Mapping:
+    return MappingProxyType(dict(mapping or {}))
+
+
+# --------------------------------------------------------------------------- #
+# Scripts: what the requester says, and the answers they can record.
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Answer:
+    """One answer the requester can record with a tap or a key.
+
+    Parameters
+    ----------
+    code : str
+        The value written to the data (``"agree"``, ``"refuse"``, ...).
+    label : str
+        Text on the touch button.
+    key : str
+        Keyboard shortcut for the same answer (a single PsychoPy key name).
+    sets : mapping
+        Measure values this answer records (``{"complied": 1}``).
+    ends : bool
+        If true, no further step of the script is run for this participant.
+    """
+
+    code: str
+    label: str
+    key: str
+    sets: Mapping[str, object] = field(default_factory=dict)
+    ends: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "sets", _frozen(self.sets))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the requester says, then waits for an answer.
+
+    ``id`` names the step; the answer is stored in the column ``<id>_answer``
+    and its time in ``t_<id>``.  ``target`` marks the target request, the one
+    whose answer codes ``complied``.
+    """
+
+    id: str
+    say: str
+    answers: tuple[Answer, ...]
+    note: str = ""
+    target: bool = False
+    #: a banner the screen shows ``cue_after`` seconds into the step (e.g.
+    #: "INTERRUPT NOW: add the cookies"), for scripts whose timing matters
+    cue: str = ""
+    cue_after: Optional[float] = None
+
+    def __post_init__(self):
+        if self.cue and self.cue_after is None:
+            raise DeclarationError(f"step {self.id!r}: a cue needs cue_after (seconds)")
+
+    @property
+    def answer_column(self) -> str:
+        return f"{self.id}_answer"
+
+    @property
+    def time_column(self) -> str:
+        return f"t_{self.id}"
+
+    def answer(self, code: str) -> Answer:
+        for a in self.answers:
+            if a.code == code:
+                return a
+        raise DeclarationError(
+            f"step {self.id!r} has no answer {code!r}; known: "
+            + ", ".join(a.code for a in self.answers)
+        )
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A between-subjects condition: its role and its script, step by step."""
+
+    name: str
+    role: str  # "treatment" or "control"
+    summary: str
+    steps: tuple[Step, ...]
+    factors: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.role not in ("treatment", "control"):
+            raise DeclarationError(f"condition {self.name!r}: role must be treatment or control, not {self.role!r}")
+        object.__setattr__(self, "factors", _frozen(self.factors))
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A confirmatory comparison: one treatment against one or more pooled controls."""
+
+    treatment: str
+    control: tuple[str, ...]
+    label: str
+    confirmatory: bool = True
+
+    @property
+    def control_label(self) -> str:
+        return " + ".join(self.control)
+
+
+# --------------------------------------------------------------------------- #
+# The codebook.
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Measure:
+    """One column of the data: its type, allowed values and meaning.
+
+    ``dtype`` is one of ``string``, ``integer``, ``number``, ``datetime``.
+    ``allowed`` restricts values; ``minimum``/``maximum`` bound numbers.
+    ``missing_ok`` says whether an empty cell is valid (e.g. the answer to a
+    request that was never made).
+    """
+
+    name: str
+    dtype: str
+    description: str
+    allowed: Optional[tuple] = None
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    missing_ok: bool = True
+
+    def __post_init__(self):
+        if self.dtype not in ("string", "integer", "number", "datetime"):
+            raise DeclarationError(f"measure {self.name!r}: unknown dtype {self.dtype!r}")
+        if self.allowed is not None:
+            object.__setattr__(self, "allowed", tuple(self.allowed))
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "dtype": self.dtype, "description": self.description,
+             "missing_ok": self.missing_ok}
+        if self.allowed is not None:
+            d["levels"] = list(self.allowed)
+        if self.minimum is not None:
+            d["minimum"] = self.minimum
+        if self.maximum is not None:
+            d["maximum"] = self.maximum
+        return d
+
+
+#: Exclusion reasons every field paradigm offers the requester (code -> meaning).
+EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
+    "knows_requester": "the passer-by knows the requester or the study",
+    "left_before_request": "the passer-by walked on before the target request was made",
+    "not_alone": "the passer-by was not alone when approached",
+    "already_approached": "the passer-by had already been approached in this study",
+    "agreed_first_request": "the passer-by agreed to the first (extreme) request, so no retreat was possible",
+    "other": "another reason, described in the session notes",
+})
+
+#: Columns every session CSV carries, whatever the paradigm.
+COMMON_MEASURES: tuple[Measure, ...] = (
+    Measure("participant_id", "string", "pseudonym generated at approach; never a name or contact detail",
+            missing_ok=False),
+    Measure("study", "string", "paradigm id", missing_ok=False),
+    Measure("experiment", "integer", "experiment number within the paradigm", minimum=1, missing_ok=False),
+    Measure("site", "string", "site code (no place names needed)", missing_ok=False),
+    Measure("session", "integer", "session number at this site", minimum=1, missing_ok=False),
+    Measure("experimenter", "string", "pseudonymous code of the requester or experimenter", missing_ok=False),
+    Measure("slot", "integer", "slot of the pre-registered schedule this participant filled", minimum=1),
+    Measure("condition", "string", "condition name, as declared by the paradigm", missing_ok=False),
+    Measure("excluded", "integer", "1 if the participant is excluded from the confirmatory tests",
+            allowed=(0, 1), missing_ok=False),
+    Measure("exclusion_reason", "string", "coded reason for an exclusion (empty if not excluded)",
+            allowed=tuple(EXCLUSION_REASONS) + ("session_quit", "suspicious", "knew_confederate")),
+    Measure("debriefed", "integer", "1 if the debriefing was given, 0 if it could not be",
+            allowed=(0, 1), missing_ok=False),
+    Measure("data_consent", "integer", "1 if the participant agreed that the data be used, 0 if they "
+            "withdrew it (kept, marked, never analysed); empty if they could not be asked", allowed=(0, 1)),
+    Measure("t_start", "datetime", "ISO 8601 time the participant was approached", missing_ok=False),
+    Measure("t_end", "datetime", "ISO 8601 time the participant's record was completed", missing_ok=False),
+)
+
+#: Columns every binary-outcome paradigm adds.
+BINARY_MEASURES: tuple[Measure, ...] = (
+    Measure("complied", "integer", "1 if the participant agreed to the target request, 0 if not; "
+            "empty if the target request was never made", allowed=(0, 1)),
+)
+
+
+# --------------------------------------------------------------------------- #
+# Simulation model.
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Rate:
+    """A compliance probability for simulation, and where it comes from."""
+
+    p: float
+    source: str
+
+    def __post_init__(self):
+        if not 0.0 <= self.p <= 1.0:
+            raise DeclarationError(f"rate {self.p!r} is outside [0, 1]")
+
+
+@dataclass(frozen=True)
+class BinaryModel:
+    """Default simulation model of a binary paradigm: P(comply) per condition.
+
+    ``first_agree`` is the probability of agreeing to a non-target request
+    (Cialdini et al. report that nobody agreed to the extreme request).
+    ``exclusion_rate`` is the probability a simulated passer-by is excluded.
+    """
+
+    rates: Mapping[str, Rate]
+    first_agree: float = 0.0
+    exclusion_rate: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "rates", _frozen(self.rates))
+
+    def with_rates(self, overrides: Mapping[str, float]) -> "BinaryModel":
+        rates = dict(self.rates)
+        for cond, p in overrides.items():
+            if cond not in rates:
+                raise DeclarationError(f"--rate: unknown condition {cond!r}; known: {', '.join(rates)}")
+            rates[cond] = Rate(float(p), "set on the command line")
+        return BinaryModel(rates, self.first_agree, self.exclusion_rate)
+
+
+# --------------------------------------------------------------------------- #
+# Experiments and paradigms.
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Experiment:
+    number: int
+    title: str
+    conditions: tuple[Condition, ...]
+    contrasts: tuple[Contrast, ...]
+    model: object
+    notes: str = ""
+
+    def __post_init__(self):
+        names = [c.name for c in self.conditions]
+        if len(set(names)) != len(names):
+            raise DeclarationError(f"experiment {self.number}: duplicate condition names")
+        for k in self.contrasts:
+            for n in (k.treatment,) + tuple(k.control):
+                if n not in names:
+                    raise DeclarationError(f"experiment {self.number}: contrast names unknown condition {n!r}")
+
+    @property
+    def condition_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.conditions)
+
+    def condition(self, name: str) -> Condition:
+        for c in self.conditions:
+            if c.name == name:
+                return c
+        raise DeclarationError(
+            f"unknown condition {name!r} in experiment {self.number}; known: {', '.join(self.condition_names)}"
+        )
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for c in self.conditions:
+            for f in c.factors:
+                if f not in out:
+                    out.append(f)
+        return tuple(out)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Every distinct step id of every condition, in first-seen order."""
+        seen: dict[str, Step] = {}
+        for c in self.conditions:
+            for s in c.steps:
+                seen.setdefault(s.id, s)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class Paradigm:
+    """A whole study, declared as data."""
+
+    id: str
+    citation: str
+    title: str
+    setting: str  # "field" or "lab"
+    outcome: str  # "binary" or "count"
+    experiments: tuple[Experiment, ...]
+    measures: tuple[Measure, ...]
+    consent: str
+    debriefing: str
+    training: str
+    coding_rules: str
+    provenance: str
+    exclusion_reasons: Mapping[str, str] = field(default_factory=lambda: EXCLUSION_REASONS)
+
+    def experiment(self, number: int) -> Experiment:
+        for e in self.experiments:
+            if e.number == int(number):
+                return e
+        raise DeclarationError(
+            f"{self.id} has no experiment {number}; known: "
+            + ", ".join(str(e.number) for e in self.experiments)
+        )
+
+    def codebook(self, experiment: Optional[int] = None) -> tuple[Measure, ...]:
+        """Every column of the session CSV, in file order.
+
+        With ``experiment`` given, the step columns are that experiment's;
+        without it, the union over all experiments (the dataset description).
+        """
+        exps: Sequence[Experiment] = (
+            [self.experiment(experiment)] if experiment is not None else self.experiments
+        )
+        cols: dict[str, Measure] = {m.name: m for m in COMMON_MEASURES}
+        conds = tuple(c.name for e in exps for c in e.conditions)
+        cols["condition"] = Measure("condition", "string", "condition name, as declared by the paradigm",
+                                    allowed=tuple(dict.fromkeys(conds)), missing_ok=False)
+        for e in exps:
+            for f in e.factors:
+                levels = tuple(dict.fromkeys(c.factors[f] for c in e.conditions if f in c.factors))
+                cols[f] = Measure(f, "string", f"factor {f!r} of the design", allowed=levels)
+        if self.outcome == "binary":
+            for m in BINARY_MEASURES:
+                cols[m.name] = m
+        for m in self.measures:
+            cols[m.name] = m
+        for e in exps:
+            for s in e.steps:
+                codes = tuple(dict.fromkeys(a.code for c in e.conditions for st in c.steps
+                                            if st.id == s.id for a in st.answers))
+                prev = cols.get(s.answer_column)
+                if prev is not None and prev.allowed:
+                    codes = tuple(dict.fromkeys(prev.allowed + codes))
+                cols[s.answer_column] = Measure(
+                    s.answer_column, "string", f"answer to the step {s.id!r} (empty if not reached)",
+                    allowed=codes)
+                cols[s.time_column] = Measure(s.time_column, "datetime", f"time the answer to {s.id!r} was recorded")
+        return tuple(cols.values())
+
+    def columns(self, experiment: Optional[int] = None) -> tuple[str, ...]:
+        return tuple(m.name for m in self.codebook(experiment))

@@ -1,0 +1,237 @@
+"""``compliance``: the toolkit's one command.
+
+    compliance list
+    compliance schedule ID [--experiment N] --participants N --seed S --out FILE
+    compliance run ID [--experiment N] --schedule FILE --site S --experimenter E
+    compliance simulate ID [--experiment N] --participants N --seed S [--mode data-only|visual]
+    compliance protocol ID
+    compliance analyze PATH... [--json] [--plot FILE]
+    compliance reproduce STUDY [--experiment N] [--json]
+
+Every error is one line on stderr (``compliance: error: ...``) and exit code 2;
+nothing is written or overwritten when a command fails on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import __version__, all_paradigms, get
+from .base import DeclarationError
+
+EXIT_BAD_INPUT = 2
+
+
+class CLIError(Exception):
+    """A problem with what the user asked for; printed as one line."""
+
+
+def _experiment(paradigm, value: Optional[int]) -> int:
+    return paradigm.experiments[0].number if value is None else paradigm.experiment(value).number
+
+
+def _parse_rates(items: Sequence[str]) -> dict[str, float]:
+    rates = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise CLIError(f"--rate {item!r}: expected CONDITION=P, e.g. rejection_moderation=0.5")
+        try:
+            p = float(value)
+        except ValueError:
+            raise CLIError(f"--rate {item!r}: {value!r} is not a number") from None
+        if not 0.0 <= p <= 1.0:
+            raise CLIError(f"--rate {item!r}: {p} is outside [0, 1]")
+        rates[name.strip()] = p
+    return rates
+
+
+# --------------------------------------------------------------------------- #
+def cmd_list(args) -> int:
+    for p in all_paradigms():
+        print(f"{p.id:<14} {p.title}  [{p.setting}, {p.outcome} outcome]")
+        print(f"{'':<14} {p.citation}")
+        for e in p.experiments:
+            conds = ", ".join(f"{c.name}{'*' if c.role == 'treatment' else ''}" for c in e.conditions)
+            print(f"{'':<14}   experiment {e.number}: {e.title}")
+            print(f"{'':<14}     conditions: {conds}")
+        print()
+    print("* treatment condition")
+    return 0
+
+
+def cmd_schedule(args) -> int:
+    from .engine.sessions import create_schedule
+    p = get(args.paradigm)
+    exp = _experiment(p, args.experiment)
+    sched = create_schedule(p, exp, args.participants, args.seed, args.out)
+    counts: dict[str, int] = {}
+    for s in sched.slots:
+        counts[s.condition] = counts.get(s.condition, 0) + 1
+    print(f"wrote {sched.path} ({len(sched.slots)} slots, {max(s.block for s in sched.slots)} blocks)")
+    for c, n in counts.items():
+        print(f"  {c:<28} {n}")
+    print(f"SHA-256 {sched.sha256}  (also in {sched.path.name}.sha256: pre-register this)")
+    return 0
+
+
+def _ask_missing(args, paradigm) -> None:
+    """The Qt start dialog for whatever the flags did not give."""
+    fields = {"schedule": args.schedule or "", "site": args.site or "", "experimenter": args.experimenter or ""}
+    if all(fields.values()):
+        return
+    if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        missing = ", ".join(f"--{k}" for k, v in fields.items() if not v)
+        raise CLIError(f"no screen for the start dialog; give {missing} on the command line")
+    from psychopy import gui
+    dlg = gui.DlgFromDict(fields, title=f"{paradigm.id}: start a session",
+                          order=["schedule", "site", "experimenter"],
+                          tip={"schedule": "path of the schedule CSV", "site": "site code, e.g. S1",
+                               "experimenter": "your pseudonymous code, e.g. E1"})
+    if not dlg.OK:
+        raise CLIError("start dialog cancelled; nothing was written")
+    for k, v in fields.items():
+        if not str(v).strip():
+            raise CLIError(f"start dialog: {k} is required")
+        setattr(args, k, str(v).strip())
+
+
+def cmd_run(args) -> int:
+    from .engine.sessions import run_session
+    p = get(args.paradigm)
+    exp = _experiment(p, args.experiment)
+    _ask_missing(args, p)
+    res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
+                      session=args.session, fullscreen=not args.windowed, pilot=args.pilot)
+    print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from .engine.sessions import simulate
+    p = get(args.paradigm)
+    exp = _experiment(p, args.experiment)
+    if args.participants < 1:
+        raise CLIError(f"--participants must be at least 1, not {args.participants}")
+    rates = _parse_rates(args.rate)
+    time_scale = 1.0 if args.real_time else args.time_scale
+    res = simulate(p, exp, args.participants, args.seed, args.data_dir, mode=args.mode, rates=rates,
+                   time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots)
+    print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
+    if not args.quiet:
+        _print_summary(res.csv_path, p)
+    return 0
+
+
+def _print_summary(csv_path: Path, paradigm) -> None:
+    """n, complied, % and Wilson 95% CI per condition (binary paradigms)."""
+    if paradigm.outcome != "binary":
+        return
+    import pandas as pd
+    from statsmodels.stats.proportion import proportion_confint
+    df = pd.read_csv(csv_path)
+    df = df[(df["excluded"] == 0) & (df["data_consent"].fillna(1) != 0)]
+    print(f"\n{'condition':<28} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")
+    for cond, g in df.groupby("condition", sort=False):
+        n, k = len(g), int(g["complied"].sum())
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        print(f"{cond:<28} {n:>4} {k:>9} {100 * k / n:>5.1f}%   [{100 * lo:.1f}%, {100 * hi:.1f}%]")
+
+
+def cmd_protocol(args) -> int:
+    from .protocol import render_protocol
+    text = render_protocol(get(args.paradigm))
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            raise CLIError(f"{out}: already exists (use --force to replace a generated protocol)")
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- #
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="compliance", description="Replicate classic compliance studies: "
+                                 "schedule, run, simulate, analyse.")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="the paradigms and their experiments")
+    s.set_defaults(func=cmd_list)
+
+    def paradigm_args(s):
+        s.add_argument("paradigm", metavar="PARADIGM", help="paradigm id (see `compliance list`)")
+        s.add_argument("--experiment", type=int, default=None, help="experiment number (default: the first)")
+
+    s = sub.add_parser("schedule", help="write a block-randomised schedule, stamped with its SHA-256")
+    paradigm_args(s)
+    s.add_argument("--participants", type=int, required=True)
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--out", required=True, help="schedule CSV to create (never overwritten)")
+    s.set_defaults(func=cmd_schedule)
+
+    s = sub.add_parser("run", help="run a real session on the PsychoPy screen")
+    paradigm_args(s)
+    s.add_argument("--schedule")
+    s.add_argument("--site")
+    s.add_argument("--experimenter")
+    s.add_argument("--data-dir", default="data/sessions")
+    s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
+    s.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    s.add_argument("--pilot", action="store_true", help="mark the session as a pilot (PsychoPy convention)")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("simulate", help="simulated participants through the same session code")
+    paradigm_args(s)
+    s.add_argument("--participants", type=int, required=True)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--data-dir", default="data/sessions/sim")
+    s.add_argument("--session", type=int, default=None)
+    s.add_argument("--mode", choices=("data-only", "visual"), default="data-only")
+    s.add_argument("--rate", action="append", metavar="CONDITION=P",
+                   help="override the model's compliance probability (repeatable)")
+    s.add_argument("--time-scale", type=float, default=0.02,
+                   help="visual mode: simulated seconds are multiplied by this (default 0.02)")
+    s.add_argument("--real-time", action="store_true", help="visual mode: answer at simulated real times")
+    s.add_argument("--screenshots", default=None, help="visual mode: save a PNG of each screen here")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("protocol", help="print the protocol generated from the declaration")
+    s.add_argument("paradigm", metavar="PARADIGM")
+    s.add_argument("--out", default=None)
+    s.add_argument("--force", action="store_true")
+    s.set_defaults(func=cmd_protocol)
+
+    try:
+        from analysis.cli import add_subcommands
+    except ImportError:  # the analysis package is part of the base install; tolerate a partial checkout
+        pass
+    else:
+        add_subcommands(sub)
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CLIError, DeclarationError, ValueError, FileExistsError, FileNotFoundError, KeyError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"compliance: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("compliance: interrupted; everything recorded so far is saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The session engine: schedules, crash-safe storage, session logic, simulation (no PsychoPy)."""

@@ -1,0 +1,225 @@
+"""Field-mode session logic: the requester's screens as data, no PsychoPy.
+
+A field session is a loop over passers-by.  For each one the requester sees a
+*ready* screen, taps *Approach* (the next schedule slot is taken), reads the
+condition's script step by step and taps each answer, then gives the
+debriefing and records it.  :class:`FieldTrial` is that per-participant state
+machine; :func:`run_field_session` drives it with any :class:`SessionIO` --
+the PsychoPy screen in the lab or field, or a scripted participant in
+simulation -- so both go through the same code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping, Optional, Protocol
+
+from ..base import Condition, Experiment, Paradigm, Step
+from .store import STORE_COLUMNS
+
+__all__ = ["Choice", "Prompt", "Response", "FieldTrial", "SessionIO", "run_field_session",
+           "QUIT", "APPROACH", "END", "EXCLUDE", "BACK", "DEBRIEF_CHOICES"]
+
+QUIT = "__quit__"        # returned by an IO when the user confirmed Esc
+APPROACH = "approach"
+END = "end_session"
+EXCLUDE = "exclude"
+BACK = "back"
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    label: str
+    key: str
+    tone: str = "neutral"  # "positive", "negative" or "neutral": colour on screen
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One screen: a title, what to say, a stage direction, and the choices."""
+
+    kind: str  # "ready", "step", "exclude", "debrief"
+    title: str
+    say: str
+    note: str
+    choices: tuple[Choice, ...]
+    header: str = ""
+    step: Optional[Step] = None
+    condition: Optional[str] = None
+
+    def choice(self, code: str) -> Choice:
+        for c in self.choices:
+            if c.code == code:
+                return c
+        raise ValueError(f"{code!r} is not a choice on the {self.kind} screen "
+                         f"({', '.join(c.code for c in self.choices)})")
+
+
+@dataclass(frozen=True)
+class Response:
+    code: str
+    t: str  # ISO 8601 time of the tap
+
+
+class SessionIO(Protocol):
+    def wait(self, prompt: Prompt) -> Response:  # pragma: no cover - protocol
+        ...
+
+
+DEBRIEF_CHOICES = (
+    Choice("debriefed", "Debriefed, data kept [D]", "d", "positive"),
+    Choice("withdrew", "Debriefed, withdrew data [W]", "w", "negative"),
+    Choice("not_debriefed", "Could not debrief [N]", "n", "neutral"),
+)
+_DEBRIEF_SETS: Mapping[str, dict] = {
+    "debriefed": {"debriefed": 1, "data_consent": 1},
+    "withdrew": {"debriefed": 1, "data_consent": 0},
+    "not_debriefed": {"debriefed": 0, "data_consent": None},
+}
+_TONES = {"agree": "positive", "refuse": "negative"}
+
+
+def _step_choices(step: Step) -> tuple[Choice, ...]:
+    return tuple(Choice(a.code, a.label, a.key, _TONES.get(a.code, "neutral")) for a in step.answers) + (
+        Choice(EXCLUDE, "Exclude... [X]", "x", "neutral"),)
+
+
+class FieldTrial:
+    """One passer-by: the script of their condition, answer by answer.
+
+    Feed it responses with :meth:`respond` until :attr:`done`; then
+    :meth:`row` is the participant's record, with the codebook's columns.
+    """
+
+    def __init__(self, paradigm: Paradigm, experiment: Experiment, condition: Condition,
+                 participant_id: str, slot: Optional[int], t_start: str):
+        self.paradigm = paradigm
+        self.experiment = experiment
+        self.condition = condition
+        self.values: dict[str, object] = {
+            "participant_id": participant_id, "slot": slot, "condition": condition.name,
+            "excluded": 0, "exclusion_reason": None, "debriefed": 0, "data_consent": None,
+            "t_start": t_start,
+        }
+        for f, level in condition.factors.items():
+            self.values[f] = level
+        self._step = 0
+        self._state = "step"  # "step", "exclude", "debrief", "done"
+        self.n_steps = len(condition.steps)
+
+    @property
+    def done(self) -> bool:
+        return self._state == "done"
+
+    def prompt(self) -> Prompt:
+        pid, slot = self.values["participant_id"], self.values["slot"]
+        header = f"Slot {slot}  |  {pid}  |  {self.condition.name.replace('_', ' ')}"
+        if self._state == "step":
+            step = self.condition.steps[self._step]
+            kind = "TARGET REQUEST" if step.target else "FIRST REQUEST"
+            return Prompt("step", f"Step {self._step + 1} of {self.n_steps}: {kind}", step.say, step.note,
+                          _step_choices(step), header, step, self.condition.name)
+        if self._state == "exclude":
+            reasons = tuple(Choice(code, code.replace("_", " "), str(i + 1))
+                            for i, code in enumerate(self.paradigm.exclusion_reasons))
+            return Prompt("exclude", "Exclude this passer-by: why?", "",
+                          "Tap the reason, or Back to return to the script.",
+                          reasons + (Choice(BACK, "Back [B]", "b"),), header)
+        if self._state == "debrief":
+            return Prompt("debrief", "DEBRIEFING", self.paradigm.debriefing,
+                          "Give the debriefing, then record what happened.", DEBRIEF_CHOICES, header)
+        raise RuntimeError("the participant's record is complete")
+
+    def respond(self, response: Response) -> None:
+        prompt = self.prompt()
+        prompt.choice(response.code)  # refuses a code that is not on this screen
+        code = response.code
+        if self._state == "step":
+            if code == EXCLUDE:
+                self._state = "exclude"
+                return
+            step = self.condition.steps[self._step]
+            answer = step.answer(code)
+            self.values[step.answer_column] = answer.code
+            self.values[step.time_column] = response.t
+            self.values.update(answer.sets)
+            self._step += 1
+            if answer.ends or self._step == self.n_steps:
+                self._state = "debrief"
+        elif self._state == "exclude":
+            if code == BACK:
+                self._state = "step"
+                return
+            self.values["excluded"] = 1
+            self.values["exclusion_reason"] = code
+            self._state = "debrief"
+        elif self._state == "debrief":
+            self.values.update(_DEBRIEF_SETS[code])
+            self.values["t_end"] = response.t
+            self._state = "done"
+
+    def interrupt(self, t: str) -> None:
+        """End the record early (the session was quit): kept, marked excluded."""
+        if self._state in ("step", "exclude"):
+            self.values["excluded"] = 1
+            self.values["exclusion_reason"] = "session_quit"
+        self.values["t_end"] = t
+        self._state = "done"
+
+    def row(self) -> dict:
+        out = {c: self.values.get(c) for c in self.paradigm.columns(self.experiment.number)
+               if c not in STORE_COLUMNS}
+        if self.values.get("excluded") and "complied" in out:
+            # an excluded participant's target answer, if any, stays in *_answer;
+            # complied is left empty so no analysis counts it by accident
+            out["complied"] = None
+        return out
+
+
+READY = Prompt("ready", "READY", "Wait for a passer-by walking alone.",
+               "Tap Approach as you step towards them: the screen then shows the script.",
+               (Choice(APPROACH, "Approach [Space]", "space", "positive"),
+                Choice(END, "End session [Q]", "q", "neutral")))
+
+
+def run_field_session(paradigm: Paradigm, experiment: int, store, slots: Iterator,
+                      io: SessionIO, new_id: Callable[[], str],
+                      on_participant: Optional[Callable[[dict], None]] = None) -> str:
+    """Drive one field session to its end; returns ``"completed"`` or ``"aborted"``.
+
+    ``slots`` yields schedule slots (``.slot``, ``.condition``); taking one
+    from it must be durable (the :class:`~paradigms.engine.schedule.SlotLedger`
+    does this).  Every tap is journalled in the store; every finished
+    participant is appended to the CSV at once.
+    """
+    exp = paradigm.experiment(experiment)
+    while True:
+        ready = Prompt(READY.kind, READY.title, READY.say, READY.note, READY.choices,
+                       f"Session {store.session}  |  site {store.site}  |  {store.rows_written()} recorded")
+        r = io.wait(ready)
+        store.event("tap", screen="ready", code=r.code)
+        if r.code == QUIT:
+            return "aborted"
+        if r.code == END:
+            return "completed"
+        try:
+            slot = next(slots)
+        except StopIteration:
+            return "completed"
+        trial = FieldTrial(paradigm, exp, exp.condition(slot.condition), new_id(), slot.slot, r.t)
+        store.event("approach", slot=slot.slot, condition=slot.condition,
+                    participant_id=trial.values["participant_id"])
+        while not trial.done:
+            prompt = trial.prompt()
+            r = io.wait(prompt)
+            store.event("tap", screen=prompt.kind, step=prompt.step.id if prompt.step else None,
+                        code=r.code, participant_id=trial.values["participant_id"])
+            if r.code == QUIT:
+                trial.interrupt(r.t)
+                store.append(trial.row())
+                return "aborted"
+            trial.respond(r)
+        row = trial.row()
+        store.append(row)
+        if on_participant is not None:
+            on_participant(row)

@@ -1,0 +1,211 @@
+"""Pre-registrable schedules and durable slot bookkeeping.
+
+A schedule assigns conditions to numbered slots in randomised blocks: each
+block holds every condition of the experiment once, in an order drawn from a
+seeded generator.  The same paradigm, experiment, size and seed always give a
+byte-identical CSV.  Its SHA-256 is written beside it (``NAME.sha256``, in
+``sha256sum`` format) with the parameters that made it (``NAME.meta.json``),
+so the file can be pre-registered and checked before every session.
+
+``SlotLedger`` records each slot as it is taken (``NAME.slots.log``, one
+fsynced line per slot) *before* the participant is approached: after a crash
+the next session resumes at the next unused slot, never reusing nor skipping
+one.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..base import Paradigm
+from .store import now_iso
+
+__all__ = ["Slot", "Schedule", "ScheduleError", "make_schedule", "write_schedule", "load_schedule",
+           "SlotLedger", "sha256_of"]
+
+
+class ScheduleError(ValueError):
+    """A schedule is malformed, tampered with, or used up."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    slot: int
+    block: int
+    condition: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    paradigm: str
+    experiment: int
+    seed: int
+    slots: tuple[Slot, ...]
+    factors: tuple[str, ...] = ()
+    factor_levels: tuple[tuple[str, ...], ...] = ()
+    path: Optional[Path] = None
+    sha256: Optional[str] = None
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["slot", "block", "condition", *self.factors])
+        for s, levels in zip(self.slots, self.factor_levels or [()] * len(self.slots)):
+            w.writerow([s.slot, s.block, s.condition, *levels])
+        return buf.getvalue()
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_schedule(paradigm: Paradigm, experiment: int, participants: int, seed: int) -> Schedule:
+    """Block-randomised, balanced assignment of the experiment's conditions.
+
+    Each complete block contains every condition exactly once.  When
+    ``participants`` is not a multiple of the number of conditions the last
+    block is cut short (its first slots only), so counts differ by at most one.
+
+    Uses :class:`random.Random` seeded with ``seed``: Python documents that a
+    seeded ``Random`` reproduces its sequence across versions.
+    """
+    exp = paradigm.experiment(experiment)
+    if int(participants) < 1:
+        raise ScheduleError(f"--participants must be at least 1, not {participants}")
+    names = list(exp.condition_names)
+    rng = random.Random(int(seed))
+    slots = []
+    block = 0
+    while len(slots) < participants:
+        block += 1
+        order = names[:]
+        rng.shuffle(order)
+        for cond in order:
+            if len(slots) == participants:
+                break
+            slots.append(Slot(len(slots) + 1, block, cond))
+    factors = exp.factors
+    levels = tuple(tuple(exp.condition(s.condition).factors.get(f, "") for f in factors) for s in slots)
+    return Schedule(paradigm.id, exp.number, int(seed), tuple(slots), factors, levels)
+
+
+def _sidecars(path: Path) -> tuple[Path, Path, Path]:
+    return (path.with_name(path.name + ".sha256"), path.with_name(path.name + ".meta.json"),
+            path.with_name(path.name + ".slots.log"))
+
+
+def write_schedule(schedule: Schedule, path) -> Schedule:
+    """Write the schedule and its hash; refuse to overwrite any existing file."""
+    path = Path(path)
+    sha_path, meta_path, _ = _sidecars(path)
+    for p in (path, sha_path, meta_path):
+        if p.exists():
+            raise FileExistsError(f"{p}: already exists; a schedule is never overwritten "
+                                  "(choose another --out)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = schedule.to_csv().encode("utf-8")
+    digest = sha256_of(data)
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    with open(sha_path, "x", encoding="utf-8") as fh:
+        fh.write(f"{digest}  {path.name}\n")
+    from .. import __version__
+    meta = {"paradigm": schedule.paradigm, "experiment": schedule.experiment, "seed": schedule.seed,
+            "participants": len(schedule.slots), "sha256": digest, "method": "random.Random(seed).shuffle "
+            "per block of all conditions", "toolkit_version": __version__}
+    with open(meta_path, "x", encoding="utf-8") as fh:
+        json.dump(meta, fh, indent=2)
+        fh.write("\n")
+    return Schedule(schedule.paradigm, schedule.experiment, schedule.seed, schedule.slots,
+                    schedule.factors, schedule.factor_levels, path, digest)
+
+
+def load_schedule(path, paradigm: Paradigm, experiment: int) -> Schedule:
+    """Read a schedule, check its SHA-256 and that it belongs to this paradigm."""
+    path = Path(path)
+    sha_path, meta_path, _ = _sidecars(path)
+    if not path.exists():
+        raise ScheduleError(f"{path}: schedule file not found")
+    if not sha_path.exists():
+        raise ScheduleError(f"{sha_path}: hash file missing; a schedule must carry its SHA-256")
+    data = path.read_bytes()
+    want = sha_path.read_text(encoding="utf-8").split()[0].strip().lower()
+    got = sha256_of(data)
+    if got != want:
+        raise ScheduleError(f"{path}: SHA-256 {got[:12]}... does not match the registered "
+                            f"{want[:12]}... in {sha_path.name}; the schedule was changed")
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    if meta.get("paradigm", paradigm.id) != paradigm.id:
+        raise ScheduleError(f"{path}: schedule is for {meta['paradigm']!r}, not {paradigm.id!r}")
+    if int(meta.get("experiment", experiment)) != int(experiment):
+        raise ScheduleError(f"{path}: schedule is for experiment {meta['experiment']}, not {experiment}")
+    exp = paradigm.experiment(experiment)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    slots = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            slot = int(r["slot"])
+            block = int(r["block"])
+        except (KeyError, TypeError, ValueError):
+            raise ScheduleError(f"{path}: line {i}, field slot/block: not an integer") from None
+        cond = r.get("condition") or ""
+        if cond not in exp.condition_names:
+            raise ScheduleError(f"{path}: line {i}, field condition: unknown condition {cond!r}")
+        slots.append(Slot(slot, block, cond))
+    return Schedule(paradigm.id, exp.number, int(meta.get("seed", -1)), tuple(slots), exp.factors,
+                    tuple(tuple(exp.condition(s.condition).factors.get(f, "") for f in exp.factors)
+                          for s in slots), path, got)
+
+
+class SlotLedger:
+    """Append-only record of the slots taken from one schedule."""
+
+    def __init__(self, schedule: Schedule):
+        if schedule.path is None:
+            raise ScheduleError("a slot ledger needs a schedule read from a file")
+        self.schedule = schedule
+        self.path = _sidecars(Path(schedule.path))[2]
+
+    def used(self) -> list[int]:
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(int(json.loads(line)["slot"]))
+            except (ValueError, KeyError, TypeError):
+                # a torn last line from a crash mid-write: the slot may have been
+                # taken, so count the slot after the last good one as used too
+                out.append(max(out, default=0) + 1)
+        return out
+
+    def remaining(self) -> int:
+        last = max(self.used(), default=0)
+        return sum(1 for s in self.schedule.slots if s.slot > last)
+
+    def claim_next(self, **fields) -> Slot:
+        """Take the next unused slot; durable on disk before it is returned."""
+        last = max(self.used(), default=0)
+        for s in self.schedule.slots:
+            if s.slot > last:
+                rec = {"slot": s.slot, "condition": s.condition, "claimed": now_iso(), **fields}
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                return s
+        raise ScheduleError(f"{self.schedule.path}: all {len(self.schedule.slots)} slots are used; "
+                            "make a new schedule")
+

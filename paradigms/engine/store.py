@@ -1,0 +1,299 @@
+"""Crash-safe session data: one CSV per session, a JSON sidecar, an event journal.
+
+Every participant's row is appended, flushed and fsynced the moment the record
+is complete; every tap is journalled (fsynced) the moment it happens, so an
+answer given just before a crash is still on disk.  Files are opened with
+``"x"`` (exclusive create): an existing file is never overwritten.
+
+File names follow Psych-DS keywords::
+
+    study-cialdini1975_exp-1_site-S1_session-3_data.csv    the data
+    study-cialdini1975_exp-1_site-S1_session-3_data.json   sidecar (metadata)
+    study-cialdini1975_exp-1_site-S1_session-3_events.jsonl  tap journal
+    dataset_description.json                                 at the data root
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from ..base import Paradigm
+
+__all__ = ["STORE_COLUMNS", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
+           "update_dataset_description", "find_interrupted"]
+
+#: Columns the store fills in for every row (the session's identity).
+STORE_COLUMNS = ("study", "experiment", "site", "session", "experimenter")
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9]+$")
+
+
+class SessionExistsError(FileExistsError):
+    """The data directory already holds this session."""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+def psychds_stem(study: str, experiment: int, site: str, session: int) -> str:
+    for name, value in (("study", study), ("site", site)):
+        if not _KEY_RE.match(value):
+            raise ValueError(f"{name} {value!r} must be letters and digits only (it becomes a file-name keyword)")
+    return f"study-{study}_exp-{int(experiment)}_site-{site}_session-{int(session)}"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(str(path), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    """Write JSON through a temporary file and an atomic rename."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _psychopy_version() -> Optional[str]:
+    import sys
+    mod = sys.modules.get("psychopy")
+    if mod is not None:
+        return getattr(mod, "__version__", None)
+    try:
+        from importlib.metadata import version
+        return version("psychopy")
+    except Exception:
+        return None
+
+
+def update_dataset_description(root: Path, paradigm: Paradigm) -> Path:
+    """Create or extend ``dataset_description.json`` with the paradigm's codebook."""
+    from .. import __version__
+    root = Path(root)
+    path = root / "dataset_description.json"
+    if path.exists():
+        desc = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        desc = {
+            "@context": "https://schema.org/",
+            "@type": "Dataset",
+            "name": "Compliance replication sessions",
+            "description": "Session data written by the compliance-replication toolkit "
+                           "(one CSV per session, one row per participant).",
+            "schemaVersion": "Psych-DS 0.1.0",
+            "creator": [{"@type": "SoftwareApplication", "name": "compliance-toolkit",
+                         "softwareVersion": __version__}],
+            "variableMeasured": [],
+            "studies": {},
+        }
+    known = {v["name"] for v in desc.get("variableMeasured", [])}
+    for m in paradigm.codebook():
+        if m.name not in known:
+            entry = {"@type": "PropertyValue", "name": m.name, "description": m.description,
+                     "unitText": m.dtype}
+            if m.allowed is not None:
+                entry["levels"] = list(m.allowed)
+            if m.minimum is not None:
+                entry["minValue"] = m.minimum
+            if m.maximum is not None:
+                entry["maxValue"] = m.maximum
+            desc["variableMeasured"].append(entry)
+            known.add(m.name)
+    desc.setdefault("studies", {})[paradigm.id] = {
+        "citation": paradigm.citation,
+        "codebook": [m.to_dict() for m in paradigm.codebook()],
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, desc)
+    return path
+
+
+def find_interrupted(root: Path) -> list[Path]:
+    """Sidecars whose session never closed (status still ``running``)."""
+    out = []
+    for p in sorted(Path(root).glob("*_data.json")):
+        try:
+            if json.loads(p.read_text(encoding="utf-8")).get("status") == "running":
+                out.append(p)
+        except (OSError, json.JSONDecodeError):
+            continue
+    return out
+
+
+class SessionStore:
+    """The files of one session.  Use as a context manager.
+
+    Parameters
+    ----------
+    root : path
+        The data directory (created if needed).
+    paradigm, experiment : the declared paradigm and experiment number.
+    site, experimenter : codes (pseudonymous).
+    session : int, optional
+        Session number; the next free number at this site if not given.  A
+        session that already exists is refused with :class:`SessionExistsError`.
+    meta : mapping
+        Extra sidecar fields (schedule hash, seed, mode, ...).
+    """
+
+    def __init__(self, root, paradigm: Paradigm, experiment: int, site: str, experimenter: str,
+                 session: Optional[int] = None, meta: Optional[Mapping] = None):
+        self.root = Path(root)
+        self.paradigm = paradigm
+        self.experiment = int(paradigm.experiment(experiment).number)
+        self.site = site
+        self.experimenter = experimenter
+        self.columns: tuple[str, ...] = paradigm.columns(self.experiment)
+        if not _KEY_RE.match(experimenter or ""):
+            raise ValueError(f"experimenter {experimenter!r} must be a code of letters and digits")
+        self.root.mkdir(parents=True, exist_ok=True)
+        if session is None:
+            session = self._next_session_number()
+        self.session = int(session)
+        if self.session < 1:
+            raise ValueError(f"session must be 1 or more, not {self.session}")
+        stem = psychds_stem(paradigm.id, self.experiment, site, self.session)
+        self.csv_path = self.root / f"{stem}_data.csv"
+        self.sidecar_path = self.root / f"{stem}_data.json"
+        self.events_path = self.root / f"{stem}_events.jsonl"
+        for p in (self.csv_path, self.sidecar_path, self.events_path):
+            if p.exists():
+                raise SessionExistsError(f"{p}: session {self.session} of site {site} already exists; "
+                                         "choose another --session or data directory")
+        self.meta = dict(meta or {})
+        self.n_rows = 0
+        self._csv = None
+        self._events = None
+        #: how the session ended, set by the session loop; written at close
+        self.status: Optional[str] = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def _next_session_number(self) -> int:
+        pat = re.compile(rf"^study-{re.escape(self.paradigm.id)}_exp-{self.experiment}_site-"
+                         rf"{re.escape(self.site)}_session-(\d+)_")
+        nums = [int(m.group(1)) for p in self.root.iterdir() if (m := pat.match(p.name))]
+        return max(nums, default=0) + 1
+
+    def open(self) -> "SessionStore":
+        from .. import __version__
+        # exclusive create: a race with another process cannot overwrite either
+        self._csv = open(self.csv_path, "x", encoding="utf-8", newline="")
+        self._events = open(self.events_path, "x", encoding="utf-8")
+        self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
+        self._sidecar = {
+            "study": self.paradigm.id,
+            "citation": self.paradigm.citation,
+            "experiment": self.experiment,
+            "site": self.site,
+            "session": self.session,
+            "experimenter": self.experimenter,
+            "toolkit_version": __version__,
+            "psychopy_version": _psychopy_version(),
+            "python_version": platform.python_version(),
+            "start_time": now_iso(),
+            "end_time": None,
+            "status": "running",
+            "n_rows": 0,
+            "data_file": self.csv_path.name,
+            "events_file": self.events_path.name,
+            "columns": list(self.columns),
+            **self.meta,
+        }
+        write_json_atomic(self.sidecar_path, self._sidecar)
+        update_dataset_description(self.root, self.paradigm)
+        _fsync_dir(self.root)
+        return self
+
+    def close(self, status: str = "completed", note: str = "") -> None:
+        if self._csv is None:
+            return
+        self._csv.close()
+        self._events.close()
+        self._csv = self._events = None
+        self._sidecar.update(end_time=now_iso(), status=status, n_rows=self.n_rows)
+        if note:
+            self._sidecar["note"] = note
+        write_json_atomic(self.sidecar_path, self._sidecar)
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close(self.status or "completed")
+        else:
+            self.close("aborted", note=f"{exc_type.__name__}: {exc}")
+        return False
+
+    # -- writing -----------------------------------------------------------
+    @staticmethod
+    def _write_line(fh, text: str) -> None:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+    def _format_row(self, row: Mapping[str, object]) -> str:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(
+            ["" if row.get(c) is None else row.get(c) for c in self.columns])
+        return buf.getvalue()
+
+    def append(self, row: Mapping[str, object]) -> None:
+        """Append one participant's row; on disk when this returns."""
+        unknown = set(row) - set(self.columns)
+        if unknown:
+            raise ValueError(f"{self.csv_path}: row has columns not in the codebook: {', '.join(sorted(unknown))}")
+        full = dict(row)
+        full.update(study=self.paradigm.id, experiment=self.experiment, site=self.site,
+                    session=self.session, experimenter=self.experimenter)
+        self._write_line(self._csv, self._format_row(full))
+        self.n_rows += 1
+        self.event("row_written", participant_id=full.get("participant_id"), slot=full.get("slot"))
+
+    def event(self, kind: str, **fields) -> None:
+        """Journal one event (a tap, a slot claimed, a row written)."""
+        rec = {"t": now_iso(), "event": kind, **fields}
+        self._write_line(self._events, json.dumps(rec, ensure_ascii=False) + "\n")
+
+    def rows_written(self) -> int:
+        return self.n_rows
+
+    def set_meta(self, **fields) -> None:
+        self._sidecar.update(fields)
+        write_json_atomic(self.sidecar_path, self._sidecar)
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Read back a session CSV (for tests and recovery reports)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def columns_of(paths: Sequence[Path]) -> list[tuple[str, ...]]:
+    out = []
+    for p in paths:
+        with open(p, encoding="utf-8", newline="") as fh:
+            out.append(tuple(next(csv.reader(fh))))
+    return out

@@ -1,0 +1,1 @@
+"""PsychoPy presentation.  The only part of ``paradigms`` that imports PsychoPy."""

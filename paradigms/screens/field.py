@@ -1,0 +1,173 @@
+"""The requester's tablet screen (PsychoPy), for every field paradigm.
+
+It shows a :class:`~paradigms.engine.field.Prompt` -- title, the words to say
+in large type, a stage direction, touch buttons -- and returns the answer as a
+:class:`~paradigms.engine.field.Response`.  A tap on a button and its keyboard
+shortcut reach the logic as the same response.  In the visual simulation a
+scripted participant chooses the answer and presses its key through PsychoPy's
+keyboard device (``KeyboardDevice.makeResponse``), after a simulated delay
+compressed by ``time_scale``.
+
+Esc asks before quitting; quitting returns :data:`~paradigms.engine.field.QUIT`
+and the session loop saves everything.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from psychopy import core, event, visual
+from psychopy.hardware import keyboard
+
+from ..engine.field import QUIT, Choice, Prompt, Response
+from ..engine.store import now_iso
+
+__all__ = ["FieldScreen", "TONE_COLOURS"]
+
+TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
+INK = "#1d1d1f"
+SOFT = "#5b5b60"
+
+# layout, in height units (the screen is 1.0 tall; a 16:10 tablet is 1.6 wide)
+WIDTH = 1.52
+SAY_HEIGHT = 0.052      # ~42 px on an 800-px-tall tablet: readable at arm's length
+LONG_SAY_HEIGHT = 0.04  # debriefing text, which is long and read, not glanced at
+
+
+class FieldScreen:
+    """Draws prompts and collects one answer per prompt."""
+
+    def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0):
+        self.win = win
+        self.paradigm = paradigm
+        self.scripted = scripted
+        self.time_scale = float(time_scale)
+        self.kb = keyboard.Keyboard(backend="event")
+        self.mouse = event.Mouse(win=win, visible=True)
+        self.screenshot_dir: Optional[Path] = None
+        self._shot_titles: set[str] = set()
+
+    # -- drawing -----------------------------------------------------------
+    def _stims(self, prompt: Prompt):
+        win = self.win
+        stims = []
+        if prompt.header:
+            stims.append(visual.TextStim(win, prompt.header, pos=(-WIDTH / 2, 0.465), height=0.024,
+                                         color=SOFT, anchorHoriz="left", wrapWidth=WIDTH))
+        title_colour = "#8a1c1c" if (prompt.step is not None and prompt.step.target) else "#17406d"
+        stims.append(visual.TextStim(win, prompt.title, pos=(-WIDTH / 2, 0.41), height=0.042,
+                                     color=title_colour, anchorHoriz="left", bold=True, wrapWidth=WIDTH))
+        long_text = len(prompt.say) > 480
+        if prompt.say:
+            stims.append(visual.TextBox2(
+                win, prompt.say, pos=(0, 0.375), size=(WIDTH, 0.5), anchor="top-center",
+                alignment="top-left", letterHeight=LONG_SAY_HEIGHT if long_text else SAY_HEIGHT,
+                color=INK, font="Noto Sans", editable=False))
+        if prompt.note:
+            stims.append(visual.TextBox2(
+                win, prompt.note, pos=(0, -0.135), size=(WIDTH, 0.11), anchor="top-center",
+                alignment="top-left", letterHeight=0.025, color=SOFT, italic=True, font="Noto Sans",
+                editable=False))
+        buttons = self._buttons(prompt.choices, many=prompt.kind == "exclude")
+        return stims, buttons
+
+    def _buttons(self, choices, many: bool = False):
+        buttons = []
+        if many:  # two rows of reasons
+            per_row = (len(choices) + 1) // 2
+            w, h, gap = (WIDTH - 0.03 * (per_row - 1)) / per_row, 0.11, 0.03
+            for i, ch in enumerate(choices):
+                row, col = divmod(i, per_row)
+                x = -WIDTH / 2 + w / 2 + col * (w + gap)
+                y = 0.05 - row * (h + 0.04)
+                buttons.append((ch, self._button(ch, (x, y), (w, h), 0.03)))
+            return buttons
+        n = len(choices)
+        gap = 0.03
+        # the last button is "Exclude..." or "End session": make the others wider
+        weights = [1.0 if ch.tone != "neutral" else 0.7 for ch in choices]
+        unit = (WIDTH - gap * (n - 1)) / sum(weights)
+        x = -WIDTH / 2
+        for ch, wt in zip(choices, weights):
+            w = unit * wt
+            buttons.append((ch, self._button(ch, (x + w / 2, -0.38), (w, 0.16), 0.036)))
+            x += w + gap
+        return buttons
+
+    def _button(self, ch: Choice, pos, size, letter):
+        return visual.ButtonStim(self.win, text=ch.label, pos=pos, size=size, letterHeight=letter,
+                                 fillColor=TONE_COLOURS[ch.tone], color="white", borderColor=None,
+                                 bold=True, padding=0.01)
+
+    def _draw(self, stims, buttons, title: str):
+        for s in stims:
+            s.draw()
+        for _, b in buttons:
+            b.draw()
+        if self.screenshot_dir is not None and title not in self._shot_titles:
+            self._shot_titles.add(title)
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            self.win.getMovieFrame(buffer="back")
+            safe = "".join(c if c.isalnum() else "_" for c in title.lower()).strip("_")
+            self.win.saveMovieFrames(str(self.screenshot_dir / f"{len(self._shot_titles):02d}_{safe}.png"))
+        self.win.flip()
+
+    # -- input -------------------------------------------------------------
+    def wait(self, prompt: Prompt) -> Response:
+        scripted_key = due = None
+        if self.scripted is not None:
+            scripted_key = prompt.choice(self.scripted.choose(prompt, prompt.condition)).key
+            due = self.scripted.think_time(prompt) * self.time_scale
+        while True:
+            code = self._collect(prompt, scripted_key, due)
+            if code != "escape":
+                return Response(code, now_iso())
+            if self._collect(_CONFIRM_QUIT) == "yes":
+                return Response(QUIT, now_iso())
+            due = None if scripted_key is None else 0.0  # back on the screen: answer at once
+
+    def _collect(self, prompt: Prompt, scripted_key: Optional[str] = None, due: Optional[float] = None) -> str:
+        """Draw the prompt until a button is tapped or a key pressed; its code.
+
+        Returns ``"escape"`` for Esc.  A finger still down from the previous
+        screen is not a tap: only a press that starts on this screen counts.
+        """
+        stims, buttons = self._stims(prompt)
+        keys = {ch.key: ch.code for ch in prompt.choices}
+        step = prompt.step
+        cue = cue_at = None
+        if step is not None and step.cue:
+            cue = visual.TextBox2(self.win, step.cue, pos=(0, -0.2), size=(WIDTH, 0.13), anchor="center",
+                                  alignment="center", letterHeight=0.06, color="white", fillColor="#c75000",
+                                  bold=True, font="Noto Sans", editable=False)
+            cue_at = step.cue_after * self.time_scale
+        self.kb.clearEvents()
+        event.clearEvents()
+        was_pressed = True
+        clock = core.Clock()
+        while True:
+            if cue is not None and clock.getTime() >= cue_at and cue not in stims:
+                stims = stims + [cue]
+            self._draw(stims, buttons, prompt.title + (" cue" if cue is not None and cue in stims else ""))
+            if due is not None and clock.getTime() >= due:
+                # the scripted participant presses the answer's key, as a person would
+                self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
+                due = None
+            pressed = self.mouse.getPressed()[0]
+            if pressed and not was_pressed:
+                for ch, b in buttons:
+                    if b.contains(self.mouse):
+                        return ch.code
+            was_pressed = pressed
+            for k in self.kb.getKeys(waitRelease=False):
+                if k.name == "escape":
+                    return "escape"
+                if k.name in keys:
+                    return keys[k.name]
+
+
+_CONFIRM_QUIT = Prompt(
+    "confirm", "Quit the session?",
+    "Everything recorded so far is already saved. A participant in progress is saved as "
+    "excluded (session_quit).", "",
+    (Choice("yes", "Quit [Y]", "y", "negative"), Choice("no", "Continue [N]", "n", "positive")))
