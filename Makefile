@@ -20,7 +20,9 @@ setup: $(STAMP)
 # Simulated Experiment 1 of Cialdini et al. (1975): 72 passers-by, then the analysis.
 demo: $(STAMP)
 	rm -rf $(DEMO)
-	$(BIN)/compliance simulate cialdini1975 --experiment 1 --participants 72 --seed 2026 --data-dir $(DEMO)
+	$(BIN)/compliance simulate cialdini1975 --experiment 1 --participants 72 --seed 2026 --data-dir $(DEMO) --quiet
+	$(BIN)/compliance analyze $(DEMO) --plot $(DEMO)/compliance.png
+	$(BIN)/compliance reproduce cialdini1975 --experiment 1
 
 # The whole suite; screen tests run under a virtual display.
 test: $(STAMP)

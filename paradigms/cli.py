@@ -223,7 +223,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        handler = getattr(args, "func", None) or args.handler
+        return int(handler(args) or 0)
     except (CLIError, DeclarationError, ValueError, FileExistsError, FileNotFoundError, KeyError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"compliance: error: {msg}", file=sys.stderr)

@@ -22,7 +22,7 @@ from psychopy.hardware import keyboard
 from ..engine.field import QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
 
-__all__ = ["FieldScreen", "TONE_COLOURS"]
+__all__ = ["FieldScreen", "TONE_COLOURS", "key_name"]
 
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
 INK = "#1d1d1f"
@@ -43,7 +43,7 @@ class FieldScreen:
         self.scripted = scripted
         self.time_scale = float(time_scale)
         self.kb = keyboard.Keyboard(backend="event")
-        self.mouse = event.Mouse(win=win, visible=True)
+        self.taps = TapListener(win)
         self.screenshot_dir: Optional[Path] = None
         self._shot_titles: set[str] = set()
 
@@ -129,8 +129,8 @@ class FieldScreen:
     def _collect(self, prompt: Prompt, scripted_key: Optional[str] = None, due: Optional[float] = None) -> str:
         """Draw the prompt until a button is tapped or a key pressed; its code.
 
-        Returns ``"escape"`` for Esc.  A finger still down from the previous
-        screen is not a tap: only a press that starts on this screen counts.
+        Returns ``"escape"`` for Esc.  Only a tap that starts while this
+        screen is shown counts.
         """
         stims, buttons = self._stims(prompt)
         keys = {ch.key: ch.code for ch in prompt.choices}
@@ -143,7 +143,7 @@ class FieldScreen:
             cue_at = step.cue_after * self.time_scale
         self.kb.clearEvents()
         event.clearEvents()
-        was_pressed = True
+        self.taps.clear()  # a tap on the previous screen does not carry over
         clock = core.Clock()
         while True:
             if cue is not None and clock.getTime() >= cue_at and cue not in stims:
@@ -153,17 +153,56 @@ class FieldScreen:
                 # the scripted participant presses the answer's key, as a person would
                 self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
                 due = None
-            pressed = self.mouse.getPressed()[0]
-            if pressed and not was_pressed:
+            for point in self.taps.pop():
                 for ch, b in buttons:
-                    if b.contains(self.mouse):
+                    if b.contains(point):
                         return ch.code
-            was_pressed = pressed
             for k in self.kb.getKeys(waitRelease=False):
-                if k.name == "escape":
+                name = key_name(k)
+                if name == "escape":
                     return "escape"
-                if k.name in keys:
-                    return keys[k.name]
+                if name in keys:
+                    return keys[name]
+
+
+class TapListener:
+    """Every press of the mouse or a finger, where it landed, in window units.
+
+    A tap on a touch screen is a press and a release within a few
+    milliseconds, often inside one frame, so polling the button state misses
+    it; this listens to the window's own press events instead.  Points are in
+    ``height`` units, the units of the window.
+    """
+
+    def __init__(self, win):
+        self.win = win
+        self._points: list[tuple[float, float]] = []
+        win.winHandle.push_handlers(on_mouse_press=self._on_press)
+
+    def _on_press(self, x, y, button, modifiers):
+        w, h = self.win.winHandle.width, self.win.winHandle.height  # pyglet's own (logical) pixels
+        self._points.append(((x - w / 2) / h, (y - h / 2) / h))
+
+    def clear(self) -> None:
+        self._points.clear()
+
+    def pop(self) -> list[tuple[float, float]]:
+        pts, self._points = self._points, []
+        return pts
+
+
+def key_name(press) -> str:
+    """The key's name from a PsychoPy ``KeyPress``.
+
+    With the ``event`` backend, PsychoPy 2026.2 stores a real key press's name
+    as ``[name, time]`` (``KeyboardDevice.dispatchMessages`` passes the
+    time-stamped pair to ``parseMessage``), while ``makeResponse`` stores the
+    plain name; accept both.
+    """
+    name = press.name
+    if isinstance(name, (list, tuple)):
+        name = name[0] if name else ""
+    return str(name)
 
 
 _CONFIRM_QUIT = Prompt(

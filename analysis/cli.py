@@ -1,0 +1,108 @@
+"""``compliance analyze`` and ``compliance reproduce``.
+
+The top-level ``compliance`` command calls :func:`add_subcommands` on its argparse
+subparsers; each subcommand stores its handler in ``args.handler``.  Errors are
+raised as :class:`~analysis.errors.AnalysisError` (a ``ValueError``) with a
+one-line message; :func:`main` prints ``error: <message>`` and returns 2.
+
+Standalone: ``python -m analysis.cli analyze data/sessions --json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from typing import Optional, Sequence
+
+__all__ = ["add_subcommands", "cmd_analyze", "cmd_reproduce", "main"]
+
+
+def add_subcommands(subparsers) -> None:
+    """Register ``analyze`` and ``reproduce`` on an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "analyze", help="rates, contrasts and tests of session CSVs",
+        description="Analyse session CSVs: compliance per condition (Wilson 95%% CI), every declared "
+                    "contrast (risk difference, odds ratio, chi-square, Fisher, Barnard), the omnibus test "
+                    "and a logistic regression. Excluded and withdrawn participants are counted, never tested.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="session CSV file(s) or folder(s) (recursive *_data.csv)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--plot", metavar="OUT.png", help="save a plot of the rates beside the published ones")
+    p.set_defaults(handler=cmd_analyze)
+
+    r = subparsers.add_parser(
+        "reproduce", help="recompute a published study's statistics from its published counts",
+        description="List each published figure of STUDY beside its recomputation, with match/mismatch at the "
+                    "published precision and the method that reproduces it.")
+    r.add_argument("study", metavar="STUDY", help="study id, e.g. cialdini1975")
+    r.add_argument("--experiment", type=int, metavar="N", help="one experiment only")
+    r.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    r.set_defaults(handler=cmd_reproduce)
+
+
+def _emit_json(objs, out) -> None:
+    from .results import jsonable
+
+    data = [jsonable(o) for o in objs]
+    json.dump(data[0] if len(data) == 1 else data, out, indent=2, ensure_ascii=False, allow_nan=False)
+    out.write("\n")
+
+
+def cmd_analyze(args: argparse.Namespace, out=None) -> int:
+    """Handler of ``compliance analyze``; returns the exit status (0)."""
+    from .api import analyze
+
+    out = out or sys.stdout
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analyses = analyze(*args.paths)
+    if args.plot:
+        from .plot import plot_rates
+
+        plot_rates(analyses, args.plot)
+    if args.json:
+        _emit_json(analyses, out)
+    else:
+        for a in analyses:
+            out.write(str(a) + "\n\n")
+        for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
+            out.write(f"warning: {w}\n")
+        if args.plot:
+            out.write(f"plot saved to {args.plot}\n")
+    if args.json:
+        for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
+            sys.stderr.write(f"warning: {w}\n")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace, out=None) -> int:
+    """Handler of ``compliance reproduce``; returns the exit status (0)."""
+    from .reproduce import reproduce
+
+    out = out or sys.stdout
+    reps = reproduce(args.study, args.experiment)
+    if args.json:
+        _emit_json(reps, out)
+    else:
+        for r in reps:
+            out.write(str(r) + "\n\n")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Standalone entry point: ``python -m analysis.cli {analyze,reproduce} ...``."""
+    from .errors import AnalysisError
+
+    parser = argparse.ArgumentParser(prog="compliance", description="Analysis of compliance replications.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_subcommands(sub)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except AnalysisError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Compliance rate by condition, with Wilson intervals and the published rates beside them.
+
+Uses matplotlib's Agg backend (no screen needed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .published import load_published, published_rates  # noqa: E402
+from .results import ExperimentAnalysis  # noqa: E402
+
+__all__ = ["plot_rates"]
+
+
+def _wrap(name: str, width: int = 14) -> str:
+    words, lines, cur = name.replace("_", " ").split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return "\n".join(lines)
+
+
+def plot_rates(analyses: Sequence[ExperimentAnalysis], path: Union[str, Path],
+               published: Optional[pd.DataFrame] = None, dpi: int = 150) -> Path:
+    """Save a PNG: one panel per experiment (stacked), observed rate ± Wilson 95% CI per condition,
+    and the original study's published rate (when known) as a hollow diamond beside it.
+
+    Parameters
+    ----------
+    analyses : sequence of ExperimentAnalysis
+        From :func:`analysis.analyze`.
+    path : str or Path
+        Output PNG.
+    published : DataFrame, optional
+        Reference data (default :func:`analysis.published.load_published`).
+
+    Returns
+    -------
+    Path
+    """
+    analyses = list(analyses)
+    if not analyses:
+        raise ValueError("nothing to plot: no experiment analysed")
+    pub = load_published() if published is None else published
+    k = len(analyses)
+    width = min(18.0, max(6.0, 1.25 * max(len(a.conditions) for a in analyses) + 2.5))
+    fig, axes = plt.subplots(k, 1, figsize=(width, 4.8 * k), squeeze=False)
+    for ax, a in zip(axes[:, 0], analyses):
+        prates = published_rates(a.paradigm, a.experiment, published=pub)
+        xs = range(len(a.conditions))
+        shown_pub = False
+        for x, c in zip(xs, a.conditions):
+            if c.n:
+                ax.bar(x - 0.17, c.rate, width=0.34, color="#4C72B0", alpha=0.85,
+                       label="this study (Wilson 95% CI)" if x == 0 else None)
+                ax.errorbar(x - 0.17, c.rate, yerr=[[c.rate - c.ci_low], [c.ci_high - c.rate]], fmt="none",
+                            ecolor="black", capsize=5, lw=1.2)
+                ax.text(x - 0.17, c.ci_high + 0.03, f"{c.complied}/{c.n}", ha="center", va="bottom", fontsize=9)
+            else:
+                ax.text(x - 0.17, 0.02, "no data", ha="center", va="bottom", fontsize=9, rotation=90)
+            if c.condition in prates:
+                ax.plot(x + 0.17, prates[c.condition], marker="D", markersize=9, markerfacecolor="white",
+                        markeredgecolor="#C44E52", markeredgewidth=2, linestyle="none",
+                        label=None if shown_pub else "original study (published)")
+                ax.text(x + 0.17, prates[c.condition] + 0.04, f"{100 * prates[c.condition]:.0f}%",
+                        ha="center", va="bottom", fontsize=9, color="#C44E52")
+                shown_pub = True
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([_wrap(c.condition) for c in a.conditions], fontsize=9)
+        ax.set_ylim(0, 1.08)
+        ax.set_title(f"{a.paradigm}, Experiment {a.experiment}\nN = {a.n_analysed} analysed; "
+                     f"{a.n_excluded} excluded, {a.n_withdrawn} withdrawn", fontsize=10)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(loc="upper right", fontsize=8, frameon=False)
+        ax.set_ylabel("complied with the target request")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -1,0 +1,320 @@
+"""Frozen result objects of the analysis, with APA sentences and JSON-safe dicts.
+
+Every result has ``__str__`` (an APA-style sentence, e.g.
+``χ²(1, N = 72) = 6.41, p = .011``) and ``to_dict()`` (plain Python types only;
+NaN becomes ``None``), which is what ``compliance analyze --json`` prints.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+__all__ = [
+    "format_p",
+    "format_number",
+    "jsonable",
+    "ConditionRate",
+    "ChiSquareResult",
+    "ContrastResult",
+    "LogitTerm",
+    "LogitResult",
+    "ExclusionCount",
+    "ExperimentAnalysis",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Formatting
+# --------------------------------------------------------------------------- #
+def _isnan(x) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
+
+
+def format_p(p: Optional[float]) -> str:
+    """APA p value: ``p = .011``, ``p < .001``, ``p > .999``; no leading zero.
+
+    Examples
+    --------
+    >>> format_p(0.011318), format_p(0.0004), format_p(float("nan"))
+    ('p = .011', 'p < .001', 'p = NA')
+    """
+    if _isnan(p):
+        return "p = NA"
+    if p < 0.001:
+        return "p < .001"
+    if p > 0.999:
+        return "p > .999"
+    return "p = " + f"{p:.3f}".lstrip("0")
+
+
+def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True) -> str:
+    """A number with ``digits`` decimals; ``NA`` for NaN/None; APA drops the leading
+    zero of quantities that cannot exceed 1 (``leading_zero=False``)."""
+    if _isnan(x):
+        return "NA"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    s = f"{x:.{digits}f}"
+    if not leading_zero:
+        if s.startswith(("0.", "-0.")):
+            s = s.replace("0.", ".", 1)
+    if s.startswith("-") and float(s) == 0:
+        s = s[1:]
+    return s
+
+
+def _pct(x: Optional[float]) -> str:
+    return "NA" if _isnan(x) else f"{100 * x:.1f}%"
+
+
+def jsonable(obj):
+    """Convert a result (or nested containers of them) to JSON-safe Python objects.
+
+    NaN and infinities become ``None``; numpy scalars become Python numbers; tuples
+    become lists; objects with ``to_dict`` are converted with it.
+    """
+    if hasattr(obj, "to_dict") and not isinstance(obj, type):
+        return obj.to_dict()
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return None if (math.isnan(f) or math.isinf(f)) else f
+    if obj is None or isinstance(obj, str):
+        return obj
+    try:
+        import pandas as pd
+
+        if obj is pd.NA or obj is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return str(obj)
+
+
+class _Result:
+    """Mixin: ``to_dict`` from the dataclass fields."""
+
+    def to_dict(self) -> dict:
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+# --------------------------------------------------------------------------- #
+# Result objects
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class ConditionRate(_Result):
+    """Compliance in one condition, with a Wilson score interval.
+
+    ``rate``, ``ci_low`` and ``ci_high`` are NaN when ``n == 0``.
+    """
+
+    condition: str
+    n: int
+    complied: int
+    rate: float
+    ci_low: float
+    ci_high: float
+    method: str = "wilson"
+    confidence: float = 0.95
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.n == 0:
+            return f"{self.condition}: no participants analysed"
+        return (f"{self.condition}: {self.complied}/{self.n} complied ({_pct(self.rate)}), "
+                f"{self.confidence:.0%} CI [{_pct(self.ci_low)}, {_pct(self.ci_high)}] ({self.method.capitalize()})")
+
+
+@dataclass(frozen=True)
+class ChiSquareResult(_Result):
+    """A Pearson chi-square test of independence (conditions × complied)."""
+
+    statistic: float
+    df: int
+    n: int
+    pvalue: float
+    correction: bool = False
+    min_expected: float = math.nan
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        tag = " (Yates)" if self.correction else ""
+        return (f"χ²({self.df}, N = {self.n}) = {format_number(self.statistic)}, "
+                f"{format_p(self.pvalue)}{tag}")
+
+
+@dataclass(frozen=True)
+class ContrastResult(_Result):
+    """A treatment against one or more pooled control conditions.
+
+    Methods (pinned): risk difference with Newcombe's hybrid score interval
+    (method 10 of Newcombe 1998); odds ratio with Woolf's log interval, Haldane's
+    0.5 added to every cell only when a cell is zero; risk ratio with the Katz log
+    interval, same correction; Cohen's h = 2 asin √p1 − 2 asin √p2; Pearson χ² with
+    and without Yates' correction; Fisher's exact test and Barnard's exact test
+    (pooled Wald statistic), both two-sided.
+    """
+
+    treatment: str
+    control: tuple[str, ...]
+    label: str
+    confirmatory: bool
+    n_treatment: int
+    complied_treatment: int
+    n_control: int
+    complied_control: int
+    rate_treatment: float
+    rate_control: float
+    risk_difference: float
+    rd_ci_low: float
+    rd_ci_high: float
+    odds_ratio: float
+    or_ci_low: float
+    or_ci_high: float
+    risk_ratio: float
+    rr_ci_low: float
+    rr_ci_high: float
+    cohens_h: float
+    chi2: float
+    chi2_p: float
+    chi2_yates: float
+    chi2_yates_p: float
+    fisher_p: float
+    barnard_p: float
+    min_expected: float
+    haldane_corrected: bool = False
+    confidence: float = 0.95
+    notes: tuple[str, ...] = ()
+
+    @property
+    def control_label(self) -> str:
+        return " + ".join(self.control)
+
+    @property
+    def n(self) -> int:
+        return self.n_treatment + self.n_control
+
+    def __str__(self) -> str:
+        ci = f"{self.confidence:.0%} CI"
+        rd = (f"RD = {format_number(self.risk_difference, leading_zero=False)}, {ci} "
+              f"[{format_number(self.rd_ci_low, leading_zero=False)}, "
+              f"{format_number(self.rd_ci_high, leading_zero=False)}]")
+        orr = (f"OR = {format_number(self.odds_ratio)}, {ci} [{format_number(self.or_ci_low)}, "
+               f"{format_number(self.or_ci_high)}]" + (" (Haldane-corrected)" if self.haldane_corrected else ""))
+        return (f"{self.treatment} vs {self.control_label}: "
+                f"{self.complied_treatment}/{self.n_treatment} ({_pct(self.rate_treatment)}) vs "
+                f"{self.complied_control}/{self.n_control} ({_pct(self.rate_control)}); {rd}; {orr}; "
+                f"h = {format_number(self.cohens_h)}; "
+                f"χ²(1, N = {self.n}) = {format_number(self.chi2)}, {format_p(self.chi2_p)}; "
+                f"Fisher's exact {format_p(self.fisher_p)}")
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["control"] = self.control_label
+        d["control_conditions"] = list(self.control)
+        d["n"] = self.n
+        d["apa"] = str(self)
+        return d
+
+
+@dataclass(frozen=True)
+class LogitTerm(_Result):
+    """One condition's coefficient against the reference level."""
+
+    condition: str
+    coef: float
+    se: float
+    z: float
+    pvalue: float
+    odds_ratio: float
+    or_ci_low: float
+    or_ci_high: float
+
+    def __str__(self) -> str:
+        return (f"{self.condition}: b = {format_number(self.coef)}, SE = {format_number(self.se)}, "
+                f"OR = {format_number(self.odds_ratio)}, 95% CI [{format_number(self.or_ci_low)}, "
+                f"{format_number(self.or_ci_high)}], z = {format_number(self.z)}, {format_p(self.pvalue)}")
+
+
+@dataclass(frozen=True)
+class LogitResult(_Result):
+    """Logistic regression of compliance on condition (treatment coding)."""
+
+    formula: str
+    reference: str
+    n: int
+    terms: tuple[LogitTerm, ...]
+    lr_chi2: float
+    lr_df: int
+    lr_p: float
+    converged: bool
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        head = (f"Logistic regression, reference = {self.reference}, N = {self.n}: "
+                f"LR χ²({self.lr_df}) = {format_number(self.lr_chi2)}, {format_p(self.lr_p)}")
+        if not self.terms:
+            return head + ("; " + "; ".join(self.notes) if self.notes else "")
+        return head + "; " + "; ".join(str(t) for t in self.terms)
+
+
+@dataclass(frozen=True)
+class ExclusionCount(_Result):
+    """Rows left out of the tests: ``status`` is ``excluded`` or ``withdrawn``."""
+
+    condition: str
+    status: str
+    reason: str
+    n: int
+
+    def __str__(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{self.condition}: {self.n} {self.status}{why}"
+
+
+@dataclass(frozen=True)
+class ExperimentAnalysis(_Result):
+    """Everything ``compliance analyze`` reports for one experiment of one paradigm."""
+
+    paradigm: str
+    experiment: int
+    title: str
+    conditions: tuple[ConditionRate, ...]
+    contrasts: tuple[ContrastResult, ...]
+    omnibus: ChiSquareResult
+    logit: Optional[LogitResult]
+    n_analysed: int
+    n_excluded: int
+    n_withdrawn: int
+    exclusions: tuple[ExclusionCount, ...] = ()
+    files: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        lines = [f"{self.paradigm}, Experiment {self.experiment}: {self.title}",
+                 f"  analysed N = {self.n_analysed}; excluded {self.n_excluded}; "
+                 f"withdrawn {self.n_withdrawn} (never analysed)"]
+        lines.append("  Compliance by condition (Wilson 95% CI):")
+        lines += [f"    {c}" for c in self.conditions]
+        lines.append("  Contrasts (treatment vs pooled controls):")
+        for k in self.contrasts:
+            tag = "" if k.confirmatory else " [not confirmatory]"
+            lines.append(f"    {k.label}{tag}")
+            lines.append(f"      {k}")
+        lines.append(f"  Omnibus: {self.omnibus}")
+        if self.logit is not None:
+            lines.append(f"  {self.logit}")
+        for n in self.notes:
+            lines.append(f"  Note: {n}")
+        return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""``compliance run`` end to end, driven from outside like a person: real X key presses and a
+real click, sent with xdotool to the PsychoPy window of a separate process."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+
+from .conftest import BIN
+
+pytestmark = pytest.mark.screen
+
+
+def _xdo(*args):
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20)
+
+
+def _window_id(proc, timeout=40.0):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        assert proc.poll() is None, proc.stderr.read()
+        out = _xdo("search", "--name", "PsychoPy").stdout.split()
+        if out:
+            return out[0]
+        time.sleep(0.2)
+    raise AssertionError("the session window never appeared")
+
+
+def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
+    if shutil.which("xdotool") is None:
+        pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
+    cli("schedule", "cialdini1975", "--participants", "6", "--seed", "1", "--out", "s.csv", check=0)
+    proc = subprocess.Popen([str(BIN / "compliance"), "run", "cialdini1975", "--schedule", "s.csv", "--site", "S1",
+                             "--experimenter", "E1", "--data-dir", "d", "--windowed"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COMPLIANCE_WINDOWED": "1"})
+    try:
+        wid = _window_id(proc)
+        time.sleep(1.0)
+        _xdo("windowfocus", "--sync", wid)
+        # participant 1: tap "Approach" on the touch screen (left button of the ready screen;
+        # window 1280x800, height units: x = 640 - 0.322*800, y = 400 + 0.38*800)
+        _xdo("mousemove", "--window", wid, "382", "704")
+        _xdo("click", "1")
+        time.sleep(0.5)
+        # then refuse whatever is asked (one or two requests), debrief; "r" on the debriefing
+        # screen is not a choice there and must be ignored
+        for key in ["r", "r", "d", "space", "r", "r", "d", "q"]:
+            _xdo("key", key)
+            time.sleep(0.35)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "session completed: 2 participants" in out
+    (csv_path,) = (tmp_path / "d").glob("*_data.csv")
+    df = pd.read_csv(csv_path)
+    assert list(df["slot"]) == [1, 2] and (df["complied"] == 0).all() and (df["debriefed"] == 1).all()
+    sched = pd.read_csv(tmp_path / "s.csv")
+    assert list(df["condition"]) == list(sched["condition"][:2])
+    meta = json.loads(csv_path.with_suffix(".json").read_text())
+    assert meta["status"] == "completed" and meta["schedule_sha256"] and meta["mode"] == "run"
+    # the next session resumes at slot 3
+    used = [json.loads(x)["slot"] for x in (tmp_path / "s.csv.slots.log").read_text().splitlines()]
+    assert used == [1, 2]
