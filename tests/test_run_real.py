@@ -69,3 +69,37 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
     # the next session resumes at slot 3
     used = [json.loads(x)["slot"] for x in (tmp_path / "s.csv.slots.log").read_text().splitlines()]
     assert used == [1, 2]
+
+
+def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
+    """No --site or --experimenter: the Qt start dialog asks; the session then uses the answers."""
+    cli("schedule", "cialdini1975", "--participants", "3", "--seed", "1", "--out", "s.csv", check=0)
+    proc = subprocess.Popen([str(BIN / "compliance"), "run", "cialdini1975", "--schedule", "s.csv",
+                             "--data-dir", "d", "--windowed"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.time()
+        dlg = []
+        while not dlg and time.time() - t0 < 40:
+            assert proc.poll() is None, proc.stderr.read()
+            dlg = _xdo("search", "--name", "start a session").stdout.split()
+            time.sleep(0.2)
+        assert dlg, "the start dialog never appeared"
+        time.sleep(0.5)
+        _xdo("windowactivate", "--sync", dlg[0])
+        for args in (["key", "Tab"], ["type", "S2"], ["key", "Tab"], ["type", "E7"], ["key", "Return"]):
+            _xdo(*args)
+            time.sleep(0.2)
+        wid = _window_id(proc)
+        time.sleep(1.0)
+        _xdo("windowfocus", "--sync", wid)
+        _xdo("key", "q")  # end the session at once
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    (side,) = (tmp_path / "d").glob("*_data.json")
+    meta = json.loads(side.read_text())
+    assert side.name.startswith("study-cialdini1975_exp-1_site-S2_session-1")
+    assert meta["experimenter"] == "E7" and meta["status"] == "completed" and meta["n_rows"] == 0
