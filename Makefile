@@ -37,4 +37,4 @@ protocols: $(STAMP)
 		$(BIN)/compliance protocol $$p --out protocols/$$p.md --force; done
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks --benchmark-enable --benchmark-only
+	$(BIN)/python -m pytest benchmarks -p no:cacheprovider --benchmark-enable --benchmark-only -q
