@@ -33,6 +33,7 @@ def test_simulate_prints_wilson_table(cli, tmp_path):
     assert len(pd.read_csv(csv_path)) == 72
     meta = json.loads(csv_path.with_suffix(".json").read_text())
     assert meta["mode"] == "simulate:data-only" and meta["seed"] == 1 and meta["status"] == "completed"
+    assert meta["simulation_model"]["rates"]["rejection_moderation"]["p"] == 0.5
 
 
 @pytest.mark.parametrize("args, message", [

@@ -49,6 +49,9 @@ def test_rows_on_disk_before_close(ditf, tmp_path):
     store.close()
     side = json.loads(store.sidecar_path.read_text())
     assert side["status"] == "completed" and side["n_rows"] == 2 and side["end_time"]
+    assert {"paradigm", "experiment", "site", "session", "experimenter", "toolkit_version", "psychopy_version",
+            "python_version", "start_time", "end_time", "status"} <= set(side)
+    assert side["paradigm"] == "cialdini1975" and side["start_time"] <= side["end_time"]
     assert find_interrupted(tmp_path) == []
 
 

@@ -203,7 +203,8 @@ class SessionStore:
         self._events = open(self.events_path, "x", encoding="utf-8")
         self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
         self._sidecar = {
-            "study": self.paradigm.id,
+            "paradigm": self.paradigm.id,
+            "title": self.paradigm.title,
             "citation": self.paradigm.citation,
             "experiment": self.experiment,
             "site": self.site,
