@@ -115,8 +115,7 @@ EQUIVALENT_REQUEST = Step(
     note=("The first request is of the same size as the target request, so refusing it and "
           "hearing the target is no concession. RECONSTRUCTION: the original equivalent "
           "request's wording is not known."),
-    answers=(REFUSE_FIRST, Answer("agree", "Agreed [A]", "a", ends=True,
-                                  sets={"excluded": 1, "exclusion_reason": "agreed_first_request"})),
+    answers=(REFUSE_FIRST, AGREE_FIRST),
 )
 
 # --------------------------------------------------------------------------- #
@@ -152,6 +151,8 @@ EQUIVALENT_REQUEST_CONTROL = Condition(
 # Rates are the published ones (data/published/); where a rate is not
 # published the model borrows one and says so in its source.
 # --------------------------------------------------------------------------- #
+VS_SMALLER_REQUEST_ONLY = Contrast("rejection_moderation", ("smaller_request_only",),
+                                   "door-in-the-face vs smaller request only")
 _E1 = "Experiment 1, Table 1 (12/24, 6/24, 4/24), via a secondary note"
 _BORROW = "not published; borrowed from Experiment 1 ({}) as a simulation assumption"
 
@@ -163,8 +164,7 @@ EXPERIMENTS = (
             Contrast("rejection_moderation", ("exposure_control", "smaller_request_only"),
                      "door-in-the-face vs the two controls combined (the paper's test)"),
             Contrast("rejection_moderation", ("exposure_control",), "door-in-the-face vs exposure control"),
-            Contrast("rejection_moderation", ("smaller_request_only",),
-                     "door-in-the-face vs smaller request only"),
+            VS_SMALLER_REQUEST_ONLY,
             Contrast("exposure_control", ("smaller_request_only",),
                      "the two controls do not differ (the paper's check)", confirmatory=False),
         ),
@@ -181,8 +181,7 @@ EXPERIMENTS = (
         contrasts=(
             Contrast("rejection_moderation", ("two_requester_control",),
                      "door-in-the-face vs the same requests from two requesters"),
-            Contrast("rejection_moderation", ("smaller_request_only",),
-                     "door-in-the-face vs smaller request only"),
+            VS_SMALLER_REQUEST_ONLY,
         ),
         model=BinaryModel({
             "rejection_moderation": Rate(0.55, "Experiment 2, 55%, a course page (secondary)"),
@@ -197,8 +196,7 @@ EXPERIMENTS = (
         contrasts=(
             Contrast("rejection_moderation", ("equivalent_request_control",),
                      "door-in-the-face vs a first request of equal size (no concession)"),
-            Contrast("rejection_moderation", ("smaller_request_only",),
-                     "door-in-the-face vs smaller request only"),
+            VS_SMALLER_REQUEST_ONLY,
         ),
         model=BinaryModel({
             "rejection_moderation": Rate(12 / 24, _BORROW.format("12/24")),
