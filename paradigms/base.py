@@ -58,6 +58,8 @@ class Answer:
         Measure values this answer records (``{"complied": 1}``).
     ends : bool
         If true, no further step of the script is run for this participant.
+    tone : str, optional
+        Colour of the button (``positive``, ``negative``, ``neutral``).
     """
 
     code: str
@@ -65,9 +67,14 @@ class Answer:
     key: str
     sets: Mapping[str, object] = field(default_factory=dict)
     ends: bool = False
+    #: button colour: "positive", "negative" or "neutral"; by default agree is
+    #: positive, refuse negative, anything else neutral
+    tone: Optional[str] = None
 
     def __post_init__(self):
         object.__setattr__(self, "sets", _frozen(self.sets))
+        if self.tone not in (None, "positive", "negative", "neutral"):
+            raise DeclarationError(f"answer {self.code!r}: tone must be positive, negative or neutral")
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,12 @@ class Step:
     #: "INTERRUPT NOW: add the cookies"), for scripts whose timing matters
     cue: str = ""
     cue_after: Optional[float] = None
+    #: what the screen calls the step; default "FIRST REQUEST" / "TARGET REQUEST"
+    title: str = ""
+
+    @property
+    def display_title(self) -> str:
+        return self.title or ("TARGET REQUEST" if self.target else "FIRST REQUEST")
 
     def __post_init__(self):
         if self.cue and self.cue_after is None:
@@ -329,6 +342,9 @@ class Paradigm:
     coding_rules: str
     provenance: str
     exclusion_reasons: Mapping[str, str] = field(default_factory=lambda: EXCLUSION_REASONS)
+    #: what the field screen says while the requester waits for the next person
+    ready_say: str = "Wait for a passer-by walking alone."
+    ready_note: str = "Tap Approach as you step towards them: the screen then shows the script."
 
     def experiment(self, number: int) -> Experiment:
         for e in self.experiments:

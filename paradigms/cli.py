@@ -135,11 +135,12 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     from statsmodels.stats.proportion import proportion_confint
     df = pd.read_csv(csv_path)
     df = df[(df["excluded"] == 0) & (df["data_consent"].fillna(1) != 0)]
-    print(f"\n{'condition':<28} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")
+    w = max([len("condition")] + [len(str(c)) for c in df["condition"].unique()])
+    print(f"\n{'condition':<{w}} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")
     for cond, g in df.groupby("condition", sort=False):
         n, k = len(g), int(g["complied"].sum())
         lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-        print(f"{cond:<28} {n:>4} {k:>9} {100 * k / n:>5.1f}%   [{100 * lo:.1f}%, {100 * hi:.1f}%]")
+        print(f"{cond:<{w}} {n:>4} {k:>9} {100 * k / n:>5.1f}%   [{100 * lo:.1f}%, {100 * hi:.1f}%]")
 
 
 def cmd_protocol(args) -> int:

@@ -17,9 +17,11 @@ def _quote(text: str) -> str:
 
 def _step_lines(i: int, step: Step) -> list[str]:
     kind = "target request" if step.target else "request"
-    out = [f"{i}. **{step.id.replace('_', ' ')}** ({kind})", "", _quote(f"\"{step.say}\""), ""]
+    out = [f"{i}. **{step.display_title.capitalize()}** (`{step.id}`, {kind})", "", _quote(f"\"{step.say}\""), ""]
     if step.note:
         out += [f"   *{step.note}*", ""]
+    if step.cue:
+        out += [f"   On screen {step.cue_after:g} s into the step: **{step.cue}**", ""]
     if step.answers:
         answers = "; ".join(
             f"{a.label.split(' [')[0]} (`{a.code}`, key {a.key.upper()}"

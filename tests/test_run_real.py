@@ -31,6 +31,20 @@ def _window_id(proc, timeout=40.0):
     raise AssertionError("the session window never appeared")
 
 
+def _count(journal, kind):
+    if not journal.exists():
+        return 0
+    return sum(1 for x in journal.read_text().splitlines() if f'"event": "{kind}"' in x)
+
+
+def _wait_for_screen(journal, timeout=30.0):
+    """Until the session has put up a screen that has not been answered yet."""
+    t0 = time.time()
+    while not _count(journal, "show") > _count(journal, "tap") and time.time() - t0 < timeout:
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
     if shutil.which("xdotool") is None:
         pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
@@ -43,16 +57,45 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
         wid = _window_id(proc)
         time.sleep(1.0)
         _xdo("windowfocus", "--sync", wid)
+        journal = tmp_path / "d" / "study-cialdini1975_exp-1_site-S1_session-1_events.jsonl"
+
+        def count(kind):
+            return _count(journal, kind)
+
+        def then_wait(n_taps):
+            # an input counts once it is journalled, and the next screen is put up after it.
+            # (Input that arrives while a screen is being built is dropped on purpose, so a
+            # double tap cannot answer a question the requester has not seen.)
+            t0 = time.time()
+            while count("tap") == n_taps and time.time() - t0 < 15:
+                time.sleep(0.05)
+            assert count("tap") > n_taps, "the screen did not take the input"
+            _wait_for_screen(journal)
+
+        taps = lambda: count("tap")  # noqa: E731
+        _wait_for_screen(journal)
+        conditions = list(pd.read_csv(tmp_path / "s.csv")["condition"][:2])
+        steps = {"rejection_moderation": 2, "exposure_control": 1, "smaller_request_only": 1}
         # participant 1: tap "Approach" on the touch screen (left button of the ready screen;
         # window 1280x800, height units: x = 640 - 0.322*800, y = 400 + 0.38*800)
         _xdo("mousemove", "--window", wid, "382", "704")
         _xdo("click", "1")
-        time.sleep(0.5)
-        # then refuse whatever is asked (one or two requests), debrief; "r" on the debriefing
-        # screen is not a choice there and must be ignored
-        for key in ["r", "r", "d", "space", "r", "r", "d", "q"]:
-            _xdo("key", key)
-            time.sleep(0.35)
+        then_wait(0)
+        for i, cond in enumerate(conditions):
+            if i:
+                n = taps()
+                _xdo("key", "space")  # participant 2: approach from the keyboard
+                then_wait(n)
+            for _ in range(steps[cond]):  # refuse whatever is asked
+                n = taps()
+                _xdo("key", "r")
+                then_wait(n)
+            _xdo("key", "r")  # not a choice on the debriefing screen: ignored
+            time.sleep(0.3)
+            n = taps()
+            _xdo("key", "d")
+            then_wait(n)
+        _xdo("key", "q")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -91,7 +134,7 @@ def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
             _xdo(*args)
             time.sleep(0.2)
         wid = _window_id(proc)
-        time.sleep(1.0)
+        _wait_for_screen(tmp_path / "d" / "study-cialdini1975_exp-1_site-S2_session-1_events.jsonl")
         _xdo("windowfocus", "--sync", wid)
         _xdo("key", "q")  # end the session at once
         out, err = proc.communicate(timeout=30)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -10,6 +11,21 @@ from paradigms.engine.field import QUIT, FieldTrial
 from paradigms.engine.sessions import simulate
 
 pytestmark = pytest.mark.screen
+
+
+def _press_when_shown(screen, presses):
+    """Press each key once screen number n is up, as a person would (input that arrives
+    while a screen is still being built is dropped on purpose)."""
+    def run():
+        for n, key in presses:
+            t0 = time.time()
+            while screen.screens_shown < n and time.time() - t0 < 20:
+                time.sleep(0.01)
+            time.sleep(0.05)
+            screen.kb.device.makeResponse(code=None, tDown=0.0, name=key)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
 
 
 def test_visual_simulation_writes_the_data_only_schema(ditf, tmp_path):
@@ -38,16 +54,12 @@ def test_escape_asks_then_quits(ditf):
         screen = FieldScreen(win, ditf)
         e = ditf.experiment(1)
         prompt = FieldTrial(ditf, e, e.condition("smaller_request_only"), "P1", 1, "t").prompt()
-        press = screen.kb.device.makeResponse
-        timers = [threading.Timer(0.3, press, kwargs=dict(code=None, tDown=0.0, name="escape")),
-                  threading.Timer(0.6, press, kwargs=dict(code=None, tDown=0.0, name="n")),
-                  threading.Timer(0.9, press, kwargs=dict(code=None, tDown=0.0, name="escape")),
-                  threading.Timer(1.2, press, kwargs=dict(code=None, tDown=0.0, name="y"))]
-        for t in timers:
-            t.start()
-        # first Esc is cancelled with N; the second is confirmed with Y
+        # Esc on the script (screen 1), N on the question (screen 2), Esc back on the script
+        # (screen 3), Y on the question (screen 4): the first Esc is cancelled, the second confirmed
+        presser = _press_when_shown(screen, [(1, "escape"), (2, "n"), (3, "escape"), (4, "y")])
         assert screen.wait(prompt).code == QUIT
-        assert all(not t.is_alive() for t in timers)
+        presser.join(timeout=10)
+        assert screen.screens_shown == 4
     finally:
         win.close()
 
@@ -60,8 +72,7 @@ def test_keyboard_shortcut_gives_the_answer(ditf):
         screen = FieldScreen(win, ditf)
         e = ditf.experiment(1)
         prompt = FieldTrial(ditf, e, e.condition("exposure_control"), "P1", 1, "t").prompt()
-        t = threading.Timer(0.2, screen.kb.device.makeResponse, kwargs=dict(code=None, tDown=0.0, name="c"))
-        t.start()
+        _press_when_shown(screen, [(1, "c")])
         assert screen.wait(prompt).code == "agree_first"
     finally:
         win.close()

@@ -80,7 +80,8 @@ _TONES = {"agree": "positive", "refuse": "negative"}
 
 
 def _step_choices(step: Step) -> tuple[Choice, ...]:
-    return tuple(Choice(a.code, a.label, a.key, _TONES.get(a.code, "neutral")) for a in step.answers) + (
+    return tuple(Choice(a.code, a.label, a.key, a.tone or _TONES.get(a.code, "neutral"))
+                 for a in step.answers) + (
         Choice(EXCLUDE, "Exclude... [X]", "x", "neutral"),)
 
 
@@ -116,8 +117,8 @@ class FieldTrial:
         header = f"Slot {slot}  |  {pid}  |  {self.condition.name.replace('_', ' ')}"
         if self._state == "step":
             step = self.condition.steps[self._step]
-            kind = "TARGET REQUEST" if step.target else "FIRST REQUEST"
-            return Prompt("step", f"Step {self._step + 1} of {self.n_steps}: {kind}", step.say, step.note,
+            return Prompt("step", f"Step {self._step + 1} of {self.n_steps}: {step.display_title}", step.say,
+                          step.note,
                           _step_choices(step), header, step, self.condition.name)
         if self._state == "exclude":
             reasons = tuple(Choice(code, code.replace("_", " "), str(i + 1))
@@ -176,10 +177,8 @@ class FieldTrial:
         return out
 
 
-READY = Prompt("ready", "READY", "Wait for a passer-by walking alone.",
-               "Tap Approach as you step towards them: the screen then shows the script.",
-               (Choice(APPROACH, "Approach [Space]", "space", "positive"),
-                Choice(END, "End session [Q]", "q", "neutral")))
+READY_CHOICES = (Choice(APPROACH, "Approach [Space]", "space", "positive"),
+                 Choice(END, "End session [Q]", "q", "neutral"))
 
 
 def run_field_session(paradigm: Paradigm, experiment: int, store, slots: Iterator,
@@ -194,8 +193,9 @@ def run_field_session(paradigm: Paradigm, experiment: int, store, slots: Iterato
     """
     exp = paradigm.experiment(experiment)
     while True:
-        ready = Prompt(READY.kind, READY.title, READY.say, READY.note, READY.choices,
+        ready = Prompt("ready", "READY", paradigm.ready_say, paradigm.ready_note, READY_CHOICES,
                        f"Session {store.session}  |  site {store.site}  |  {store.rows_written()} recorded")
+        store.event("show", screen="ready")
         r = io.wait(ready)
         store.event("tap", screen="ready", code=r.code)
         if r.code == QUIT:
@@ -211,6 +211,7 @@ def run_field_session(paradigm: Paradigm, experiment: int, store, slots: Iterato
                     participant_id=trial.values["participant_id"])
         while not trial.done:
             prompt = trial.prompt()
+            store.event("show", screen=prompt.kind, step=prompt.step.id if prompt.step else None)
             r = io.wait(prompt)
             store.event("tap", screen=prompt.kind, step=prompt.step.id if prompt.step else None,
                         code=r.code, participant_id=trial.values["participant_id"])

@@ -56,7 +56,7 @@ class FieldDriver:
 
     def screen_io(self, paradigm, experiment, win, scripted=None, time_scale: float = 1.0):
         from ..screens.field import FieldScreen
-        return FieldScreen(win, paradigm, scripted=scripted, time_scale=time_scale)
+        return FieldScreen(win, paradigm, scripted=scripted, time_scale=time_scale, experiment=experiment)
 
 
 def driver_for(paradigm: Paradigm):

@@ -19,7 +19,7 @@ from typing import Optional
 from psychopy import core, event, visual
 from psychopy.hardware import keyboard
 
-from ..engine.field import QUIT, Choice, Prompt, Response
+from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
 
 __all__ = ["FieldScreen", "TONE_COLOURS", "key_name"]
@@ -30,14 +30,45 @@ SOFT = "#5b5b60"
 
 # layout, in height units (the screen is 1.0 tall; a 16:10 tablet is 1.6 wide)
 WIDTH = 1.52
-SAY_HEIGHT = 0.052      # ~42 px on an 800-px-tall tablet: readable at arm's length
-LONG_SAY_HEIGHT = 0.04  # debriefing text, which is long and read, not glanced at
+SAY_BOX = 0.5           # height of the box for the words to say
+#: letter heights tried, largest first; 0.052 is ~42 px on an 800-px-tall tablet,
+#: readable at arm's length; long texts (the debriefing) step down until they fit
+SAY_SIZES = (0.056, 0.052, 0.048, 0.044, 0.04, 0.036, 0.032, 0.028)
+LINE_PITCH = 1.4        # line spacing of Noto Sans in TextBox2, in letter heights (measured)
+NARROW = (EXCLUDE, END)
+
+
+_FITTED: dict[tuple, float] = {}
+
+
+def fit_text(win, text: str, pos, width: float, height: float):
+    """A TextBox2 with the largest letter height at which ``text`` fits the box.
+
+    The size found is remembered per text, so a script shown again is laid out
+    once: a screen must appear at once after a tap.
+    """
+    def make(size):
+        return visual.TextBox2(win, text, pos=pos, size=(width, height), anchor="top-center",
+                               alignment="top-left", letterHeight=size, color=INK, font="Noto Sans",
+                               editable=False)
+    key = (text, width, height)
+    if key in _FITTED:
+        return make(_FITTED[key])
+    for size in SAY_SIZES:
+        box = make(size)
+        lines = getattr(box, "_lineNs", None)  # TextBox2's line index per character
+        n_lines = int(lines.max()) + 1 if lines is not None and len(lines) else 1
+        if n_lines * LINE_PITCH * size <= height:
+            break
+    _FITTED[key] = size
+    return box
 
 
 class FieldScreen:
     """Draws prompts and collects one answer per prompt."""
 
-    def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0):
+    def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0,
+                 experiment: Optional[int] = None):
         self.win = win
         self.paradigm = paradigm
         self.scripted = scripted
@@ -46,23 +77,30 @@ class FieldScreen:
         self.taps = TapListener(win)
         self.screenshot_dir: Optional[Path] = None
         self._shot_titles: set[str] = set()
+        #: screens put up so far; input is taken from the moment a screen is up
+        self.screens_shown = 0
+        if paradigm is not None and experiment is not None:
+            self._lay_out_scripts(paradigm.experiment(experiment))
+
+    def _lay_out_scripts(self, experiment) -> None:
+        """Fit every text of the session before the first passer-by, so no screen lags."""
+        texts = {self.paradigm.ready_say, self.paradigm.debriefing}
+        texts.update(step.say for c in experiment.conditions for step in c.steps)
+        for text in texts:
+            fit_text(self.win, text, pos=(0, 0.375), width=WIDTH, height=SAY_BOX)
 
     # -- drawing -----------------------------------------------------------
     def _stims(self, prompt: Prompt):
         win = self.win
         stims = []
         if prompt.header:
-            stims.append(visual.TextStim(win, prompt.header, pos=(-WIDTH / 2, 0.465), height=0.024,
-                                         color=SOFT, anchorHoriz="left", wrapWidth=WIDTH))
+            stims.append(visual.TextStim(win, prompt.header, pos=(0, 0.465), height=0.024, color=SOFT,
+                                         wrapWidth=WIDTH))
         title_colour = "#8a1c1c" if (prompt.step is not None and prompt.step.target) else "#17406d"
-        stims.append(visual.TextStim(win, prompt.title, pos=(-WIDTH / 2, 0.41), height=0.042,
-                                     color=title_colour, anchorHoriz="left", bold=True, wrapWidth=WIDTH))
-        long_text = len(prompt.say) > 480
+        stims.append(visual.TextStim(win, prompt.title, pos=(0, 0.41), height=0.042, color=title_colour,
+                                     bold=True, wrapWidth=WIDTH))
         if prompt.say:
-            stims.append(visual.TextBox2(
-                win, prompt.say, pos=(0, 0.375), size=(WIDTH, 0.5), anchor="top-center",
-                alignment="top-left", letterHeight=LONG_SAY_HEIGHT if long_text else SAY_HEIGHT,
-                color=INK, font="Noto Sans", editable=False))
+            stims.append(fit_text(win, prompt.say, pos=(0, 0.375), width=WIDTH, height=SAY_BOX))
         if prompt.note:
             stims.append(visual.TextBox2(
                 win, prompt.note, pos=(0, -0.135), size=(WIDTH, 0.11), anchor="top-center",
@@ -84,8 +122,8 @@ class FieldScreen:
             return buttons
         n = len(choices)
         gap = 0.03
-        # the last button is "Exclude..." or "End session": make the others wider
-        weights = [1.0 if ch.tone != "neutral" else 0.7 for ch in choices]
+        # "Exclude..." and "End session" are the narrow ones: answers come first
+        weights = [0.7 if ch.code in NARROW else 1.0 for ch in choices]
         unit = (WIDTH - gap * (n - 1)) / sum(weights)
         x = -WIDTH / 2
         for ch, wt in zip(choices, weights):
@@ -145,10 +183,14 @@ class FieldScreen:
         event.clearEvents()
         self.taps.clear()  # a tap on the previous screen does not carry over
         clock = core.Clock()
+        first = True
         while True:
             if cue is not None and clock.getTime() >= cue_at and cue not in stims:
                 stims = stims + [cue]
             self._draw(stims, buttons, prompt.title + (" cue" if cue is not None and cue in stims else ""))
+            if first:
+                self.screens_shown += 1
+                first = False
             if due is not None and clock.getTime() >= due:
                 # the scripted participant presses the answer's key, as a person would
                 self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
