@@ -430,7 +430,7 @@ def _reference_condition(experiment) -> str:
     control of the first declared contrast that has exactly one control, else the
     first condition whose role is ``control``, else the first condition."""
     for k in experiment.contrasts:
-        if len(k.control) == 1:
+        if len(k.control) == 1 and k.factor is None:
             return k.control[0]
     for c in experiment.conditions:
         if c.role == "control":
@@ -474,10 +474,11 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
         notes.extend(f"{r.condition}: {n}" for n in r.notes)
     contrasts = []
     for k in exp.contrasts:
-        x1, n1 = counts[k.treatment]
-        x2 = sum(counts[c][0] for c in k.control)
-        n2 = sum(counts[c][1] for c in k.control)
-        contrasts.append(compare_proportions(x1, n1, x2, n2, treatment=k.treatment, control=k.control,
+        treated, controls = exp.members(k.treatment, k.factor), exp.members(k.control, k.factor)
+        x1, n1 = (sum(counts[c][i] for c in treated) for i in (0, 1))
+        x2, n2 = (sum(counts[c][i] for c in controls) for i in (0, 1))
+        control = tuple(k.control_label.split(" + ")) if k.factor else k.control
+        contrasts.append(compare_proportions(x1, n1, x2, n2, treatment=k.treatment_label, control=control,
                                              label=k.label, confirmatory=k.confirmatory, alpha=alpha,
                                              warn=warn))
     omni = omnibus_chi2(list(counts.values()), warn=warn)

@@ -57,9 +57,9 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
         warnings.simplefilter("always")
         analyses = analyze(*args.paths)
     if args.plot:
-        from .plot import plot_rates
+        from .plot import plot_analyses
 
-        plot_rates(analyses, args.plot)
+        plots = plot_analyses(analyses, args.plot)
     if args.json:
         _emit_json(analyses, out)
     else:
@@ -67,8 +67,8 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
             out.write(str(a) + "\n\n")
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             out.write(f"warning: {w}\n")
-        if args.plot:
-            out.write(f"plot saved to {args.plot}\n")
+        for p in (plots if args.plot else ()):
+            out.write(f"plot saved to {p}\n")
     if args.json:
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             sys.stderr.write(f"warning: {w}\n")

@@ -36,6 +36,8 @@ This module never imports PsychoPy.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -383,9 +385,12 @@ class CountAnalysis(_Result):
     threshold: Optional[ThresholdResult]
     methods: Mapping[str, str] = field(default_factory=lambda: dict(METHODS))
     notes: tuple[str, ...] = ()
+    paradigm: str = ""
+    experiment: Optional[int] = None
 
     def __str__(self) -> str:
-        L = [f"Count analysis of {self.outcome}: N = {self.n} analysed ({self.n_excluded} excluded, "
+        L = [f"{self.paradigm}, Experiment {self.experiment}"] if self.paradigm else []
+        L += [f"Count analysis of {self.outcome}: N = {self.n} analysed ({self.n_excluded} excluded, "
              f"{self.n_withdrawn} withdrew consent, {self.n_missing_outcome} without a count).", "",
              "Cells:"]
         L += ["  " + str(c) for c in self.cells]
@@ -405,6 +410,8 @@ class CountAnalysis(_Result):
     def to_dict(self) -> dict:
         a, b = self.factors
         return _jsonable({
+            "paradigm": self.paradigm,
+            "experiment": self.experiment,
             "outcome": self.outcome,
             "factors": list(self.factors),
             "n": self.n,
@@ -792,8 +799,8 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
 def analyze_regan(data: pd.DataFrame, experiment: int = 1) -> CountAnalysis:
     """:func:`analyze_counts` with Regan's (1971) declaration supplying the plan.
 
-    Planned contrasts: confederate favor vs no favor, confederate favor vs
-    experimenter favor (``paradigms.regan1971.FAVOR_CONTRASTS``); regressions
+    Planned contrasts: the declaration's contrasts on the favor factor
+    (confederate favor vs no favor, vs experimenter favor); regressions
     referenced to no favor and the unpleasant confederate; correlations
     compared between no favor and confederate favor (and the other pairs);
     threshold: more than one ticket, confederate favor vs the pooled controls.
@@ -811,7 +818,7 @@ def analyze_regan(data: pd.DataFrame, experiment: int = 1) -> CountAnalysis:
     exp = regan.PARADIGM.experiment(experiment)
     favor_levels = tuple(dict.fromkeys(c.factors["favor"] for c in exp.conditions))
     liking_levels = tuple(dict.fromkeys(c.factors["liking"] for c in exp.conditions))
-    contrasts = tuple((t, tuple(c), label) for _, t, c, label in regan.FAVOR_CONTRASTS)
+    contrasts = tuple((k.treatment, k.control, k.label) for k in exp.contrasts if k.factor == "favor")
     return analyze_counts(
         data, outcome="tickets", factors=("favor", "liking"), score="liking_score", contrasts=contrasts,
         references={"favor": "no_favor", "liking": "unpleasant"},
@@ -819,3 +826,24 @@ def analyze_regan(data: pd.DataFrame, experiment: int = 1) -> CountAnalysis:
         correlation_pairs=(("no_favor", "confederate_favor"), ("no_favor", "experimenter_favor"),
                            ("experimenter_favor", "confederate_favor")),
         threshold=1, threshold_contrast=("confederate_favor", ("experimenter_favor", "no_favor")))
+
+
+def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis:
+    """The count analysis of one experiment of validated session data (``compliance analyze``).
+
+    ``loaded`` is a :class:`~analysis.load.LoadedData`; participants who
+    withdrew their data are already gone from it and are counted from its
+    report.  Regan (1971) is the count paradigm the toolkit ships; its plan
+    comes from :func:`analyze_regan`.
+    """
+    from .errors import AnalysisError
+    if paradigm.id != "regan1971":
+        raise AnalysisError(f"no count-analysis plan for {paradigm.id!r}")
+    d = loaded.data
+    d = d[(d["study"] == paradigm.id) & (d["experiment"] == int(experiment))]
+    rep = loaded.report
+    n_withdrawn = int(((rep["study"] == paradigm.id) & (rep["experiment"] == int(experiment))
+                       & (rep["status"] == "withdrawn")).sum()) if len(rep) else 0
+    res = analyze_regan(d, experiment)
+    return dataclasses.replace(res, paradigm=paradigm.id, experiment=int(experiment),
+                               n_withdrawn=res.n_withdrawn + n_withdrawn)

@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 from .published import load_published, published_rates  # noqa: E402
 from .results import ExperimentAnalysis  # noqa: E402
 
-__all__ = ["plot_rates"]
+__all__ = ["plot_rates", "plot_counts", "plot_analyses"]
 
 
 def _wrap(name: str, width: int = 14) -> str:
@@ -94,3 +94,83 @@ def plot_rates(analyses: Sequence[ExperimentAnalysis], path: Union[str, Path],
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFrame] = None,
+                dpi: int = 150) -> Path:
+    """Save a PNG of a count analysis (Regan 1971): mean count per cell with its 95% CI,
+    grouped by the first factor, one bar per level of the second, and the published cell
+    mean (when known) as a hollow diamond on the bar.
+
+    Parameters
+    ----------
+    analysis : analysis.counts.CountAnalysis
+    path : str or Path
+    published : DataFrame, optional
+        Reference data (default :func:`analysis.published.load_published`).
+    """
+    pub = load_published() if published is None else published
+    a_name, b_name = analysis.factors
+    cells = list(analysis.cells)
+    a_levels = list(dict.fromkeys(c.favor for c in cells))
+    b_levels = list(dict.fromkeys(c.liking for c in cells))
+    sel = pub[(pub["study"] == analysis.paradigm) & (pub["statistic"] == "mean") & pub["value"].notna()]
+    pub_means = dict(zip(sel["condition"], sel["value"].astype(float)))
+    colours = ["#4C72B0", "#DD8452", "#55A868", "#8172B3"]
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.2 * len(a_levels) + 1.5), 4.8))
+    width = 0.8 / max(len(b_levels), 1)
+    shown_pub = False
+    top = 0.0
+    for j, b in enumerate(b_levels):
+        for i, a in enumerate(a_levels):
+            c = next((c for c in cells if c.favor == a and c.liking == b), None)
+            x = i - 0.4 + width * (j + 0.5)
+            if c is None or not c.n:
+                ax.text(x, 0.02, "no data", ha="center", va="bottom", fontsize=8, rotation=90)
+                continue
+            ax.bar(x, c.mean, width=width * 0.9, color=colours[j % len(colours)], alpha=0.85,
+                   label=f"{b_name} = {b.replace('_', ' ')}" if i == 0 else None)
+            ax.errorbar(x, c.mean, yerr=[[c.mean - c.ci_low], [c.ci_high - c.mean]], fmt="none", ecolor="black",
+                        capsize=4, lw=1.1)
+            ax.text(x, c.ci_high + 0.05, f"n = {c.n}", ha="center", va="bottom", fontsize=8)
+            top = max(top, c.ci_high)
+            pm = pub_means.get(f"{a}_{b}")
+            if pm is not None:
+                ax.plot(x, pm, marker="D", markersize=8, markerfacecolor="white", markeredgecolor="#C44E52",
+                        markeredgewidth=2, linestyle="none", label=None if shown_pub else "original study (published)")
+                shown_pub = True
+                top = max(top, pm)
+    ax.set_xticks(range(len(a_levels)))
+    ax.set_xticklabels([_wrap(a) for a in a_levels], fontsize=9)
+    ax.set_ylim(0, top * 1.2 + 0.2)
+    ax.set_ylabel(f"mean {analysis.outcome} (95% CI)")
+    ax.set_xlabel(a_name)
+    ax.set_title(f"{analysis.paradigm}, Experiment {analysis.experiment}\nN = {analysis.n} analysed; "
+                 f"{analysis.n_excluded} excluded, {analysis.n_withdrawn} withdrawn", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def plot_analyses(analyses, path: Union[str, Path]) -> list[Path]:
+    """Plot whatever ``analyze`` returned: the binary experiments in one figure at ``path``;
+    each count analysis in its own (``path`` itself if it is the only figure, else
+    ``NAME-PARADIGM-eN.png`` beside it)."""
+    from .counts import CountAnalysis
+    path = Path(path)
+    binary = [a for a in analyses if isinstance(a, ExperimentAnalysis)]
+    counts = [a for a in analyses if isinstance(a, CountAnalysis)]
+    out = []
+    if binary:
+        out.append(plot_rates(binary, path))
+    for a in counts:
+        target = path if not binary and len(counts) == 1 else path.with_name(
+            f"{path.stem}-{a.paradigm}-e{a.experiment}{path.suffix}")
+        out.append(plot_counts(a, target))
+    return out

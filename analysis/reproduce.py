@@ -295,7 +295,7 @@ def _declared_pairs(study: str, experiment: Optional[int]) -> list[tuple[str, st
         exp = paradigms.get(study).experiment(experiment)
     except Exception:  # the paradigm may not declare this experiment: use the published pairs only
         return []
-    return [(k.treatment, "+".join(k.control)) for k in exp.contrasts]
+    return [(k.treatment, "+".join(k.control)) for k in exp.contrasts if k.factor is None]
 
 
 def reproduce_experiment(study: str, experiment: Optional[int],

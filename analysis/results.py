@@ -300,6 +300,18 @@ class ExperimentAnalysis(_Result):
     exclusions: tuple[ExclusionCount, ...] = ()
     files: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the declared factorial model (``Experiment.interaction``), e.g. Pollock's
+    #: technique x price logistic regression (:mod:`analysis.interaction`)
+    interaction: Optional[object] = None
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        model = d.pop("interaction")
+        if model is not None:  # the headline parts at the top level, the whole model beside them
+            d["interaction"] = model.get("interaction")
+            d["simple_effects"] = model.get("simple_effects")
+            d["factorial_model"] = model
+        return d
 
     def __str__(self) -> str:
         lines = [f"{self.paradigm}, Experiment {self.experiment}: {self.title}",
@@ -315,6 +327,8 @@ class ExperimentAnalysis(_Result):
         lines.append(f"  Omnibus: {self.omnibus}")
         if self.logit is not None:
             lines.append(f"  {self.logit}")
+        if self.interaction is not None:
+            lines += ["  " + line for line in str(self.interaction).splitlines()]
         for n in self.notes:
             lines.append(f"  Note: {n}")
         return "\n".join(lines)

@@ -142,16 +142,30 @@ class Condition:
 
 @dataclass(frozen=True)
 class Contrast:
-    """A confirmatory comparison: one treatment against one or more pooled controls."""
+    """A planned comparison: one treatment against one or more pooled controls.
+
+    By default ``treatment`` and ``control`` name conditions.  With ``factor``
+    set they name levels of that factor, and each side pools every condition
+    at those levels (e.g. ``favor = confederate_favor`` vs ``favor = no_favor``
+    over both liking conditions).
+    """
 
     treatment: str
     control: tuple[str, ...]
     label: str
     confirmatory: bool = True
+    factor: Optional[str] = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "control", tuple(self.control))
+
+    @property
+    def treatment_label(self) -> str:
+        return f"{self.factor}={self.treatment}" if self.factor else self.treatment
 
     @property
     def control_label(self) -> str:
-        return " + ".join(self.control)
+        return " + ".join(f"{self.factor}={c}" if self.factor else c for c in self.control)
 
 
 # --------------------------------------------------------------------------- #
@@ -284,15 +298,33 @@ class Experiment:
     contrasts: tuple[Contrast, ...]
     model: object
     notes: str = ""
+    #: factors whose interaction is a confirmatory test (a model, not a contrast),
+    #: e.g. ("technique", "price") for Pollock et al. (1998)
+    interaction: tuple[str, ...] = ()
 
     def __post_init__(self):
         names = [c.name for c in self.conditions]
         if len(set(names)) != len(names):
             raise DeclarationError(f"experiment {self.number}: duplicate condition names")
         for k in self.contrasts:
-            for n in (k.treatment,) + tuple(k.control):
-                if n not in names:
-                    raise DeclarationError(f"experiment {self.number}: contrast names unknown condition {n!r}")
+            self.members(k.treatment, k.factor)
+            self.members(k.control, k.factor)
+        for f in self.interaction:
+            if f not in self.factors:
+                raise DeclarationError(f"experiment {self.number}: interaction names unknown factor {f!r}")
+
+    def members(self, names, factor: Optional[str] = None) -> tuple[str, ...]:
+        """Condition names behind contrast names (conditions, or levels of ``factor``)."""
+        names = (names,) if isinstance(names, str) else tuple(names)
+        if factor is None:
+            for n in names:
+                self.condition(n)
+            return names
+        levels = {c.factors.get(factor) for c in self.conditions}
+        for n in names:
+            if n not in levels:
+                raise DeclarationError(f"experiment {self.number}: factor {factor!r} has no level {n!r}")
+        return tuple(c.name for c in self.conditions if c.factors.get(factor) in names)
 
     @property
     def condition_names(self) -> tuple[str, ...]:

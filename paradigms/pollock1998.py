@@ -155,6 +155,7 @@ EXPERIMENTS = (
         conditions=CONDITIONS,
         contrasts=CONTRASTS,
         model=MODEL,
+        interaction=("technique", "price"),
         notes=("One experiment, twelve between-subjects cells; every row carries the factors price "
                "(1, 5: the final price in dollars), technique (tna, control) and reason (none, weak, good). "
                "Confirmatory test: the technique × price interaction in a logistic regression "

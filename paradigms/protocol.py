@@ -60,8 +60,11 @@ def render_protocol(paradigm: Paradigm) -> str:
         L += ["| condition | role | what happens |", "|---|---|---|"]
         L += [f"| `{c.name}` | {c.role} | {c.summary} |" for c in exp.conditions]
         L += ["", "Confirmatory contrasts:", ""]
-        L += [f"- `{k.treatment}` vs `{k.control_label}`: {k.label}"
+        L += [f"- `{k.treatment_label}` vs `{k.control_label}`: {k.label}"
+              + (" (pooled over the other factors)" if k.factor else "")
               + ("" if k.confirmatory else " (not confirmatory)") for k in exp.contrasts]
+        if exp.interaction:
+            L += [f"- the {' × '.join(exp.interaction)} interaction (a logistic model; see the analysis)"]
         L += [""]
         for c in exp.conditions:
             factors = ", ".join(f"{k} = {v}" for k, v in c.factors.items())

@@ -148,15 +148,14 @@ CONDITIONS = (
 )
 
 #: The confirmatory contrasts are on the favor factor, pooled over liking with
-#: equal cell weights: ``(factor, treatment level, control levels, label)``.
-#: ``analysis.counts`` tests these.  The declaration's :class:`Contrast` takes
-#: conditions, not factor levels, so EXPERIMENTS lists the same comparisons
-#: within each liking level (not confirmatory) for the protocol and the binary
-#: machinery.
+#: equal cell weights (``analysis.counts`` tests them); the same comparisons
+#: within each liking level follow, not confirmatory.
 FAVOR_CONTRASTS = (
-    ("favor", "confederate_favor", ("no_favor",), "confederate favor vs no favor (the favor raises compliance)"),
-    ("favor", "confederate_favor", ("experimenter_favor",),
-     "confederate favor vs experimenter favor (it is the favor from the requester, not the drink)"),
+    Contrast("confederate_favor", ("no_favor",), "confederate favor vs no favor (the favor raises compliance)",
+             factor="favor"),
+    Contrast("confederate_favor", ("experimenter_favor",),
+             "confederate favor vs experimenter favor (it is the favor from the requester, not the drink)",
+             factor="favor"),
 )
 
 # --------------------------------------------------------------------------- #
@@ -193,15 +192,14 @@ EXPERIMENTS = (
     Experiment(
         1, "Favor (confederate, experimenter, none) x liking (pleasant, unpleasant)",
         conditions=CONDITIONS,
-        contrasts=tuple(
-            Contrast(f"{t}_{lk}", tuple(f"{c}_{lk}" for c in ctrl), f"{label.split(' (')[0]}, {lk} confederate",
-                     confirmatory=False)
-            for _, t, ctrl, label in FAVOR_CONTRASTS for lk in ("pleasant", "unpleasant")),
+        contrasts=FAVOR_CONTRASTS + tuple(
+            Contrast(f"{k.treatment}_{lk}", tuple(f"{c}_{lk}" for c in k.control),
+                     f"{k.label.split(' (')[0]}, {lk} confederate", confirmatory=False)
+            for k in FAVOR_CONTRASTS for lk in ("pleasant", "unpleasant")),
         model=MODEL,
         notes=("81 male undergraduates in the original; cell sizes, SDs and F values are not available. "
-               "Confirmatory contrasts (analysis.counts, on the favor factor pooled over liking with equal "
-               "cell weights): confederate favor vs no favor; confederate favor vs experimenter favor. "
-               "The contrasts listed below are the same comparisons within each liking level. Secondary "
+               "The confirmatory contrasts are on the favor factor, pooled over liking with equal cell "
+               "weights; the others are the same comparisons within each liking level. Secondary "
                "tests: the correlation of liking with tickets within each favor condition (no favor vs "
                "confederate favor, Fisher z), and the share buying more than one ticket (confederate favor "
                "vs the pooled controls; a chapter review reports 58% vs 25%, secondary)."),

@@ -48,13 +48,17 @@ def test_six_cells_crossing_favor_and_liking(regan):
 
 
 def test_confirmatory_favor_contrasts_are_declared(regan):
-    from paradigms.regan1971 import FAVOR_CONTRASTS
-    pairs = {(t, tuple(c)) for _, t, c, _ in FAVOR_CONTRASTS}
-    assert pairs == {("confederate_favor", ("no_favor",)), ("confederate_favor", ("experimenter_favor",))}
     exp = regan.experiment(1)
-    for k in exp.contrasts:  # the within-liking versions: same liking level on both sides
-        lk = exp.condition(k.treatment).factors["liking"]
-        assert all(exp.condition(c).factors["liking"] == lk for c in k.control)
+    confirmatory = {(k.factor, k.treatment, k.control) for k in exp.contrasts if k.confirmatory}
+    assert confirmatory == {("favor", "confederate_favor", ("no_favor",)),
+                            ("favor", "confederate_favor", ("experimenter_favor",))}
+    # a favor contrast pools both liking levels on each side
+    k = next(k for k in exp.contrasts if k.confirmatory)
+    assert set(exp.members(k.treatment, k.factor)) == {"confederate_favor_pleasant", "confederate_favor_unpleasant"}
+    for k in exp.contrasts:
+        if k.factor is None:  # the within-liking versions: same liking level on both sides
+            lk = exp.condition(k.treatment).factors["liking"]
+            assert all(exp.condition(c).factors["liking"] == lk for c in k.control)
 
 
 def test_protocol_carries_every_script_and_marks_reconstructions(regan):

@@ -108,7 +108,9 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
             "simulation_model": _describe_model(model), "pilot": True}
     store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)
     slots = iter(schedule.slots)
-    new_id = sim_id_factory(rng)
+    # pseudonyms from their own generator, seeded by everything that names the session, so
+    # simulated ids are reproducible and yet unique across paradigms, sites and sessions
+    new_id = sim_id_factory(random.Random(f"{paradigm.id}:{experiment}:{site}:{store.session}:{seed}"))
     with store:
         if mode == "data-only":
             io = driver.scripted_io(paradigm, experiment, model, rng, SimClock(), participants)
