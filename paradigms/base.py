@@ -10,7 +10,7 @@ Nothing in this module (or in any paradigm declaration) imports PsychoPy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping, Optional, Sequence
 
@@ -217,6 +217,13 @@ EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
     "other": "another reason, described in the session notes",
 })
 
+#: Exclusion reasons the engine itself records: the session was quit with a
+#: participant in progress; a lab participant declined consent.
+ENGINE_EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
+    "session_quit": "the session was ended while this participant's record was in progress",
+    "declined_consent": "the participant declined consent; nothing but the slot is kept",
+})
+
 #: Columns every session CSV carries, whatever the paradigm.
 COMMON_MEASURES: tuple[Measure, ...] = (
     Measure("participant_id", "string", "pseudonym generated at approach; never a name or contact detail",
@@ -231,7 +238,7 @@ COMMON_MEASURES: tuple[Measure, ...] = (
     Measure("excluded", "integer", "1 if the participant is excluded from the confirmatory tests",
             allowed=(0, 1), missing_ok=False),
     Measure("exclusion_reason", "string", "coded reason for an exclusion (empty if not excluded)",
-            allowed=tuple(EXCLUSION_REASONS) + ("session_quit", "suspicious", "knew_confederate")),
+            allowed=tuple(EXCLUSION_REASONS) + ("session_quit",)),
     Measure("debriefed", "integer", "1 if the debriefing was given, 0 if it could not be",
             allowed=(0, 1), missing_ok=False),
     Measure("data_consent", "integer", "1 if the participant agreed that the data be used, 0 if they "
@@ -283,6 +290,8 @@ class BinaryModel:
         for cond, p in overrides.items():
             if cond not in rates:
                 raise DeclarationError(f"--rate: unknown condition {cond!r}; known: {', '.join(rates)}")
+            if not 0.0 <= float(p) <= 1.0:
+                raise DeclarationError(f"--rate {cond}={p}: a compliance probability must be in [0, 1]")
             rates[cond] = Rate(float(p), "set on the command line")
         return BinaryModel(rates, self.first_agree, self.exclusion_rate)
 
@@ -404,6 +413,11 @@ class Paradigm:
             for f in e.factors:
                 levels = tuple(dict.fromkeys(c.factors[f] for c in e.conditions if f in c.factors))
                 cols[f] = Measure(f, "string", f"factor {f!r} of the design", allowed=levels)
+        # the reasons this paradigm's screens can record, and those the engine records itself
+        reasons = list(self.exclusion_reasons) + list(ENGINE_EXCLUSION_REASONS)
+        reasons += [a.sets["exclusion_reason"] for e in exps for c in e.conditions for st in c.steps
+                    for a in st.answers if "exclusion_reason" in a.sets]
+        cols["exclusion_reason"] = replace(cols["exclusion_reason"], allowed=tuple(dict.fromkeys(reasons)))
         if self.outcome == "binary":
             for m in BINARY_MEASURES:
                 cols[m.name] = m

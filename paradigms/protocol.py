@@ -15,8 +15,8 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.splitlines())
 
 
-def _step_lines(i: int, step: Step) -> list[str]:
-    kind = "target request" if step.target else "request"
+def _step_lines(i: int, step: Step, field: bool) -> list[str]:
+    kind = "target request" if step.target else ("request" if field else "script")
     out = [f"{i}. **{step.display_title.capitalize()}** (`{step.id}`, {kind})", "", _quote(f"\"{step.say}\""), ""]
     if step.note:
         out += [f"   *{step.note}*", ""]
@@ -34,6 +34,7 @@ def _step_lines(i: int, step: Step) -> list[str]:
 
 def render_protocol(paradigm: Paradigm) -> str:
     """Markdown protocol: training, scripts, coding, exclusions, consent, debriefing."""
+    field = paradigm.setting == "field"
     L: list[str] = [
         f"# Protocol: {paradigm.title} ({paradigm.id})",
         "",
@@ -48,7 +49,7 @@ def render_protocol(paradigm: Paradigm) -> str:
         "",
         paradigm.provenance,
         "",
-        "## Training notes for the requester",
+        "## Training notes for the " + ("requester" if field else "experimenter and confederate"),
         "",
         paradigm.training,
         "",
@@ -70,8 +71,8 @@ def render_protocol(paradigm: Paradigm) -> str:
             factors = ", ".join(f"{k} = {v}" for k, v in c.factors.items())
             L += [f"### Script: `{c.name}`" + (f" ({factors})" if factors else ""), ""]
             for i, step in enumerate(c.steps, start=1):
-                L += _step_lines(i, step)
-        L += ["### Simulation model (default rates)", ""]
+                L += _step_lines(i, step, field)
+        L += ["### Simulation model" + (" (default rates)" if field else ""), ""]
         model = exp.model
         rates = getattr(model, "rates", None)
         if rates is not None:
@@ -87,7 +88,9 @@ def render_protocol(paradigm: Paradigm) -> str:
         "",
         "## Exclusion criteria",
         "",
-        "Tap *Exclude* on any script screen and choose the reason; the record is kept and marked.",
+        ("Tap *Exclude* on any script screen and choose the reason; the record is kept and marked."
+         if field else "The experimenter records an exclusion and its reason on the experimenter's screen "
+                       "after the request; the record is kept and marked."),
         "",
     ]
     L += [f"- `{code}`: {meaning}" for code, meaning in paradigm.exclusion_reasons.items()]
@@ -101,8 +104,10 @@ def render_protocol(paradigm: Paradigm) -> str:
         "",
         paradigm.debriefing,
         "",
-        "After the debriefing, record on the screen: *Debriefed, data kept* / *Debriefed, withdrew data* / "
-        "*Could not debrief*. This sets `debriefed` and `data_consent` in the data.",
+        ("After the debriefing, record on the screen: *Debriefed, data kept* / *Debriefed, withdrew data* / "
+         "*Could not debrief*. This sets `debriefed` and `data_consent` in the data." if field else
+         "The participant's screen shows the debriefing and asks whether the data may be kept "
+         "(`data_consent`); that the debriefing was given is recorded as `debriefed`."),
         "",
         "## Data recorded (codebook)",
         "",

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import paradigms
-from paradigms.base import COMMON_MEASURES, DeclarationError
+from paradigms.base import DeclarationError
 from paradigms.engine.field import END
 from paradigms.engine.lab import (AGREE, DECLINE, NEXT, LabResponse, LabTrial, parse_rating, parse_tickets,
                                   run_lab_session)
@@ -41,9 +41,9 @@ def test_six_cells_crossing_favor_and_liking(regan):
     assert [c for c in cols if c.startswith("painting_")] == [f"painting_{i:02d}" for i in range(1, 13)]
     tickets = next(m for m in regan.codebook(1) if m.name == "tickets")
     assert (tickets.dtype, tickets.minimum, tickets.maximum) == ("integer", 0, 20)
-    # exclusion codes used by the lab are among the codes the common codebook allows
-    allowed = next(m for m in COMMON_MEASURES if m.name == "exclusion_reason").allowed
-    assert set(regan.exclusion_reasons) <= set(allowed)
+    # exclusion codes used by the lab, and the engine's own, are the codes the codebook allows
+    allowed = next(m for m in regan.codebook(1) if m.name == "exclusion_reason").allowed
+    assert set(allowed) == set(regan.exclusion_reasons) | {"session_quit", "declined_consent"}
     assert {"suspicious", "knew_confederate"} <= set(regan.exclusion_reasons)
 
 

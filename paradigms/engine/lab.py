@@ -459,7 +459,7 @@ class LabTrial:
             code = prompt.choice(str(v)).code
             if kind == "consent" and code == DECLINE:
                 # not a participant: nothing but the slot is kept, and never analysed
-                self.values.update(excluded=1, exclusion_reason="other", debriefed=0, data_consent=0,
+                self.values.update(excluded=1, exclusion_reason="declined_consent", debriefed=0, data_consent=0,
                                    t_end=r.t)
                 self._finish()
                 return
