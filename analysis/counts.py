@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .results import _isnan, format_number, format_p, jsonable
+
 __all__ = [
     "METHODS",
     "CellSummary",
@@ -92,44 +94,13 @@ METHODS: Mapping[str, str] = {
 # --------------------------------------------------------------------------- #
 # Formatting.
 # --------------------------------------------------------------------------- #
-def _nan(x) -> bool:
-    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
-
-
-def _p(p) -> str:
-    if _nan(p):
-        return "p = NA"
-    if p < 0.001:
-        return "p < .001"
-    if p > 0.999:
-        return "p > .999"
-    return "p = " + f"{p:.3f}".lstrip("0")
-
-
 def _n(x, d: int = 2, zero: bool = True) -> str:
-    if _nan(x):
-        return "NA"
-    if math.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    s = f"{x:.{d}f}"
-    if not zero:
-        s = s.replace("0.", ".", 1)
-    return s
+    return format_number(x, d, leading_zero=zero)
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+_p = format_p
+_nan = _isnan
+_jsonable = jsonable
 
 
 class _Result:

@@ -71,8 +71,9 @@ def cmd_schedule(args) -> int:
     for s in sched.slots:
         counts[s.condition] = counts.get(s.condition, 0) + 1
     print(f"wrote {sched.path} ({len(sched.slots)} slots, {max(s.block for s in sched.slots)} blocks)")
+    w = max(len(c) for c in counts)
     for c, n in counts.items():
-        print(f"  {c:<28} {n}")
+        print(f"  {c:<{w}}  {n}")
     print(f"SHA-256 {sched.sha256}  (also in {sched.path.name}.sha256: pre-register this)")
     return 0
 
@@ -232,6 +233,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("compliance: interrupted; everything recorded so far is saved", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
