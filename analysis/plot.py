@@ -14,9 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .published import load_published, published_rates  # noqa: E402
-from .results import ExperimentAnalysis  # noqa: E402
+from .results import ExperimentAnalysis, format_p  # noqa: E402
 
-__all__ = ["plot_rates", "plot_counts", "plot_analyses"]
+__all__ = ["plot_rates", "plot_counts", "plot_interaction", "plot_analyses"]
 
 
 def _wrap(name: str, width: int = 14) -> str:
@@ -158,6 +158,45 @@ def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFra
     return path
 
 
+def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: int = 150) -> Path:
+    """Save a PNG of a declared technique x price model: compliance with and without the
+    technique at each price (pooled over the other factor, Wilson 95% CIs), with the
+    ratio of odds ratios in the title."""
+    from .binary import wilson_ci
+    model = analysis.interaction
+    effects = list(model.simple_effects)
+    fig, ax = plt.subplots(figsize=(max(5.0, 2.4 * len(effects) + 1.5), 4.6))
+    for j, (who, colour) in enumerate(((model.treatment, "#4C72B0"), (model.control, "#8C8C8C"))):
+        for i, e in enumerate(effects):
+            k, n = ((e.complied_treatment, e.n_treatment) if j == 0 else (e.complied_control, e.n_control))
+            if not n:
+                continue
+            rate = k / n
+            lo, hi = wilson_ci(k, n)[:2]
+            x = i - 0.2 + 0.4 * j
+            ax.bar(x, rate, width=0.38, color=colour, alpha=0.9, label=who if i == 0 else None)
+            ax.errorbar(x, rate, yerr=[[rate - lo], [hi - rate]], fmt="none", ecolor="black", capsize=4, lw=1.1)
+            ax.text(x, hi + 0.03, f"{k}/{n}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(effects)))
+    ax.set_xticklabels([f"price = {e.price}" for e in effects])
+    ax.set_ylim(0, 1.12)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel("complied (95% CI, pooled over reasons)")
+    term = model.interaction
+    ax.set_title(f"{analysis.paradigm}, Experiment {analysis.experiment}: technique x price\n"
+                 f"ratio of odds ratios = {term.estimate:.2f}, 95% CI [{term.ci_low:.2f}, {term.ci_high:.2f}], "
+                 f"{format_p(term.p)}", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper right", fontsize=8, frameon=False, title="technique", title_fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def plot_analyses(analyses, path: Union[str, Path]) -> list[Path]:
     """Plot whatever ``analyze`` returned: the binary experiments in one figure at ``path``;
     each count analysis in its own (``path`` itself if it is the only figure, else
@@ -169,6 +208,10 @@ def plot_analyses(analyses, path: Union[str, Path]) -> list[Path]:
     out = []
     if binary:
         out.append(plot_rates(binary, path))
+    for a in binary:
+        if a.interaction is not None:
+            out.append(plot_interaction(a, path.with_name(
+                f"{path.stem}-{a.paradigm}-e{a.experiment}-interaction{path.suffix}")))
     for a in counts:
         target = path if not binary and len(counts) == 1 else path.with_name(
             f"{path.stem}-{a.paradigm}-e{a.experiment}{path.suffix}")

@@ -37,6 +37,14 @@ def test_pollock_json_carries_the_interaction_model(cli, sims):
     assert d["notes"] is not None and d["paradigm"] == "pollock1998"  # the experiment's own keys survive
 
 
+def test_pollock_plots_rates_and_the_interaction(cli, sims, tmp_path):
+    out = cli("analyze", sims["pollock1998"], "--plot", tmp_path / "p.png", check=0).stdout
+    for name in ("p.png", "p-pollock1998-e1-interaction.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        assert name in out
+
+
 def test_regan_json_and_plot(cli, sims, tmp_path):
     proc = cli("analyze", sims["regan1971"], "--json", "--plot", tmp_path / "regan.png", check=0)
     d = json.loads(proc.stdout)
