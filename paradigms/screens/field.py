@@ -185,13 +185,14 @@ class FieldScreen:
         clock = core.Clock()
         first = True
         while True:
-            if cue is not None and clock.getTime() >= cue_at and cue not in stims:
+            now = clock.getTime()  # one reading per frame: what is drawn is what the answer follows
+            if cue is not None and now >= cue_at and cue not in stims:
                 stims = stims + [cue]
             self._draw(stims, buttons, prompt.title + (" cue" if cue is not None and cue in stims else ""))
             if first:
                 self.screens_shown += 1
                 first = False
-            if due is not None and clock.getTime() >= due:
+            if due is not None and now >= due:
                 # the scripted participant presses the answer's key, as a person would
                 self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
                 due = None
