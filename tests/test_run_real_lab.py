@@ -9,7 +9,8 @@ waits on the picture: it grabs the window and, after each answer, waits until th
 taken the answer *and* the window shows something other than the answered screen, and holds
 still.  The PsychoPy loop draws every stimulus before its first flip, so a new picture means the
 new screen is up and listening.  The text boxes are masked out of the comparison (their caret
-blinks)."""
+blinks); after typing, the test waits until the text is drawn before it presses Enter (see
+``Operator.type``)."""
 from __future__ import annotations
 
 import hashlib
@@ -36,10 +37,10 @@ def _xdo(*args):
     return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20)
 
 
-def _window_id(proc, timeout=40.0):
+def _window_id(proc, stderr, timeout=40.0):
     t0 = time.time()
     while time.time() - t0 < timeout:
-        assert proc.poll() is None, proc.stderr.read()
+        assert proc.poll() is None, stderr.read_text()
         out = _xdo("search", "--name", "PsychoPy").stdout.split()
         if out:
             return out[0]
@@ -80,9 +81,20 @@ class Operator:
                 draw.rectangle(box, fill=(0, 0, 0))
         return hashlib.sha1(im.tobytes()).hexdigest()
 
+    def fail(self, msg):
+        """Fail with the window's picture saved next to the data (for the report)."""
+        shot = self.journal.parent.parent / "failure.png"
+        try:
+            self.image().save(shot)
+            msg += f" (the window: {shot})"
+        except Exception:  # noqa: BLE001  (the process may be gone)
+            pass
+        raise AssertionError(msg)
+
     def alive(self):
         if self.proc.poll() is not None:
-            raise AssertionError(f"the session ended early (rc {self.proc.returncode}):\n{self.proc.stderr.read()}")
+            err = (self.journal.parent.parent / "stderr.txt").read_text()
+            raise AssertionError(f"the session ended early (rc {self.proc.returncode}):\n{err}")
 
     def wait_change(self, before, what):
         """Until the window shows something other than ``before`` and holds still."""
@@ -94,7 +106,7 @@ class Operator:
                 if self.look() == now:
                     return now
             time.sleep(0.05)
-        raise AssertionError(f"the screen did not change after {what}")
+        self.fail(f"the screen did not change after {what}")
 
     def wait_first_screen(self):
         t0 = time.time()
@@ -112,7 +124,8 @@ class Operator:
     def events(self):
         if not self.journal.exists():
             return []
-        return [json.loads(x) for x in self.journal.read_text().splitlines() if x.strip()]
+        lines = self.journal.read_text().split("\n")[:-1]  # not a line still being written
+        return [json.loads(x) for x in lines if x.strip()]
 
     def answers(self):
         return [e for e in self.events() if e["event"] in ("response", "refused")]
@@ -121,8 +134,37 @@ class Operator:
     def key(self, *names):
         _xdo("key", "--delay", "60", *names)
 
-    def type(self, text):
+    def type(self, text, big=False):
+        """Type ``text`` into the focused text box and wait until it is on the screen.
+
+        Only then may Enter follow: PsychoPy 2026.2's event-backend ``Keyboard`` keeps just the
+        first of the key presses that arrive between two polls (``dispatchMessages`` takes
+        ``event.getKeys()[0]``), so an Enter that lands in the same poll as the last letter is
+        lost (the box gets the newline, the screen never answers).  Once the text is drawn its
+        key presses have been polled, and an Enter sent now comes in a poll of its own.
+        """
         _xdo("type", "--delay", "40", text)
+        t0, last = time.time(), None
+        while time.time() - t0 < TIMEOUT:
+            now = self.box(big)
+            if now == last and now[1]:
+                return
+            last = now
+        self.fail(f"the typed text {text!r} never showed in the box")
+
+    def box(self, big):
+        """The inside of the ticket box (or the big answer box) without the blinking caret
+        (the lightest pixel over a second: the caret is off 0.4 s of every second), and
+        whether any text is in it."""
+        from PIL import ImageChops
+        a, b, c, d = self.masks[1 if big else 0]
+        inner = (int(a + 24), int(b + 24), int(c - 24), int(d - 24))  # inside the border
+        t0, comp = time.time(), None
+        while time.time() - t0 < 1.05 or comp is None:
+            part = self.image().crop(inner).convert("L")
+            comp = part if comp is None else ImageChops.lighter(comp, part)
+            time.sleep(0.03)
+        return hashlib.sha1(comp.tobytes()).hexdigest(), comp.getextrema()[0] < 100
 
     def click(self, px, py, hold=0.3):
         """A real click at window pixel (px, py): press, hold like a finger does, release."""
@@ -146,7 +188,8 @@ class Operator:
             self.alive()
             time.sleep(0.05)
         got = self.answers()[n:]
-        assert len(got) == 1, f"{screen}: expected one answer, journal has {got}"
+        if len(got) != 1:
+            self.fail(f"{screen}: expected one answer, the journal has {got}")
         e = got[0]
         assert (e["event"], e["screen"]) == (kind, screen), f"expected {kind} on {screen}, got {e}"
         if value is not None:
@@ -167,13 +210,15 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
     cli("schedule", "regan1971", "--participants", "6", "--seed", "3", "--out", "s.csv", check=0)
     sched = pd.read_csv(tmp_path / "s.csv")
-    proc = subprocess.Popen([str(BIN / "compliance"), "run", "regan1971", "--schedule", "s.csv", "--site", "S1",
-                             "--experimenter", "E1", "--data-dir", "d", "--windowed"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COMPLIANCE_WINDOWED": "1"})
+    # output to files, not pipes: nobody reads a pipe while the session runs
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with open(stdout, "w") as out, open(stderr, "w") as err:
+        proc = subprocess.Popen([str(BIN / "compliance"), "run", "regan1971", "--schedule", "s.csv", "--site", "S1",
+                                 "--experimenter", "E1", "--data-dir", "d", "--windowed"], cwd=tmp_path,
+                                stdout=out, stderr=err, text=True, env={**os.environ, "COMPLIANCE_WINDOWED": "1"})
     journal = tmp_path / "d" / "study-regan1971_exp-1_site-S1_session-1_events.jsonl"
     try:
-        wid = _window_id(proc)
+        wid = _window_id(proc, stderr)
         _xdo("windowfocus", "--sync", wid)
         op = Operator(proc, wid, journal)
         op.wait_first_screen()
@@ -224,7 +269,7 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
             op.wait_change(shown, f"the key {rating}")
             op.answer(lambda: op.key("Return"), f"rating:{col}", value=rating)
         # the suspicion probe: typed for real (pyglet's on_text), journalled by length only
-        op.answer(lambda: (op.type(SUSPICION), op.key("Return")), "text:suspicion")
+        op.answer(lambda: (op.type(SUSPICION, big=True), op.key("Return")), "text:suspicion")
         assert op.answers()[-1]["chars"] == len(SUSPICION)
         assert SUSPICION not in journal.read_text()
 
@@ -259,13 +304,13 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         op.key("n")
         assert op.wait_change(confirm, "N on the quit question") == shown, "N did not go back to the ready screen"
         op.key("q")
-        out, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, err
-    assert "session completed: 1 participants" in out
+    assert proc.returncode == 0, stderr.read_text()
+    assert "session completed: 1 participants" in stdout.read_text()
 
     (csv_path,) = (tmp_path / "d").glob("*_data.csv")
     df = pd.read_csv(csv_path, keep_default_na=False)

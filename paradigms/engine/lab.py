@@ -514,6 +514,7 @@ def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, stor
                           choices=READY_CHOICES,
                           header=f"Session {store.session}  |  site {store.site}  |  "
                                  f"{store.rows_written()} recorded")
+        store.event("show", screen="ready")
         r = io.wait(ready)
         store.event("response", screen="ready", value=r.value)
         if r.value == QUIT:
@@ -529,6 +530,7 @@ def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, stor
         store.event("participant", slot=slot.slot, condition=slot.condition, participant_id=pid)
         while not trial.done:
             prompt = trial.prompt()
+            store.event("show", screen=prompt.key, participant_id=pid)
             r = io.wait(prompt)
             logged = ({"chars": len(str(r.value))} if prompt.kind == "text" and r.value != QUIT
                       else {"value": r.value})

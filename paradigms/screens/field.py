@@ -22,7 +22,7 @@ from psychopy.hardware import keyboard
 from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
 
-__all__ = ["FieldScreen", "TONE_COLOURS", "key_name"]
+__all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
 
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
 INK = "#1d1d1f"
@@ -200,8 +200,7 @@ class FieldScreen:
                 for ch, b in buttons:
                     if b.contains(point):
                         return ch.code
-            for k in self.kb.getKeys(waitRelease=False):
-                name = key_name(k)
+            for name in poll_keys(self.kb):
                 if name == "escape":
                     return "escape"
                 if name in keys:
@@ -232,6 +231,22 @@ class TapListener:
     def pop(self) -> list[tuple[float, float]]:
         pts, self._points = self._points, []
         return pts
+
+
+def poll_keys(kb) -> list[str]:
+    """Names of every key pressed since the last poll, real or synthetic.
+
+    PsychoPy 2026.2's ``Keyboard`` with the ``event`` backend keeps only the
+    first of the keys that arrived since its last poll
+    (``KeyboardDevice.dispatchMessages`` takes ``event.getKeys(...)[0]``), so
+    a fast typist's Enter after a digit is lost.  Real keys are therefore read
+    from ``psychopy.event`` directly, all of them; then the keyboard device
+    gives the synthetic presses made with ``makeResponse`` (the scripted
+    participant), and any real key that arrived in between.
+    """
+    names = list(event.getKeys(modifiers=False))
+    names += [key_name(k) for k in kb.getKeys(waitRelease=False)]
+    return names
 
 
 def key_name(press) -> str:

@@ -50,6 +50,7 @@ from psychopy.hardware import keyboard
 from ..engine.field import QUIT, Choice
 from ..engine.lab import LabDesign, LabPrompt, LabResponse
 from ..engine.store import now_iso
+from .field import TapListener, poll_keys
 
 __all__ = ["LabScreen", "paint"]
 
@@ -152,7 +153,8 @@ class LabScreen:
         self.scripted = scripted
         self.time_scale = float(time_scale) * (LAB_COMPRESSION if float(time_scale) < 1 else 1.0)
         self.kb = keyboard.Keyboard(backend="event")
-        self.mouse = event.Mouse(win=win, visible=True)
+        self.mouse = event.Mouse(win=win, visible=True)  # the slider's own clicks
+        self.taps = TapListener(win)  # taps on buttons: a touch tap is shorter than a frame
         self.screenshot_dir: Optional[Path] = None
         self._shots: set[str] = set()
         self._stim_cache: dict = {}
@@ -348,7 +350,7 @@ class LabScreen:
 
         self.kb.clearEvents()
         event.clearEvents()
-        was_pressed = True
+        self.taps.clear()  # a tap on the previous screen does not carry over
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
         answer = None
@@ -369,16 +371,13 @@ class LabScreen:
             if due is not None and actions and clock.getTime() >= due:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
-            pressed = self.mouse.getPressed()[0]
-            if pressed and not was_pressed:
+            for point in self.taps.pop():
                 for ch, b in buttons:
-                    if b.contains(self.mouse):
+                    if b.contains(point):
                         answer = ch.code
-                if slider is not None and slider.getRating() is not None and continue_button[1].contains(self.mouse):
+                if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
                     answer = slider.getRating()
-            was_pressed = pressed
-            for k in self.kb.getKeys(waitRelease=False):
-                name = k.name
+            for name in poll_keys(self.kb):
                 if name == "escape":
                     return "__escape__"
                 if entry is not None:
