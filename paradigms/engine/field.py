@@ -48,11 +48,16 @@ class Prompt:
     condition: Optional[str] = None
 
     def choice(self, code: str) -> Choice:
-        for c in self.choices:
-            if c.code == code:
-                return c
-        raise ValueError(f"{code!r} is not a choice on the {self.kind} screen "
-                         f"({', '.join(c.code for c in self.choices)})")
+        return find_choice(self.choices, code, self.kind)
+
+
+def find_choice(choices, code: str, screen: str) -> Choice:
+    """The choice with ``code`` on a screen; a ValueError naming the screen otherwise."""
+    for c in choices:
+        if c.code == code:
+            return c
+    raise ValueError(f"{code!r} is not a choice on the {screen} screen "
+                     f"({', '.join(c.code for c in choices) or 'no choices'})")
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from typing import Callable, Iterator, Mapping, Optional
 import numpy as np
 
 from ..base import Condition, DeclarationError, Experiment, Paradigm, Step
-from .field import END, QUIT, Choice
+from .field import END, QUIT, Choice, find_choice
 from .simulate import SimClock
 
 __all__ = [
@@ -248,11 +248,7 @@ class LabPrompt:
         return self.kind
 
     def choice(self, code: str) -> Choice:
-        for c in self.choices:
-            if c.code == code:
-                return c
-        raise ValueError(f"{code!r} is not a choice on the {self.kind} screen "
-                         f"({', '.join(c.code for c in self.choices) or 'no choices'})")
+        return find_choice(self.choices, code, self.kind)
 
 
 @dataclass(frozen=True)
