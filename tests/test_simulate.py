@@ -76,3 +76,21 @@ def test_exclusion_rate_produces_coded_exclusions(ditf, tmp_path):
     ex = df[df.excluded == 1]
     assert 60 < len(ex) < 140
     assert set(ex["exclusion_reason"]) == {"knows_requester"} and (ex["complied"] == "").all()
+
+
+def test_progress_is_shown_on_a_terminal_only():
+    import io
+
+    from paradigms.engine.sessions import _with_progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    tty, pipe = Tty(), io.StringIO()
+    assert list(_with_progress(range(600), "sim", stream=tty)) == list(range(600))
+    assert list(_with_progress(range(600), "sim", stream=pipe)) == list(range(600))
+    assert tty.getvalue().endswith("600/600\n") and "#" * 30 in tty.getvalue()
+    assert pipe.getvalue() == ""
+    short = Tty()
+    list(_with_progress(range(10), "sim", stream=short))
+    assert short.getvalue() == ""  # short runs stay quiet

@@ -107,7 +107,7 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     meta = {"mode": f"simulate:{mode}", "seed": int(seed), "schedule_sha256": None,
             "simulation_model": _describe_model(model), "pilot": True}
     store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)
-    slots = iter(schedule.slots)
+    slots = _with_progress(schedule.slots, f"simulating {paradigm.id}")
     # pseudonyms from their own generator, seeded by everything that names the session, so
     # simulated ids are reproducible and yet unique across paradigms, sites and sessions
     new_id = sim_id_factory(random.Random(f"{paradigm.id}:{experiment}:{site}:{store.session}:{seed}"))
@@ -127,6 +127,23 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
                 win.close()
         store.status = status
     return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows)
+
+
+def _with_progress(items, label: str, stream=None, min_items: int = 500) -> Iterator:
+    """Yield ``items``; on a terminal, show how far a long run has come (on stderr)."""
+    import sys
+    stream = stream or sys.stderr
+    total = len(items)
+    show = total >= min_items and getattr(stream, "isatty", lambda: False)()
+    step = max(total // 50, 1)
+    for i, item in enumerate(items, start=1):
+        if show and (i % step == 0 or i == total):  # i items taken (the last may not be asked past)
+            bar = "#" * (30 * i // total)
+            stream.write(f"\r{label} [{bar:<30}] {i}/{total}")
+            if i == total:
+                stream.write("\n")
+            stream.flush()
+        yield item
 
 
 def _describe_model(model) -> dict:
