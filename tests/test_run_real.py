@@ -146,3 +146,46 @@ def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
     meta = json.loads(side.read_text())
     assert side.name.startswith("study-cialdini1975_exp-1_site-S2_session-1")
     assert meta["experimenter"] == "E7" and meta["status"] == "completed" and meta["n_rows"] == 0
+
+
+def test_seller_run_records_the_interruption_deviation(cli, tmp_path):
+    """Pollock's seller screen with real keys: the customer answered before the cue (F) and
+    bought (B); the row keeps them, flagged, with the amount paid."""
+    if shutil.which("xdotool") is None:
+        pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
+    cli("schedule", "pollock1998", "--participants", "12", "--seed", "3", "--out", "s.csv", check=0)
+    sched = pd.read_csv(tmp_path / "s.csv")
+    proc = subprocess.Popen([str(BIN / "compliance"), "run", "pollock1998", "--schedule", "s.csv", "--site", "S1",
+                             "--experimenter", "E1", "--data-dir", "d", "--windowed"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = tmp_path / "d" / "study-pollock1998_exp-1_site-S1_session-1_events.jsonl"
+    try:
+        wid = _window_id(proc)
+        _wait_for_screen(journal)
+        _xdo("windowfocus", "--sync", wid)
+        for row in sched.itertuples():  # until a that's-not-all customer has been served
+            keys = ["space"] + (["f"] if row.technique == "tna" else []) + ["b", "d"]
+            for key in keys:
+                n = _count(journal, "tap")
+                _xdo("key", key)
+                t0 = time.time()
+                while _count(journal, "tap") == n and time.time() - t0 < 15:
+                    time.sleep(0.05)
+                assert _count(journal, "tap") > n, f"the screen did not take {key!r}"
+                _wait_for_screen(journal)
+            if row.technique == "tna":
+                break
+        _xdo("key", "q")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    (csv_path,) = (tmp_path / "d").glob("*_data.csv")
+    df = pd.read_csv(csv_path, keep_default_na=False)
+    tna = df[df.technique == "tna"]
+    assert len(tna) == 1 and len(df) == list(sched.technique).index("tna") + 1
+    r = tna.iloc[0]
+    assert r.protocol_deviation == "spoke_before_cue" and r.excluded == 0 and r.complied == 1
+    assert float(r.amount_paid) == float(r.price) and r.opening_offer_answer == "answered_first"
+    assert (df[df.technique == "control"].protocol_deviation == "").all()
