@@ -90,6 +90,18 @@ def _step_choices(step: Step) -> tuple[Choice, ...]:
         Choice(EXCLUDE, "Exclude... [X]", "x", "neutral"),)
 
 
+def opening_record(condition: Condition, participant_id: str, slot: Optional[int], t_start: str) -> dict:
+    """A participant's record as it stands at approach: who, which slot and condition (with its
+    factor levels), not excluded, not yet debriefed."""
+    values: dict[str, object] = {
+        "participant_id": participant_id, "slot": slot, "condition": condition.name,
+        "excluded": 0, "exclusion_reason": None, "debriefed": 0, "data_consent": None,
+        "t_start": t_start,
+    }
+    values.update(condition.factors)
+    return values
+
+
 class FieldTrial:
     """One passer-by: the script of their condition, answer by answer.
 
@@ -102,13 +114,7 @@ class FieldTrial:
         self.paradigm = paradigm
         self.experiment = experiment
         self.condition = condition
-        self.values: dict[str, object] = {
-            "participant_id": participant_id, "slot": slot, "condition": condition.name,
-            "excluded": 0, "exclusion_reason": None, "debriefed": 0, "data_consent": None,
-            "t_start": t_start,
-        }
-        for f, level in condition.factors.items():
-            self.values[f] = level
+        self.values = opening_record(condition, participant_id, slot, t_start)
         self._step = 0
         self._state = "step"  # "step", "exclude", "debrief", "done"
         self.n_steps = len(condition.steps)

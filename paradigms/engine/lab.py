@@ -33,7 +33,7 @@ from typing import Callable, Iterator, Mapping, Optional
 import numpy as np
 
 from ..base import Condition, DeclarationError, Experiment, Paradigm, Step
-from .field import END, QUIT, Choice, find_choice
+from .field import END, QUIT, Choice, find_choice, opening_record
 from .simulate import SimClock
 
 __all__ = [
@@ -286,13 +286,7 @@ class LabTrial:
         self.experiment = experiment
         self.design = design
         self.condition = condition
-        self.values: dict[str, object] = {
-            "participant_id": participant_id, "slot": slot, "condition": condition.name,
-            "excluded": 0, "exclusion_reason": None, "debriefed": 0, "data_consent": None,
-            "t_start": t_start,
-        }
-        for f, level in condition.factors.items():
-            self.values[f] = level
+        self.values = opening_record(condition, participant_id, slot, t_start)
         self._steps = {s.id: s for s in condition.steps}
         self._queue = self._sequence()
         self._i = 0
