@@ -10,7 +10,7 @@ from .errors import DataValidationError
 from .load import LoadedData, PathLike, load_sessions
 from .results import ExperimentAnalysis
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "analyze_plan"]
 
 
 def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
@@ -50,37 +50,44 @@ def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
     out = []
     for study, exp in loaded.experiments():
         paradigm = paradigms.get(study)
+        declared = paradigm.experiment(exp)
         with warnings.catch_warnings():
             if not warn:
                 warnings.simplefilter("ignore")
-            if paradigm.outcome == "count":
-                from .counts import analyze_count_experiment
-                out.append(analyze_count_experiment(loaded, paradigm, exp))
-                continue
-            if paradigm.outcome != "binary":
-                raise DataValidationError(f"{loaded.files_of(study, exp)[0]}: study {study!r} has a "
-                                          f"{paradigm.outcome} outcome, which 'analyze' does not know")
-            result = analyze_experiment(loaded.analysable(), paradigm, exp, report=loaded.report, warn=warn,
-                                        files=loaded.files_of(study, exp))
-            declared = paradigm.experiment(exp)
-            if declared.interaction:
-                result = dataclasses.replace(result, interaction=_factorial(loaded, paradigm, declared))
-        out.append(result)
+            out.append(analyze_plan(loaded, paradigm, declared, warn=warn))
     return out
 
 
+def analyze_plan(loaded: LoadedData, paradigm, experiment, warn: bool = True):
+    """Run the declared analysis plan of one experiment; the plan's type chooses the analysis.
+
+    ``ContrastPlan`` gives the binary analysis of every contrast;
+    ``FactorialLogitPlan`` adds the declared treatment x moderator logistic
+    model; ``CountPlan`` gives the count analysis.
+    """
+    from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
+
+    plan = experiment.plan
+    if isinstance(plan, CountPlan):
+        from .counts import analyze_count_experiment
+        return analyze_count_experiment(loaded, paradigm, experiment.number)
+    if not isinstance(plan, ContrastPlan):
+        raise DataValidationError(f"{loaded.files_of(paradigm.id, experiment.number)[0]}: study "
+                                  f"{paradigm.id!r} declares a {type(plan).__name__}, which 'analyze' does not know")
+    result = analyze_experiment(loaded.analysable(), paradigm, experiment.number, report=loaded.report, warn=warn,
+                                files=loaded.files_of(paradigm.id, experiment.number))
+    if isinstance(plan, FactorialLogitPlan):
+        result = dataclasses.replace(result, interaction=_factorial(loaded, paradigm, experiment))
+    return result
+
+
 def _factorial(loaded: LoadedData, paradigm, experiment):
-    """The declared interaction model: technique x price (+ the remaining factor as a main effect)."""
+    """The declared factorial logistic model (treatment factor x moderator + covariates)."""
     from .interaction import technique_by_price
 
-    technique, price = experiment.interaction[:2]
-    levels = {role: {c.factors[technique] for c in experiment.conditions if c.role == role}
-              for role in ("treatment", "control")}
-    if len(levels["treatment"]) != 1 or len(levels["control"]) != 1:
-        raise DataValidationError(f"{paradigm.id} experiment {experiment.number}: the factor {technique!r} "
-                                  "must have one treatment level and one control level")
-    others = [f for f in experiment.factors if f not in (technique, price)]
+    plan = experiment.plan
     d = loaded.data
     d = d[(d["study"] == paradigm.id) & (d["experiment"] == experiment.number)]
-    return technique_by_price(d, technique=technique, price=price, reason=others[0] if others else None,
-                              treatment=levels["treatment"].pop(), control=levels["control"].pop())
+    return technique_by_price(d, technique=plan.treatment_factor, price=plan.moderator,
+                              reason=plan.covariates[0] if plan.covariates else None,
+                              treatment=plan.treatment_level, control=plan.control_level)

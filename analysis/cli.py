@@ -39,6 +39,10 @@ def add_subcommands(subparsers) -> None:
     r.add_argument("--json", action="store_true", help="print JSON instead of the table")
     r.set_defaults(handler=cmd_reproduce)
 
+    from .commands import register_all
+
+    register_all(subparsers)
+
 
 def _emit_json(objs, out) -> None:
     from .results import jsonable

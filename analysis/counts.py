@@ -4,8 +4,8 @@ The outcome is a count (raffle tickets bought); the design crosses a favor
 factor (confederate favor, experimenter favor, no favor) with a liking factor
 (pleasant, unpleasant).  :func:`analyze_counts` runs the whole plan on tidy
 session data (one row per participant, the columns of the session CSVs) and
-returns a frozen :class:`CountAnalysis`; :func:`analyze_regan` is the same
-with Regan's declaration supplying the planned contrasts.
+returns a frozen :class:`CountAnalysis`; :func:`analyze_count_plan` is the same
+with a declared CountPlan supplying the planned contrasts.
 
 What is computed, and how (methods are pinned, see :data:`METHODS`):
 
@@ -72,7 +72,7 @@ __all__ = [
     "correlation_difference",
     "threshold_test",
     "analyze_counts",
-    "analyze_regan",
+    "analyze_count_plan",
 ]
 
 #: The methods used, pinned (library defaults change between releases).
@@ -767,36 +767,33 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
                          dict(METHODS), tuple(notes))
 
 
-def analyze_regan(data: pd.DataFrame, experiment: int = 1) -> CountAnalysis:
-    """:func:`analyze_counts` with Regan's (1971) declaration supplying the plan.
+def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
+    """:func:`analyze_counts` with a declared experiment's :class:`~paradigms.base.CountPlan`.
 
-    Planned contrasts: the declaration's contrasts on the favor factor
-    (confederate favor vs no favor, vs experimenter favor); regressions
-    referenced to no favor and the unpleasant confederate; correlations
-    compared between no favor and confederate favor (and the other pairs);
-    threshold: more than one ticket, confederate favor vs the pooled controls.
+    The plan's contrasts on levels of its first factor are the planned
+    contrasts; the regressions are referenced to ``plan.references``; the
+    correlations of ``plan.score`` with the count are compared between the
+    declared pairs; the threshold measure is ``plan.threshold``.  Factor
+    levels are ordered as the experiment declares its conditions.
 
     Examples
     --------
     >>> import paradigms, tempfile, pandas as pd
     >>> from paradigms.engine.sessions import simulate
-    >>> r = simulate(paradigms.get("regan1971"), 1, 120, seed=3, data_dir=tempfile.mkdtemp())
-    >>> res = analyze_regan(pd.read_csv(r.csv_path))
+    >>> regan = paradigms.get("regan1971")
+    >>> r = simulate(regan, 1, 120, seed=3, data_dir=tempfile.mkdtemp())
+    >>> res = analyze_count_plan(pd.read_csv(r.csv_path), regan.experiment(1))
     >>> res.n, [c.n for c in res.cells]
     (120, [20, 20, 20, 20, 20, 20])
     """
-    from paradigms import regan1971 as regan
-    exp = regan.PARADIGM.experiment(experiment)
-    favor_levels = tuple(dict.fromkeys(c.factors["favor"] for c in exp.conditions))
-    liking_levels = tuple(dict.fromkeys(c.factors["liking"] for c in exp.conditions))
-    contrasts = tuple((k.treatment, k.control, k.label) for k in exp.contrasts if k.factor == "favor")
+    plan = experiment.plan
+    a, b = plan.factors
+    order = {f: tuple(dict.fromkeys(c.factors[f] for c in experiment.conditions)) for f in plan.factors}
+    contrasts = tuple((k.treatment, k.control, k.label) for k in plan.contrasts if k.factor == a)
     return analyze_counts(
-        data, outcome="tickets", factors=("favor", "liking"), score="liking_score", contrasts=contrasts,
-        references={"favor": "no_favor", "liking": "unpleasant"},
-        level_order={"favor": favor_levels, "liking": liking_levels},
-        correlation_pairs=(("no_favor", "confederate_favor"), ("no_favor", "experimenter_favor"),
-                           ("experimenter_favor", "confederate_favor")),
-        threshold=1, threshold_contrast=("confederate_favor", ("experimenter_favor", "no_favor")))
+        data, outcome=plan.outcome, factors=(a, b), score=plan.score, contrasts=contrasts,
+        references=dict(plan.references), level_order=order, correlation_pairs=plan.correlation_pairs,
+        threshold=plan.threshold, threshold_contrast=plan.threshold_contrast)
 
 
 def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis:
@@ -804,17 +801,15 @@ def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis
 
     ``loaded`` is a :class:`~analysis.load.LoadedData`; participants who
     withdrew their data are already gone from it and are counted from its
-    report.  Regan (1971) is the count paradigm the toolkit ships; its plan
-    comes from :func:`analyze_regan`.
+    report.  The experiment's declared :class:`~paradigms.base.CountPlan`
+    says what is analysed.
     """
-    from .errors import AnalysisError
-    if paradigm.id != "regan1971":
-        raise AnalysisError(f"no count-analysis plan for {paradigm.id!r}")
+    exp = paradigm.experiment(experiment)
     d = loaded.data
     d = d[(d["study"] == paradigm.id) & (d["experiment"] == int(experiment))]
     rep = loaded.report
     n_withdrawn = int(((rep["study"] == paradigm.id) & (rep["experiment"] == int(experiment))
                        & (rep["status"] == "withdrawn")).sum()) if len(rep) else 0
-    res = analyze_regan(d, experiment)
+    res = analyze_count_plan(d, exp)
     return dataclasses.replace(res, paradigm=paradigm.id, experiment=int(experiment),
                                n_withdrawn=res.n_withdrawn + n_withdrawn)

@@ -300,7 +300,7 @@ class ExperimentAnalysis(_Result):
     exclusions: tuple[ExclusionCount, ...] = ()
     files: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
-    #: the declared factorial model (``Experiment.interaction``), e.g. Pollock's
+    #: the declared factorial model (the plan is a ``FactorialLogitPlan``), e.g. Pollock's
     #: technique x price logistic regression (:mod:`analysis.interaction`)
     interaction: Optional[object] = None
 

@@ -19,6 +19,10 @@ __all__ = [
     "Step",
     "Condition",
     "Contrast",
+    "ContrastPlan",
+    "FactorialLogitPlan",
+    "CountPlan",
+    "Plan",
     "Measure",
     "Rate",
     "BinaryModel",
@@ -169,6 +173,147 @@ class Contrast:
 
 
 # --------------------------------------------------------------------------- #
+# The analysis plan: what is analysed, and which tests are confirmatory.
+# The analysis (and power, replication verdicts, pooling, the report) chooses
+# what to do by the plan's type, never by a study's name.
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class ContrastPlan:
+    """Binary outcome: each declared contrast is two proportions compared.
+
+    ``contrasts`` are tested in order; those with ``confirmatory=True`` are the
+    study's confirmatory tests (and what power, replication verdicts and pooling
+    work on).
+    """
+
+    contrasts: tuple[Contrast, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "contrasts", tuple(self.contrasts))
+
+    @property
+    def confirmatory(self) -> tuple[Contrast, ...]:
+        """The confirmatory contrasts, in declared order."""
+        return tuple(k for k in self.contrasts if k.confirmatory)
+
+    def check(self, experiment: "Experiment") -> None:
+        """Raise :class:`DeclarationError` if the plan names what ``experiment`` lacks."""
+        for k in self.contrasts:
+            experiment.members(k.treatment, k.factor)
+            experiment.members(k.control, k.factor)
+
+
+@dataclass(frozen=True)
+class FactorialLogitPlan(ContrastPlan):
+    """Binary outcome with a confirmatory treatment × moderator interaction.
+
+    The model is ``complied ~ treatment_factor * moderator + covariates`` (a
+    logistic regression); ``treatment_level`` vs ``control_level`` of
+    ``treatment_factor`` is the technique compared, and its simple effect at
+    each level of ``moderator`` is reported beside the interaction (Pollock et
+    al., 1998: technique × price, with reason as a covariate).  The inherited
+    ``contrasts`` are the per-cell comparisons.
+    """
+
+    treatment_factor: str = ""
+    moderator: str = ""
+    treatment_level: str = ""
+    control_level: str = ""
+    covariates: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+        for name in ("treatment_factor", "moderator", "treatment_level", "control_level"):
+            if not getattr(self, name):
+                raise DeclarationError(f"FactorialLogitPlan: {name} is required")
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        return (self.treatment_factor, self.moderator) + self.covariates
+
+    def check(self, experiment: "Experiment") -> None:
+        super().check(experiment)
+        for f in self.factors:
+            if f not in experiment.factors:
+                raise DeclarationError(f"experiment {experiment.number}: the plan names unknown factor {f!r}")
+        experiment.members(self.treatment_level, self.treatment_factor)
+        experiment.members(self.control_level, self.treatment_factor)
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    """Count outcome in a two-factor design (Regan, 1971: favor × liking).
+
+    Parameters
+    ----------
+    outcome : str
+        The count column (``tickets``).
+    factors : (str, str)
+        The two design factors; the first is the one the contrasts compare.
+    contrasts : tuple of Contrast
+        Planned contrasts.  Those on levels of the first factor (``factor=``
+        set) are tested on the counts, pooled over the second factor with equal
+        cell weights; contrasts of single conditions (no ``factor``) are
+        within-cell comparisons, listed but not tested on the counts.
+    references : mapping
+        Reference level of each factor in the regressions.
+    score : str, optional
+        A score correlated with the outcome within each level of the first
+        factor (``liking_score``); None for none.
+    correlation_pairs : tuple of (level, level)
+        Levels of the first factor whose correlations are compared (Fisher z).
+    threshold : int, optional
+        The threshold measure is ``outcome > threshold``; None for none.
+    threshold_contrast : (level, tuple of levels), optional
+        Treatment level vs pooled control levels for the threshold measure.
+    """
+
+    outcome: str
+    factors: tuple[str, str]
+    contrasts: tuple[Contrast, ...]
+    references: Mapping[str, str]
+    score: Optional[str] = None
+    correlation_pairs: tuple[tuple[str, str], ...] = ()
+    threshold: Optional[int] = None
+    threshold_contrast: Optional[tuple[str, tuple[str, ...]]] = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "factors", tuple(self.factors))
+        object.__setattr__(self, "contrasts", tuple(self.contrasts))
+        object.__setattr__(self, "references", _frozen(self.references))
+        object.__setattr__(self, "correlation_pairs", tuple(tuple(p) for p in self.correlation_pairs))
+        if self.threshold_contrast is not None:
+            t, c = self.threshold_contrast
+            object.__setattr__(self, "threshold_contrast", (t, tuple(c)))
+        if len(self.factors) != 2:
+            raise DeclarationError(f"CountPlan: factors must name two factors, not {self.factors!r}")
+
+    @property
+    def confirmatory(self) -> tuple[Contrast, ...]:
+        return tuple(k for k in self.contrasts if k.confirmatory)
+
+    def check(self, experiment: "Experiment") -> None:
+        for f in self.factors:
+            if f not in experiment.factors:
+                raise DeclarationError(f"experiment {experiment.number}: the plan names unknown factor {f!r}")
+        for f, level in self.references.items():
+            experiment.members(level, f)
+        for k in self.contrasts:
+            experiment.members(k.treatment, k.factor)
+            experiment.members(k.control, k.factor)
+        for pair in self.correlation_pairs:
+            experiment.members(pair, self.factors[0])
+        if self.threshold_contrast is not None:
+            experiment.members(self.threshold_contrast[0], self.factors[0])
+            experiment.members(self.threshold_contrast[1], self.factors[0])
+
+
+#: Any analysis plan.
+Plan = (ContrastPlan, CountPlan)
+
+
+# --------------------------------------------------------------------------- #
 # The codebook.
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
@@ -301,26 +446,28 @@ class BinaryModel:
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
 class Experiment:
+    """One experiment: its conditions, its analysis plan and its simulation model."""
+
     number: int
     title: str
     conditions: tuple[Condition, ...]
-    contrasts: tuple[Contrast, ...]
+    plan: "ContrastPlan | CountPlan"
     model: object
     notes: str = ""
-    #: factors whose interaction is a confirmatory test (a model, not a contrast),
-    #: e.g. ("technique", "price") for Pollock et al. (1998)
-    interaction: tuple[str, ...] = ()
 
     def __post_init__(self):
         names = [c.name for c in self.conditions]
         if len(set(names)) != len(names):
             raise DeclarationError(f"experiment {self.number}: duplicate condition names")
-        for k in self.contrasts:
-            self.members(k.treatment, k.factor)
-            self.members(k.control, k.factor)
-        for f in self.interaction:
-            if f not in self.factors:
-                raise DeclarationError(f"experiment {self.number}: interaction names unknown factor {f!r}")
+        if not isinstance(self.plan, Plan):
+            raise DeclarationError(f"experiment {self.number}: plan must be a ContrastPlan, FactorialLogitPlan "
+                                   f"or CountPlan, not {type(self.plan).__name__}")
+        self.plan.check(self)
+
+    @property
+    def contrasts(self) -> tuple[Contrast, ...]:
+        """Every declared contrast of the plan (confirmatory and not)."""
+        return self.plan.contrasts
 
     def members(self, names, factor: Optional[str] = None) -> tuple[str, ...]:
         """Condition names behind contrast names (conditions, or levels of ``factor``)."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .base import (EXCLUSION_REASONS, Answer, BinaryModel, Condition, Contrast, DeclarationError,
+from .base import (EXCLUSION_REASONS, Answer, BinaryModel, Condition, Contrast, ContrastPlan, DeclarationError,
                    Experiment, Measure, Paradigm, Rate, Step)
 from .engine.sessions import FieldDriver
 from .engine.simulate import ScriptedParticipant
@@ -183,10 +183,10 @@ EXPERIMENTS = (
         1, "Bake sale: two cookies added before the customer answers (that's-not-all) vs offered "
            "from the start",
         conditions=(THATS_NOT_ALL, CONTROL),
-        contrasts=(
+        plan=ContrastPlan((
             Contrast("thats_not_all", ("control",),
                      "that's-not-all vs the same deal from the start (the paper's Experiment 1)"),
-        ),
+        )),
         model=BinaryModel({
             "thats_not_all": Rate(0.73, _E1),
             "control": Rate(0.40, _E1_CONTROL),
@@ -198,10 +198,10 @@ EXPERIMENTS = (
     Experiment(
         2, "Price reduction: $1 cut to 75 cents before the customer answers vs 75 cents from the start",
         conditions=(PRICE_REDUCTION, PRICE_REDUCTION_CONTROL),
-        contrasts=(
+        plan=ContrastPlan((
             Contrast("price_reduction", ("price_reduction_control",),
                      "that's-not-all by price reduction vs the final price from the start"),
-        ),
+        )),
         model=BinaryModel({
             "price_reduction": Rate(0.73, _SIMILAR.format("73%")),
             "price_reduction_control": Rate(0.40, _SIMILAR.format("40%, the default control rate")),
@@ -215,11 +215,11 @@ EXPERIMENTS = (
     Experiment(
         6, "Bargain control: the same reduction announced at once, without the interruption",
         conditions=(PRICE_REDUCTION, BARGAIN_CONTROL),
-        contrasts=(
+        plan=ContrastPlan((
             Contrast("price_reduction", ("bargain_control",),
                      "that's-not-all vs a bargain announced without the interruption (rules out a pure "
                      "bargain explanation, per the abstract)"),
-        ),
+        )),
         model=BinaryModel({
             "price_reduction": Rate(0.73, _BORROW6.format("borrowed from Experiment 1's 73%")),
             "bargain_control": Rate(0.40, _BORROW6.format(

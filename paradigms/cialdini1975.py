@@ -16,7 +16,7 @@ consent, debriefing and training texts.  Everything else is derived.
 """
 from __future__ import annotations
 
-from .base import Answer, BinaryModel, Condition, Contrast, Experiment, Paradigm, Rate, Step
+from .base import Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, Paradigm, Rate, Step
 
 CITATION = (
     "Cialdini, R. B., Vincent, J. E., Lewis, S. K., Catalan, J., Wheeler, D., & Darby, B. L. (1975). "
@@ -160,14 +160,14 @@ EXPERIMENTS = (
     Experiment(
         1, "Rejection-moderation vs exposure and smaller-request-only controls",
         conditions=(REJECTION_MODERATION, EXPOSURE_CONTROL, SMALLER_REQUEST_ONLY),
-        contrasts=(
+        plan=ContrastPlan((
             Contrast("rejection_moderation", ("exposure_control", "smaller_request_only"),
                      "door-in-the-face vs the two controls combined (the paper's test)"),
             Contrast("rejection_moderation", ("exposure_control",), "door-in-the-face vs exposure control"),
             VS_SMALLER_REQUEST_ONLY,
             Contrast("exposure_control", ("smaller_request_only",),
                      "the two controls do not differ (the paper's check)", confirmatory=False),
-        ),
+        )),
         model=BinaryModel({
             "rejection_moderation": Rate(12 / 24, _E1),
             "exposure_control": Rate(6 / 24, _E1),
@@ -178,11 +178,11 @@ EXPERIMENTS = (
     Experiment(
         2, "Rejection-moderation vs a two-requester control",
         conditions=(REJECTION_MODERATION, TWO_REQUESTER_CONTROL, SMALLER_REQUEST_ONLY),
-        contrasts=(
+        plan=ContrastPlan((
             Contrast("rejection_moderation", ("two_requester_control",),
                      "door-in-the-face vs the same requests from two requesters"),
             VS_SMALLER_REQUEST_ONLY,
-        ),
+        )),
         model=BinaryModel({
             "rejection_moderation": Rate(0.55, "Experiment 2, 55%, a course page (secondary)"),
             "two_requester_control": Rate(0.105, "Experiment 2, 10.5%, a course page (secondary)"),
@@ -193,11 +193,11 @@ EXPERIMENTS = (
     Experiment(
         3, "Rejection-moderation vs an equivalent-request control",
         conditions=(REJECTION_MODERATION, EQUIVALENT_REQUEST_CONTROL, SMALLER_REQUEST_ONLY),
-        contrasts=(
+        plan=ContrastPlan((
             Contrast("rejection_moderation", ("equivalent_request_control",),
                      "door-in-the-face vs a first request of equal size (no concession)"),
             VS_SMALLER_REQUEST_ONLY,
-        ),
+        )),
         model=BinaryModel({
             "rejection_moderation": Rate(12 / 24, _BORROW.format("12/24")),
             "equivalent_request_control": Rate(

@@ -20,7 +20,7 @@ exclusion), one tap for bought / did not buy.
 """
 from __future__ import annotations
 
-from .base import BinaryModel, Condition, Contrast, Experiment, Measure, Paradigm, Rate
+from .base import BinaryModel, Condition, Contrast, Experiment, FactorialLogitPlan, Measure, Paradigm, Rate
 from .burger1986 import EXCLUSIONS, READY_NOTE, SPOKE_BEFORE_CUE, ThatsNotAllDriver, interruption_step, purchase_step
 from .burger1986 import MEASURES as _TNA_MEASURES
 
@@ -153,9 +153,9 @@ EXPERIMENTS = (
         1, "Price ($1 vs $5) × technique (that's-not-all vs final price from the start) × reason "
            "(none, weak, good)",
         conditions=CONDITIONS,
-        contrasts=CONTRASTS,
+        plan=FactorialLogitPlan(CONTRASTS, treatment_factor="technique", moderator="price",
+                                treatment_level="tna", control_level="control", covariates=("reason",)),
         model=MODEL,
-        interaction=("technique", "price"),
         notes=("One experiment, twelve between-subjects cells; every row carries the factors price "
                "(1, 5: the final price in dollars), technique (tna, control) and reason (none, weak, good). "
                "Confirmatory test: the technique × price interaction in a logistic regression "

@@ -6,7 +6,7 @@ them).
 """
 from __future__ import annotations
 
-from .base import Paradigm, Step
+from .base import FactorialLogitPlan, Paradigm, Step
 
 __all__ = ["render_protocol"]
 
@@ -64,8 +64,9 @@ def render_protocol(paradigm: Paradigm) -> str:
         L += [f"- `{k.treatment_label}` vs `{k.control_label}`: {k.label}"
               + (" (pooled over the other factors)" if k.factor else "")
               + ("" if k.confirmatory else " (not confirmatory)") for k in exp.contrasts]
-        if exp.interaction:
-            L += [f"- the {' × '.join(exp.interaction)} interaction (a logistic model; see the analysis)"]
+        if isinstance(exp.plan, FactorialLogitPlan):
+            L += [f"- the {exp.plan.treatment_factor} × {exp.plan.moderator} interaction "
+                  "(a logistic model; see the analysis)"]
         L += [""]
         for c in exp.conditions:
             factors = ", ".join(f"{k} = {v}" for k, v in c.factors.items())

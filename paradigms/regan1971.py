@@ -21,7 +21,7 @@ training and coding texts.  ``DRIVER`` runs it on the lab screens.
 """
 from __future__ import annotations
 
-from .base import Answer, Condition, Contrast, Experiment, Measure, Paradigm, Step
+from .base import Answer, Condition, Contrast, CountPlan, Experiment, Measure, Paradigm, Step
 from .engine.lab import Break, CellMean, CountModel, LabDesign, LabDriver, RatingItem, TextItem
 
 CITATION = ("Regan, D. T. (1971). Effects of a favor and liking on compliance. "
@@ -188,14 +188,32 @@ MODEL = CountModel(
     max_tickets=MAX_TICKETS,
 )
 
+#: The analysis plan: the favor contrasts on tickets (two-factor count
+#: models referenced to no favor and the unpleasant confederate), the liking x
+#: tickets correlations compared between favor levels, and the threshold
+#: measure (more than one ticket, confederate favor vs the pooled controls).
+#: The per-liking-level contrasts are the same comparisons within each cell
+#: of liking, not confirmatory (they appear in the binary-style summaries).
+PLAN = CountPlan(
+    outcome="tickets",
+    factors=("favor", "liking"),
+    contrasts=FAVOR_CONTRASTS + tuple(
+        Contrast(f"{k.treatment}_{lk}", tuple(f"{c}_{lk}" for c in k.control),
+                 f"{k.label.split(' (')[0]}, {lk} confederate", confirmatory=False)
+        for k in FAVOR_CONTRASTS for lk in ("pleasant", "unpleasant")),
+    references={"favor": "no_favor", "liking": "unpleasant"},
+    score="liking_score",
+    correlation_pairs=(("no_favor", "confederate_favor"), ("no_favor", "experimenter_favor"),
+                       ("experimenter_favor", "confederate_favor")),
+    threshold=1,
+    threshold_contrast=("confederate_favor", ("experimenter_favor", "no_favor")),
+)
+
 EXPERIMENTS = (
     Experiment(
         1, "Favor (confederate, experimenter, none) x liking (pleasant, unpleasant)",
         conditions=CONDITIONS,
-        contrasts=FAVOR_CONTRASTS + tuple(
-            Contrast(f"{k.treatment}_{lk}", tuple(f"{c}_{lk}" for c in k.control),
-                     f"{k.label.split(' (')[0]}, {lk} confederate", confirmatory=False)
-            for k in FAVOR_CONTRASTS for lk in ("pleasant", "unpleasant")),
+        plan=PLAN,
         model=MODEL,
         notes=("81 male undergraduates in the original; cell sizes, SDs and F values are not available. "
                "The confirmatory contrasts are on the favor factor, pooled over liking with equal cell "

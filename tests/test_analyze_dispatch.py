@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import chi2_contingency
 
 import paradigms
-from paradigms.base import BinaryModel, Condition, Contrast, DeclarationError, Experiment, Rate, Step, Answer
+from paradigms.base import BinaryModel, Condition, Contrast, ContrastPlan, DeclarationError, Experiment, Rate, Step, Answer
 from paradigms.engine.sessions import simulate
 
 
@@ -71,7 +71,7 @@ def _toy(contrasts):
     step = Step("target_request", "Would you?", (yes, no), target=True)
     conds = tuple(Condition(f"{a}_{b}", "treatment" if a == "t" else "control", "", (step,), {"f": a, "g": b})
                   for a in ("t", "c") for b in ("x", "y"))
-    return Experiment(1, "toy", conds, contrasts, BinaryModel({c.name: Rate(0.5, "") for c in conds}))
+    return Experiment(1, "toy", conds, ContrastPlan(contrasts), BinaryModel({c.name: Rate(0.5, "") for c in conds}))
 
 
 def test_factor_contrast_pools_every_condition_at_the_levels():

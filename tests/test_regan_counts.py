@@ -20,8 +20,10 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 import paradigms
-from analysis.counts import analyze_counts, analyze_regan, correlation_difference, prepare
+from analysis.counts import analyze_count_plan, analyze_counts, correlation_difference, prepare
 from paradigms.engine.sessions import simulate
+
+REGAN = paradigms.get("regan1971")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def res(data):
-    return analyze_regan(data)
+    return analyze_count_plan(data, REGAN.experiment(1))
 
 
 def _rss(formula, df):
@@ -183,7 +185,7 @@ def test_excluded_and_withdrawn_rows_are_never_analysed(data):
     d.loc[d.index[:5], ["excluded", "exclusion_reason", "tickets"]] = [1, "suspicious", 20]
     d.loc[d.index[5:9], ["data_consent", "tickets"]] = [0, 20]
     d.loc[d.index[9], "tickets"] = np.nan
-    r = analyze_regan(d)
+    r = analyze_count_plan(d, REGAN.experiment(1))
     assert (r.n, r.n_excluded, r.n_withdrawn, r.n_missing_outcome) == (len(d) - 10, 5, 4, 1)
     kept = d.iloc[10:]
     assert r.cells[0].mean == pytest.approx(
