@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..base import Paradigm
+from . import locks as _locks
 from .store import now_iso
 
 __all__ = ["Slot", "Schedule", "ScheduleError", "make_schedule", "write_schedule", "load_schedule",
@@ -167,7 +168,14 @@ def load_schedule(path, paradigm: Paradigm, experiment: int) -> Schedule:
 
 
 class SlotLedger:
-    """Append-only record of the slots taken from one schedule."""
+    """Append-only record of the slots taken from one schedule (``NAME.slots.log``).
+
+    Each line is a JSON record.  A slot is read and taken under an exclusive
+    lock on the log (:mod:`paradigms.engine.locks`), so two tablets sharing the
+    schedule folder never take the same slot.  Every record carries the
+    schedule's SHA-256: a log left behind by another schedule of the same name
+    is refused, never inherited.
+    """
 
     def __init__(self, schedule: Schedule):
         if schedule.path is None:
@@ -175,37 +183,83 @@ class SlotLedger:
         self.schedule = schedule
         self.path = _sidecars(Path(schedule.path))[2]
 
-    def used(self) -> list[int]:
-        if not self.path.exists():
-            return []
-        out = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+    # -- reading -----------------------------------------------------------
+    def _parse(self, text: str) -> list[dict]:
+        """The log's records; a torn last line (a crash mid-write) counts as the next slot taken."""
+        out: list[dict] = []
+        for line in text.splitlines():
             line = line.strip()
             if not line:
                 continue
             try:
-                out.append(int(json.loads(line)["slot"]))
-            except (ValueError, KeyError, TypeError):
-                # a torn last line from a crash mid-write: the slot may have been
-                # taken, so count the slot after the last good one as used too
-                out.append(max(out, default=0) + 1)
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise TypeError
+                if "slot" in rec:
+                    rec["slot"] = int(rec["slot"])
+            except (ValueError, TypeError):
+                # the slot may have been taken, so count the slot after the last good one as used
+                rec = {"slot": max((r["slot"] for r in out if "slot" in r), default=0) + 1, "torn": True}
+            out.append(rec)
+        self._check_binding(out)
         return out
+
+    def _check_binding(self, records: list[dict]) -> None:
+        want = self.schedule.sha256
+        for rec in records:
+            got = rec.get("schedule_sha256")
+            if want and got and got != want:
+                raise ScheduleError(
+                    f"{self.path}: this slot log belongs to another schedule (SHA-256 {got[:12]}...), "
+                    f"not to {Path(self.schedule.path).name} ({want[:12]}...); move the old log away")
+
+    def records(self) -> list[dict]:
+        """Every record of the log (claims and anything else the log holds)."""
+        if not self.path.exists():
+            return []
+        with open(self.path, "r", encoding="utf-8") as fh:
+            _locks.lock(fh, exclusive=False)
+            try:
+                return self._parse(fh.read())
+            finally:
+                _locks.unlock(fh)
+
+    def claims(self) -> list[dict]:
+        return [r for r in self.records() if "slot" in r]
+
+    def used(self) -> list[int]:
+        return [r["slot"] for r in self.claims()]
 
     def remaining(self) -> int:
         last = max(self.used(), default=0)
         return sum(1 for s in self.schedule.slots if s.slot > last)
 
-    def claim_next(self, **fields) -> Slot:
-        """Take the next unused slot; durable on disk before it is returned."""
-        last = max(self.used(), default=0)
-        for s in self.schedule.slots:
-            if s.slot > last:
-                rec = {"slot": s.slot, "condition": s.condition, "claimed": now_iso(), **fields}
-                with open(self.path, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(rec) + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                return s
+    # -- taking a slot -----------------------------------------------------
+    def claim_next(self, check=None, **fields) -> Slot:
+        """Take the next unused slot; durable on disk before it is returned.
+
+        ``check(records)``, if given, is called under the lock with the log's
+        records before the slot is taken (it may raise to refuse the claim).
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+", encoding="utf-8") as fh:
+            _locks.lock(fh, exclusive=True)
+            try:
+                fh.seek(0)
+                records = self._parse(fh.read())
+                if check is not None:
+                    check(records)
+                last = max((r["slot"] for r in records if "slot" in r), default=0)
+                for s in self.schedule.slots:
+                    if s.slot > last:
+                        rec = {"slot": s.slot, "condition": s.condition, "claimed": now_iso(),
+                               "schedule_sha256": self.schedule.sha256, **fields}
+                        fh.seek(0, os.SEEK_END)
+                        fh.write(json.dumps(rec) + "\n")
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                        return s
+            finally:
+                _locks.unlock(fh)
         raise ScheduleError(f"{self.schedule.path}: all {len(self.schedule.slots)} slots are used; "
                             "make a new schedule")
-
