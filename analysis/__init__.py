@@ -16,6 +16,7 @@ from .binary import (METHODS, analyze_experiment, barnard_exact_p, cohens_h, com
 from .errors import (AnalysisError, DataValidationError, DegenerateTableWarning, ReferenceDataError,
                      SmallExpectedCountWarning)
 from .load import LoadedData, load_sessions, read_session_csv
+from .meta import MetaResult, PoolResult, pool, random_effects
 from .published import load_published, published_rates
 from .reproduce import Check, Reproduction, reproduce, reproduce_experiment
 from .results import (ChiSquareResult, ConditionRate, ContrastResult, ExclusionCount, ExperimentAnalysis,
@@ -33,6 +34,8 @@ __all__ = [
     # results
     "ConditionRate", "ChiSquareResult", "ContrastResult", "LogitTerm", "LogitResult", "ExclusionCount",
     "ExperimentAnalysis", "format_p", "jsonable",
+    # multi-site pooling
+    "pool", "random_effects", "PoolResult", "MetaResult", "plot_forest",
     # published data and reproduction
     "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
     # plotting
@@ -50,4 +53,8 @@ def __getattr__(name):  # matplotlib is imported only when a plot is asked for
         from .plot import plot_rates
 
         return plot_rates
+    if name == "plot_forest":
+        from .forest import plot_forest
+
+        return plot_forest
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")

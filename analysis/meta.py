@@ -525,7 +525,7 @@ def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEf
     >>> es = [site_effect("A", 12, 24, 6, 24), site_effect("B", 15, 30, 9, 31)]
     >>> f = fixed_effects(es)
     >>> round(math.exp(f.mh_log_or), 3)
-    2.395
+    2.669
     """
     from statsmodels.stats.contingency_tables import StratifiedTable
 
@@ -755,6 +755,17 @@ def _pool_contrast(counts: pd.DataFrame, experiment, contrast, method: str, test
                         rnd_rd, fixed, original, with_orig, tuple(notes))
 
 
+def _binary_plan(study: str, experiment: int):
+    import paradigms
+    from paradigms.base import ContrastPlan
+
+    exp = paradigms.get(study).experiment(experiment)
+    if not isinstance(exp.plan, ContrastPlan):
+        raise AnalysisError(f"{study} experiment {experiment} declares a {type(exp.plan).__name__}: pooling works "
+                            "on the binary contrasts of a ContrastPlan")
+    return exp
+
+
 def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "site", method: str = "REML",
                 knha: bool = False, level: float = 0.95, originals: Optional[dict] = None,
                 files: Sequence[str] = (), notes: Sequence[str] = ()) -> PoolResult:
@@ -773,17 +784,10 @@ def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "si
     -------
     PoolResult
     """
-    import paradigms
-    from paradigms.base import ContrastPlan
-
     method = str(method).upper()
     if method not in ESTIMATORS:
         raise AnalysisError(f"--method {method.lower()!r}: choose one of {', '.join(m.lower() for m in ESTIMATORS)}")
-    paradigm = paradigms.get(study)
-    exp = paradigm.experiment(experiment)
-    if not isinstance(exp.plan, ContrastPlan):
-        raise AnalysisError(f"{study} experiment {experiment} declares a {type(exp.plan).__name__}: pooling works "
-                            "on the binary contrasts of a ContrastPlan")
+    exp = _binary_plan(study, experiment)
     wide = counts.pivot_table(index=by, columns="condition", values=["n", "complied"], aggfunc="sum",
                               fill_value=0, observed=True)
     wide = wide.reindex(sorted(wide.index, key=_natural_key))
@@ -903,6 +907,7 @@ def pool(*sources, by: str = "site", method: str = "REML", knha: bool = False, i
         raise AnalysisError(f"sites of different experiments in one call: {s1} experiment {e1} ({f1}) and "
                             f"{s2} experiment {e2} ({f2}); pool one experiment of one study at a time")
     study, experiment = exps[0]
+    _binary_plan(study, experiment)
     data = loaded.analysable()
     notes = _check_sites(loaded.data, by, loaded.files)
     if data.empty:
