@@ -215,3 +215,10 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path):
     assert not (tmp_path / "forest.png").exists()
     proc = cli("pool", tmp_path, "--plot", tmp_path / "nowhere" / "f.png")
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    _write_site(tmp_path, "S2", {"thats_not_all": (5, 10), "control": (3, 10)})
+    for extra in ((), ("--force",)):
+        proc = cli("pool", tmp_path, "--plot", notes, *extra)
+        assert proc.returncode == 2 and ("already exists" in proc.stderr or "is not an image" in proc.stderr)
+    assert notes.read_text() == "my notes"

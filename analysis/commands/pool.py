@@ -28,9 +28,29 @@ def register(subparsers) -> None:
                    help="add the original study as a marked row; report the pooled estimate with and without it")
     p.add_argument("--level", type=float, default=0.95, metavar="L",
                    help="confidence level of the CIs and prediction intervals (default 0.95)")
-    p.add_argument("--plot", metavar="OUT.png", help="save the forest plot as a PNG")
+    p.add_argument("--plot", metavar="OUT.png",
+                   help="save the forest plot as a PNG (an existing file is refused without --force)")
+    p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (only an image)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the text")
     p.set_defaults(handler=cmd_pool)
+
+
+def _check_plot_target(target: Path, force: bool) -> None:
+    """As ``analyze --plot``: a folder is refused; a file is replaced only with --force and only an image."""
+    from ..errors import AnalysisError
+    from ..plot import _IMAGE_MAGIC
+
+    if target.is_dir():
+        raise AnalysisError(f"{target}: is a folder; give --plot a file name such as {target / 'forest.png'}")
+    if target.exists() or target.is_symlink():
+        if not force:
+            raise AnalysisError(f"{target}: already exists (use --force to replace an earlier plot)")
+        try:
+            head = target.read_bytes()[:16]
+        except OSError:
+            head = b""
+        if target.is_symlink() or not head.lstrip().startswith(_IMAGE_MAGIC):
+            raise AnalysisError(f"{target}: is not an image; --force replaces only an earlier plot")
 
 
 def cmd_pool(args: argparse.Namespace, out=None) -> int:
@@ -42,12 +62,11 @@ def cmd_pool(args: argparse.Namespace, out=None) -> int:
     out = out or sys.stdout
     if not 0.5 <= args.level < 1:
         raise AnalysisError(f"--level {args.level}: give a confidence level between 0.5 and 1, e.g. 0.95")
-    if args.plot:
+    if args.plot:  # refused before any work, so nothing is computed or written in vain
         folder = Path(args.plot).parent
         if not (folder if str(folder) else Path(".")).is_dir():
             raise AnalysisError(f"--plot {args.plot}: the folder {folder} does not exist")
-        if Path(args.plot).is_dir():
-            raise AnalysisError(f"--plot {args.plot}: is a folder; give a file name, e.g. forest.png")
+        _check_plot_target(Path(args.plot), args.force)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = pool(*args.paths, by=args.by, method=args.method, knha=args.knha,
