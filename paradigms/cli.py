@@ -137,7 +137,8 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     import pandas as pd
     from statsmodels.stats.proportion import proportion_confint
     df = pd.read_csv(csv_path)
-    df = df[(df["excluded"] == 0) & (df["data_consent"].fillna(1) != 0)]
+    from analysis.status import ANALYSED, participant_status
+    df = df[participant_status(df) == ANALYSED]
     w = max([len("condition")] + [len(str(c)) for c in df["condition"].unique()])
     print(f"\n{'condition':<{w}} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")
     for cond, g in df.groupby("condition", sort=False):
