@@ -51,7 +51,8 @@ METHODS = {
     "chi2": "pearson, no continuity correction (Yates reported beside it)",
     "fisher": "two-sided, scipy fisher_exact (sum of tables no more probable than the observed)",
     "barnard": "two-sided, pooled Wald statistic, as scipy barnard_exact(pooled=True) but with ties "
-               "taken at a relative tolerance (scipy issue #18798)",
+               "taken at a relative tolerance (scipy issue #18798); not computed above EXACT_MAX_TABLES "
+               "(1,000,000) tables",
     "logit": "statsmodels logit, treatment coding against the reference control, Wald CIs",
 }
 
@@ -232,7 +233,32 @@ def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
     return float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="two-sided").pvalue)
 
 
-def barnard_exact_p(x1: int, n1: int, x2: int, n2: int, grid: int = 400) -> float:
+#: Barnard's test enumerates all (n1 + 1)(n2 + 1) tables (each held as a few float arrays and summed
+#: ~400 times); above this many tables (about 1,000 vs 1,000 participants, ~40 MB) it is not computed.
+EXACT_MAX_TABLES = 1_000_000
+
+
+def exact_test_size_note(n1: int, n2: int, test: str = "Barnard's exact test",
+                         max_tables: int = EXACT_MAX_TABLES) -> Optional[str]:
+    """Why an exact test that enumerates 2 x 2 tables is not computed at this size (None if it is).
+
+    Examples
+    --------
+    >>> exact_test_size_note(40, 40) is None
+    True
+    >>> exact_test_size_note(333000, 667000)[:40]
+    "Barnard's exact test not computed: 333,0"
+    """
+    tables = (int(n1) + 1) * (int(n2) + 1)
+    if tables <= max_tables:
+        return None
+    return (f"{test} not computed: {n1:,} vs {n2:,} participants give {tables:,} tables to enumerate "
+            f"(limit {max_tables:,}, to stay within time and memory); at this size the χ² tests and "
+            "Fisher's exact test are reported")
+
+
+def barnard_exact_p(x1: int, n1: int, x2: int, n2: int, grid: int = 400,
+                    max_tables: int = EXACT_MAX_TABLES) -> float:
     """Barnard's unconditional exact test, two-sided, pooled Wald statistic.
 
     H0: p_treatment = p_control.  H1: p_treatment ≠ p_control.
@@ -244,9 +270,11 @@ def barnard_exact_p(x1: int, n1: int, x2: int, n2: int, grid: int = 400) -> floa
     (n1 − x1, n2 − x2), whose statistic ties the observed one exactly, is dropped
     whenever rounding makes it 1 ulp smaller (scipy issue #18798): p comes out too
     small.  Ties are taken with a relative tolerance of 1e-9; π is maximised on a
-    grid and refined with a bounded scalar search.  NaN when either group is empty.
+    grid and refined with a bounded scalar search.  NaN when either group is empty,
+    and NaN without allocating anything when there are more than ``max_tables``
+    tables to enumerate (:func:`exact_test_size_note` says why).
     """
-    if n1 == 0 or n2 == 0:
+    if n1 == 0 or n2 == 0 or exact_test_size_note(n1, n2, max_tables=max_tables):
         return math.nan
     k1 = np.arange(n1 + 1)[:, None]
     k2 = np.arange(n2 + 1)[None, :]
@@ -311,9 +339,12 @@ def compare_proportions(x1: int, n1: int, x2: int, n2: int, *, treatment: str = 
         notes.append(f"{empty}: no participants analysed; every statistic of this contrast is undefined")
     elif x1 + x2 == 0 or x1 + x2 == n1 + n2:
         notes.append("no one (or everyone) complied in both groups: χ² undefined; exact tests give p = 1")
+    too_big = exact_test_size_note(n1, n2)
+    if too_big:
+        notes.append(too_big)
     if n1 and n2 and 0 in (x1, n1 - x1, x2, n2 - x2):
         notes.append("a cell is zero: OR and RR use Haldane's 0.5 correction on every cell")
-    if notes and warn:
+    if [n for n in notes if n != too_big] and warn:
         warnings.warn(f"{treatment} vs {' + '.join(control)}: " + "; ".join(notes),
                       DegenerateTableWarning, stacklevel=2)
 
@@ -481,6 +512,7 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
         contrasts.append(compare_proportions(x1, n1, x2, n2, treatment=k.treatment_label, control=control,
                                              label=k.label, confirmatory=k.confirmatory, alpha=alpha,
                                              warn=warn))
+        notes.extend(f"{k.label}: {n}" for n in contrasts[-1].notes if n.startswith("Barnard's exact test not"))
     omni = omnibus_chi2(list(counts.values()), warn=warn)
     ref = reference or _reference_condition(exp)
     logit = logistic_regression(data, ref, alpha=alpha)

@@ -249,6 +249,10 @@ def two_sample_p_values(x1: int, n1: int, x2: int, n2: int, test: str = "chi2",
         one = stats.fisher_exact(table, alternative="greater" if direction > 0 else "less")
         return float(two.statistic), float(two.pvalue), float(one.pvalue)
     if test == "barnard":
+        from .binary import exact_test_size_note
+        too_big = exact_test_size_note(n1, n2)
+        if too_big:  # scipy would try to allocate every table
+            raise AnalysisError(too_big.split("; ")[0] + "; use test='chi2' or 'fisher'")
         one = stats.barnard_exact([[x1, x2], [n1 - x1, n2 - x2]], pooled=True,
                                   alternative="greater" if direction > 0 else "less")
         return math.nan, barnard_exact_p(x1, n1, x2, n2), float(one.pvalue)
