@@ -66,7 +66,7 @@ def _ci(lo: float, hi: float, digits: int = 2, leading_zero: bool = True) -> str
 
 
 def _pct(k: int, n: int) -> str:
-    return f"{k}/{n} ({100 * k / n:.1f}%)" if n else f"{k}/{n} (NA)"
+    return f"{k}/{n} ({format_number(100 * k / n, 1)}%)" if n else f"{k}/{n} (NA)"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .published import load_published, published_rates  # noqa: E402
-from .results import ExperimentAnalysis, format_p  # noqa: E402
+from .results import ExperimentAnalysis, format_number, format_p  # noqa: E402
 
 __all__ = ["plot_rates", "plot_counts", "plot_interaction", "plot_analyses", "plot_targets", "check_plot_targets"]
 
@@ -73,7 +73,7 @@ def plot_rates(analyses: Sequence[ExperimentAnalysis], path: Union[str, Path],
                 ax.plot(x + 0.17, prates[c.condition], marker="D", markersize=9, markerfacecolor="white",
                         markeredgecolor="#C44E52", markeredgewidth=2, linestyle="none",
                         label=None if shown_pub else "original study (published)")
-                ax.text(x + 0.17, prates[c.condition] + 0.04, f"{100 * prates[c.condition]:.0f}%",
+                ax.text(x + 0.17, prates[c.condition] + 0.04, f"{format_number(100 * prates[c.condition], 0)}%",
                         ha="center", va="bottom", fontsize=9, color="#C44E52")
                 shown_pub = True
         ax.set_xticks(list(xs))
@@ -184,7 +184,8 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
     ax.set_ylabel("complied (95% CI, pooled over reasons)")
     term = model.interaction
     ax.set_title(f"{analysis.paradigm}, Experiment {analysis.experiment}: technique x price\n"
-                 f"ratio of odds ratios = {term.estimate:.2f}, 95% CI [{term.ci_low:.2f}, {term.ci_high:.2f}], "
+                 f"ratio of odds ratios = {format_number(term.estimate)}, 95% CI [{format_number(term.ci_low)}, "
+                 f"{format_number(term.ci_high)}], "
                  f"{format_p(term.p)}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)

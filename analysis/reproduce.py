@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Optional
 
 import pandas as pd
@@ -30,7 +30,7 @@ from scipy import stats
 from .binary import cohens_h, fisher_exact_p, newcombe_diff_ci, odds_ratio_ci, pearson_chi2
 from .errors import ReferenceDataError
 from .published import load_published, split_conditions
-from .results import _Result, format_number, jsonable
+from .results import _Result, format_number, jsonable, round_half_up
 
 __all__ = ["Check", "Reproduction", "reproduce", "reproduce_experiment", "agreement",
            "chi2_candidates", "attainable_counts"]
@@ -127,7 +127,7 @@ class Reproduction(_Result):
 # Matching at printed precision
 # --------------------------------------------------------------------------- #
 def _round(x: float, decimals: int) -> Decimal:
-    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return round_half_up(x, decimals)
 
 
 def agreement(recomputed: float, published: float, decimals: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -16,6 +17,7 @@ import numpy as np
 __all__ = [
     "format_p",
     "format_number",
+    "round_half_up",
     "jsonable",
     "ConditionRate",
     "ChiSquareResult",
@@ -34,6 +36,25 @@ def _isnan(x) -> bool:
     return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
 
 
+def round_half_up(x: float, digits: int, scale: int = 0) -> Decimal:
+    """``x`` times 10**scale rounded half-up at ``digits`` decimals, on its shortest decimal form.
+
+    The one rounding rule of every printed number (APA sentences, ``reproduce``,
+    tables, plots): 0.125 -> 0.13 (Python's ``f"{0.125:.2f}"`` gives 0.12, half to
+    even on the binary value), 0.0125 -> 0.013, 12.5% -> 13%.
+
+    Examples
+    --------
+    >>> str(round_half_up(0.125, 2)), str(round_half_up(0.285, 2)), str(round_half_up(0.1255, 1, scale=2))
+    ('0.13', '0.29', '12.6')
+    """
+    d = Decimal(repr(float(x))).scaleb(scale)
+    try:
+        return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the decimal context holds: the value itself
+        return d
+
+
 def format_p(p: Optional[float]) -> str:
     """APA p value: ``p = .011``, ``p < .001``, ``p > .999``; no leading zero.
 
@@ -48,7 +69,12 @@ def format_p(p: Optional[float]) -> str:
         return "p < .001"
     if p > 0.999:
         return "p > .999"
-    return "p = " + f"{p:.3f}".lstrip("0")
+    r = round_half_up(p, 3)
+    if r >= Decimal("1.000"):
+        return "p > .999"
+    if r < Decimal("0.001"):
+        return "p < .001"
+    return "p = " + str(r).lstrip("0")
 
 
 def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True) -> str:
@@ -58,7 +84,7 @@ def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True
         return "NA"
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    s = f"{x:.{digits}f}"
+    s = f"{round_half_up(x, digits):f}"
     if not leading_zero:
         if s.startswith(("0.", "-0.")):
             s = s.replace("0.", ".", 1)
@@ -68,7 +94,7 @@ def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True
 
 
 def _pct(x: Optional[float]) -> str:
-    return "NA" if _isnan(x) else f"{100 * x:.1f}%"
+    return "NA" if _isnan(x) else f"{round_half_up(x, 1, scale=2):f}%"
 
 
 def jsonable(obj):
