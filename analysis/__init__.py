@@ -6,8 +6,8 @@ Examples
 --------
 >>> import analysis
 >>> (e1,) = analysis.reproduce("cialdini1975", experiment=1)
->>> print(e1.n_mismatch > 0)   # the course page that swaps the control rates
-True
+>>> print(e1.n_mismatch, e1.n_known_conflict)   # the course page that swaps the control rates
+0 2
 """
 import sys as _sys
 import types as _types

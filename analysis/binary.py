@@ -403,54 +403,70 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     reference.  H0 (likelihood-ratio test): condition does not predict compliance.
     H1: the opposite, two-sided.
 
-    Fitted with ``statsmodels.formula.api.logit``.  With a rate of 0 or 1 in some
-    condition the maximum-likelihood estimate does not exist (separation): the
-    result then has no terms and a note instead of misleading huge coefficients.
+    The model has one parameter per condition (saturated), so its ML fit is in
+    closed form: each coefficient is the log odds ratio against the reference, its
+    SE Woolf's, and the LR statistic the G statistic of the conditions x complied
+    table, exactly what an iterative fit (``statsmodels`` logit, R's ``glm``)
+    converges to.  The LR test stays valid under separation (a condition at rate
+    0 or 1), where the ML coefficient of that condition is infinite: that term is
+    then the Firth-penalised estimate (in this saturated model, 0.5 added to each
+    of its four cells) with its Wald CI, and its p value is Fisher's exact test of
+    the two conditions; the term and a note say so.  When the reference condition
+    has no participants another condition is the reference, and a note says so.
     """
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
-
     d = data[[condition, outcome]].dropna().copy()
     d[outcome] = d[outcome].astype(int)
     d[condition] = d[condition].astype(str)
-    formula = f"{outcome} ~ C({condition}, Treatment(reference={reference!r}))"
     n = len(d)
-    levels = list(dict.fromkeys(d[condition]))
-    nan_res = dict(formula=formula, reference=reference, n=n, terms=(), lr_chi2=math.nan,
-                   lr_df=max(len(levels) - 1, 0), lr_p=math.nan, converged=False)
-    if reference not in levels:
-        return LogitResult(**nan_res, notes=(f"reference condition {reference!r} has no participants: "
-                                             "logistic regression not fitted",))
+    grouped = d.groupby(condition, sort=False)[outcome].agg(["sum", "count"])
+    cells = {str(c): (int(r["sum"]), int(r["count"])) for c, r in grouped.iterrows() if r["count"] > 0}
+    levels = list(cells)
+    notes: list[str] = []
+    if reference not in cells and len(levels) >= 2:
+        inner = [c for c in levels if 0 < cells[c][0] < cells[c][1]]
+        new_ref = (inner or levels)[0]
+        notes.append(f"reference condition {reference!r} has no participants: {new_ref!r} is the reference instead")
+        reference = new_ref
+    formula = f"{outcome} ~ C({condition}, Treatment(reference={reference!r}))"
     if len(levels) < 2:
-        return LogitResult(**nan_res, notes=("only one condition has participants: "
-                                             "logistic regression not fitted",))
-    rates = d.groupby(condition)[outcome].mean()
-    sep = [c for c, r in rates.items() if r in (0.0, 1.0)]
-    if sep:
-        return LogitResult(**nan_res, notes=(
-            "complete or quasi-complete separation (rate 0 or 1 in " + ", ".join(sep)
-            + "): maximum-likelihood estimates do not exist; see the exact tests",))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PerfectSeparationWarning)
-            fit = smf.logit(formula, data=d).fit(disp=0, method="newton", maxiter=100)
-    except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError) as exc:
-        return LogitResult(**nan_res, notes=(f"logistic regression failed: {exc}",))
-    ci = fit.conf_int(alpha=alpha)
+        return LogitResult(formula, reference, n, (), math.nan, max(len(levels) - 1, 0), math.nan, False,
+                           tuple(notes) + ("only one condition has participants: logistic regression not fitted",))
+
+    def loglik(x, m):
+        p = x / m
+        return (x * math.log(p) if x else 0.0) + ((m - x) * math.log(1 - p) if m - x else 0.0)
+
+    ll_full = sum(loglik(x, m) for x, m in cells.values())
+    ll_null = loglik(sum(x for x, _ in cells.values()), n)
+    lr = max(2 * (ll_full - ll_null), 0.0)
+    df = len(levels) - 1
+    z = _z(alpha)
+    xr, nr = cells[reference]
+    sep = [c for c in levels if cells[c][0] in (0, cells[c][1])]
     terms = []
-    prefix = f"C({condition}, Treatment(reference={reference!r}))[T."
-    for name in fit.params.index:
-        if not name.startswith(prefix):
+    for c in levels:
+        if c == reference:
             continue
-        level = name[len(prefix):-1]
-        terms.append(LogitTerm(level, float(fit.params[name]), float(fit.bse[name]),
-                               float(fit.tvalues[name]), float(fit.pvalues[name]),
-                               math.exp(fit.params[name]), math.exp(ci.loc[name, 0]),
-                               math.exp(ci.loc[name, 1])))
-    converged = bool(fit.mle_retvals.get("converged", True))
-    return LogitResult(formula, reference, n, tuple(terms), float(fit.llr), int(fit.df_model),
-                       float(fit.llr_pvalue), converged,
-                       () if converged else ("the fit did not converge",))
+        x, m = cells[c]
+        if c in sep or reference in sep:
+            a, b, cc, dd = x + 0.5, m - x + 0.5, xr + 0.5, nr - xr + 0.5
+            coef = math.log(a * dd / (b * cc))
+            se = math.sqrt(1 / a + 1 / b + 1 / cc + 1 / dd)
+            terms.append(LogitTerm(c, coef, se, coef / se, fisher_exact_p(x, m, xr, nr), math.exp(coef),
+                                   math.exp(coef - z * se), math.exp(coef + z * se),
+                                   method="Firth-penalised estimate, Wald CI; p from Fisher's exact test"))
+            continue
+        coef = math.log(x * (nr - xr) / ((m - x) * xr))
+        se = math.sqrt(1 / x + 1 / (m - x) + 1 / xr + 1 / (nr - xr))
+        zz = coef / se
+        terms.append(LogitTerm(c, coef, se, zz, float(2 * stats.norm.sf(abs(zz))), math.exp(coef),
+                               math.exp(coef - z * se), math.exp(coef + z * se)))
+    if sep:
+        notes.append("separation (rate 0 or 1 in " + ", ".join(sep) + "): the ML coefficients involving "
+                     + ("it" if len(sep) == 1 else "them") + " are infinite; the LR test is valid and reported; "
+                     "those terms are Firth-penalised estimates with Fisher's exact p")
+    return LogitResult(formula, reference, n, tuple(terms), lr, df, float(stats.chi2.sf(lr, df)), True,
+                       tuple(notes))
 
 
 # --------------------------------------------------------------------------- #

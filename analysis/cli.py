@@ -22,9 +22,13 @@ def add_subcommands(subparsers) -> None:
     """Register ``analyze`` and ``reproduce`` on an argparse subparsers object."""
     p = subparsers.add_parser(
         "analyze", help="rates, contrasts and tests of session CSVs",
-        description="Analyse session CSVs: compliance per condition (Wilson 95%% CI), every declared "
-                    "contrast (risk difference, odds ratio, chi-square, Fisher, Barnard), the omnibus test "
-                    "and a logistic regression. Excluded and withdrawn participants are counted, never tested.")
+        description="Analyse session CSVs as each paradigm's analysis plan declares. Binary outcomes "
+                    "(complied or not): compliance per condition (Wilson 95% CI), every declared contrast (risk "
+                    "difference, odds ratio, chi-square, Fisher, Barnard), the omnibus test and a logistic "
+                    "regression, plus a declared factorial model. Count outcomes (e.g. tickets bought): cell means "
+                    "with 95% CIs, the type II ANOVA, Poisson and negative binomial regressions, planned "
+                    "contrasts, correlations and a threshold measure. Excluded and withdrawn participants are "
+                    "counted, never tested; what cannot be computed at this sample size is said, not guessed.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="session CSV file(s) or folder(s) (recursive *_data.csv)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--plot", metavar="OUT.png", help="save a plot of the rates beside the published ones "

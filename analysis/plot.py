@@ -31,15 +31,15 @@ def _wrap(name: str, width: int = 14) -> str:
     return "\n".join(lines)
 
 
-def plot_rates(analyses: Sequence[ExperimentAnalysis], path: Union[str, Path],
+def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]], path: Union[str, Path],
                published: Optional[pd.DataFrame] = None, dpi: int = 150) -> Path:
     """Save a PNG: one panel per experiment (stacked), observed rate ± Wilson 95% CI per condition,
     and the original study's published rate (when known) as a hollow diamond beside it.
 
     Parameters
     ----------
-    analyses : sequence of ExperimentAnalysis
-        From :func:`analysis.analyze`.
+    analyses : ExperimentAnalysis or sequence of them
+        From :func:`analysis.analyze` (the list it returns, or one of its items).
     path : str or Path
         Output PNG.
     published : DataFrame, optional
@@ -49,7 +49,7 @@ def plot_rates(analyses: Sequence[ExperimentAnalysis], path: Union[str, Path],
     -------
     Path
     """
-    analyses = list(analyses)
+    analyses = [analyses] if isinstance(analyses, ExperimentAnalysis) else list(analyses)
     if not analyses:
         raise ValueError("nothing to plot: no experiment analysed")
     pub = load_published() if published is None else published

@@ -17,8 +17,12 @@ from .errors import ReferenceDataError
 __all__ = ["PUBLISHED_DIR", "PUBLISHED_FILE", "COLUMNS", "CONFIDENCE_LEVELS", "load_published",
            "published_rates", "split_conditions"]
 
-#: Folder of the reference data, located relative to this package.
-PUBLISHED_DIR = Path(__file__).resolve().parents[1] / "data" / "published"
+#: Folder of the reference data: package data of ``analysis`` (installed with it, so an
+#: analyst's install without the source tree has it); in the source tree
+#: ``analysis/published_data`` links to ``data/published``.
+PUBLISHED_DIR = Path(__file__).resolve().parent / "published_data"
+if not (PUBLISHED_DIR / "published_results.csv").is_file():  # a checkout without symlinks
+    PUBLISHED_DIR = Path(__file__).resolve().parents[1] / "data" / "published"
 PUBLISHED_FILE = PUBLISHED_DIR / "published_results.csv"
 
 COLUMNS = ("study", "experiment", "condition", "control", "measure", "statistic", "value", "as_printed",

@@ -66,6 +66,11 @@ class Check(_Result):
     confidence: str = ""
     note: str = ""
 
+    @property
+    def known_conflict(self) -> bool:
+        """The published row is flagged as conflicting with other sources (its note starts ``CONFLICT``)."""
+        return self.note.startswith("CONFLICT") or "; CONFLICT" in self.note
+
     def __str__(self) -> str:
         what = self.condition + (f" vs {self.control}" if self.control else "")
         pub = self.as_printed or ("NA" if self.published is None else format_number(self.published, 3))
@@ -85,6 +90,8 @@ class Reproduction(_Result):
     conflicts: tuple[str, ...]
     cannot: tuple[str, ...]
     notes: tuple[str, ...]
+    #: how ``compliance list`` numbers this experiment, where it differs from the source
+    numbering: str = ""
 
     @property
     def n_match(self) -> int:
@@ -92,11 +99,21 @@ class Reproduction(_Result):
 
     @property
     def n_mismatch(self) -> int:
-        return sum(1 for c in self.checks if c.match is False)
+        """Mismatches, not counting figures from a source already known to conflict with the others."""
+        return sum(1 for c in self.checks if c.match is False and not c.known_conflict)
+
+    @property
+    def n_known_conflict(self) -> int:
+        """Mismatches of figures from a source known to conflict (shown under "Source conflict")."""
+        return sum(1 for c in self.checks if c.match is False and c.known_conflict)
 
     def __str__(self) -> str:
         exp = f"Experiment {self.experiment}" if self.experiment is not None else "(experiment not numbered)"
-        lines = [f"{self.study}, {exp}: {self.n_match} match, {self.n_mismatch} mismatch, "
+        known = (f", {self.n_known_conflict} from a source known to conflict (not counted as a mismatch)"
+                 if self.n_known_conflict else "")
+        if self.numbering:
+            exp += f" ({self.numbering})"
+        lines = [f"{self.study}, {exp}: {self.n_match} match, {self.n_mismatch} mismatch{known}, "
                  f"{sum(1 for c in self.checks if c.match is None)} not compared"]
         if self.counts:
             lines.append("  cell counts used: " + "; ".join(
@@ -120,7 +137,8 @@ class Reproduction(_Result):
                 "checks": [c.to_dict() for c in self.checks],
                 "counts": {k: {"complied": x, "n": n, "derived": how} for k, (x, n, how) in self.counts.items()},
                 "conflicts": list(self.conflicts), "cannot": list(self.cannot), "notes": list(self.notes),
-                "n_match": self.n_match, "n_mismatch": self.n_mismatch}
+                "numbering": self.numbering,
+                "n_match": self.n_match, "n_mismatch": self.n_mismatch, "n_known_conflict": self.n_known_conflict}
 
 
 # --------------------------------------------------------------------------- #
@@ -317,6 +335,7 @@ def reproduce_experiment(study: str, experiment: Optional[int],
         raise ReferenceDataError(f"{study} has no experiment {experiment} in the published reference data; "
                                  f"known: {', '.join(map(str, known)) or 'none numbered'}")
     counts, notes = _cell_counts(rows)
+    whole = f"Experiment {experiment}" if experiment is not None else "the experiment"  # no condition named
     # Rebuild participants and count them again: the tests run on participant-level data.
     counts = _counts_from_participants(_participants(counts), counts)
     checks: list[Check] = []
@@ -399,7 +418,7 @@ def reproduce_experiment(study: str, experiment: Optional[int],
         if pubv is None:
             add(**base, published=None, recomputed=None, match=None, agreement=NOT_AVAILABLE, method="",
                 note=r["note"] or "not available")
-            cannot.append(f"{stat} of {cond or study}" + (f" vs {ctrl}" if ctrl else "") + ": " +
+            cannot.append(f"{stat} of {cond or whole}" + (f" vs {ctrl}" if ctrl else "") + ": " +
                           (r["note"] or "not available"))
             continue
         # published, but nothing we can recompute from the reference data (means, r, k, ...)
@@ -439,11 +458,34 @@ def reproduce_experiment(study: str, experiment: Optional[int],
     for (cond, ctrl, measure, stat), grp in rows.groupby(["condition", "control", "measure", "statistic"], sort=False):
         vals = grp[grp["as_printed"] != ""]
         if vals["as_printed"].nunique() > 1:
-            conflicts.append(f"{stat} of {cond or study}" + (f" vs {ctrl}" if ctrl else "") + ": " + " vs ".join(
+            conflicts.append(f"{stat} of {cond or whole}" + (f" vs {ctrl}" if ctrl else "") + ": " + " vs ".join(
                 f"{v['as_printed']} ({v['source']}, {v['confidence']})" for _, v in vals.iterrows()))
     counts_out = {cond if measure == "complied" else f"{cond} [{measure}]": v for (measure, cond), v in counts.items()}
     return Reproduction(study, experiment, tuple(checks), counts_out, tuple(conflicts),
-                        tuple(dict.fromkeys(cannot)), tuple(notes))
+                        tuple(dict.fromkeys(cannot)), tuple(notes), _declared_numbering(study, experiment, rows, pub))
+
+
+def _declared_numbering(study: str, experiment: Optional[int], rows: pd.DataFrame, pub: pd.DataFrame) -> str:
+    """How ``compliance list`` numbers these figures, when that differs from the source's numbering."""
+    try:
+        import paradigms
+        declared = {e.number: e for e in paradigms.get(study).experiments}
+    except Exception:  # a study in the reference data that is not declared as a paradigm
+        return ""
+    def declared_as(rws) -> list[int]:
+        conds = set()
+        for c in list(rws["condition"]) + list(rws["control"]):
+            conds.update(split_conditions(c))
+        return [n for n, e in declared.items() if conds and conds <= set(e.condition_names)]
+
+    if experiment is None:
+        same = declared_as(rows)
+        return f"compliance list: Experiment {same[0]}; the source does not number it" if len(same) == 1 else ""
+    unnumbered = pub[(pub["study"] == study) & pub["experiment"].isna()]
+    if experiment in declared and not declared_as(rows) and experiment in declared_as(unnumbered):
+        return (f"the paper's Experiment {experiment}; compliance list's Experiment {experiment} is the "
+                "figures the source does not number, below")
+    return ""
 
 
 def reproduce(study: str, experiment: Optional[int] = None,

@@ -266,11 +266,14 @@ class LogitTerm(_Result):
     odds_ratio: float
     or_ci_low: float
     or_ci_high: float
+    #: "wald" (ML), or how the term was estimated where the ML estimate is infinite
+    method: str = "wald"
 
     def __str__(self) -> str:
+        how = "" if self.method == "wald" else f" ({self.method})"
         return (f"{self.condition}: b = {format_number(self.coef)}, SE = {format_number(self.se)}, "
                 f"OR = {format_number(self.odds_ratio)}, 95% CI [{format_number(self.or_ci_low)}, "
-                f"{format_number(self.or_ci_high)}], z = {format_number(self.z)}, {format_p(self.pvalue)}")
+                f"{format_number(self.or_ci_high)}], z = {format_number(self.z)}, {format_p(self.pvalue)}{how}")
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,7 @@ class LogitResult(_Result):
                 f"LR χ²({self.lr_df}) = {format_number(self.lr_chi2)}, {format_p(self.lr_p)}")
         if not self.terms:
             return head + ("; " + "; ".join(self.notes) if self.notes else "")
-        return head + "; " + "; ".join(str(t) for t in self.terms)
+        return head + "; " + "; ".join(str(t) for t in self.terms) + "".join(f"; note: {n}" for n in self.notes)
 
 
 @dataclass(frozen=True)

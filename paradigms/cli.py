@@ -210,17 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schedule", help="write a block-randomised schedule, stamped with its SHA-256")
     paradigm_args(s)
-    s.add_argument("--participants", type=int, required=True)
-    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--participants", type=int, required=True, help="number of slots to schedule")
+    s.add_argument("--seed", type=int, required=True, help="random seed (the same seed gives a byte-identical file)")
     s.add_argument("--out", required=True, help="schedule CSV to create (never overwritten)")
     s.set_defaults(func=cmd_schedule)
 
     s = sub.add_parser("run", help="run a real session on the PsychoPy screen")
     paradigm_args(s)
-    s.add_argument("--schedule")
-    s.add_argument("--site")
-    s.add_argument("--experimenter")
-    s.add_argument("--data-dir", default="data/sessions")
+    s.add_argument("--schedule", help="the pre-registered schedule CSV (asked in the start dialog if omitted)")
+    s.add_argument("--site", help="site code, e.g. S1 (asked in the start dialog if omitted)")
+    s.add_argument("--experimenter", help="your pseudonymous code, e.g. E1 (asked in the start dialog if omitted)")
+    s.add_argument("--data-dir", default="data/sessions", help="folder the session files are written to (default data/sessions)")
     s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
     s.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     s.add_argument("--pilot", action="store_true", help="mark the session as a pilot (PsychoPy convention)")
@@ -228,15 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="simulated participants through the same session code")
     paradigm_args(s)
-    s.add_argument("--participants", type=int, required=True)
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--data-dir", default="data/sessions/sim")
-    s.add_argument("--session", type=int, default=None)
+    s.add_argument("--participants", type=int, required=True, help="number of simulated participants")
+    s.add_argument("--seed", type=int, default=1, help="random seed of the schedule and the answers (default 1)")
+    s.add_argument("--data-dir", default="data/sessions/sim", help="folder the simulated session is written to (default data/sessions/sim)")
+    s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
     s.add_argument("--site", default="SIM", help="site code written to the data (letters and digits; default SIM)")
     s.add_argument("--site-sd", type=float, default=0.0, metavar="SD",
                    help="between-site SD of the effect on the log-odds scale: the site draws u ~ N(0, SD), "
                         "seeded by --site and --seed, and every treatment condition's log-odds is shifted by u")
-    s.add_argument("--mode", choices=("data-only", "visual"), default="data-only")
+    s.add_argument("--mode", choices=("data-only", "visual"), default="data-only",
+                   help="data-only: no screen (default); visual: the real PsychoPy screens with scripted key presses")
     s.add_argument("--rate", action="append", metavar="NAME=VALUE",
                    help="override the simulation model (repeatable): a condition's compliance probability "
                         "for binary paradigms; a cell's (or a favor level's) mean tickets for regan1971")
@@ -244,13 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="visual mode: simulated seconds are multiplied by this (default 0.02)")
     s.add_argument("--real-time", action="store_true", help="visual mode: answer at simulated real times")
     s.add_argument("--screenshots", default=None, help="visual mode: save a PNG of each screen here")
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--quiet", action="store_true", help="do not print the summary table")
     s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("protocol", help="print the protocol generated from the declaration")
-    s.add_argument("paradigm", metavar="PARADIGM")
-    s.add_argument("--out", default=None)
-    s.add_argument("--force", action="store_true")
+    s.add_argument("paradigm", metavar="PARADIGM", help="paradigm id (see `compliance list`)")
+    s.add_argument("--out", default=None, help="write the protocol to this file instead of printing it")
+    s.add_argument("--force", action="store_true", help="replace an existing generated protocol")
     s.set_defaults(func=cmd_protocol)
 
     try:
@@ -276,6 +277,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         where = exc.filename if exc.filename is not None else ""
         what = exc.strerror or str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"compliance: error: {where}{': ' if where else ''}{what}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "psychopy":
+            raise
+        print(f"compliance: error: '{args.command}' needs PsychoPy, which this install lacks; install the session "
+              "extra: pip install 'compliance-toolkit[session]'", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("compliance: interrupted; everything recorded so far is saved", file=sys.stderr)

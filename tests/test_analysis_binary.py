@@ -175,8 +175,11 @@ def test_logit_lr_test_equals_g_statistic():
 def test_logit_separation_gives_note_not_crash():
     d = _people({"rejection_moderation": (0, 10), "smaller_request_only": (4, 24)})
     r = logistic_regression(d, reference="smaller_request_only")
-    assert r.terms == () and "separation" in r.notes[0]
-    assert math.isnan(r.lr_chi2)
+    assert "separation" in r.notes[0]
+    # issue 16 item 6: the LR test is valid under separation and is reported; the term is Firth's
+    assert r.lr_chi2 == pytest.approx(R.g_statistic([[0, 10], [4, 20]]), rel=1e-9)
+    (term,) = r.terms
+    assert term.method.startswith("Firth")
 
 
 @pytest.mark.parametrize("p,txt", [(0.011318, "p = .011"), (0.0004, "p < .001"), (0.5, "p = .500"),

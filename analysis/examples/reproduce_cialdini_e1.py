@@ -2,7 +2,10 @@
 
 Run from the repository root:
 
-    .venv/bin/python analysis/examples/reproduce_cialdini_e1.py
+    .venv/bin/python analysis/examples/reproduce_cialdini_e1.py [FOLDER]
+
+The plot is saved in FOLDER (default: a new temporary folder), never in the
+current folder.
 
 What it does, step by step:
 
@@ -25,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from anywher
 
 import analysis  # noqa: E402
 
-def main():
+def main(folder=None):
     # --- 1 + 2: published figures beside recomputed ones -------------------------
     (e1,) = analysis.reproduce("cialdini1975", experiment=1)
     print(e1)
@@ -42,10 +45,12 @@ def main():
         results = analysis.analyze(csv_path)          # same call as `compliance analyze PATH`
         print()
         print(results[0])                             # APA sentences, one per contrast
-        out = Path("cialdini1975_e1.png").resolve()
+        out_dir = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="cialdini1975_e1-"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = (out_dir / "cialdini1975_e1.png").resolve()
         analysis.plot_rates(results, out)             # bars = data, diamonds = published rates
         print(f"\nplot saved to {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)
