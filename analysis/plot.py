@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .published import load_published, published_rates  # noqa: E402
@@ -128,12 +129,15 @@ def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFra
             if c is None or not c.n:
                 ax.text(x, 0.02, "no data", ha="center", va="bottom", fontsize=8, rotation=90)
                 continue
+            first = not any(getattr(h, "get_label", lambda: "")() == f"{b_name} = {b.replace('_', ' ')}"
+                            for h in ax.containers)
             ax.bar(x, c.mean, width=width * 0.9, color=colours[j % len(colours)], alpha=0.85,
-                   label=f"{b_name} = {b.replace('_', ' ')}" if i == 0 else None)
+                   label=f"{b_name} = {b.replace('_', ' ')}" if first else None)
             ax.errorbar(x, c.mean, yerr=[[c.mean - c.ci_low], [c.ci_high - c.mean]], fmt="none", ecolor="black",
                         capsize=4, lw=1.1)
-            ax.text(x, c.ci_high + 0.05, f"n = {c.n}", ha="center", va="bottom", fontsize=8)
-            top = max(top, c.ci_high)
+            y_label = c.ci_high if np.isfinite(c.ci_high) else c.mean  # n = 1: no CI
+            ax.text(x, y_label + 0.05, f"n = {c.n}", ha="center", va="bottom", fontsize=8)
+            top = max(top, y_label)
             pm = pub_means.get(f"{a}_{b}")
             if pm is not None:
                 ax.plot(x, pm, marker="D", markersize=8, markerfacecolor="white", markeredgecolor="#C44E52",
@@ -142,6 +146,7 @@ def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFra
                 top = max(top, pm)
     ax.set_xticks(range(len(a_levels)))
     ax.set_xticklabels([_wrap(a) for a in a_levels], fontsize=9)
+    ax.set_xlim(-0.5, len(a_levels) - 0.5)  # every declared cell, those without data too
     ax.set_ylim(0, top * 1.2 + 0.2)
     ax.set_ylabel(f"mean {analysis.outcome} (95% CI)")
     ax.set_xlabel(a_name)
