@@ -16,6 +16,9 @@ from .binary import (METHODS, analyze_experiment, barnard_exact_p, cohens_h, com
 from .errors import (AnalysisError, DataValidationError, DegenerateTableWarning, ReferenceDataError,
                      SmallExpectedCountWarning)
 from .load import LoadedData, load_sessions, read_session_csv
+from .original import OriginalEffect, OriginalSide, original_effect
+from .power import (D33Result, PowerResult, SampleSizeResult, d33, power_two_proportions,
+                    sample_size_two_proportions)
 from .published import load_published, published_rates
 from .reproduce import Check, Reproduction, reproduce, reproduce_experiment
 from .results import (ChiSquareResult, ConditionRate, ContrastResult, ExclusionCount, ExperimentAnalysis,
@@ -35,6 +38,9 @@ __all__ = [
     "ExperimentAnalysis", "format_p", "jsonable",
     # published data and reproduction
     "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
+    # power, sample size, the original's effect
+    "power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult", "SampleSizeResult",
+    "D33Result", "original_effect", "OriginalEffect", "OriginalSide",
     # plotting
     "plot_rates",
     # synthetic data
