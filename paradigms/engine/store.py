@@ -15,19 +15,23 @@ File names follow Psych-DS keywords::
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import platform
 import re
+import tempfile
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from ..base import Paradigm
+from . import locks as _locks
 
 __all__ = ["STORE_COLUMNS", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
-           "update_dataset_description", "find_interrupted"]
+           "update_dataset_description", "find_interrupted", "file_sha256"]
 
 #: Columns the store fills in for every row (the session's identity).
 STORE_COLUMNS = ("study", "experiment", "site", "session", "experimenter")
@@ -64,16 +68,37 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON through a temporary file and an atomic rename."""
+    """Write JSON through a temporary file and an atomic rename.
+
+    The temporary file is created exclusively (:func:`tempfile.mkstemp` in the
+    target folder, a fresh random name), so nothing planted beside the target --
+    a symlink at ``NAME.tmp``, say -- can redirect the write.
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     _fsync_dir(path.parent)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _psychopy_version() -> Optional[str]:
@@ -183,6 +208,8 @@ class SessionStore:
                 raise SessionExistsError(f"{p}: session {self.session} of site {site} already exists; "
                                          "choose another --session or data directory")
         self.meta = dict(meta or {})
+        #: names this session unambiguously (session numbers repeat across data folders)
+        self.session_uid = uuid.uuid4().hex
         self.n_rows = 0
         self._csv = None
         self._events = None
@@ -201,6 +228,8 @@ class SessionStore:
         # exclusive create: a race with another process cannot overwrite either
         self._csv = open(self.csv_path, "x", encoding="utf-8", newline="")
         self._events = open(self.events_path, "x", encoding="utf-8")
+        # held while the session runs: recovery sees a locked journal as a live session
+        _locks.try_lock(self._events)
         self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
         self._sidecar = {
             "paradigm": self.paradigm.id,
@@ -209,6 +238,7 @@ class SessionStore:
             "experiment": self.experiment,
             "site": self.site,
             "session": self.session,
+            "session_uid": self.session_uid,
             "experimenter": self.experimenter,
             "toolkit_version": __version__,
             "psychopy_version": _psychopy_version(),
@@ -231,12 +261,14 @@ class SessionStore:
         if self._csv is None:
             return
         self._csv.close()
-        self._events.close()
+        events = self._events
         self._csv = self._events = None
-        self._sidecar.update(end_time=now_iso(), status=status, n_rows=self.n_rows)
+        self._sidecar.update(end_time=now_iso(), status=status, n_rows=self.n_rows,
+                             csv_sha256=file_sha256(self.csv_path), journal_sha256=file_sha256(self.events_path))
         if note:
             self._sidecar["note"] = note
         write_json_atomic(self.sidecar_path, self._sidecar)
+        events.close()
 
     def __enter__(self):
         return self.open()
