@@ -662,3 +662,83 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
     return D33Result(n1, n2, p0, alpha, test, alternative, direction, p1, h, p1 - p0, power(p1),
                      normal_power(p1, p0, n1, n2, alpha, alternative),
                      ("root: first of 200 grid rates reaching the target power, refined by bisection",))
+
+
+# --------------------------------------------------------------------------- #
+# Power curves and their plot
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class PowerCurve:
+    """Exact and normal-approximation power over n per group (n2 = ceil(ratio · n1))."""
+
+    label: str
+    p1: float
+    p2: float
+    alpha: float
+    test: str
+    alternative: str
+    ns: tuple[int, ...]
+    exact: tuple[float, ...]
+    normal: tuple[float, ...]
+    target: Optional[float] = None
+    original_n: Optional[int] = None
+    ratio: float = 1.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ns"], d["exact"], d["normal"] = list(self.ns), list(self.exact), list(self.normal)
+        return d
+
+
+def power_curve(p1: float, p2: float, ns, alpha: float = 0.05, test: str = "fisher",
+                alternative: str = "two-sided", ratio: float = 1.0, label: str = "",
+                target: Optional[float] = None, original_n: Optional[int] = None) -> PowerCurve:
+    """Exact and normal-approximation power at every n in ``ns`` (NaN where not computed)."""
+    ns = tuple(int(n) for n in ns)
+    exact, normal = [], []
+    for n in ns:
+        r = power_two_proportions(p1, p2, n, _n2(n, ratio), alpha, test, alternative)
+        exact.append(r.power)
+        normal.append(r.power_normal)
+    return PowerCurve(label or f"{100 * p1:.1f}% vs {100 * p2:.1f}%", p1, p2, alpha, test, alternative, ns,
+                      tuple(exact), tuple(normal), target, original_n, ratio)
+
+
+def plot_power_curves(curves, path, title: str = ""):
+    """Power against n per group: exact (solid) and normal approximation (dashed) per curve,
+    the target power (horizontal line) and the original n (dotted vertical line).  Saves a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = list(curves)
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    marked: set = set()
+    for i, c in enumerate(curves):
+        col = colors[i % len(colors)]
+        ax.plot(c.ns, c.exact, color=col, lw=1.6, label=f"{c.label}: exact ({TESTS[c.test].split(' (')[0]})")
+        ax.plot(c.ns, c.normal, color=col, lw=1.2, ls="--", label=f"{c.label}: normal approximation (Cohen's h)")
+        if c.original_n and c.original_n not in marked:
+            marked.add(c.original_n)
+            ax.axvline(c.original_n, color="0.4", ls=":", lw=1.2)
+            ax.annotate(f"original n = {c.original_n}", (c.original_n, 0.02 + 0.06 * len(marked)), color="0.3",
+                        xytext=(4, 0), textcoords="offset points", fontsize=8)
+    target = next((c.target for c in curves if c.target is not None), None)
+    if target is not None:
+        ax.axhline(target, color="0.3", lw=1, ls="-.", label=f"target power {target:g}")
+    ax.set_xlabel("n per group" + (" (treatment; pooled controls keep the original allocation)"
+                                    if any(c.ratio != 1 for c in curves) else ""))
+    ax.set_ylabel("power")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    if curves:
+        c0 = curves[0]
+        ax.set_title(title or f"Power, α = {c0.alpha:g}, {c0.alternative}")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
