@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 
@@ -11,8 +10,19 @@ import pytest
 from analysis.power import power_two_proportions, sample_size_two_proportions
 
 
+@pytest.fixture(autouse=True)
+def _capsys(capsys):
+    global _CAP
+    _CAP = capsys
+
+
 def run(*args, check=True):
-    r = subprocess.run([sys.executable, "-m", "paradigms.cli", "power", *args], capture_output=True, text=True)
+    """``compliance power ARGS`` in-process (the same parser and error handling as the console script)."""
+    from paradigms.cli import main
+
+    code = main(["power", *args])
+    cap = _CAP.readouterr()
+    r = subprocess.CompletedProcess(args, code, cap.out, cap.err)
     if check:
         assert r.returncode == 0, r.stderr
     return r
@@ -20,6 +30,13 @@ def run(*args, check=True):
 
 def js(*args):
     return json.loads(run(*args, "--json").stdout)
+
+
+def test_the_console_script_exits_2_with_one_line():
+    r = subprocess.run([sys.executable, "-m", "paradigms.cli", "power", "--rates", "0.5", "1.5", "--n", "10"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "compliance: error: --rates P2 = 1.5 is outside (0, 1): a rate must be strictly between 0 and 1"]
 
 
 def test_original_design_power_per_confirmatory_contrast_with_source():
