@@ -58,3 +58,22 @@ def test_count_plan_simulation_reports_each_contrast():
     assert any("negative-binomial" in n for n in names)
     assert all(0 <= t.power <= 1 for t in r.tests)
     assert "analyze_count_plan" in r.analysis
+
+
+def test_simulation_sample_size_doubles_then_bisects(monkeypatch):
+    import analysis.simpower as sp
+
+    calls = []
+
+    def fake(paradigm, experiment, n, *a, **k):
+        calls.append(n)
+        pw = min(1.0, n / 100)          # power reaches 0.8 first at n = 80
+        t = sp.SimulatedTest("interaction", int(pw * 100), 0, 100, pw, 0.0)
+        return sp.SimulationPower("x", 1, "FactorialLogitPlan", n, 100, 1, 0.05, (t,), "fake", "fake")
+
+    monkeypatch.setattr(sp, "simulation_power", fake)
+    r = sp.simulation_sample_size("pollock1998", 1, target=0.8, n_start=10)
+    assert r.n == 80 and r.power == pytest.approx(0.8)
+    assert calls[:4] == [10, 20, 40, 80] and len(set(calls)) == len(calls)    # no n simulated twice
+    none = sp.simulation_sample_size("pollock1998", 1, target=0.8, n_start=10, n_max=40)
+    assert none.n is None and "stays below" in str(none)
