@@ -165,7 +165,7 @@ def _plot(rows, args, path) -> None:
         hi = min(int(hi * 1.5) + 5, 600)
         ns = range(2, hi + 1) if hi <= 300 else sorted(set(range(2, hi + 1, max(1, hi // 300))) | {hi})
         curves.append(power_curve(row["p1"], row["p2"], ns, args.alpha, row["test"], args.alternative,
-                                  ratio=_ratio(row), label=row["label"][:40], target=args.target,
+                                  ratio=_ratio(row), label=row["label"][:60], target=args.target,
                                   original_n=row.get("n1")))
     if not curves:
         from ..errors import AnalysisError
