@@ -208,24 +208,6 @@ def _pooled_wald(n1: int, n2: int) -> np.ndarray:
     return np.nan_to_num(t, nan=0.0)
 
 
-def _barnard_tail_max(n1: int, n2: int, extreme: np.ndarray, grid: int = 400) -> float:
-    """max over π of P_π(table in ``extreme``), π on a grid refined by a bounded search
-    (the same maximisation as analysis.binary.barnard_exact_p)."""
-    from scipy.optimize import minimize_scalar
-
-    def tail(pi: float) -> float:
-        b1 = stats.binom.pmf(np.arange(n1 + 1), n1, pi)[:, None]
-        b2 = stats.binom.pmf(np.arange(n2 + 1), n2, pi)[None, :]
-        return float((b1 * b2)[extreme].sum())
-
-    pis = np.linspace(0, 1, grid + 1)[1:-1]
-    vals = [tail(pi) for pi in pis]
-    i = int(np.argmax(vals))
-    lo, hi = pis[max(i - 1, 0)], pis[min(i + 1, len(pis) - 1)]
-    opt = minimize_scalar(lambda q: -tail(q), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
-    return float(min(1.0, max(vals[i], -opt.fun)))
-
-
 def _barnard_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarray:
     """Barnard's rejection region: every table at least as extreme as the critical level.
 
@@ -234,7 +216,7 @@ def _barnard_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndar
     π grid (a lower bound of each p) and then confirmed level by level with the full
     maximisation (two-sided: :func:`analysis.binary.barnard_exact_p` itself).
     """
-    from .binary import barnard_exact_p
+    from .binary import barnard_exact_p, barnard_max_tail
 
     t = _pooled_wald(n1, n2)
     stat = np.abs(t) if alternative == "two-sided" else (t if alternative == "greater" else -t)
@@ -268,7 +250,7 @@ def _barnard_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndar
             j = order[group_end[g]]
             p = barnard_exact_p(int(j // (n2 + 1)), n1, int(j % (n2 + 1)), n2)
         else:
-            p = _barnard_tail_max(n1, n2, (stat >= level[g] * (1 - 1e-9)))
+            p = barnard_max_tail(n1, n2, stat >= level[g] * (1 - 1e-9))
         if p <= alpha:
             break
         g -= 1
