@@ -23,6 +23,8 @@ demo: $(STAMP)
 	$(BIN)/compliance simulate cialdini1975 --experiment 1 --participants 72 --seed 2026 --data-dir $(DEMO) --quiet
 	$(BIN)/compliance analyze $(DEMO) --plot $(DEMO)/compliance.png
 	$(BIN)/compliance reproduce cialdini1975 --experiment 1
+	$(BIN)/compliance report $(DEMO) --out $(DEMO)/report.html
+	@echo "open $(DEMO)/report.html in a browser: the whole analysis on one page"
 
 # The whole suite; screen tests run under a virtual display.
 test: $(STAMP)

@@ -9,18 +9,26 @@ Examples
 >>> print(e1.n_mismatch > 0)   # the course page that swaps the control rates
 True
 """
-from .api import analyze
-from .binary import (METHODS, analyze_experiment, barnard_exact_p, cohens_h, compare_proportions,
-                     condition_rate, fisher_exact_p, logistic_regression, newcombe_diff_ci, odds_ratio_ci,
-                     omnibus_chi2, pearson_chi2, risk_ratio_ci, wilson_ci)
-from .errors import (AnalysisError, DataValidationError, DegenerateTableWarning, ReferenceDataError,
-                     SmallExpectedCountWarning)
-from .load import LoadedData, load_sessions, read_session_csv
-from .published import load_published, published_rates
-from .reproduce import Check, Reproduction, reproduce, reproduce_experiment
-from .results import (ChiSquareResult, ConditionRate, ContrastResult, ExclusionCount, ExperimentAnalysis,
-                      LogitResult, LogitTerm, format_p, jsonable)
-from .synthetic import frame_from_counts, rows_from_counts, write_session_csv
+import sys as _sys
+import types as _types
+
+# Names are imported on first use (PEP 562), so that ``compliance --help`` and
+# ``compliance list`` never pay for pandas, scipy and statsmodels.
+_LAZY = {
+    "analyze": "api",
+    **dict.fromkeys(("METHODS", "analyze_experiment", "barnard_exact_p", "cohens_h", "compare_proportions",
+                     "condition_rate", "fisher_exact_p", "logistic_regression", "newcombe_diff_ci",
+                     "odds_ratio_ci", "omnibus_chi2", "pearson_chi2", "risk_ratio_ci", "wilson_ci"), "binary"),
+    **dict.fromkeys(("AnalysisError", "DataValidationError", "DegenerateTableWarning", "ReferenceDataError",
+                     "SmallExpectedCountWarning"), "errors"),
+    **dict.fromkeys(("LoadedData", "load_sessions", "read_session_csv"), "load"),
+    **dict.fromkeys(("load_published", "published_rates"), "published"),
+    **dict.fromkeys(("Check", "Reproduction", "reproduce", "reproduce_experiment"), "reproduce"),
+    **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
+                     "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
+    **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "synthetic"),
+    "plot_rates": "plot",  # matplotlib is imported only when a plot is asked for
+}
 
 __all__ = [
     # loading
@@ -45,9 +53,34 @@ __all__ = [
 ]
 
 
-def __getattr__(name):  # matplotlib is imported only when a plot is asked for
-    if name == "plot_rates":
-        from .plot import plot_rates
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    import importlib
 
-        return plot_rates
-    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(_types.ModuleType):
+    """``analysis.reproduce`` is the function, even after ``import analysis.reproduce``.
+
+    Importing a submodule sets the package's attribute of that name to the
+    module; with lazy names that would hide the function ``reproduce`` behind
+    its module, so a submodule that exports a function of its own name keeps
+    the function.
+    """
+
+    def __setattr__(self, name, value):
+        if isinstance(value, _types.ModuleType) and _LAZY.get(name) == name and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package

@@ -27,7 +27,10 @@ def add_subcommands(subparsers) -> None:
                     "and a logistic regression. Excluded and withdrawn participants are counted, never tested.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="session CSV file(s) or folder(s) (recursive *_data.csv)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--plot", metavar="OUT.png", help="save a plot of the rates beside the published ones")
+    p.add_argument("--plot", metavar="OUT.png", help="save a plot of the rates beside the published ones "
+                   "(an existing file is refused without --force)")
+    p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (never anything "
+                   "but an image)")
     p.set_defaults(handler=cmd_analyze)
 
     r = subparsers.add_parser(
@@ -61,8 +64,9 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
         warnings.simplefilter("always")
         analyses = analyze(*args.paths)
     if args.plot:
-        from .plot import plot_analyses
+        from .plot import check_plot_targets, plot_analyses
 
+        check_plot_targets(analyses, args.plot, force=getattr(args, "force", False))
         plots = plot_analyses(analyses, args.plot)
     if args.json:
         _emit_json(analyses, out)

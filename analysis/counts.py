@@ -31,7 +31,8 @@ What is computed, and how (methods are pinned, see :data:`METHODS`):
   the treatment level vs the pooled control levels, risk difference with
   Newcombe's hybrid-score CI (``method="newcomb"``) and Fisher's exact test.
 
-Rows with ``excluded == 1`` or ``data_consent == 0`` are never analysed.
+Rows with ``excluded == 1`` or ``data_consent == 0`` are never analysed
+(:func:`analysis.status.participant_status` decides; withdrawal wins over exclusion).
 This module never imports PsychoPy.
 """
 from __future__ import annotations
@@ -48,6 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from .results import _isnan, format_number, format_p, jsonable
+from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = [
     "METHODS",
@@ -420,10 +422,9 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
                          f"(columns: {', '.join(map(str, data.columns))})")
     df = data.copy()
     keep = pd.Series(True, index=df.index)
-    excluded = pd.to_numeric(df.get("excluded", pd.Series(0, index=df.index)), errors="coerce").fillna(0) == 1
-    consent = pd.to_numeric(df.get("data_consent", pd.Series(1, index=df.index)), errors="coerce")
-    withdrawn = (consent == 0) & ~excluded
-    keep &= ~excluded & ~withdrawn
+    status = participant_status(df)
+    excluded, withdrawn = status == EXCLUDED, status == WITHDRAWN
+    keep &= status == ANALYSED
     y = pd.to_numeric(df[outcome], errors="coerce")
     bad = keep & df[outcome].notna() & (df[outcome].astype(str).str.strip() != "") & y.isna()
     if bad.any():

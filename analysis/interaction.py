@@ -41,6 +41,7 @@ from scipy import stats
 
 from .errors import AnalysisError
 from .results import _Result, format_number, format_p
+from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = ["METHODS", "SimpleEffect", "InteractionTerm", "LikelihoodRatioTest", "TechniqueByPrice",
            "technique_by_price"]
@@ -300,10 +301,9 @@ def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", techniq
         raise AnalysisError(f"technique_by_price: column {reason!r} missing from the data (pass reason=None "
                             "to fit without it)")
 
-    excluded = pd.to_numeric(data["excluded"], errors="coerce").fillna(0).astype(int) == 1
-    withdrawn = pd.to_numeric(data["data_consent"], errors="coerce") == 0
-    withdrawn = withdrawn.fillna(False).astype(bool)
-    keep = ~excluded & ~withdrawn
+    status = participant_status(data)
+    excluded, withdrawn = status == EXCLUDED, status == WITHDRAWN
+    keep = status == ANALYSED
     notes: list[str] = []
     cols = [outcome, technique, price] + ([reason] if use_reason else [])
     d = data.loc[keep, cols].copy()
@@ -427,6 +427,6 @@ def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", techniq
                 moderation = LikelihoodRatioTest(label3, lr3, df3, float(stats.chi2.sf(lr3, df3)))
 
     # a withdrawn row counts as withdrawn even if it was also excluded (as analysis.load reports it)
-    return TechniqueByPrice(formula, METHODS["model"], len(d), int((excluded & ~withdrawn).sum()),
+    return TechniqueByPrice(formula, METHODS["model"], len(d), int(excluded.sum()),
                             int(withdrawn.sum()), treatment, control, ref, other, covariates,
                             interaction, tuple(simple), moderation, converged, tuple(notes))

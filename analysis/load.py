@@ -12,7 +12,8 @@ Lines are CSV lines (the header is line 1); data rows count from 1 after the hea
 
 Rows whose ``data_consent`` is 0 were withdrawn by the participant: they are never
 analysed, and are only counted in the report.  Rows with ``excluded`` = 1 are
-reported and left out of the tests.
+reported and left out of the tests.  Who is which is decided by
+:func:`analysis.status.participant_status` (withdrawal wins over exclusion).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from . import checks
 from .errors import DataIntegrityWarning, DataValidationError
+from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = ["LoadedData", "load_sessions", "read_session_csv", "find_session_files"]
 
@@ -69,8 +71,8 @@ class LoadedData:
     origins: Mapping[str, str] = field(default_factory=dict)
 
     def analysable(self) -> pd.DataFrame:
-        """Rows that enter the tests: not excluded and not withdrawn."""
-        return self.data[self.data["excluded"] == 0]
+        """Rows that enter the tests: not excluded and not withdrawn (:func:`~analysis.status.participant_status`)."""
+        return self.data[(participant_status(self.data) == ANALYSED).to_numpy()]
 
     def experiments(self) -> list[tuple[str, int]]:
         """The (study, experiment) pairs present, in first-seen order."""
@@ -322,7 +324,7 @@ def _check_columns_of(rows: list[dict], raw: pd.DataFrame, header, file: str, pa
 
 def _check_consistency(rec: dict, paradigm, file: str, line: int, row: int) -> None:
     """Cross-column rules the codebook cannot express."""
-    if rec.get("data_consent") == 0:
+    if participant_status(rec) == WITHDRAWN:
         return  # withdrawn: never analysed, nothing more to check
     if rec["excluded"] == 1 and not rec.get("exclusion_reason"):
         raise DataValidationError(f"{_where(file, line, row, 'exclusion_reason')}: empty although excluded = 1")
@@ -483,14 +485,15 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     report_rows = []
     kept = []
     for r in rows:
-        if r.get("data_consent") == 0:
+        status = participant_status(r)
+        if status == WITHDRAWN:
             report_rows.append({"study": r["study"], "experiment": r["experiment"], "condition": r["condition"],
                                 "status": "withdrawn", "reason": "data_consent = 0",
                                 "participant_id": r["participant_id"], "source_file": r["source_file"],
                                 "source_line": r["source_line"]})
             continue  # withdrawn data are never analysed: not even kept in memory
         kept.append(r)
-        if r["excluded"] == 1:
+        if status == EXCLUDED:
             report_rows.append({"study": r["study"], "experiment": r["experiment"], "condition": r["condition"],
                                 "status": "excluded", "reason": r.get("exclusion_reason") or "",
                                 "participant_id": r["participant_id"], "source_file": r["source_file"],

@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 from .published import load_published, published_rates  # noqa: E402
 from .results import ExperimentAnalysis, format_p  # noqa: E402
 
-__all__ = ["plot_rates", "plot_counts", "plot_interaction", "plot_analyses"]
+__all__ = ["plot_rates", "plot_counts", "plot_interaction", "plot_analyses", "plot_targets", "check_plot_targets"]
 
 
 def _wrap(name: str, width: int = 14) -> str:
@@ -197,23 +197,59 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
     return path
 
 
-def plot_analyses(analyses, path: Union[str, Path]) -> list[Path]:
-    """Plot whatever ``analyze`` returned: the binary experiments in one figure at ``path``;
-    each count analysis in its own (``path`` itself if it is the only figure, else
-    ``NAME-PARADIGM-eN.png`` beside it)."""
+def plot_targets(analyses, path: Union[str, Path]) -> list[Path]:
+    """The files :func:`plot_analyses` writes for ``analyses`` at ``path``, in order."""
     from .counts import CountAnalysis
     path = Path(path)
     binary = [a for a in analyses if isinstance(a, ExperimentAnalysis)]
     counts = [a for a in analyses if isinstance(a, CountAnalysis)]
+    out = [path] if binary else []
+    out += [path.with_name(f"{path.stem}-{a.paradigm}-e{a.experiment}-interaction{path.suffix}")
+            for a in binary if a.interaction is not None]
+    out += [path if not binary and len(counts) == 1 else
+            path.with_name(f"{path.stem}-{a.paradigm}-e{a.experiment}{path.suffix}") for a in counts]
+    return out
+
+
+#: How the image files a plot may replace begin (PNG, PDF, SVG, JPEG).
+_IMAGE_MAGIC = (b"\x89PNG", b"%PDF", b"<?xml", b"<svg", b"\xff\xd8\xff")
+
+
+def check_plot_targets(analyses, path: Union[str, Path], force: bool = False) -> list[Path]:
+    """Refuse (``AnalysisError``) to replace a file without ``force``, and anything but an image with it."""
+    from .errors import AnalysisError
+    targets = plot_targets(analyses, path)
+    for t in targets:
+        if t.is_dir():
+            raise AnalysisError(f"{t}: is a folder; give --plot a file name such as {t / 'compliance.png'}")
+        if not (t.exists() or t.is_symlink()):
+            continue
+        if not force:
+            raise AnalysisError(f"{t}: already exists (use --force to replace an earlier plot)")
+        try:
+            with open(t, "rb") as fh:
+                head = fh.read(16)
+        except OSError:
+            head = b""
+        if t.is_symlink() or not head.lstrip().startswith(_IMAGE_MAGIC):
+            raise AnalysisError(f"{t}: is not an image; --force replaces only an earlier plot")
+    return targets
+
+
+def plot_analyses(analyses, path: Union[str, Path]) -> list[Path]:
+    """Plot whatever ``analyze`` returned: the binary experiments in one figure at ``path``;
+    each count analysis in its own (``path`` itself if it is the only figure, else
+    ``NAME-PARADIGM-eN.png`` beside it); :func:`plot_targets` lists the files."""
+    from .counts import CountAnalysis
+    targets = iter(plot_targets(analyses, path))
+    binary = [a for a in analyses if isinstance(a, ExperimentAnalysis)]
+    counts = [a for a in analyses if isinstance(a, CountAnalysis)]
     out = []
     if binary:
-        out.append(plot_rates(binary, path))
+        out.append(plot_rates(binary, next(targets)))
     for a in binary:
         if a.interaction is not None:
-            out.append(plot_interaction(a, path.with_name(
-                f"{path.stem}-{a.paradigm}-e{a.experiment}-interaction{path.suffix}")))
+            out.append(plot_interaction(a, next(targets)))
     for a in counts:
-        target = path if not binary and len(counts) == 1 else path.with_name(
-            f"{path.stem}-{a.paradigm}-e{a.experiment}{path.suffix}")
-        out.append(plot_counts(a, target))
+        out.append(plot_counts(a, next(targets)))
     return out

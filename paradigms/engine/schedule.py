@@ -22,7 +22,7 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 from ..base import Paradigm
 from . import locks as _locks
@@ -30,6 +30,10 @@ from .store import now_iso
 
 __all__ = ["Slot", "Schedule", "ScheduleError", "make_schedule", "write_schedule", "load_schedule",
            "SlotLedger", "sha256_of"]
+
+
+#: The most slots one schedule (or one simulated session) may have.
+MAX_PARTICIPANTS = 100_000
 
 
 class ScheduleError(ValueError):
@@ -80,6 +84,12 @@ def make_schedule(paradigm: Paradigm, experiment: int, participants: int, seed: 
     exp = paradigm.experiment(experiment)
     if int(participants) < 1:
         raise ScheduleError(f"--participants must be at least 1, not {participants}")
+    if int(participants) > MAX_PARTICIPANTS:
+        raise ScheduleError(f"--participants {participants} is more than {MAX_PARTICIPANTS:,}; "
+                            "split the study into several schedules")
+    if int(seed) < 0:
+        # random.Random(-5) is random.Random(5): two "different" seeds, one schedule
+        raise ScheduleError(f"--seed must be 0 or more, not {seed}")
     names = list(exp.condition_names)
     rng = random.Random(int(seed))
     slots = []
@@ -105,11 +115,14 @@ def _sidecars(path: Path) -> tuple[Path, Path, Path]:
 def write_schedule(schedule: Schedule, path) -> Schedule:
     """Write the schedule and its hash; refuse to overwrite any existing file."""
     path = Path(path)
-    sha_path, meta_path, _ = _sidecars(path)
+    sha_path, meta_path, log_path = _sidecars(path)
     for p in (path, sha_path, meta_path):
         if p.exists():
             raise FileExistsError(f"{p}: already exists; a schedule is never overwritten "
                                   "(choose another --out)")
+    if log_path.exists():
+        raise FileExistsError(f"{log_path}: the slot log of an earlier schedule of this name remains; "
+                              "a new schedule never inherits it (move it away or choose another --out)")
     path.parent.mkdir(parents=True, exist_ok=True)
     data = schedule.to_csv().encode("utf-8")
     digest = sha256_of(data)
@@ -130,6 +143,37 @@ def write_schedule(schedule: Schedule, path) -> Schedule:
                     schedule.factors, schedule.factor_levels, path, digest)
 
 
+def _registered_hash(sha_path: Path) -> str:
+    """The digest in a ``sha256sum``-style file; a one-line error if it holds none."""
+    try:
+        text = sha_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    fields = text.split()
+    digest = fields[0].lower() if fields else ""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ScheduleError(f"{sha_path}: holds no SHA-256 (expected 64 hex digits and the file name)")
+    return digest
+
+
+def _check_against_seed(path: Path, meta: Mapping, paradigm: Paradigm, experiment: int, slots) -> None:
+    """The slots must be the ones the recorded seed makes: a schedule edited and re-hashed is caught."""
+    try:
+        seed, n = int(meta["seed"]), int(meta["participants"])
+    except (KeyError, TypeError, ValueError):
+        raise ScheduleError(f"{path}: its .meta.json lacks the seed or the number of participants") from None
+    if n != len(slots):
+        raise ScheduleError(f"{path}: {len(slots)} slots, but its .meta.json records {n} participants")
+    if seed < 0 or not 1 <= n <= MAX_PARTICIPANTS:
+        raise ScheduleError(f"{path}: its .meta.json records seed {seed} and {n} participants, "
+                            "which no schedule is made with")
+    made = make_schedule(paradigm, experiment, n, seed).slots
+    for want, got in zip(made, slots):
+        if want != got:
+            raise ScheduleError(f"{path}: slot {got.slot} is {got.condition!r} (block {got.block}), but seed {seed} "
+                                f"makes {want.condition!r} (block {want.block}) there; the schedule was changed")
+
+
 def load_schedule(path, paradigm: Paradigm, experiment: int) -> Schedule:
     """Read a schedule, check its SHA-256 and that it belongs to this paradigm."""
     path = Path(path)
@@ -139,12 +183,22 @@ def load_schedule(path, paradigm: Paradigm, experiment: int) -> Schedule:
     if not sha_path.exists():
         raise ScheduleError(f"{sha_path}: hash file missing; a schedule must carry its SHA-256")
     data = path.read_bytes()
-    want = sha_path.read_text(encoding="utf-8").split()[0].strip().lower()
     got = sha256_of(data)
+    want = _registered_hash(sha_path)
     if got != want:
         raise ScheduleError(f"{path}: SHA-256 {got[:12]}... does not match the registered "
                             f"{want[:12]}... in {sha_path.name}; the schedule was changed")
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    if not meta_path.exists():
+        raise ScheduleError(f"{meta_path}: parameter file missing; a schedule must carry its .meta.json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ScheduleError(f"{meta_path}: not readable JSON ({exc})") from None
+    if str(meta.get("sha256", "")).lower() != got:
+        raise ScheduleError(f"{path}: SHA-256 {got[:12]}... does not match {str(meta.get('sha256'))[:12]}... "
+                            f"recorded in {meta_path.name}; the schedule or its records were changed")
     if meta.get("paradigm", paradigm.id) != paradigm.id:
         raise ScheduleError(f"{path}: schedule is for {meta['paradigm']!r}, not {paradigm.id!r}")
     if int(meta.get("experiment", experiment)) != int(experiment):
@@ -162,6 +216,7 @@ def load_schedule(path, paradigm: Paradigm, experiment: int) -> Schedule:
         if cond not in exp.condition_names:
             raise ScheduleError(f"{path}: line {i}, field condition: unknown condition {cond!r}")
         slots.append(Slot(slot, block, cond))
+    _check_against_seed(path, meta, paradigm, exp.number, slots)
     return Schedule(paradigm.id, exp.number, int(meta.get("seed", -1)), tuple(slots), exp.factors,
                     tuple(tuple(exp.condition(s.condition).factors.get(f, "") for f in exp.factors)
                           for s in slots), path, got)

@@ -1,0 +1,59 @@
+"""``compliance report``: write one self-contained HTML page (see :mod:`analysis.report`)."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help="write a self-contained HTML report of session data or of a published study",
+        description="Write one HTML page that opens offline in any browser: the study, the data (with each "
+                    "file's SHA-256), who was analysed, compliance by condition, the confirmatory tests and, "
+                    "where they apply, the replication verdicts, the pooled analysis and the power of the "
+                    "design; then the codebook and the command that makes the page again. Given a study id "
+                    "instead of data, the page reproduces the published statistics.")
+    p.add_argument("sources", nargs="+", metavar="PATH_OR_STUDY",
+                   help="session CSV file(s) or folder(s); or one study id (e.g. cialdini1975) for the "
+                        "published study without data")
+    p.add_argument("--experiment", type=int, metavar="N", help="with a study id: which experiment (default: the first)")
+    p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write (never replaced without --force)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(handler=cmd_report)
+
+
+def _is_study(sources) -> bool:
+    import paradigms
+
+    return len(sources) == 1 and not Path(sources[0]).exists() and sources[0] in paradigms.names()
+
+
+def cmd_report(args: argparse.Namespace, out=None) -> int:
+    """Handler of ``compliance report``; returns the exit status (0)."""
+    from ..errors import AnalysisError
+    from ..report import build_report, build_study_report, write_report
+
+    out = out or sys.stdout
+    target = Path(args.out)
+    # refuse a bad output path before any work: nothing is written on failure
+    if target.is_dir():
+        raise AnalysisError(f"--out {target}: is a folder; give a file name, e.g. {target / 'report.html'}")
+    if target.exists() and not args.force:
+        raise AnalysisError(f"--out {target}: already exists (use --force to replace it)")
+    if not (target.parent if str(target.parent) else Path(".")).is_dir():
+        raise AnalysisError(f"--out {target}: the folder {target.parent} does not exist")
+    command = "compliance report " + " ".join(shlex.quote(s) for s in args.sources)
+    if args.experiment is not None:
+        command += f" --experiment {args.experiment}"
+    command += f" --out {shlex.quote(target.name)}"
+    if _is_study(args.sources):
+        report = build_study_report(args.sources[0], args.experiment, command=command)
+    else:
+        if args.experiment is not None:
+            raise AnalysisError("--experiment goes with a study id; with data the experiment is read from the files")
+        report = build_report(*args.sources, command=command)
+    path = write_report(report, target, force=args.force)
+    out.write(f"report written to {path}\n")
+    return 0
