@@ -144,21 +144,22 @@ def check_keywords(raw: pd.DataFrame, file: str, sidecar: Optional[Mapping]) -> 
 
     ``raw`` holds the cells as strings plus ``source_file``/``source_line``/``source_row``.
     """
-    expected: list[tuple[str, str, str]] = [(col, val, "file name") for col, val in file_keywords(file).items()]
+    expected: list[tuple[str, str, str]] = [(col, val, f"the file name says {col}")
+                                            for col, val in file_keywords(file).items()]
     if sidecar:
-        expected += [(col, str(sidecar[key]), f"sidecar {sidecar_path(file).name}")
+        expected += [(col, str(sidecar[key]), f"the sidecar {sidecar_path(file).name}'s field {key!r} is")
                      for key, col in _SIDECAR_KEYS.items() if sidecar.get(key) is not None]
-    for col, val, source in expected:
+    for col, val, says in expected:
         if col not in raw.columns:
             continue
-        got = raw[col]
-        if col in ("experiment", "session"):
-            num = pd.to_numeric(got, errors="coerce")
-            bad = ~(num == float(val)) if val.isdigit() else got != val
+        got = raw[col].fillna("").astype(str)
+        if col in ("experiment", "session") and val.isdigit():
+            bad = ~(pd.to_numeric(got, errors="coerce") == float(val))
         else:
             bad = got != val
-        _refuse_first(bad, raw, col, lambda i: f"{raw[col].iat[i]!r} does not match the file's {source} "
-                                               f"({col} = {val!r}): a row of another session in this file")
+        _refuse_first(bad, raw, col, lambda i: (f"empty, but {says} {val!r}" if got.iat[i] == "" else
+                                                f"{says} {val!r} but column {col!r} says {got.iat[i]!r}")
+                      + ": a row of another session in this file")
 
 
 def check_columns(header, codebook_names, file: str, allowed_extra=frozenset(), what: str = "") -> None:
