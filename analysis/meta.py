@@ -142,7 +142,7 @@ class SiteEffect(_Result):
 
     def __str__(self) -> str:
         lo, hi = self.ci()
-        tag = " (original study)" if self.original else ""
+        tag = " (the original study)" if self.original else ""
         fix = " (0.5 added to every cell)" if self.corrected else ""
         return (f"{self.site}{tag}: {self.complied_treatment}/{self.n_treatment} vs "
                 f"{self.complied_control}/{self.n_control}; OR = {format_number(math.exp(self.log_or))}, "
@@ -795,7 +795,7 @@ def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "si
     study, experiment
         The declared paradigm and experiment whose plan names the contrasts.
     originals : dict, optional
-        Contrast label -> :class:`SiteEffect` of the original study.
+        Contrast label -> (:class:`SiteEffect` of the original study or None, notes).
 
     Returns
     -------
@@ -813,8 +813,14 @@ def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "si
         raise AnalysisError(f"only one {by} ({only}) in the data: pooling needs at least two; "
                             "use 'compliance analyze' for one site")
     test = "knha" if knha else "z"
-    pools = tuple(_pool_contrast(wide, exp, k, method, test, level, (originals or {}).get(k.label))
-                  for k in exp.plan.confirmatory)
+    pools = []
+    for k in exp.plan.confirmatory:
+        orig, orig_notes = (originals or {}).get(k.label, (None, ()))
+        c = _pool_contrast(wide, exp, k, method, test, level, orig)
+        if orig_notes:
+            c = dataclasses.replace(c, notes=c.notes + tuple(orig_notes))
+        pools.append(c)
+    pools = tuple(pools)
     return PoolResult(study, int(experiment), exp.title, by, method, test, level, len(wide.index), pools,
                       tuple(files), bool(originals), tuple(notes))
 
@@ -943,5 +949,31 @@ def pool(*sources, by: str = "site", method: str = "REML", knha: bool = False, i
 
 
 def _originals(study: str, experiment: int) -> dict:
-    """The original study's counts of every confirmatory contrast, as marked rows."""
-    raise AnalysisError("--include-original: the original study's counts are not available yet")
+    """The original study's row of every confirmatory contrast: label -> (SiteEffect or None, notes).
+
+    Counts come from :func:`analysis.original.original_effect` (published counts, or
+    counts derived from a published rate and n, said so); where the original n is
+    unknown there is no row, and the note says why.
+    """
+    import paradigms
+
+    from .original import original_effect
+
+    exp = paradigms.get(study).experiment(experiment)
+    out = {}
+    for k in exp.plan.confirmatory:
+        oe = original_effect(study, experiment, k)
+        if not oe.counts_known:
+            why = oe.reason or "the original counts are not published"
+            out[k.label] = (None, (f"original study not added: {why}",))
+            continue
+        t, c = oe.treatment, oe.control
+        notes = []
+        if t.derived or c.derived:
+            notes.append("original counts derived from a published rate and n (rounded)")
+        if oe.source:
+            notes.append(f"original: {oe.source}" + (f" ({oe.confidence})" if oe.confidence else ""))
+        notes += list(oe.notes)
+        e = site_effect("Original", t.complied, t.n, c.complied, c.n, original=True)
+        out[k.label] = (dataclasses.replace(e, notes=e.notes + tuple(notes)), tuple(notes))
+    return out
