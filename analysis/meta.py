@@ -957,7 +957,10 @@ def _originals(study: str, experiment: int) -> dict:
     """
     import paradigms
 
-    from .original import original_effect
+    try:
+        from .original import original_effect
+    except ImportError:  # pragma: no cover - a partial install
+        raise AnalysisError("--include-original: analysis.original (the original studies' counts) is missing") from None
 
     exp = paradigms.get(study).experiment(experiment)
     out = {}
