@@ -83,6 +83,12 @@ def _ledger_slots(ledger: SlotLedger, store: SessionStore) -> Iterator:
         yield slot
 
 
+def _journal_into(io, store) -> None:
+    """A screen that journals what it draws and ignores writes into the session's journal."""
+    if hasattr(io, "journal"):
+        io.journal = store.event
+
+
 def _open_window(size=(1280, 800), fullscreen=False):
     from ..screens.window import open_window
     return open_window(size=size, fullscreen=fullscreen)
@@ -120,6 +126,7 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
             win = _open_window()
             try:
                 io = driver.screen_io(paradigm, experiment, win, scripted=scripted, time_scale=time_scale)
+                _journal_into(io, store)
                 if screenshot_dir is not None:
                     io.screenshot_dir = Path(screenshot_dir)
                 status = driver.run(paradigm, experiment, store, slots, io, new_id)
@@ -174,6 +181,7 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
         win = _open_window(size=size, fullscreen=fullscreen)
         try:
             io = driver.screen_io(paradigm, experiment, win)
+            _journal_into(io, store)
             status = driver.run(paradigm, experiment, store, _ledger_slots(ledger, store), io,
                                 new_participant_id)
         finally:

@@ -60,7 +60,7 @@ ERROR = "#b3261e"
 EXPERIMENTER_BAND = "#c75000"
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
 WIDTH = 1.5  # usable width in height units (16:10 window is 1.6 wide)
-FONT = "Noto Sans"
+from .layout import FONT  # noqa: E402
 #: extra compression of a lab session's simulated times when ``time_scale`` < 1
 LAB_COMPRESSION = 0.05
 _DIGITS = {str(i): i for i in range(10)} | {f"num_{i}": i for i in range(10)}
@@ -158,6 +158,13 @@ class LabScreen:
         self.screenshot_dir: Optional[Path] = None
         self._shots: set[str] = set()
         self._stim_cache: dict = {}
+        #: ``store.event`` when set: the screen journals ``drawn`` at each screen's first frame and
+        #: every press that came while no screen was up (``ignored_during_transition``)
+        self.journal = None
+
+    def _log(self, event_name: str, **fields) -> None:
+        if self.journal is not None:
+            self.journal(event_name, **fields)
 
     # -- public -------------------------------------------------------------
     def wait(self, prompt: LabPrompt) -> LabResponse:
@@ -348,12 +355,18 @@ class LabScreen:
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
 
-        self.kb.clearEvents()
+        # a press that came while no screen was up to take it is dropped on purpose (a double tap
+        # must not answer a question not yet seen), and journalled
+        for name in poll_keys(self.kb):
+            self._log("ignored_during_transition", screen=prompt.kind, key=name)
+        for x, y in self.taps.pop():
+            self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
         event.clearEvents()
-        self.taps.clear()  # a tap on the previous screen does not carry over
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
         answer = None
+        first = True
+        lit = None
         while True:
             for s in stims:
                 s.draw()
@@ -364,19 +377,27 @@ class LabScreen:
             for _, b in buttons:
                 b.draw()
             if answer is not None:
+                if lit is not None:  # the button taken is lit: the tap was counted
+                    visual.Rect(win, width=lit.size[0], height=lit.size[1], pos=lit.pos, fillColor="white",
+                                opacity=0.55, lineColor=INK, lineWidth=4).draw()
                 self._screenshot(shot_key)
                 win.flip()
+                if lit is not None and self.scripted is None:
+                    core.wait(0.1)
                 return answer
             win.flip()
+            if first:
+                self._log("drawn", screen=prompt.kind, audience=prompt.audience)
+                first = False
             if due is not None and actions and clock.getTime() >= due:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
             for point in self.taps.pop():
                 for ch, b in buttons:
                     if b.contains(point):
-                        answer = ch.code
+                        answer, lit = ch.code, b
                 if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
-                    answer = slider.getRating()
+                    answer, lit = slider.getRating(), continue_button[1]
             for name in poll_keys(self.kb):
                 if name == "escape":
                     return "__escape__"
@@ -392,10 +413,11 @@ class LabScreen:
                         step = -1 if name == "left" else 1
                         _set_slider(slider, min(max(cur + step, prompt.item.low), prompt.item.high))
                     elif name in ("space", "return") and slider.getRating() is not None:
-                        answer = slider.getRating()
+                        answer, lit = slider.getRating(), continue_button[1]
                     continue
                 if name in keys:
                     answer = keys[name]
+                    lit = next((b for ch, b in buttons if ch.code == answer), None)
             if answer is not None:
                 continue  # one more frame: the screenshot shows the answered screen
 
