@@ -22,7 +22,7 @@ from psychopy.hardware import keyboard
 
 from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
-from .layout import FONT, Box, Frame, button_grid, fit_text
+from .layout import FONT, Box, Frame, button_grid, fit_text, reflow
 
 __all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
 
@@ -158,7 +158,7 @@ class FieldScreen:
         stims = [fit_text(win, prompt.title, boxes["title"], largest=0.042, smallest=0.02, color=title_colour,
                           bold=True, align="center")]
         if prompt.say and "say" in boxes:
-            stims.append(fit_text(win, prompt.say, boxes["say"], largest=0.056, smallest=0.02, color=INK))
+            stims.append(fit_text(win, reflow(prompt.say), boxes["say"], largest=0.056, smallest=0.02, color=INK))
         if prompt.note:
             stims.append(fit_text(win, prompt.note, boxes["note"], largest=0.026, smallest=0.016, color=SOFT,
                                   italic=True, align="center" if prompt.kind == "exclude" else "top-left"))

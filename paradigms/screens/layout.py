@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "FONT", "parse_size"]
+__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "FONT", "parse_size", "reflow"]
 
 #: fonts tried in this order.  Noto Sans (PsychoPy's own) renders glyphs about ten times more
 #: slowly than DejaVu Sans or Arial, which made the first screen take many seconds to appear
@@ -44,6 +44,33 @@ LINE_PITCH = 1.4
 CHAR_WIDTH = 0.6
 #: the widest a line of text is allowed to be, in height units (reading comfort on wide screens)
 MAX_TEXT_WIDTH = 1.6
+
+
+def reflow(text: str) -> str:
+    r"""Join the hard-wrapped lines of each paragraph, so the screen wraps them to its own width.
+
+    A blank line separates paragraphs; a line that starts a list item or a
+    stage direction (``-``, ``*``, ``(``, ``"1."``) keeps its own line.
+
+    Examples
+    --------
+    >>> reflow("Thank you. I\nam part of a study.\n(Hand over the card.)")
+    'Thank you. I am part of a study.\n(Hand over the card.)'
+    >>> reflow("One.\n\nTwo\nlines.")
+    'One.\n\nTwo lines.'
+    """
+    out = []
+    for para in text.split("\n\n"):
+        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+        joined: list[str] = []
+        for ln in lines:
+            starts_item = ln[:1] in "-*(•" or (ln[:2].rstrip(".").isdigit() and "." in ln[:3])
+            if joined and not starts_item:
+                joined[-1] += " " + ln
+            else:
+                joined.append(ln)
+        out.append("\n".join(joined))
+    return "\n\n".join(out)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -216,6 +243,18 @@ def button_grid(n: int, labels: Sequence[str], box: Box, max_height: float = 0.1
 def extent(stim) -> Optional[tuple[float, float, float, float]]:
     """``(left, bottom, right, top)`` in pixels from the window's centre of what ``stim`` draws:
     its box (when it has a fill or border) and its glyphs; ``None`` when it draws nothing."""
+    if hasattr(stim, "labelObjs") and hasattr(stim, "line"):  # a Slider: its line and labels
+        parts = [e for e in [extent(stim.line)] + [extent(o) for o in stim.labelObjs] if e is not None]
+        if not parts:
+            return None
+        return (min(e[0] for e in parts), min(e[1] for e in parts), max(e[2] for e in parts),
+                max(e[3] for e in parts))
+    if hasattr(stim, "_pygletTextObj"):  # a TextStim: its laid-out text and anchors
+        w, h = stim.boundingBox
+        x, y = (float(v) for v in stim.posPix)
+        x0 = {"left": x, "center": x - w / 2, "right": x - w}.get(stim.anchorHoriz, x - w / 2)
+        y1 = {"top": y, "center": y + h / 2, "bottom": y + h}.get(stim.anchorVert, y + h / 2)
+        return (x0, y1 - h, x0 + w, y1) if stim.text else None
     parts = []
     box = getattr(stim, "box", None)
     glyphs = getattr(stim, "_lineNs", None) is not None
