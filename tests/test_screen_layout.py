@@ -140,3 +140,13 @@ def test_lab_screens_fit_every_window_shape():
         if failures:
             break  # one shape is enough to show it
     assert not failures, "\n".join(failures)
+
+
+def test_window_size_flag_opens_that_shape(cli, tmp_path):
+    """``simulate --mode visual --window-size 800x1280``: the screens are drawn in a portrait window."""
+    from PIL import Image
+    proc = cli("simulate", "cialdini1975", "--participants", "1", "--mode", "visual", "--window-size", "800x1280",
+               "--screenshots", "shots", "--data-dir", "d", "--quiet", "--time-scale", "0.005")
+    assert proc.returncode == 0, proc.stderr
+    shots = sorted((tmp_path / "shots").glob("*.png"))
+    assert shots and all(Image.open(s).size == (800, 1280) for s in shots)

@@ -97,7 +97,8 @@ def _open_window(size=(1280, 800), fullscreen=False):
 def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, data_dir,
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
-             session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0) -> SessionResult:
+             session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
+             window_size=(1280, 800)) -> SessionResult:
     """Run ``participants`` simulated passers-by through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
@@ -126,7 +127,7 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
             status = driver.run(paradigm, experiment, store, slots, io, new_id)
         else:
             scripted = driver.scripted_participant(paradigm, experiment, model, rng, participants)
-            win = _open_window()
+            win = _open_window(size=tuple(window_size))
             try:
                 io = driver.screen_io(paradigm, experiment, win, scripted=scripted, time_scale=time_scale)
                 _journal_into(io, store)
