@@ -124,6 +124,9 @@ def cmd_run(args) -> int:
     p = get(args.paradigm)
     exp = _experiment(p, args.experiment)
     size = _window_size(args)
+    if args.schedule:  # a bad schedule is named first; reading it writes nothing
+        from .engine.schedule import load_schedule
+        load_schedule(args.schedule, p, exp)
     _check_screen("run")
     _ask_missing(args, p)
     res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
