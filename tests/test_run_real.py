@@ -46,6 +46,18 @@ def _wait_for_screen(journal, timeout=30.0, settle=0.0):
     time.sleep(settle)
 
 
+def _close_summary(journal, expect):
+    """After End: the session's summary is on the screen until Space; it says ``expect``."""
+    t0 = time.time()
+    while _count(journal, "message") == 0 and time.time() - t0 < 30:
+        time.sleep(0.05)
+    msgs = [json.loads(x) for x in journal.read_text().splitlines() if '"event": "message"' in x]
+    assert msgs and expect in msgs[-1]["text"], msgs
+    while '"screen": "message"' not in journal.read_text() and time.time() - t0 < 30:
+        time.sleep(0.05)
+    _xdo("key", "space")
+
+
 def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
     if shutil.which("xdotool") is None:
         pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
@@ -97,6 +109,7 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
             _xdo("key", "d")
             then_wait(n)
         _xdo("key", "q")
+        _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -135,9 +148,11 @@ def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
             _xdo(*args)
             time.sleep(0.2)
         wid = _window_id(proc)
-        _wait_for_screen(tmp_path / "d" / "study-cialdini1975_exp-1_site-S2_session-1_events.jsonl")
+        journal = tmp_path / "d" / "study-cialdini1975_exp-1_site-S2_session-1_events.jsonl"
+        _wait_for_screen(journal)
         _xdo("windowfocus", "--sync", wid)
         _xdo("key", "q")  # end the session at once
+        _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -181,6 +196,7 @@ def test_seller_run_records_the_interruption_deviations(cli, tmp_path):
             if n_tna == 2:
                 break
         _xdo("key", "q")
+        _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:

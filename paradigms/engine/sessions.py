@@ -83,6 +83,21 @@ def _ledger_slots(ledger: SlotLedger, store: SessionStore) -> Iterator:
         yield slot
 
 
+def _show_end(io, status: str, store, ledger) -> None:
+    """On the screen, not only the terminal: the session's summary, and whether the schedule is done."""
+    show = getattr(io, "show_message", None)
+    if show is None:
+        return
+    lines = [f"Session {store.session} {status}: {store.n_rows} participants recorded in {store.csv_path.name}."]
+    if ledger is not None and ledger.remaining() == 0:
+        lines.append(f"The schedule is complete: all {len(ledger.schedule.slots)} slots are used. "
+                     "Make a new schedule for more participants.")
+        title = "End of the schedule"
+    else:
+        title = "Session ended"
+    show(title, lines, button="Close [Space]")
+
+
 def _journal_into(io, store) -> None:
     """A screen that journals what it draws and ignores writes into the session's journal."""
     if hasattr(io, "journal"):
@@ -213,6 +228,7 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
             _journal_into(io, store)
             status = driver.run(paradigm, experiment, store, _ledger_slots(ledger, store), io,
                                 new_participant_id)
+            _show_end(io, status, store, ledger)
         finally:
             win.close()
         store.status = status

@@ -248,6 +248,24 @@ class FieldScreen:
                 return self._response(QUIT)
             due = None if scripted_key is None else 0.0  # back on the screen: answer at once
 
+    def show_message(self, title: str, lines, button: str = "OK [Space]") -> None:
+        """A message the technician must see (end of schedule, session summary, a recovered
+        crash): shown until acknowledged with a tap or Space, and journalled (``message``)."""
+        text = "\n".join(str(x) for x in lines)
+        self._log("message", title=title, text=text)
+        prompt = Prompt("message", title, text, "", (Choice("ok", button, "space", "positive"),))
+        if self.scripted is not None:  # a simulation: shown for a frame, not waited on
+            stims, buttons = self._stims(prompt)
+            self._draw(stims, buttons, title)
+            return
+        while self._collect(prompt) == "escape":
+            pass
+
+    def show_recovery(self, recovery) -> None:
+        """What the command found of an earlier crash (``recovery.lines()``), before the first screen."""
+        lines = recovery.lines() if hasattr(recovery, "lines") else [str(recovery)]
+        self.show_message("Recovered from an interrupted session", lines)
+
     def _ignore_pending(self, screen: str) -> None:
         """Journal (and drop) every press that came while no screen was up to take it."""
         for name in poll_keys(self.kb):
