@@ -55,8 +55,7 @@ REASON_TEXT = {
 REASON_NOTE = {
     "none": "Give no reason to buy.",
     "weak": "Give the weak reason word for word; add nothing to it.",
-    "good": ("Give the good reason word for word. Replace the beneficiary by a real one at your site "
-             "before the study (it must be true); use the same one in every session."),
+    "good": "Give the good reason word for word; add nothing to it.",
 }
 
 
@@ -207,6 +206,8 @@ TRAINING = """\
   an I tapped before it is due is flagged too (interrupted_before_cue).
 - Control conditions: the final price is announced from the start; there is no interruption.
 - Say the reason (if the script has one) word for word, right after the final price.
+- Before the study (not on the day): replace the good reason's beneficiary (the local children's
+  hospital) by a real one at your site -- it must be true -- and use the same one in every session.
 - Record the decision with one tap the moment it is made: Bought when they pay, Did not buy when
   they say no or walk away after the final offer.
 - Keep both boxes on the table in every condition and show only the one the script names; keep the
