@@ -373,6 +373,8 @@ EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
 #: participant in progress; a lab participant declined consent.
 ENGINE_EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
     "session_quit": "the session was ended while this participant's record was in progress",
+    "session_crash": "the session crashed (or was killed) while this participant's record was in progress; "
+                     "the next session of the schedule records the slot as lost",
     "declined_consent": "the participant declined consent; nothing but the slot is kept",
 })
 
@@ -390,7 +392,7 @@ COMMON_MEASURES: tuple[Measure, ...] = (
     Measure("excluded", "integer", "1 if the participant is excluded from the confirmatory tests",
             allowed=(0, 1), missing_ok=False),
     Measure("exclusion_reason", "string", "coded reason for an exclusion (empty if not excluded)",
-            allowed=tuple(EXCLUSION_REASONS) + ("session_quit",)),
+            allowed=tuple(EXCLUSION_REASONS) + ("session_quit", "session_crash")),
     Measure("debriefed", "integer", "1 if the debriefing was given, 0 if it could not be",
             allowed=(0, 1), missing_ok=False),
     Measure("data_consent", "integer", "1 if the participant agreed that the data be used, 0 if they "

@@ -131,7 +131,7 @@ def cmd_run(args) -> int:
     _ask_missing(args, p)
     res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
                       session=args.session, fullscreen=not (args.windowed or size), pilot=args.pilot,
-                      size=size or (1280, 800))
+                      size=size or (1280, 800), on_recovery=_print_recovery)
     print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
     return 0
 
@@ -151,11 +151,18 @@ def cmd_simulate(args) -> int:
         _check_screen("simulate")
     res = simulate(p, exp, args.participants, args.seed, args.data_dir, mode=args.mode, rates=rates,
                    time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots,
-                   site=args.site, site_sd=args.site_sd, window_size=size or (1280, 800))
+                   site=args.site, site_sd=args.site_sd, window_size=size or (1280, 800),
+                   on_recovery=_print_recovery)
     print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
     if not args.quiet:
         _print_summary(res.csv_path, p)
     return 0
+
+
+def _print_recovery(recovery) -> None:
+    """What an earlier crash left in the data folder, as the command found and recorded it."""
+    for line in recovery.lines():
+        print(line, flush=True)
 
 
 def _print_summary(csv_path: Path, paradigm) -> None:

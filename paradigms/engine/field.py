@@ -241,14 +241,25 @@ def run_field_session(paradigm: Paradigm, experiment: int, store, slots: Iterato
             prompt = trial.prompt()
             store.event("show", screen=prompt.kind, step=prompt.step.id if prompt.step else None)
             r = io.wait(prompt)
-            store.event("tap", screen=prompt.kind, step=prompt.step.id if prompt.step else None,
-                        code=r.code, participant_id=trial.values["participant_id"])
+            tap = dict(screen=prompt.kind, step=prompt.step.id if prompt.step else None,
+                       code=r.code, participant_id=trial.values["participant_id"])
             if r.code == QUIT:
+                store.event("tap", **tap)
                 trial.interrupt(r.t)
                 store.append(trial.row())
                 return "aborted"
-            trial.respond(r)
-        row = trial.row()
-        store.append(row)
-        if on_participant is not None:
-            on_participant(row)
+            try:
+                trial.respond(r)
+            except ValueError:
+                store.event("tap", refused=True, **tap)
+                raise
+            if trial.done:
+                # the row is on disk before the answer that completed it is journalled: an answer in the
+                # journal always has its row (a crash between the two cannot leave it in the journal only)
+                row = trial.row()
+                store.append(row)
+                store.event("tap", **tap)
+                if on_participant is not None:
+                    on_participant(row)
+            else:
+                store.event("tap", **tap)

@@ -535,8 +535,10 @@ def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, stor
             except ValueError as exc:
                 store.event("refused", screen=prompt.key, participant_id=pid, message=str(exc), **logged)
                 continue
+            if trial.done:
+                # the row is on disk before the answer that completed it is journalled (see field.py)
+                store.append(trial.row())
             store.event("response", screen=prompt.key, participant_id=pid, **logged)
-        store.append(trial.row())
 
 
 # --------------------------------------------------------------------------- #
