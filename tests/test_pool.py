@@ -65,6 +65,7 @@ def test_excluded_and_withdrawn_rows_are_not_pooled(eight_sites, tmp_path):
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     extra = df.iloc[[0, 1]].copy()
     extra["participant_id"] = ["x-excluded", "x-withdrawn"]
+    extra["slot"] = [str(len(df) + 1), str(len(df) + 2)]   # new slots: a slot filled twice is refused
     extra["excluded"] = ["1", "0"]
     extra["exclusion_reason"] = ["knows_requester", ""]
     extra["data_consent"] = ["1", "0"]
