@@ -223,3 +223,4 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path):
         proc = cli("pool", tmp_path, "--plot", notes, *extra)
         assert proc.returncode == 2 and ("already exists" in proc.stderr or "is not an image" in proc.stderr)
     assert notes.read_text() == "my notes"
+
