@@ -27,6 +27,8 @@ _LAZY = {
     **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
                      "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
     **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "synthetic"),
+    **dict.fromkeys(("replicate", "Replication", "ContrastReplication"), "replication"),
+    "Criterion": "replication_criteria",
     "plot_rates": "plot",  # matplotlib is imported only when a plot is asked for
 }
 
@@ -43,6 +45,8 @@ __all__ = [
     "ExperimentAnalysis", "format_p", "jsonable",
     # published data and reproduction
     "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
+    # replication verdicts
+    "replicate", "Replication", "ContrastReplication", "Criterion",
     # plotting
     "plot_rates",
     # synthetic data
