@@ -29,7 +29,9 @@ _LAZY = {
     **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "synthetic"),
     **dict.fromkeys(("replicate", "Replication", "ContrastReplication"), "replication"),
     "Criterion": "replication_criteria",
+    **dict.fromkeys(("pool", "random_effects", "PoolResult", "MetaResult"), "meta"),
     "plot_rates": "plot",  # matplotlib is imported only when a plot is asked for
+    "plot_forest": "forest",
 }
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     # results
     "ConditionRate", "ChiSquareResult", "ContrastResult", "LogitTerm", "LogitResult", "ExclusionCount",
     "ExperimentAnalysis", "format_p", "jsonable",
+    # multi-site pooling
+    "pool", "random_effects", "PoolResult", "MetaResult", "plot_forest",
     # published data and reproduction
     "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
     # replication verdicts

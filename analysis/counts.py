@@ -79,12 +79,14 @@ __all__ = [
 
 #: The methods used, pinned (library defaults change between releases).
 METHODS: Mapping[str, str] = {
-    "anova": "OLS, anova_lm(typ=2), sum-to-zero coding",
+    "anova": "type II by model comparison on the cells present (each main effect vs the additive model "
+             "without it, the interaction vs the additive model), F with the full model's residual mean square",
     "cell_ci": "t interval, n - 1 df",
     "poisson": "GLM Poisson, log link; LR tests of nested fits (type II order)",
-    "negative_binomial": "NB2 by maximum likelihood (smf.negativebinomial), alpha estimated; LR tests of "
-                         "nested fits (type II order)",
-    "contrast": "unweighted marginal means, pooled ANOVA error, t(df_error)",
+    "negative_binomial": "NB2, alpha by profile likelihood (root of the profile score, brentq on log alpha; "
+                         "alpha = 0 detected by the Dean-Lawless score), IRLS at that alpha; alpha CI by "
+                         "profile likelihood; LR tests of nested fits (type II order)",
+    "contrast": "unweighted marginal means of the cells present, pooled within-cell error, t(df_error)",
     "contrast_rate_ratio": "NB2 cell-means model, Wald z on mean log cell means",
     "correlation": "Pearson r, t test; CI by Fisher z",
     "correlation_difference": "Fisher z, two independent correlations",
@@ -145,8 +147,12 @@ class AnovaTerm(_Result):
     F: float
     p: float
     partial_eta2: float
+    #: why F is NaN (not tested, undefined), when it is
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        if _nan(self.F) and self.notes:
+            return f"{self.term}: not computed: {'; '.join(self.notes)}"
         return (f"{self.term}: F({self.df1:g}, {self.df2:g}) = {_n(self.F)}, {_p(self.p)}, "
                 f"ηp² = {_n(self.partial_eta2, 2, zero=False)}")
 
@@ -163,8 +169,11 @@ class GLMTerm(_Result):
     rate_ratio: float
     rr_low: float
     rr_high: float
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        if _nan(self.estimate) and self.notes:
+            return f"{self.term}: {'; '.join(self.notes)}"
         return (f"{self.term}: RR = {_n(self.rate_ratio)}, 95% CI [{_n(self.rr_low)}, {_n(self.rr_high)}], "
                 f"z = {_n(self.z)}, {_p(self.p)}")
 
@@ -177,8 +186,11 @@ class LRTest(_Result):
     chi2: float
     df: int
     p: float
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        if _nan(self.chi2) and self.notes:
+            return f"{self.term}: {'; '.join(self.notes)}"
         return f"{self.term}: χ²({self.df}) = {_n(self.chi2)}, {_p(self.p)}"
 
 
@@ -187,8 +199,12 @@ class GLMResult(_Result):
     """A Poisson or negative binomial (NB2) regression of the count on the design.
 
     ``alpha`` is the NB2 dispersion (variance = mu + alpha mu²), estimated by
-    ML, with its 95% Wald CI and the LR test of alpha = 0 (H0: Poisson; the
-    p value is halved because alpha = 0 is on the boundary).  For the Poisson
+    profile likelihood, with its 95% profile-likelihood CI (never below 0) and
+    the LR test of alpha = 0 (H0: Poisson; the p value is halved because
+    alpha = 0 is on the boundary).  ``alpha_at_boundary`` is true when the
+    likelihood is largest at alpha = 0: the NB2 fit is then the Poisson fit.
+    A model that could not be fitted has ``computed`` false and says why in
+    ``notes``.  For the Poisson
     fit ``alpha`` is 0 and ``pearson_dispersion`` (Pearson chi2 / residual df)
     shows overdispersion when well above 1.
     """
@@ -208,12 +224,26 @@ class GLMResult(_Result):
     alpha_lr_p: float = float("nan")
     converged: bool = True
     notes: tuple[str, ...] = ()
+    alpha_at_boundary: bool = False
+    computed: bool = True
+
+    @classmethod
+    def not_computed(cls, family: str, formula: str, n: int, reason: str) -> "GLMResult":
+        nan = float("nan")
+        return cls(family, formula, n, nan, nan, (), (), nan, nan, converged=False, notes=(reason,),
+                   computed=False)
 
     def __str__(self) -> str:
         head = f"{self.family} regression, N = {self.n}"
-        if self.family.startswith("Negative"):
+        if not self.computed:
+            return head + ": not computed: " + "; ".join(self.notes)
+        if self.family.startswith("Negative") and self.alpha_at_boundary:
+            head += (f", alpha = 0 (ML on the boundary), 95% CI [0, {_n(self.alpha_ci_high)}] (profile); "
+                     "the same fit as the Poisson model")
+        elif self.family.startswith("Negative"):
             head += (f", alpha = {_n(self.alpha)} (ML), 95% CI [{_n(self.alpha_ci_low)}, {_n(self.alpha_ci_high)}]"
-                     f"; vs Poisson χ²(1) = {_n(self.alpha_lr_chi2)}, {_p(self.alpha_lr_p)} (boundary, halved)")
+                     f" (profile); vs Poisson χ²(1) = {_n(self.alpha_lr_chi2)}, {_p(self.alpha_lr_p)} "
+                     "(boundary, halved)")
         else:
             head += f", Pearson dispersion = {_n(self.pearson_dispersion)}"
         lines = [head + "."]
@@ -247,13 +277,25 @@ class PlannedContrast(_Result):
     rr_high: float
     rr_p: float
     weights: Mapping[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def not_computed(cls, label, factor, treatment, control, reason) -> "PlannedContrast":
+        nan = float("nan")
+        return cls(label, factor, treatment, tuple(control), nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+                   {}, (reason,))
 
     def __str__(self) -> str:
         ctrl = " + ".join(_label(c) for c in self.control)
+        if _nan(self.estimate):
+            return f"{_label(self.treatment)} vs {ctrl}: " + "; ".join(self.notes)
+        if _nan(self.t):
+            return (f"{_label(self.treatment)} vs {ctrl}: difference = {_n(self.estimate)} tickets; "
+                    + "; ".join(self.notes))
         return (f"{_label(self.treatment)} vs {ctrl}: difference = {_n(self.estimate)} tickets, 95% CI "
                 f"[{_n(self.ci_low)}, {_n(self.ci_high)}], t({self.df:g}) = {_n(self.t)}, {_p(self.p)}; "
                 f"NB rate ratio = {_n(self.rate_ratio)}, 95% CI [{_n(self.rr_low)}, {_n(self.rr_high)}], "
-                f"{_p(self.rr_p)}")
+                f"{_p(self.rr_p)}" + "".join(f" (note: {n})" for n in self.notes))
 
     def to_dict(self) -> dict:
         d = super().to_dict()
@@ -273,6 +315,8 @@ class Correlation(_Result):
     ci_high: float
 
     def __str__(self) -> str:
+        if _nan(self.r):
+            return f"{_label(self.favor)}: r undefined (n = {self.n}; needs 3 or more and both variables varying)"
         return (f"{_label(self.favor)}: r({self.n - 2}) = {_n(self.r, 2, zero=False)}, 95% CI "
                 f"[{_n(self.ci_low, 2, zero=False)}, {_n(self.ci_high, 2, zero=False)}], {_p(self.p)}")
 
@@ -473,30 +517,88 @@ def cell_summaries(df: pd.DataFrame, outcome: str, a: str, b: str, a_levels: Seq
     return tuple(out)
 
 
-def _ols(df: pd.DataFrame, outcome: str, a: str, b: str):
-    import statsmodels.formula.api as smf
-    return smf.ols(f"{outcome} ~ C({a}, Sum) * C({b}, Sum)", data=df).fit()
+# --- design matrices on the cells present ------------------------------------
+def _design(df: pd.DataFrame, a: str, b: str, ref_a: str, ref_b: str,
+            terms: str = "full") -> tuple[np.ndarray, list[str]]:
+    """Treatment-coded design matrix of ``terms`` on the levels and cells present.
+
+    Columns that add nothing (the interaction column of an empty cell, a level
+    with no participants) are dropped, so the number of columns is the rank:
+    with one of six cells empty the interaction has 1 column, not 2.
+    """
+    la = [ref_a] + [v for v in _levels(df, a) if v != ref_a]
+    lb = [ref_b] + [v for v in _levels(df, b) if v != ref_b]
+    A = {f"{a}[{v}]": (df[a] == v).to_numpy(float) for v in la[1:]}
+    B = {f"{b}[{v}]": (df[b] == v).to_numpy(float) for v in lb[1:]}
+    AB = {f"{x}:{y}": A[x] * B[y] for x in A for y in B}
+    parts = {"full": (A, B, AB), "additive": (A, B), "no_a": (B,), "no_b": (A,), "null": ()}[terms]
+    cols, names = [np.ones(len(df))], ["Intercept"]
+    for part in parts:
+        for name, col in part.items():
+            trial = np.column_stack(cols + [col])
+            if np.linalg.matrix_rank(trial) > len(cols):
+                cols.append(col)
+                names.append(name)
+    return np.column_stack(cols), names
+
+
+def _rss(X: np.ndarray, y: np.ndarray) -> float:
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    r = y - X @ beta
+    return float(r @ r)
 
 
 def anova_table(df: pd.DataFrame, outcome: str, a: str, b: str) -> tuple[AnovaTerm, ...]:
-    """Type II ANOVA of ``outcome`` by ``a``, ``b`` and their interaction."""
-    from statsmodels.stats.anova import anova_lm
-    fit = _ols(df, outcome, a, b)
-    tab = anova_lm(fit, typ=2)
-    ss_res = float(tab.loc["Residual", "sum_sq"])
-    df_res = float(tab.loc["Residual", "df"])
-    names = {f"C({a}, Sum)": a, f"C({b}, Sum)": b, f"C({a}, Sum):C({b}, Sum)": f"{a} x {b}", "Residual": "Residual"}
+    """Type II ANOVA of ``outcome`` by ``a``, ``b`` and their interaction, by model comparison.
+
+    Each main effect is tested against the additive model without it, the
+    interaction against the additive model; every F uses the full model's
+    residual mean square (as ``car::Anova(type = 2)``).  The models are fitted
+    to the cells present, so an empty cell costs the interaction a degree of
+    freedom instead of giving wrong sums of squares.  A test that cannot be
+    computed has F and p NaN and says why in its ``notes``: only one level of a
+    factor present, no residual degrees of freedom, counts that do not vary.
+    """
+    y = df[outcome].to_numpy(float)
+    ref_a, ref_b = _levels(df, a)[0], _levels(df, b)[0]
+    X = {k: _design(df, a, b, ref_a, ref_b, k)[0] for k in ("full", "additive", "no_a", "no_b")}
+    rss = {k: _rss(x, y) for k, x in X.items()}
+    rank = {k: x.shape[1] for k, x in X.items()}
+    tol = 1e-10 * max(1.0, float(y @ y))
+    tss = float(((y - y.mean()) ** 2).sum()) if len(y) else 0.0
+    rss = {k: (0.0 if v < tol else v) for k, v in rss.items()}
+    df_res = len(y) - rank["full"]
+    ss_res = rss["full"]
+    common = []
+    if tss < tol:
+        v = y[0] if len(y) else float("nan")
+        common.append(f"the counts do not vary (every participant has {outcome} = {v:g}): F is undefined")
+    elif df_res <= 0:
+        common.append(f"no residual degrees of freedom (N = {len(y)} in {rank['full']} cells): F is undefined")
+    elif ss_res == 0:
+        common.append(f"{outcome} does not vary within any cell (residual SS = 0): F is undefined")
     out = []
-    for idx, row in tab.iterrows():
-        ss = float(row["sum_sq"])
-        if idx == "Residual":
-            out.append(AnovaTerm("Residual", ss, float(row["df"]), df_res, float("nan"), float("nan"), float("nan")))
-        else:
-            out.append(AnovaTerm(names.get(idx, idx), ss, float(row["df"]), df_res, float(row["F"]),
-                                 float(row["PR(>F)"]), ss / (ss + ss_res)))
+    for term, big, small, lev in ((a, "additive", "no_a", a), (b, "additive", "no_b", b),
+                                  (f"{a} x {b}", "full", "additive", None)):
+        d1 = rank[big] - rank[small]
+        ss = max(rss[small] - rss[big], 0.0)
+        notes = list(common)
+        if d1 == 0:
+            notes = [f"only one level of {lev} present: not tested" if lev else
+                     "no cells to estimate an interaction from: not tested"]
+        if notes:
+            out.append(AnovaTerm(term, ss, float(d1), float(df_res), float("nan"), float("nan"), float("nan"),
+                                 tuple(notes)))
+            continue
+        F = (ss / d1) / (ss_res / df_res)
+        out.append(AnovaTerm(term, ss, float(d1), float(df_res), F, float(stats.f.sf(F, d1, df_res)),
+                             ss / (ss + ss_res)))
+    out.append(AnovaTerm("Residual", ss_res, float(df_res), float(df_res), float("nan"), float("nan"),
+                         float("nan")))
     return tuple(out)
 
 
+# --- GLMs -----------------------------------------------------------------------
 def _treatment_formula(outcome: str, a: str, b: str, ref_a: str, ref_b: str, terms: str = "full") -> str:
     A = f"C({a}, Treatment({ref_a!r}))"
     B = f"C({b}, Treatment({ref_b!r}))"
@@ -504,137 +606,271 @@ def _treatment_formula(outcome: str, a: str, b: str, ref_a: str, ref_b: str, ter
     return f"{outcome} ~ {rhs}"
 
 
-def _pretty_term(name: str, a: str, b: str) -> str:
-    import re
-    name = re.sub(rf"C\({a}, Treatment\('[^']*'\)\)\[T\.([^\]]+)\]", rf"{a}[\1]", name)
-    name = re.sub(rf"C\({b}, Treatment\('[^']*'\)\)\[T\.([^\]]+)\]", rf"{b}[\1]", name)
-    return name
+def _glm(y: np.ndarray, X: np.ndarray, alpha: Optional[float] = None, start=None):
+    """Poisson (alpha None) or NB2 with alpha fixed, by IRLS to a tight tolerance."""
+    import statsmodels.api as sm
+    fam = sm.families.Poisson() if alpha is None else sm.families.NegativeBinomial(alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sm.GLM(y, X, family=fam).fit(start_params=start, maxiter=300, tol=1e-13)
 
 
-def _glm_terms(fit, a: str, b: str, skip: Sequence[str] = ()) -> tuple[GLMTerm, ...]:
-    ci = fit.conf_int(0.05)
+def _nb2_alpha_score(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
+    """d loglik / d alpha of NB2 at fixed means (the profile score, by the envelope theorem)."""
+    from scipy.special import digamma
+    th = 1.0 / alpha
+    dtheta = np.sum(digamma(th + y) - digamma(th) + np.log(th) + 1 - np.log(th + mu) - (y + th) / (mu + th))
+    return float(-dtheta / alpha ** 2)
+
+
+@dataclass(frozen=True)
+class _NBFit:
+    alpha: float
+    llf: float
+    fit: object
+    boundary: bool
+    ci_low: float
+    ci_high: float
+
+
+_ALPHA_LO, _ALPHA_HI = 1e-8, 1e6
+
+
+def _nb2_profile(y: np.ndarray, X: np.ndarray, poisson=None, ci: bool = True, level: float = 0.95) -> _NBFit:
+    """NB2 by profile likelihood: alpha solves the profile score equation (brentq on log alpha).
+
+    When the Dean-Lawless score at alpha = 0 is not positive (no overdispersion
+    relative to the Poisson fit) the maximum is on the boundary: alpha = 0 and
+    the NB2 model is the Poisson model.  The CI of alpha is the profile
+    likelihood interval (it cannot go below zero; its lower end is 0 when the
+    Poisson model is inside it).
+    """
+    from scipy.optimize import brentq
+    pois = poisson if poisson is not None else _glm(y, X)
+    mu0 = pois.mu
+    state = {"start": pois.params}
+
+    def fit_at(alpha):
+        f = _glm(y, X, alpha, start=state["start"])
+        state["start"] = f.params
+        return f
+
+    def score(log_alpha):
+        al = math.exp(log_alpha)
+        return _nb2_alpha_score(y, fit_at(al).mu, al)
+
+    dean = 0.5 * float(np.sum((y - mu0) ** 2 - y))
+    boundary = dean <= 0
+    if boundary:
+        alpha, fit, llf = 0.0, pois, float(pois.llf)
+    else:
+        lo_bracket = 1e-4  # below it the digamma difference of the score loses its digits
+        if score(math.log(_ALPHA_HI)) > 0:
+            alpha = _ALPHA_HI
+        elif score(math.log(lo_bracket)) > 0:
+            alpha = math.exp(brentq(score, math.log(lo_bracket), math.log(_ALPHA_HI), xtol=1e-13, rtol=1e-13,
+                                    maxiter=200))
+        else:  # a tiny alpha: maximise the profile likelihood itself
+            from scipy.optimize import minimize_scalar
+            r = minimize_scalar(lambda la: -float(fit_at(math.exp(la)).llf), method="bounded",
+                                bounds=(math.log(_ALPHA_LO), math.log(lo_bracket)), options={"xatol": 1e-10})
+            alpha = math.exp(float(r.x))
+        fit = fit_at(alpha)
+        llf = float(fit.llf)
+        if llf < float(pois.llf):  # numerically at the boundary
+            alpha, fit, llf, boundary = 0.0, pois, float(pois.llf), True
+    lo = hi = float("nan")
+    if ci:
+        q = float(stats.chi2.ppf(level, 1))
+
+        def drop(log_alpha):
+            return 2 * (llf - float(fit_at(math.exp(log_alpha)).llf)) - q
+        state["start"] = fit.params
+        lo = 0.0 if 2 * (llf - float(pois.llf)) <= q else math.exp(
+            brentq(drop, math.log(_ALPHA_LO), math.log(alpha), xtol=1e-10))
+        state["start"] = fit.params
+        start = math.log(max(alpha, _ALPHA_LO))
+        hi = float("inf") if drop(math.log(_ALPHA_HI)) < 0 else math.exp(
+            brentq(drop, start, math.log(_ALPHA_HI), xtol=1e-10))
+    return _NBFit(alpha, llf, fit, boundary, lo, hi)
+
+
+def _glm_terms(fit, names: Sequence[str], zero_cells: bool, level: float = 0.95) -> tuple[GLMTerm, ...]:
+    """Wald terms; a coefficient driven to infinity by a cell without counts is reported as not estimable."""
+    z = stats.norm.ppf(0.5 + level / 2)
     out = []
-    for name in fit.params.index:
-        if name in skip:
+    for i, name in enumerate(names):
+        est, se = float(fit.params[i]), float(fit.bse[i])
+        if not math.isfinite(se) or not math.isfinite(est) or (zero_cells and se > 10):
+            out.append(GLMTerm(name, float("nan"), float("nan"), float("nan"), float("nan"), float("nan"),
+                               float("nan"), float("nan"),
+                               ("not estimable: a cell with no counts drives its ML estimate to -∞ "
+                                f"(b = {est:.1f}, SE = {se:.3g}); see the LR tests",)))
             continue
-        est, se = float(fit.params[name]), float(fit.bse[name])
-        out.append(GLMTerm(_pretty_term(name, a, b), est, se, float(fit.tvalues[name]), float(fit.pvalues[name]),
-                           math.exp(est), math.exp(float(ci.loc[name, 0])), math.exp(float(ci.loc[name, 1]))))
+        zv = est / se if se > 0 else float("nan")
+        p = float(2 * stats.norm.sf(abs(zv))) if se > 0 else float("nan")
+        out.append(GLMTerm(name, est, se, zv, p, float(np.exp(est)), float(np.exp(est - z * se)),
+                           float(np.exp(est + z * se))))
     return tuple(out)
 
 
-def _lr_tests(fits: Mapping[str, object], a: str, b: str) -> tuple[LRTest, ...]:
+def _lr_test(term: str, big_llf: float, small_llf: float, d: int, why: str = "") -> LRTest:
+    if d <= 0:
+        return LRTest(term, float("nan"), 0, float("nan"), (why or "nothing to test",))
+    chi2 = max(2 * (big_llf - small_llf), 0.0)
+    return LRTest(term, chi2, d, float(stats.chi2.sf(chi2, d)))
+
+
+def _model_set(df, outcome, a, b, ref_a, ref_b):
+    y = df[outcome].to_numpy(float)
+    designs = {k: _design(df, a, b, ref_a, ref_b, k) for k in ("full", "additive", "no_a", "no_b")}
+    return y, designs
+
+
+def _lr_tests(llf: Mapping[str, float], rank: Mapping[str, int], a: str, b: str) -> tuple[LRTest, ...]:
     """Type II order: each main effect against the additive model, the interaction against the full model."""
-    def lr(big, small, term):
-        chi2 = max(2 * (float(big.llf) - float(small.llf)), 0.0)
-        dfd = int(round(big.df_model - small.df_model))
-        return LRTest(term, chi2, dfd, float(stats.chi2.sf(chi2, dfd)) if dfd > 0 else float("nan"))
-    return (lr(fits["additive"], fits["no_a"], a), lr(fits["additive"], fits["no_b"], b),
-            lr(fits["full"], fits["additive"], f"{a} x {b}"))
+    return (_lr_test(a, llf["additive"], llf["no_a"], rank["additive"] - rank["no_a"],
+                     f"only one level of {a} present: not tested"),
+            _lr_test(b, llf["additive"], llf["no_b"], rank["additive"] - rank["no_b"],
+                     f"only one level of {b} present: not tested"),
+            _lr_test(f"{a} x {b}", llf["full"], llf["additive"], rank["full"] - rank["additive"],
+                     "no cells to estimate an interaction from: not tested"))
 
 
-def _fit_quietly(fn):
-    notes = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = fn()
-    for w in caught:
-        msg = str(w.message).strip().splitlines()[0] if str(w.message).strip() else type(w.message).__name__
-        if msg not in notes:
-            notes.append(msg)
-    return fit, notes
+def _no_counts(y: np.ndarray, outcome: str) -> Optional[str]:
+    if len(y) and not np.any(y > 0):
+        return (f"nobody has {outcome} > 0 (all {len(y)} counts are 0): a log-linear model of the count is "
+                "undefined (every log rate is -∞); not fitted")
+    return None
+
+
+def _zero_cells(df, outcome, a, b) -> list[str]:
+    tot = df.groupby([a, b])[outcome].sum()
+    return [f"{x} x {y}" for (x, y), v in tot.items() if v == 0]
 
 
 def poisson_glm(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str, ref_b: str) -> GLMResult:
-    """Poisson GLM (log link) of the count on the two factors and their interaction."""
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-    fits, notes = {}, []
-    for key in ("full", "additive", "no_a", "no_b"):
-        fit, n = _fit_quietly(lambda: smf.glm(_treatment_formula(outcome, a, b, ref_a, ref_b, key), data=df,
-                                              family=sm.families.Poisson()).fit())
-        fits[key] = fit
-        notes += [x for x in n if x not in notes]
+    """Poisson GLM (log link) of the count on the two factors and their interaction (cells present)."""
+    formula = _treatment_formula(outcome, a, b, ref_a, ref_b)
+    y, designs = _model_set(df, outcome, a, b, ref_a, ref_b)
+    why = _no_counts(y, outcome)
+    if why:
+        return GLMResult.not_computed("Poisson", formula, len(y), why)
+    fits = {k: _glm(y, X) for k, (X, _) in designs.items()}
     full = fits["full"]
-    return GLMResult("Poisson", _treatment_formula(outcome, a, b, ref_a, ref_b), int(full.nobs), float(full.llf),
-                     float(full.aic), _glm_terms(full, a, b), _lr_tests(fits, a, b),
-                     float(full.pearson_chi2 / full.df_resid) if full.df_resid > 0 else float("nan"),
-                     converged=bool(getattr(full, "converged", True)), notes=tuple(notes))
+    X, names = designs["full"]
+    zc = _zero_cells(df, outcome, a, b)
+    dfr = len(y) - X.shape[1]
+    return GLMResult("Poisson", formula, len(y), float(full.llf), float(full.aic), _glm_terms(full, names, bool(zc)),
+                     _lr_tests({k: float(f.llf) for k, f in fits.items()},
+                               {k: d[0].shape[1] for k, d in designs.items()}, a, b),
+                     float(full.pearson_chi2 / dfr) if dfr > 0 else float("nan"),
+                     converged=bool(getattr(full, "converged", True)), notes=_zero_cell_notes(zc))
 
 
-def _nb_fit(formula: str, df: pd.DataFrame):
-    import statsmodels.formula.api as smf
-    model = smf.negativebinomial(formula, data=df, loglike_method="nb2")
-    fit = model.fit(method="bfgs", maxiter=2000, disp=0)
-    if not fit.mle_retvals.get("converged", True):
-        fit = model.fit(method="nm", maxiter=20000, disp=0, start_params=fit.params)
-    return fit
+def _zero_cell_notes(zc: Sequence[str]) -> tuple[str, ...]:
+    if not zc:
+        return ()
+    return (f"no counts in cell(s) {', '.join(zc)}: the coefficients that reach those cells have no finite "
+            "ML estimate (reported as not estimable); the LR tests are valid",)
 
 
 def negative_binomial(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str, ref_b: str) -> GLMResult:
-    """NB2 regression with alpha estimated by maximum likelihood (not fixed at 1)."""
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-    fits, notes = {}, []
-    for key in ("full", "additive", "no_a", "no_b"):
-        fit, n = _fit_quietly(lambda: _nb_fit(_treatment_formula(outcome, a, b, ref_a, ref_b, key), df))
-        fits[key] = fit
-        notes += [x for x in n if x not in notes]
-    full = fits["full"]
-    alpha = float(full.params["alpha"])
-    ci = full.conf_int(0.05).loc["alpha"]
-    pois = smf.glm(_treatment_formula(outcome, a, b, ref_a, ref_b), data=df, family=sm.families.Poisson()).fit()
-    lr = max(2 * (float(full.llf) - float(pois.llf)), 0.0)
-    mu = full.predict()
-    y = df[outcome].to_numpy(float)
-    pearson = float(np.sum((y - mu) ** 2 / (mu + alpha * mu ** 2)) / full.df_resid) if full.df_resid > 0 else float("nan")
-    return GLMResult("Negative binomial (NB2)", _treatment_formula(outcome, a, b, ref_a, ref_b), int(full.nobs),
-                     float(full.llf), float(full.aic), _glm_terms(full, a, b, skip=("alpha",)),
-                     _lr_tests(fits, a, b), pearson, alpha, float(ci[0]), float(ci[1]), lr,
-                     0.5 * float(stats.chi2.sf(lr, 1)),
-                     converged=bool(full.mle_retvals.get("converged", True)), notes=tuple(notes))
+    """NB2 regression; alpha by profile likelihood (not fixed at 1), with alpha = 0 (Poisson) detected."""
+    formula = _treatment_formula(outcome, a, b, ref_a, ref_b)
+    family = "Negative binomial (NB2)"
+    y, designs = _model_set(df, outcome, a, b, ref_a, ref_b)
+    why = _no_counts(y, outcome)
+    if why:
+        return GLMResult.not_computed(family, formula, len(y), why)
+    pois = {k: _glm(y, X) for k, (X, _) in designs.items()}
+    nbs = {k: _nb2_profile(y, designs[k][0], pois[k], ci=(k == "full")) for k in designs}
+    nb = nbs["full"]
+    X, names = designs["full"]
+    mu = nb.fit.mu
+    dfr = len(y) - X.shape[1]
+    pearson = float(np.sum((y - mu) ** 2 / (mu + nb.alpha * mu ** 2)) / dfr) if dfr > 0 else float("nan")
+    lr = max(2 * (nb.llf - float(pois["full"].llf)), 0.0)
+    k = X.shape[1] + (0 if nb.boundary else 1)
+    notes = list(_zero_cell_notes(_zero_cells(df, outcome, a, b)))
+    if nb.boundary:
+        notes.append("the likelihood is largest at alpha = 0: no overdispersion, the negative binomial model "
+                     "reduces to the Poisson model (same estimates)")
+    if nb.alpha >= _ALPHA_HI:
+        notes.append(f"alpha has no finite maximum (stopped at {_ALPHA_HI:g})")
+    return GLMResult(family, formula, len(y), nb.llf, 2 * k - 2 * nb.llf,
+                     _glm_terms(nb.fit, names, bool(_zero_cells(df, outcome, a, b))),
+                     _lr_tests({k2: v.llf for k2, v in nbs.items()}, {k2: d[0].shape[1] for k2, d in designs.items()},
+                               a, b),
+                     pearson, nb.alpha, nb.ci_low, nb.ci_high, lr, 0.5 * float(stats.chi2.sf(lr, 1)) if lr > 0 else 1.0,
+                     converged=bool(getattr(nb.fit, "converged", True)), notes=tuple(notes),
+                     alpha_at_boundary=nb.boundary)
 
 
 def planned_contrast(df: pd.DataFrame, outcome: str, a: str, b: str, treatment: str, control: Sequence[str],
-                     label: str = "", level: float = 0.95) -> PlannedContrast:
+                     label: str = "", level: float = 0.95, b_levels: Sequence[str] = ()) -> PlannedContrast:
     """Treatment level vs control level(s) of factor ``a``, on unweighted marginal means.
 
-    Weights: +1/k over the treatment's cells, -1/m over the control cells
-    (every level of ``b`` equally).  The t test uses the mean squared error
-    and residual df of the full two-way model.
+    Weights: +1/k over the treatment's cells present, -1/m over the control
+    cells present (every level of ``b`` equally).  The t test uses the pooled
+    within-cell mean square (the full two-way model on the cells present) and
+    its df.  When a cell of the contrast is empty the weights change (and with
+    them what the contrast means); ``notes`` says so.
     """
-    cells = df.groupby([a, b])[outcome].agg(["mean", "count"])
+    cells = df.groupby([a, b])[outcome].agg(["mean", "count", "sum"])
     t_cells = [c for c in cells.index if c[0] == treatment]
     c_cells = [c for c in cells.index if c[0] in control]
+    name = label or f"{treatment} vs {' + '.join(control)}"
     if not t_cells or not c_cells:
-        raise ValueError(f"contrast {treatment} vs {', '.join(control)}: no data at one of the levels of {a}")
+        missing = treatment if not t_cells else " + ".join(control)
+        return PlannedContrast.not_computed(name, a, treatment, tuple(control),
+                                            f"no participants in {missing}: not computed")
+    notes = []
+    all_b = list(b_levels) or _levels(df, b)
+    for lv in (treatment, *control):
+        gone = [lb for lb in all_b if (lv, lb) not in cells.index]
+        if gone:
+            notes.append(f"cell {lv} x {', '.join(gone)} is empty: the contrast's weights change (it averages "
+                         f"{lv} over {b} = {', '.join(lb for lb in all_b if lb not in gone)} only)")
     w = {c: 1 / len(t_cells) for c in t_cells} | {c: -1 / len(c_cells) for c in c_cells}
-    fit = _ols(df, outcome, a, b)
-    mse, dfe = float(fit.mse_resid), float(fit.df_resid)
+    y = df[outcome].to_numpy(float)
+    cm = df.groupby([a, b])[outcome].transform("mean").to_numpy(float)
+    dfe = float(len(y) - len(cells))
+    ss = float(((y - cm) ** 2).sum())
     est = sum(wi * float(cells.loc[c, "mean"]) for c, wi in w.items())
-    se = math.sqrt(mse * sum(wi ** 2 / float(cells.loc[c, "count"]) for c, wi in w.items()))
-    t = est / se if se > 0 else float("nan")
-    p = float(2 * stats.t.sf(abs(t), dfe)) if se > 0 else float("nan")
-    half = stats.t.ppf(0.5 + level / 2, dfe) * se
+    nan = float("nan")
+    t = p = lo = hi = se = nan
+    if dfe <= 0:
+        notes.append(f"no residual degrees of freedom (N = {len(y)} in {len(cells)} cells): t is undefined")
+    elif ss <= 1e-10 * max(1.0, float(y @ y)):
+        notes.append(f"{outcome} does not vary within any cell: t is undefined")
+    else:
+        mse = ss / dfe
+        se = math.sqrt(mse * sum(wi ** 2 / float(cells.loc[c, "count"]) for c, wi in w.items()))
+        t = est / se
+        p = float(2 * stats.t.sf(abs(t), dfe))
+        half = float(stats.t.ppf(0.5 + level / 2, dfe)) * se
+        lo, hi = est - half, est + half
     # the same contrast on the log scale of an NB2 cell-means model: a rate ratio
-    rr = rr_lo = rr_hi = rr_p = float("nan")
-    try:
-        d = df.assign(_cell=df[a].astype(str) + "|" + df[b].astype(str))
-        nb, _ = _fit_quietly(lambda: _nb_fit(f"{outcome} ~ 0 + C(_cell)", d))
-        names = list(nb.params.index)
-        vec = np.zeros(len(names))
-        for (la, lb), wi in w.items():
-            vec[names.index(f"C(_cell)[{la}|{lb}]")] = wi
-        tt = nb.t_test(vec)
-        e, s = float(np.squeeze(tt.effect)), float(np.squeeze(tt.sd))
-        z = stats.norm.ppf(0.5 + level / 2)
-        rr, rr_lo, rr_hi = math.exp(e), math.exp(e - z * s), math.exp(e + z * s)
-        rr_p = float(2 * stats.norm.sf(abs(e / s)))
-    except (ValueError, np.linalg.LinAlgError, KeyError):
-        pass
-    return PlannedContrast(label or f"{treatment} vs {' + '.join(control)}", a, treatment, tuple(control), est, se, t,
-                           dfe, p, est - half, est + half, rr, rr_lo, rr_hi, rr_p,
-                           {f"{la}|{lb}": wi for (la, lb), wi in w.items()})
+    rr = rr_lo = rr_hi = rr_p = nan
+    empty = [f"{la} x {lb}" for (la, lb) in w if float(cells.loc[(la, lb), "sum"]) == 0]
+    if empty:
+        notes.append(f"no counts in cell(s) {', '.join(empty)}: the rate ratio is not estimable")
+    else:
+        keys = list(cells.index)
+        X = np.column_stack([((df[a] == la) & (df[b] == lb)).to_numpy(float) for la, lb in keys])
+        try:
+            nb = _nb2_profile(y, X, ci=False)
+            vec = np.array([w.get(k, 0.0) for k in keys])
+            e = float(vec @ nb.fit.params)
+            s = math.sqrt(float(vec @ nb.fit.cov_params() @ vec))
+            z = stats.norm.ppf(0.5 + level / 2)
+            rr, rr_lo, rr_hi = math.exp(e), math.exp(e - z * s), math.exp(e + z * s)
+            rr_p = float(2 * stats.norm.sf(abs(e / s))) if s > 0 else nan
+        except (ValueError, np.linalg.LinAlgError, OverflowError) as exc:
+            notes.append(f"the NB rate ratio could not be computed ({exc})")
+    return PlannedContrast(name, a, treatment, tuple(control), est, se, t, dfe, p, lo, hi, rr, rr_lo, rr_hi, rr_p,
+                           {f"{la}|{lb}": wi for (la, lb), wi in w.items()}, tuple(notes))
 
 
 def _pearson(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -737,20 +973,38 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
     order = dict(level_order or {})
     a_levels, b_levels = _levels(df, a, order.get(a)), _levels(df, b, order.get(b))
     refs = dict(references or {})
-    ref_a = refs.get(a, a_levels[0])
-    ref_b = refs.get(b, b_levels[0])
     notes = []
-    cells = cell_summaries(df, outcome, a, b, a_levels, b_levels)
+    ref_a, ref_b = refs.get(a, a_levels[0]), refs.get(b, b_levels[0])
+    for f, lv, levels in ((a, ref_a, a_levels), (b, ref_b, b_levels)):
+        if lv not in levels:
+            notes.append(f"the reference level {lv} of {f} has no participants: the regressions use "
+                         f"{levels[0]} as the reference instead")
+    ref_a = ref_a if ref_a in a_levels else a_levels[0]
+    ref_b = ref_b if ref_b in b_levels else b_levels[0]
+    all_a = list(dict.fromkeys([*(order.get(a) or ()), *a_levels]))
+    all_b = list(dict.fromkeys([*(order.get(b) or ()), *b_levels]))
+    cells = cell_summaries(df, outcome, a, b, all_a, all_b)
+    y = df[outcome].to_numpy(float)
+    if not np.any(y > 0):
+        notes.append(f"nobody has {outcome} > 0 (all {len(y)} counts are 0): the data cannot show an effect on "
+                     f"{outcome}; the ANOVA and the count models are undefined (check that {outcome} was "
+                     "recorded)")
+    empty = [f"{c.favor} x {c.liking}" for c in cells if c.n == 0]
+    if empty:
+        notes.append(f"cell(s) {', '.join(empty)} have no participants: the ANOVA and the regressions are "
+                     f"fitted to the {len(cells) - len(empty)} cells present (type II tests by model comparison; "
+                     "the interaction loses a degree of freedom per empty cell)")
     for c in cells:
-        if c.n < 2:
-            notes.append(f"cell {c.favor} x {c.liking} has n = {c.n}: its SD and CI are undefined")
+        if c.n == 1:
+            notes.append(f"cell {c.favor} x {c.liking} has n = 1: its SD and CI are undefined")
         elif c.n and c.mean == 0:
-            notes.append(f"cell {c.favor} x {c.liking} has no tickets at all: its log rate is -inf, the GLM "
-                         "coefficients involving it do not converge")
+            notes.append(f"cell {c.favor} x {c.liking} has no tickets at all: its log rate is -∞; the GLM "
+                         "coefficients that reach it are not estimable (the LR tests are)")
     anova = anova_table(df, outcome, a, b)
     pois = poisson_glm(df, outcome, a, b, ref_a, ref_b)
     nb = negative_binomial(df, outcome, a, b, ref_a, ref_b)
-    planned = tuple(planned_contrast(df, outcome, a, b, t, tuple(c), label) for t, c, label in contrasts)
+    planned = tuple(planned_contrast(df, outcome, a, b, t, tuple(c), label, b_levels=all_b)
+                    for t, c, label in contrasts)
     corr = liking_correlations(df, outcome, score, a, a_levels)
     by_level = {c.favor: c for c in corr}
     diffs = tuple(correlation_difference(by_level[x], by_level[y]) for x, y in correlation_pairs
@@ -761,8 +1015,12 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
             t0 = contrasts[0][0]
             threshold_contrast = (t0, tuple(lv for lv in a_levels if lv != t0))
         if threshold_contrast is not None:
-            thr = threshold_test(df, outcome, a, threshold_contrast[0], tuple(threshold_contrast[1]), int(threshold),
-                                 a_levels)
+            t0, ctrl = threshold_contrast[0], tuple(threshold_contrast[1])
+            if t0 in a_levels and any(c in a_levels for c in ctrl):
+                thr = threshold_test(df, outcome, a, t0, ctrl, int(threshold), a_levels)
+            else:
+                notes.append(f"threshold measure not computed: no participants in "
+                             f"{t0 if t0 not in a_levels else ' + '.join(ctrl)}")
     return CountAnalysis(outcome, (a, b), len(df), dropped["excluded"], dropped["withdrawn"],
                          dropped["missing_outcome"], cells, anova, pois, nb, planned, corr, diffs, thr,
                          dict(METHODS), tuple(notes))

@@ -122,7 +122,8 @@ def cmd_simulate(args) -> int:
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise CLIError(f"--time-scale must be a number above 0, not {args.time_scale}")
     res = simulate(p, exp, args.participants, args.seed, args.data_dir, mode=args.mode, rates=rates,
-                   time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots)
+                   time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots,
+                   site=args.site, site_sd=args.site_sd)
     print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
     if not args.quiet:
         _print_summary(res.csv_path, p)
@@ -231,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--data-dir", default="data/sessions/sim")
     s.add_argument("--session", type=int, default=None)
+    s.add_argument("--site", default="SIM", help="site code written to the data (letters and digits; default SIM)")
+    s.add_argument("--site-sd", type=float, default=0.0, metavar="SD",
+                   help="between-site SD of the effect on the log-odds scale: the site draws u ~ N(0, SD), "
+                        "seeded by --site and --seed, and every treatment condition's log-odds is shifted by u")
     s.add_argument("--mode", choices=("data-only", "visual"), default="data-only")
     s.add_argument("--rate", action="append", metavar="NAME=VALUE",
                    help="override the simulation model (repeatable): a condition's compliance probability "

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Optional
 
-from ..base import BinaryModel, Paradigm
+from ..base import BinaryModel, Paradigm, Rate
 from .field import run_field_session
 from .schedule import Schedule, SlotLedger, load_schedule, make_schedule, write_schedule
 from .simulate import ScriptedIO, ScriptedParticipant, SimClock, sim_id_factory
 from .store import SessionStore, find_interrupted
 
 __all__ = ["FieldDriver", "driver_for", "new_participant_id", "create_schedule", "simulate",
-           "run_session", "SessionResult"]
+           "run_session", "SessionResult", "site_shifted"]
 
 
 def new_participant_id() -> str:
@@ -91,17 +91,20 @@ def _open_window(size=(1280, 800), fullscreen=False):
 def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, data_dir,
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
-             session: Optional[int] = None, screenshot_dir=None) -> SessionResult:
+             session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0) -> SessionResult:
     """Run ``participants`` simulated passers-by through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
     would make it); answers are drawn from a generator seeded with ``seed``,
-    so data-only runs with the same seed give the same outcomes.
+    so data-only runs with the same seed give the same outcomes.  ``site_sd``
+    (binary paradigms) varies the effect between sites: see :func:`site_shifted`.
     """
     if mode not in ("data-only", "visual"):
         raise ValueError(f"--mode must be data-only or visual, not {mode!r}")
     driver = driver_for(paradigm)
     model = driver.model(paradigm, experiment, dict(rates or {}))
+    if site_sd:
+        model = site_shifted(paradigm, experiment, model, site, seed, site_sd)
     schedule = make_schedule(paradigm, experiment, participants, seed)
     rng = random.Random(int(seed) + 1)
     meta = {"mode": f"simulate:{mode}", "seed": int(seed), "schedule_sha256": None,
@@ -127,6 +130,31 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
                 win.close()
         store.status = status
     return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows)
+
+
+def site_shifted(paradigm: Paradigm, experiment: int, model, site: str, seed: int, site_sd: float):
+    """The model at one simulated site of a multi-site replication (``--site-sd``).
+
+    The site draws u ~ N(0, ``site_sd``) from a generator seeded by the site's
+    name and ``seed``, and every treatment condition's log-odds of compliance is
+    shifted by u (controls are not): each treatment-vs-control log odds ratio then
+    varies between sites with SD τ = ``site_sd``.  Rates of 0 or 1 stay as they are.
+    """
+    import math
+    if not isinstance(model, BinaryModel):
+        raise ValueError(f"--site-sd shifts the log-odds of compliance; {paradigm.id} has a "
+                         f"{type(model).__name__}, not a binary model")
+    if not (site_sd > 0 and math.isfinite(site_sd)):
+        raise ValueError(f"--site-sd {site_sd}: a standard deviation must be a positive number")
+    u = random.Random(f"site-sd:{paradigm.id}:{experiment}:{site}:{seed}").gauss(0.0, site_sd)
+    shifted = {}
+    for c in paradigm.experiment(experiment).conditions:
+        p = model.rates[c.name].p
+        if c.role == "treatment" and 0.0 < p < 1.0:
+            shifted[c.name] = Rate(1 / (1 + math.exp(-(math.log(p / (1 - p)) + u))),
+                                   f"{model.rates[c.name].source}; log-odds shifted by {u:+.4f} at site {site} "
+                                   f"(--site-sd {site_sd:g})")
+    return BinaryModel({**model.rates, **shifted}, model.first_agree, model.exclusion_rate)
 
 
 def _with_progress(items, label: str, stream=None, min_items: int = 500) -> Iterator:
