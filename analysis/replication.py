@@ -39,15 +39,15 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence, Union
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
 
 import pandas as pd
 
 from . import replication_criteria as rc
 from .errors import AnalysisError, ReferenceDataError
 from .replication_criteria import NOT_COMPUTABLE, CRITERIA, Criterion, not_computable
-from .results import _Result, format_number, jsonable
+from .results import _Result, format_number
 
 __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
            "load_replications", "counts_side", "original_test", "COUNTS", "DERIVED", "RATES_ONLY", "W_AND_N", "MISSING",
