@@ -118,20 +118,9 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
 
 def _check_plot_target(path, force: bool) -> None:
     from ..errors import AnalysisError
-    from ..plot import _IMAGE_MAGIC
+    from ..plot import check_plot_file
 
     t = Path(path)
-    if t.is_dir():
-        raise AnalysisError(f"{t}: is a folder; give --plot a file name such as {t / 'verdict.png'}")
-    if not t.parent.is_dir() and str(t.parent):
+    if str(t.parent) and not t.parent.is_dir():
         raise AnalysisError(f"--plot {t}: the folder {t.parent} does not exist")
-    if t.exists() or t.is_symlink():
-        if not force:
-            raise AnalysisError(f"{t}: already exists (use --force to replace an earlier plot)")
-        try:
-            with open(t, "rb") as fh:
-                head = fh.read(16)
-        except OSError:
-            head = b""
-        if t.is_symlink() or not head.lstrip().startswith(_IMAGE_MAGIC):
-            raise AnalysisError(f"{t}: is not an image; --force replaces only an earlier plot")
+    check_plot_file(t, force, example="verdict.png")
