@@ -23,6 +23,9 @@ _LAZY = {
                      "SmallExpectedCountWarning"), "errors"),
     **dict.fromkeys(("LoadedData", "load_sessions", "read_session_csv"), "load"),
     **dict.fromkeys(("load_published", "published_rates"), "published"),
+    **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide"), "original"),
+    **dict.fromkeys(("power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult",
+                     "SampleSizeResult", "D33Result"), "power"),
     **dict.fromkeys(("Check", "Reproduction", "reproduce", "reproduce_experiment"), "reproduce"),
     **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
                      "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
@@ -51,6 +54,9 @@ __all__ = [
     "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
     # replication verdicts
     "replicate", "Replication", "ContrastReplication", "Criterion",
+    # power, sample size, the original's effect
+    "power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult", "SampleSizeResult",
+    "D33Result", "original_effect", "OriginalEffect", "OriginalSide",
     # plotting
     "plot_rates",
     # synthetic data
