@@ -173,3 +173,18 @@ def test_page_in_a_real_browser(page, tmp_path):
     keep = os.environ.get("COMPLIANCE_KEEP_SCREENSHOTS")
     if keep:
         shutil.copy(shot, Path(keep) / "report.png")
+
+
+def test_several_sites_add_the_pooled_analysis_and_the_forest_plot(tmp_path):
+    for site, seed in (("A", 1), ("B", 2), ("C", 3)):
+        simulate(paradigms.get("cialdini1975"), 1, 36, seed=seed, data_dir=tmp_path / site, site=site)
+    report = build_report(tmp_path)
+    ids = [s.id for s in report.sections]
+    assert "pooled" in ids and ids.index("pooled") > ids.index("tests")
+    text = render_html(report)
+    assert "Sites pooled (random-effects meta-analysis)" in text and "RE (REML)" in text
+    _, tree = _tree(text)
+    alts = [i.get("alt") for i in tree.iter("img")]
+    assert any(a.startswith("Forest plot") for a in alts) and len(alts) == 2
+    # one site: no pooled section
+    assert "pooled" not in [s.id for s in build_report(tmp_path / "A").sections]

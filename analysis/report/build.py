@@ -246,8 +246,51 @@ def _date_range(d: pd.DataFrame) -> str:
 
 
 def _optional_sections(loaded, analyses, sites: Sequence[str]) -> list[Section]:
-    """Sections of the replication layer, present when their modules and the data allow them."""
-    return []
+    """Sections of the replication layer, present when the data allow them."""
+    out = []
+    pooled = _pool_section(loaded, analyses, sites)
+    if pooled is not None:
+        out.append(pooled)
+    return out
+
+
+def _png(draw) -> bytes:
+    """The PNG bytes of a plotting function that saves to a path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "figure.png"
+        draw(path)
+        return path.read_bytes()
+
+
+def _pool_section(loaded, analyses, sites: Sequence[str]) -> Optional[Section]:
+    """Random-effects pooling over sites and the forest plot (several sites of a binary plan)."""
+    from paradigms.base import ContrastPlan
+
+    import paradigms
+
+    if len(sites) < 2 or len(analyses) != 1:
+        return None
+    a = analyses[0]
+    if not isinstance(paradigms.get(a.paradigm).experiment(a.experiment).plan, ContrastPlan):
+        return None
+    from ..forest import plot_forest
+    from ..meta import pool
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = pool(loaded)
+    frame = result.to_frame()
+    tables = []
+    for c in result.contrasts:
+        rows = frame[(frame["contrast"] == c.label) & (frame["measure"] == "log_or")]
+        tables.append({"contrast": c, "rows": rows.to_dict("records")})
+    figure = _png(lambda path: plot_forest(result, path))
+    alt = (f"Forest plot of the log odds ratio of each confirmatory contrast at each of {result.n_sites} sites, "
+           f"with 95% confidence intervals, marker size by weight, the pooled random-effects estimate as a "
+           f"diamond for each estimator, the 95% prediction interval for a new site and the line of no effect.")
+    return Section("pooled", "Sites pooled (random-effects meta-analysis)", "pooled.html.j2", {
+        "result": result, "tables": tables, "figure": figure, "alt": alt,
+        "warnings": list(dict.fromkeys(str(w.message) for w in caught))})
 
 
 def build_study_report(study: str, experiment: Optional[int] = None, command: str = "") -> Report:
