@@ -11,6 +11,7 @@ __all__ = [
     "ReferenceDataError",
     "SmallExpectedCountWarning",
     "DegenerateTableWarning",
+    "DataIntegrityWarning",
 ]
 
 
@@ -36,3 +37,8 @@ class SmallExpectedCountWarning(UserWarning):
 
 class DegenerateTableWarning(UserWarning):
     """A table has an empty row/column or a rate of 0 or 1: some statistics are undefined (NaN)."""
+
+
+class DataIntegrityWarning(UserWarning):
+    """Data that load but deserve a look: a file with no participants beside others, a
+    file whose content no longer matches the SHA-256 its sidecar recorded."""

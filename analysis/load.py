@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Union
+from typing import Mapping, Union
 
 import pandas as pd
 
-from .errors import DataValidationError
+from . import checks
+from .errors import DataIntegrityWarning, DataValidationError
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = ["LoadedData", "load_sessions", "read_session_csv", "find_session_files"]
 
 PathLike = Union[str, Path]
+
+_UNREAD = object()  # read_session_csv: read the sidecar itself
 
 #: File name pattern of session CSVs inside a folder.
 SESSION_GLOB = "*_data.csv"
@@ -57,11 +60,15 @@ class LoadedData:
         source_file, source_line``.  Withdrawn rows carry no outcome data.
     files : tuple of str
         The files read, in order.
+    origins : mapping
+        File -> how its session was made, as its sidecar records it: ``real``,
+        ``pilot``, ``simulated``, or ``unrecorded`` (no sidecar).
     """
 
     data: pd.DataFrame
     report: pd.DataFrame
     files: tuple[str, ...]
+    origins: Mapping[str, str] = field(default_factory=dict)
 
     def analysable(self) -> pd.DataFrame:
         """Rows that enter the tests: not excluded and not withdrawn (:func:`~analysis.status.participant_status`)."""
@@ -78,18 +85,50 @@ class LoadedData:
         r = self.report[(self.report["study"] == study) & (self.report["experiment"] == experiment)]
         return tuple(dict.fromkeys(list(d["source_file"]) + list(r["source_file"])))
 
+    def origin_of(self, study: str, experiment: int) -> tuple[str, ...]:
+        """How the sessions of one experiment were made (``real``, ``pilot``, ``simulated``,
+        ``unrecorded``), sorted; ``simulated`` among them means the results are not evidence."""
+        return tuple(sorted({self.origins.get(f, "unrecorded") for f in self.files_of(study, experiment)}))
+
 
 def find_session_files(path: PathLike) -> list[Path]:
-    """A CSV file itself, or every ``*_data.csv`` under a folder (recursively, sorted)."""
+    """A CSV file itself, or every ``*_data.csv`` under a folder (recursively, sorted).
+
+    Symbolic links to folders are followed (each real folder is read once, so a link
+    back up the tree cannot loop); a folder that cannot be read, or a ``*_data.csv``
+    that is not a readable file (a broken link), is refused rather than skipped.
+    """
+    import fnmatch
+    import os
+
     p = Path(path)
     if p.is_file():
         return [p]
-    if p.is_dir():
-        found = sorted(f for f in p.rglob(SESSION_GLOB) if f.is_file())
-        if not found:
-            raise DataValidationError(f"{p}: no session files matching {SESSION_GLOB} in this folder")
-        return found
-    raise DataValidationError(f"{p}: no such file or folder")
+    if not p.is_dir():
+        raise DataValidationError(f"{p}: no such file or folder")
+
+    def refuse(err: OSError):
+        raise DataValidationError(f"{err.filename or p}: cannot be read ({err.strerror or err}); "
+                                  "fix its permissions or leave it out") from None
+
+    found: list[Path] = []
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(p, onerror=refuse, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:            # reached again through a link: already read
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        for name in filenames:
+            if fnmatch.fnmatchcase(name, SESSION_GLOB):
+                f = Path(dirpath) / name
+                if not f.is_file():
+                    raise DataValidationError(f"{f}: cannot be read (a broken link, or not a regular file)")
+                found.append(f)
+    if not found:
+        raise DataValidationError(f"{p}: no session files matching {SESSION_GLOB} in this folder")
+    return sorted(found)
 
 
 def _where(file: str, line: int, row: int, column: str) -> str:
@@ -138,13 +177,18 @@ def _paradigm_of(study: str, where: str):
     return paradigms.get(study)
 
 
-def read_session_csv(path: PathLike) -> tuple[list[dict], list[str]]:
+def read_session_csv(path: PathLike, sidecar=_UNREAD) -> tuple[list[dict], list[str]]:
     """Read and validate one session CSV.
 
     Returns
     -------
     (rows, header)
-        ``rows`` are dicts of typed values plus ``source_file``/``source_line``.
+        ``rows`` are dicts of typed values plus ``source_file``/``source_line``;
+        ``[]`` for a file with a header and no participant.
+
+    The session's sidecar (``X_data.json`` beside ``X_data.csv``) is read unless
+    given (``sidecar=None`` for none): every row must match it and the file
+    name's keywords.
 
     Raises
     ------
@@ -179,8 +223,8 @@ def read_session_csv(path: PathLike) -> tuple[list[dict], list[str]]:
         if needed not in header:
             raise DataValidationError(f"{file}: line 1 (header), column {needed!r}: missing")
 
-    rows: list[dict] = []
-    checked_headers: set = set()
+    # 1. the CSV's records, as strings (the parser is the only loop over lines)
+    records: list[tuple[int, int, list[str]]] = []
     row_no = 0
     while True:
         try:
@@ -198,6 +242,27 @@ def read_session_csv(path: PathLike) -> tuple[list[dict], list[str]]:
             col = header[len(cells)] if len(cells) < len(header) else f"(extra field {len(cells)})"
             raise DataValidationError(f"{_where(file, line, row_no, col)}: row has {len(cells)} fields, "
                                       f"header has {len(header)}")
+        records.append((line, row_no, cells))
+    if records and not text.endswith(("\n", "\r")):
+        line, row_no, _ = records[-1]
+        raise DataValidationError(f"{_where(file, line, row_no, header[-1])}: the row has no line end: the file "
+                                  "was cut while this row was being written")
+    if not records:
+        return [], header
+
+    # 2. column-wise: every row belongs to this file (its name's keywords, its sidecar)
+    raw = pd.DataFrame([c for _, _, c in records], columns=header, dtype=object)
+    raw["source_file"] = file
+    raw["source_line"] = [r[0] for r in records]
+    raw["source_row"] = [r[1] for r in records]
+    if sidecar is _UNREAD:
+        sidecar = checks.read_sidecar(path)
+    checks.check_keywords(raw, file, sidecar)
+
+    # 3. each cell against its codebook entry
+    rows: list[dict] = []
+    checked_headers: set = set()
+    for line, row_no, cells in records:
         rec = dict(zip(header, cells))
         study = rec["study"]
         paradigm = _paradigm_of(study, _where(file, line, row_no, "study"))
@@ -228,7 +293,33 @@ def read_session_csv(path: PathLike) -> tuple[list[dict], list[str]]:
         out["source_line"] = line
         out["source_row"] = row_no
         rows.append(out)
+
+    # 4. column-wise: the columns, the factors, the times and the numbers
+    _check_columns_of(rows, raw, header, file, path)
     return rows, header
+
+
+def _check_columns_of(rows: list[dict], raw: pd.DataFrame, header, file: str, path) -> None:
+    """Column-wise checks of one file: its columns; per experiment in it, on the cells as
+    written (``raw``, row for row the same as ``rows``), its factors, times and numbers."""
+    import paradigms
+
+    df = pd.DataFrame({"study": [r["study"] for r in rows], "experiment": [r["experiment"] for r in rows]})
+    pairs = list(dict.fromkeys(zip(df["study"], df["experiment"])))
+    names: set[str] = set()
+    for study, exp in pairs:
+        names.update(paradigms.get(study).columns(exp))
+    extras = [h for h in header if h not in names]
+    what = ", ".join(f"{s} experiment {e}" for s, e in pairs)
+    checks.check_columns(header, names, file, checks.codebook_extras(path) if extras else frozenset(), what)
+    for study, exp in pairs:
+        paradigm = paradigms.get(study)
+        mask = ((df["study"] == study) & (df["experiment"] == exp)).to_numpy(bool)
+        sub = raw[mask] if len(pairs) > 1 else raw
+        codebook = paradigm.codebook(exp)
+        checks.check_factors(sub, paradigm.experiment(exp))
+        checks.check_times(sub, [m.name for m in codebook if m.dtype == "datetime"])
+        checks.check_numbers(sub, [m.name for m in codebook if m.dtype == "number"])
 
 
 def _check_consistency(rec: dict, paradigm, file: str, line: int, row: int) -> None:
@@ -272,13 +363,91 @@ def _typed_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def load_sessions(*paths: PathLike) -> LoadedData:
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_files(files: list[Path], include_simulated: bool, include_pilot: bool) -> tuple[list[dict], dict]:
+    """Read every file with its sidecar; check slots across files and the sessions' origins."""
+    import warnings
+
+    rows: list[dict] = []
+    origins: dict[str, str] = {}
+    schedule_of: dict[str, str] = {}
+    empty: list[str] = []
+    for f in files:
+        sidecar = checks.read_sidecar(f)
+        file_rows, _ = read_session_csv(f, sidecar=sidecar)
+        origins[str(f)] = checks.origin_of(sidecar)
+        recorded = (sidecar or {}).get("csv_sha256")
+        if recorded and _file_sha256(f) != recorded:
+            warnings.warn(DataIntegrityWarning(
+                f"{f}: the content no longer matches the SHA-256 its sidecar recorded when the session closed "
+                f"({checks.sidecar_path(f).name}, csv_sha256); run 'compliance verify' on the folder"), stacklevel=3)
+        if not file_rows:
+            empty.append(str(f))
+            continue
+        schedule_of[str(f)] = (sidecar or {}).get("schedule_sha256") or ""
+        rows.extend(file_rows)
+    if not rows:
+        raise DataValidationError(f"{empty[0]}: no participants: the file has a header and no data row"
+                                  + (f" (nor have the {len(empty) - 1} other files)" if len(empty) > 1 else ""))
+    for e in empty:
+        warnings.warn(DataIntegrityWarning(f"{e}: no participants (a header and no data row); left out"),
+                      stacklevel=3)
+    frame = pd.DataFrame({k: [r.get(k) for r in rows] for k in
+                          ("participant_id", "study", "experiment", "site", "session", "slot", "source_file",
+                           "source_line", "source_row")})
+    checks.check_unique_ids(frame)
+    sched = frame["source_file"].map(schedule_of)
+    # without a recorded schedule hash, a session is its own schedule (simulations make theirs in memory)
+    sched = sched.where(sched != "", "session:" + frame["session"].astype(str))
+    checks.check_slots(frame, sched)
+    _check_origins(frame, origins, include_simulated, include_pilot)
+    return rows, origins
+
+
+def _check_origins(frame: pd.DataFrame, origins: dict, include_simulated: bool, include_pilot: bool) -> None:
+    """Refuse to pool simulated, pilot and real sessions of one experiment unless asked."""
+    per_file = frame.drop_duplicates(["study", "experiment", "source_file"])
+    for (study, exp), g in per_file.groupby(["study", "experiment"], sort=False):
+        kinds = {f: origins[f] for f in g["source_file"]}
+        found = set(kinds.values())
+        first = {k: next(f for f, v in kinds.items() if v == k) for k in found}
+        others = lambda *skip: sorted(k for k in found if k not in skip)  # noqa: E731
+        if "simulated" in found and len(found) > 1 and not include_simulated:
+            o = others("simulated")[0]
+            raise DataValidationError(
+                f"{first['simulated']}: simulated sessions of {study} experiment {exp} would be pooled with "
+                f"{o} sessions ({first[o]}); analyse them apart, or pass --include-simulated "
+                "(include_simulated=True) to pool them, labelled simulated")
+        real = others("simulated", "pilot")
+        if "pilot" in found and real and not include_pilot:
+            raise DataValidationError(
+                f"{first['pilot']}: pilot sessions of {study} experiment {exp} would be pooled with "
+                f"{real[0]} sessions ({first[real[0]]}); analyse them apart, or pass --include-pilot "
+                "(include_pilot=True) to pool them")
+
+
+def load_sessions(*paths: PathLike, include_simulated: bool = False,
+                  include_pilot: bool = False) -> LoadedData:
     """Load and validate session CSVs: files, folders (recursive ``*_data.csv``), or several site folders.
 
     Parameters
     ----------
     *paths : str or Path
         Any mix of CSV files and folders.
+    include_simulated, include_pilot : bool
+        Sessions are real, pilot or simulated, as each sidecar records it.  An
+        experiment whose sessions mix simulated with pilot or real ones, or pilot
+        with real ones, is refused unless the less real kind is included
+        explicitly (``--include-simulated``, ``--include-pilot``).
 
     Returns
     -------
@@ -289,7 +458,15 @@ def load_sessions(*paths: PathLike) -> LoadedData:
     ------
     DataValidationError
         For the first problem found, naming file, line/row and column; also when a
-        participant id occurs twice anywhere in what is loaded.
+        participant id occurs twice anywhere in what is loaded, when a schedule
+        slot is filled twice, when every file is empty, and when sessions of
+        different origins would be mixed.
+
+    Warns
+    -----
+    DataIntegrityWarning
+        For a file with no participants beside files with data, and for a file
+        whose content no longer matches the SHA-256 its sidecar recorded.
 
     Examples
     --------
@@ -303,19 +480,7 @@ def load_sessions(*paths: PathLike) -> LoadedData:
         for f in find_session_files(p):
             if f.resolve() not in {g.resolve() for g in files}:
                 files.append(f)
-    rows: list[dict] = []
-    seen_ids: dict[str, tuple[str, int]] = {}
-    for f in files:
-        file_rows, _ = read_session_csv(f)
-        for r in file_rows:
-            pid = r["participant_id"]
-            if pid in seen_ids:
-                f0, l0, r0 = seen_ids[pid]
-                raise DataValidationError(
-                    f"{_where(r['source_file'], r['source_line'], r['source_row'], 'participant_id')}: "
-                    f"{pid!r} duplicates {f0} line {l0} (data row {r0})")
-            seen_ids[pid] = (r["source_file"], r["source_line"], r["source_row"])
-        rows.extend(file_rows)
+    rows, origins = _read_files(files, include_simulated=include_simulated, include_pilot=include_pilot)
 
     report_rows = []
     kept = []
@@ -339,5 +504,5 @@ def load_sessions(*paths: PathLike) -> LoadedData:
                                      "source_file", "source_line"])
     report = pd.DataFrame(report_rows, columns=list(REPORT_COLUMNS))
     report["experiment"] = report["experiment"].astype(int)
-    return LoadedData(data, report, tuple(str(f) for f in files))
+    return LoadedData(data, report, tuple(str(f) for f in files), origins)
 

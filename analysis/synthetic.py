@@ -7,10 +7,14 @@ Rows follow the paradigm's codebook, so they pass :func:`analysis.load.load_sess
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
 import pandas as pd
+
+#: Synthetic sessions start here (fixed, so that the same counts give the same file).
+_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
 __all__ = ["rows_from_counts", "frame_from_counts", "write_session_csv"]
 
@@ -31,7 +35,7 @@ def rows_from_counts(study: str, experiment: int, counts: Mapping[str, tuple[int
     -------
     list of dict
         Keys = ``paradigm.columns(experiment)``; values as strings ready for CSV.
-        Answer columns and times are left empty except ``complied`` and the
+        Answer columns and step times are left empty except ``complied`` and the
         target-request answer, which agree with each other.
     """
     import paradigms
@@ -51,13 +55,18 @@ def rows_from_counts(study: str, experiment: int, counts: Mapping[str, tuple[int
             row.update(participant_id=f"{prefix}{i:04d}", study=study, experiment=str(experiment),
                        site=site, session=str(session), experimenter=experimenter, slot=str(i),
                        condition=cond, excluded="0", exclusion_reason="", debriefed="1", data_consent="1",
-                       t_start=f"1975-01-01T10:00:{i % 60:02d}", t_end=f"1975-01-01T10:01:{i % 60:02d}")
+                       t_start=_time(2 * i), t_end=_time(2 * i + 1))
             if "complied" in row:
                 row["complied"] = "1" if j < x else "0"
             if "target_request_answer" in row:
                 row["target_request_answer"] = "agree" if j < x else "refuse"
             rows.append(row)
     return rows
+
+
+def _time(minutes: int) -> str:
+    """A complete session time (UTC offset included), ``minutes`` after a fixed epoch."""
+    return (_EPOCH + timedelta(minutes=minutes)).isoformat(timespec="seconds")
 
 
 def frame_from_counts(study: str, experiment: int, counts: Mapping[str, tuple[int, int]]) -> pd.DataFrame:

@@ -99,6 +99,10 @@ class Step:
     #: "INTERRUPT NOW: add the cookies"), for scripts whose timing matters
     cue: str = ""
     cue_after: Optional[float] = None
+    #: values recorded when an answer is given before the cue is due (less than
+    #: ``cue_after`` seconds after the previous tap), for the columns that answer
+    #: does not set itself -- e.g. ``{"protocol_deviation": "interrupted_before_cue"}``
+    before_cue: Mapping[str, object] = field(default_factory=dict)
     #: what the screen calls the step; default "FIRST REQUEST" / "TARGET REQUEST"
     title: str = ""
 
@@ -107,8 +111,11 @@ class Step:
         return self.title or ("TARGET REQUEST" if self.target else "FIRST REQUEST")
 
     def __post_init__(self):
+        object.__setattr__(self, "before_cue", _frozen(self.before_cue))
         if self.cue and self.cue_after is None:
             raise DeclarationError(f"step {self.id!r}: a cue needs cue_after (seconds)")
+        if self.before_cue and not self.cue:
+            raise DeclarationError(f"step {self.id!r}: before_cue needs a cue")
 
     @property
     def answer_column(self) -> str:
@@ -366,6 +373,8 @@ EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
 #: participant in progress; a lab participant declined consent.
 ENGINE_EXCLUSION_REASONS: Mapping[str, str] = MappingProxyType({
     "session_quit": "the session was ended while this participant's record was in progress",
+    "session_crash": "the session crashed (or was killed) while this participant's record was in progress; "
+                     "the next session of the schedule records the slot as lost",
     "declined_consent": "the participant declined consent; nothing but the slot is kept",
 })
 
@@ -383,7 +392,7 @@ COMMON_MEASURES: tuple[Measure, ...] = (
     Measure("excluded", "integer", "1 if the participant is excluded from the confirmatory tests",
             allowed=(0, 1), missing_ok=False),
     Measure("exclusion_reason", "string", "coded reason for an exclusion (empty if not excluded)",
-            allowed=tuple(EXCLUSION_REASONS) + ("session_quit",)),
+            allowed=tuple(EXCLUSION_REASONS) + ("session_quit", "session_crash")),
     Measure("debriefed", "integer", "1 if the debriefing was given, 0 if it could not be",
             allowed=(0, 1), missing_ok=False),
     Measure("data_consent", "integer", "1 if the participant agreed that the data be used, 0 if they "

@@ -17,7 +17,7 @@ REQUIRED_CONTRAST = {"treatment", "control", "n_treatment", "n_control", "risk_d
 @pytest.fixture
 def data(tmp_path):
     counts = {"rejection_moderation": (12, 24), "exposure_control": (6, 24), "smaller_request_only": (4, 24)}
-    rows = rows_from_counts("cialdini1975", 1, counts)
+    rows = rows_from_counts("cialdini1975", 1, counts, site="S1")
     rows[0]["data_consent"] = "0"
     write_session_csv(tmp_path / "site-S1" / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows)
     return tmp_path

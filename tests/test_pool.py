@@ -65,6 +65,7 @@ def test_excluded_and_withdrawn_rows_are_not_pooled(eight_sites, tmp_path):
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     extra = df.iloc[[0, 1]].copy()
     extra["participant_id"] = ["x-excluded", "x-withdrawn"]
+    extra["slot"] = [str(len(df) + 1), str(len(df) + 2)]   # new slots: a slot filled twice is refused
     extra["excluded"] = ["1", "0"]
     extra["exclusion_reason"] = ["knows_requester", ""]
     extra["data_consent"] = ["1", "0"]
@@ -222,3 +223,4 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path):
         proc = cli("pool", tmp_path, "--plot", notes, *extra)
         assert proc.returncode == 2 and ("already exists" in proc.stderr or "is not an image" in proc.stderr)
     assert notes.read_text() == "my notes"
+

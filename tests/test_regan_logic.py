@@ -43,7 +43,7 @@ def test_six_cells_crossing_favor_and_liking(regan):
     assert (tickets.dtype, tickets.minimum, tickets.maximum) == ("integer", 0, 20)
     # exclusion codes used by the lab, and the engine's own, are the codes the codebook allows
     allowed = next(m for m in regan.codebook(1) if m.name == "exclusion_reason").allowed
-    assert set(allowed) == set(regan.exclusion_reasons) | {"session_quit", "declined_consent"}
+    assert set(allowed) == set(regan.exclusion_reasons) | {"session_quit", "session_crash", "declined_consent"}
     assert {"suspicious", "knew_confederate"} <= set(regan.exclusion_reasons)
 
 

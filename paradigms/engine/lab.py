@@ -330,8 +330,8 @@ class LabTrial:
         if kind == "cue_card":
             return LabPrompt("cue_card", "experimenter", "CUE CARD: this session's scripts",
                              text=self._cue_text(),
-                             note="Show this to the confederate before the participant arrives, then "
-                                  "switch to the participant's screen.",
+                             note="Show this to the confederate before the participant arrives. When the "
+                                  "participant is seated, press Space: the participant's screen comes next.",
                              choices=(Choice(NEXT, "Participant is seated: start [Space]", "space", "positive"),),
                              **common)
         if kind == "consent":
@@ -499,8 +499,9 @@ def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, stor
     exp = paradigm.experiment(experiment)
     while True:
         ready = LabPrompt("ready", "experimenter", "READY",
-                          text="Press Space when the next participant has arrived and the confederate "
-                               "knows this session's scripts (the cue card comes next).",
+                          text="Press Space before the next participant arrives: the cue card with this "
+                               "session's scripts comes next, for the confederate to read before the "
+                               "participant is seated.",
                           choices=READY_CHOICES,
                           header=f"Session {store.session}  |  site {store.site}  |  "
                                  f"{store.rows_written()} recorded")
@@ -534,8 +535,10 @@ def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, stor
             except ValueError as exc:
                 store.event("refused", screen=prompt.key, participant_id=pid, message=str(exc), **logged)
                 continue
+            if trial.done:
+                # the row is on disk before the answer that completed it is journalled (see field.py)
+                store.append(trial.row())
             store.event("response", screen=prompt.key, participant_id=pid, **logged)
-        store.append(trial.row())
 
 
 # --------------------------------------------------------------------------- #

@@ -9,10 +9,11 @@ SIGKILL never leaves a stale lock behind.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
-__all__ = ["lock", "try_lock", "unlock", "is_locked"]
+__all__ = ["lock", "try_lock", "unlock", "is_locked", "locked_dir"]
 
 try:  # POSIX
     import fcntl
@@ -83,3 +84,22 @@ def is_locked(path) -> bool:
         return True
     finally:
         fh.close()
+
+
+@contextlib.contextmanager
+def locked_dir(path):
+    """Hold an exclusive lock on a folder while a shared file in it is read and rewritten
+    (POSIX; elsewhere this does not lock)."""
+    try:
+        fd = os.open(str(path), os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            _lock(fd, True, True)
+        except OSError:
+            pass
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

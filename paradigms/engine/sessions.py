@@ -25,9 +25,10 @@ from typing import Iterator, Mapping, Optional
 
 from ..base import BinaryModel, Paradigm, Rate
 from .field import run_field_session
-from .schedule import Schedule, SlotLedger, load_schedule, make_schedule, write_schedule
+from .recovery import Recovery, crash_row, recover_data_dir
+from .schedule import Schedule, ScheduleError, SlotLedger, load_schedule, make_schedule, write_schedule
 from .simulate import ScriptedIO, ScriptedParticipant, SimClock, sim_id_factory
-from .store import SessionStore, find_interrupted
+from .store import SessionStore, dataset_uid
 
 __all__ = ["FieldDriver", "driver_for", "new_participant_id", "create_schedule", "simulate",
            "run_session", "SessionResult", "site_shifted"]
@@ -70,6 +71,8 @@ class SessionResult:
     csv_path: Path
     sidecar_path: Path
     rows: int
+    #: what the command found and put on record of earlier crashes in the data folder
+    recovery: Recovery = Recovery()
 
 
 def create_schedule(paradigm: Paradigm, experiment: int, participants: int, seed: int, out) -> Schedule:
@@ -77,9 +80,60 @@ def create_schedule(paradigm: Paradigm, experiment: int, participants: int, seed
 
 
 def _ledger_slots(ledger: SlotLedger, store: SessionStore) -> Iterator:
+    """Slots taken from the ledger one by one, each naming this session unambiguously: its file
+    (relative to the data folder), its session uid and the data folder's identifier."""
+    folder = dataset_uid(store.root)
+    check = _same_folder_check(ledger, folder)
     while ledger.remaining() > 0:
-        slot = ledger.claim_next(session_file=store.csv_path.name)
+        try:
+            slot = ledger.claim_next(check=check, session_file=store.csv_path.name,
+                                     session_uid=store.session_uid, dataset_uid=folder)
+        except ScheduleError as exc:
+            if "all" in str(exc) and "slots are used" in str(exc):
+                return  # another tablet took the last slot meanwhile
+            raise
         store.event("slot_claimed", slot=slot.slot, condition=slot.condition)
+        yield slot
+
+
+def _show_end(io, status: str, store, ledger) -> None:
+    """On the screen, not only the terminal: the session's summary, and whether the schedule is done."""
+    show = getattr(io, "show_message", None)
+    if show is None:
+        return
+    lines = [f"Session {store.session} {status}: {store.n_rows} participants recorded in {store.csv_path.name}."]
+    if ledger is not None and ledger.remaining() == 0:
+        lines.append(f"The schedule is complete: all {len(ledger.schedule.slots)} slots are used. "
+                     "Make a new schedule for more participants.")
+        title = "End of the schedule"
+    else:
+        title = "Session ended"
+    show(title, lines, button="Close [Space]")
+
+
+def _journal_into(io, store) -> None:
+    """A screen that journals what it draws and ignores writes into the session's journal."""
+    if hasattr(io, "journal"):
+        io.journal = store.event
+
+
+def _same_folder_check(ledger: SlotLedger, folder: Optional[str]):
+    """A check for :meth:`SlotLedger.claim_next`: a schedule's slots go to one data folder only."""
+    def check(records) -> None:
+        for rec in records:
+            other = rec.get("dataset_uid")
+            if other and other != folder:
+                raise ScheduleError(
+                    f"{ledger.path}: this schedule's slots are recorded in another data folder "
+                    f"(session file {rec.get('session_file')}); run into that folder, or add --pilot for a "
+                    "practice run (pilot runs never take real slots)")
+    return check
+
+
+def _pilot_slots(schedule: Schedule, store: SessionStore) -> Iterator:
+    """A pilot's slots: the schedule's order from slot 1, taken from no ledger."""
+    for slot in schedule.slots:
+        store.event("slot_claimed", slot=slot.slot, condition=slot.condition, pilot=True)
         yield slot
 
 
@@ -91,7 +145,8 @@ def _open_window(size=(1280, 800), fullscreen=False):
 def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, data_dir,
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
-             session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0) -> SessionResult:
+             session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
+             window_size=(1280, 800), on_recovery=None) -> SessionResult:
     """Run ``participants`` simulated passers-by through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
@@ -110,6 +165,9 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     meta = {"mode": f"simulate:{mode}", "seed": int(seed), "schedule_sha256": None,
             "simulation_model": _describe_model(model), "pilot": True}
     store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)
+    recovery = recover_data_dir(data_dir)
+    if on_recovery is not None and recovery:
+        on_recovery(recovery)
     slots = _with_progress(schedule.slots, f"simulating {paradigm.id}")
     # pseudonyms from their own generator, seeded by everything that names the session, so
     # simulated ids are reproducible and yet unique across paradigms, sites and sessions
@@ -117,19 +175,26 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     with store:
         if mode == "data-only":
             io = driver.scripted_io(paradigm, experiment, model, rng, SimClock(), participants)
-            status = driver.run(paradigm, experiment, store, slots, io, new_id)
+            try:
+                status = driver.run(paradigm, experiment, store, slots, io, new_id)
+            except Exception:
+                # a data-only simulation that failed recorded nothing worth keeping: the folder is
+                # left as it was found (Ctrl-C keeps what was simulated, marked aborted)
+                store.discard()
+                raise
         else:
             scripted = driver.scripted_participant(paradigm, experiment, model, rng, participants)
-            win = _open_window()
+            win = _open_window(size=tuple(window_size))
             try:
                 io = driver.screen_io(paradigm, experiment, win, scripted=scripted, time_scale=time_scale)
+                _journal_into(io, store)
                 if screenshot_dir is not None:
                     io.screenshot_dir = Path(screenshot_dir)
                 status = driver.run(paradigm, experiment, store, slots, io, new_id)
             finally:
                 win.close()
         store.status = status
-    return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows)
+    return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows, recovery)
 
 
 def site_shifted(paradigm: Paradigm, experiment: int, model, site: str, seed: int, site_sd: float):
@@ -184,42 +249,60 @@ def _describe_model(model) -> dict:
 
 def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, experimenter: str,
                 data_dir, session: Optional[int] = None, fullscreen: bool = True,
-                size=(1280, 800), pilot: bool = False) -> SessionResult:
-    """A real session: the PsychoPy screen, slots taken from the schedule's ledger."""
+                size=(1280, 800), pilot: bool = False, on_recovery=None) -> SessionResult:
+    """A real session: the PsychoPy screen, slots taken from the schedule's ledger.
+
+    Everything is checked before the data folder is touched (schedule, codes,
+    session number, the folder's dataset description, which folder the
+    schedule's slots go to).  Then what earlier crashes left in the folder is
+    recovered (:func:`~paradigms.engine.recovery.recover_data_dir`):
+    ``on_recovery(recovery)`` is called with what was found before the window
+    opens, the presentation is given it too (``io.show_recovery(recovery)``
+    if it has that method), and the slots lost in a crash get their rows
+    (``exclusion_reason = session_crash``) at the top of this session's file.
+
+    A pilot (``pilot=True``) never takes a slot of the schedule: it runs the
+    schedule's order from slot 1 without touching the slot log.
+    """
     schedule = load_schedule(schedule_path, paradigm, experiment)
-    ledger = SlotLedger(schedule)
-    if ledger.remaining() == 0:
+    ledger = None if pilot else SlotLedger(schedule)
+    if ledger is not None and ledger.remaining() == 0:
         raise ValueError(f"{schedule.path}: all {len(schedule.slots)} slots are used; make a new schedule")
-    interrupted = find_interrupted(Path(data_dir)) if Path(data_dir).exists() else []
     meta = {"mode": "pilot" if pilot else "run", "seed": schedule.seed,
-            "schedule_file": str(schedule.path), "schedule_sha256": schedule.sha256, "pilot": pilot,
-            "recovered_interrupted_sessions": [p.name for p in interrupted]}
-    for p in interrupted:
-        _mark_interrupted(p)
+            # the file's name and hash only: the path as typed may name the user (a home folder)
+            "schedule_file": Path(schedule.path).name, "schedule_sha256": schedule.sha256, "pilot": pilot}
+    store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)  # checks only
+    if ledger is not None:
+        _same_folder_check(ledger, dataset_uid(data_dir))(ledger.records())
+    recovery = recover_data_dir(data_dir, ledger=ledger)
+    store.meta["recovered_interrupted_sessions"] = [*recovery.sessions, *recovery.orphans]
+    if recovery.lost_slots:
+        store.meta["recovered_lost_slots"] = [s.to_dict() for s in recovery.lost_slots]
+    if on_recovery is not None and recovery:
+        on_recovery(recovery)
     driver = driver_for(paradigm)
-    store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)
     with store:
+        for lost in recovery.lost_slots:
+            store.append(crash_row(paradigm, experiment, lost, new_participant_id))
+            store.event("lost_slot_recorded", slot=lost.slot, condition=lost.condition,
+                        crashed_session_file=lost.session_file, participant_id=lost.participant_id)
+        slots = _pilot_slots(schedule, store) if pilot else _ledger_slots(ledger, store)
         win = _open_window(size=size, fullscreen=fullscreen)
         try:
             io = driver.screen_io(paradigm, experiment, win)
-            status = driver.run(paradigm, experiment, store, _ledger_slots(ledger, store), io,
-                                new_participant_id)
+            _journal_into(io, store)
+            if recovery and hasattr(io, "show_recovery"):
+                io.show_recovery(recovery)
+            status = driver.run(paradigm, experiment, store, slots, io, new_participant_id)
+            _show_end(io, status, store, ledger)
         finally:
             win.close()
         store.status = status
-    return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows)
+    return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows, recovery)
 
 
 def _mark_interrupted(sidecar: Path) -> None:
+    """Mark one session interrupted (row count from its CSV, hashes of CSV and journal)."""
     import json
-    from .store import write_json_atomic
-    meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    csv_path = sidecar.with_name(meta.get("data_file", ""))
-    n = 0
-    if csv_path.is_file():
-        with open(csv_path, encoding="utf-8") as fh:
-            n = max(sum(1 for line in fh if line.strip()) - 1, 0)
-    meta.update(status="interrupted", n_rows=n,
-                note="the session process ended without closing (crash or kill); rows up to the crash are "
-                     "intact; see the events journal for any answer given after the last row")
-    write_json_atomic(sidecar, meta)
+    from .recovery import _mark_interrupted as mark
+    mark(Path(sidecar), json.loads(Path(sidecar).read_text(encoding="utf-8")))

@@ -31,7 +31,8 @@ from ..base import Paradigm
 from . import locks as _locks
 
 __all__ = ["STORE_COLUMNS", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
-           "update_dataset_description", "find_interrupted", "file_sha256"]
+           "update_dataset_description", "find_interrupted", "file_sha256",
+           "read_dataset_description", "dataset_uid"]
 
 #: Columns the store fills in for every row (the session's identity).
 STORE_COLUMNS = ("study", "experiment", "site", "session", "experimenter")
@@ -113,45 +114,75 @@ def _psychopy_version() -> Optional[str]:
         return None
 
 
+def read_dataset_description(root: Path) -> Optional[dict]:
+    """The folder's ``dataset_description.json`` (``None`` if there is none); a one-line
+    ``ValueError`` naming the file if it is not a JSON object."""
+    path = Path(root) / "dataset_description.json"
+    if not path.exists():
+        return None
+    try:
+        desc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not readable JSON ({str(exc).splitlines()[0]}); repair or move it away "
+                         "before writing sessions here") from None
+    if not isinstance(desc, dict) or not isinstance(desc.get("variableMeasured", []), list):
+        raise ValueError(f"{path}: not a Psych-DS dataset description (expected a JSON object "
+                         "with a variableMeasured list)")
+    return desc
+
+
+def dataset_uid(root: Path) -> Optional[str]:
+    """The identifier of the data folder (``identifier`` in its dataset description), if it has one."""
+    desc = read_dataset_description(root)
+    return None if desc is None else desc.get("identifier")
+
+
 def update_dataset_description(root: Path, paradigm: Paradigm) -> Path:
-    """Create or extend ``dataset_description.json`` with the paradigm's codebook."""
+    """Create or extend ``dataset_description.json`` with the paradigm's codebook.
+
+    The description carries an ``identifier`` (``urn:uuid:...``), made once: a
+    schedule's slot log names the data folder its slots went to by it.
+    """
     from .. import __version__
     root = Path(root)
     path = root / "dataset_description.json"
-    if path.exists():
-        desc = json.loads(path.read_text(encoding="utf-8"))
-    else:
-        desc = {
-            "@context": "https://schema.org/",
-            "@type": "Dataset",
-            "name": "Compliance replication sessions",
-            "description": "Session data written by the compliance-replication toolkit "
-                           "(one CSV per session, one row per participant).",
-            "schemaVersion": "Psych-DS 0.1.0",
-            "creator": [{"@type": "SoftwareApplication", "name": "compliance-toolkit",
-                         "softwareVersion": __version__}],
-            "variableMeasured": [],
-            "studies": {},
-        }
-    known = {v["name"] for v in desc.get("variableMeasured", [])}
-    for m in paradigm.codebook():
-        if m.name not in known:
-            entry = {"@type": "PropertyValue", "name": m.name, "description": m.description,
-                     "unitText": m.dtype}
-            if m.allowed is not None:
-                entry["levels"] = list(m.allowed)
-            if m.minimum is not None:
-                entry["minValue"] = m.minimum
-            if m.maximum is not None:
-                entry["maxValue"] = m.maximum
-            desc["variableMeasured"].append(entry)
-            known.add(m.name)
-    desc.setdefault("studies", {})[paradigm.id] = {
-        "citation": paradigm.citation,
-        "codebook": [m.to_dict() for m in paradigm.codebook()],
-    }
     root.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, desc)
+    with _locks.locked_dir(root):
+        desc = read_dataset_description(root)
+        if desc is None:
+            desc = {
+                "@context": "https://schema.org/",
+                "@type": "Dataset",
+                "name": "Compliance replication sessions",
+                "description": "Session data written by the compliance-replication toolkit "
+                               "(one CSV per session, one row per participant).",
+                "schemaVersion": "Psych-DS 0.1.0",
+                "creator": [{"@type": "SoftwareApplication", "name": "compliance-toolkit",
+                             "softwareVersion": __version__}],
+                "variableMeasured": [],
+                "studies": {},
+            }
+        desc.setdefault("identifier", f"urn:uuid:{uuid.uuid4()}")
+        known = {v.get("name") for v in desc.get("variableMeasured", []) if isinstance(v, dict)}
+        for m in paradigm.codebook():
+            if m.name not in known:
+                entry = {"@type": "PropertyValue", "name": m.name, "description": m.description,
+                         "unitText": m.dtype}
+                if m.allowed is not None:
+                    entry["levels"] = list(m.allowed)
+                if m.minimum is not None:
+                    entry["minValue"] = m.minimum
+                if m.maximum is not None:
+                    entry["maxValue"] = m.maximum
+                desc.setdefault("variableMeasured", []).append(entry)
+                known.add(m.name)
+        if not isinstance(desc.get("studies"), dict):
+            desc["studies"] = {}
+        desc["studies"][paradigm.id] = {
+            "citation": paradigm.citation,
+            "codebook": [m.to_dict() for m in paradigm.codebook()],
+        }
+        write_json_atomic(path, desc)
     return path
 
 
@@ -191,14 +222,16 @@ class SessionStore:
         self.site = site
         self.experimenter = experimenter
         self.columns: tuple[str, ...] = paradigm.columns(self.experiment)
+        # everything is checked before anything is written
         if not _KEY_RE.match(experimenter or ""):
             raise ValueError(f"experimenter {experimenter!r} must be a code of letters and digits")
-        self.root.mkdir(parents=True, exist_ok=True)
+        psychds_stem(paradigm.id, self.experiment, site, 1)  # checks the site code
+        if session is not None and int(session) < 1:
+            raise ValueError(f"session must be 1 or more, not {session}")
+        read_dataset_description(self.root)  # a corrupt description is refused now, not half-way
         if session is None:
             session = self._next_session_number()
         self.session = int(session)
-        if self.session < 1:
-            raise ValueError(f"session must be 1 or more, not {self.session}")
         stem = psychds_stem(paradigm.id, self.experiment, site, self.session)
         self.csv_path = self.root / f"{stem}_data.csv"
         self.sidecar_path = self.root / f"{stem}_data.json"
@@ -220,55 +253,96 @@ class SessionStore:
     def _next_session_number(self) -> int:
         pat = re.compile(rf"^study-{re.escape(self.paradigm.id)}_exp-{self.experiment}_site-"
                          rf"{re.escape(self.site)}_session-(\d+)_")
+        if not self.root.is_dir():
+            return 1
         nums = [int(m.group(1)) for p in self.root.iterdir() if (m := pat.match(p.name))]
         return max(nums, default=0) + 1
 
     def open(self) -> "SessionStore":
         from .. import __version__
-        # exclusive create: a race with another process cannot overwrite either
-        self._csv = open(self.csv_path, "x", encoding="utf-8", newline="")
-        self._events = open(self.events_path, "x", encoding="utf-8")
-        # held while the session runs: recovery sees a locked journal as a live session
-        _locks.try_lock(self._events)
-        self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
-        self._sidecar = {
-            "paradigm": self.paradigm.id,
-            "title": self.paradigm.title,
-            "citation": self.paradigm.citation,
-            "experiment": self.experiment,
-            "site": self.site,
-            "session": self.session,
-            "session_uid": self.session_uid,
-            "experimenter": self.experimenter,
-            "toolkit_version": __version__,
-            "psychopy_version": _psychopy_version(),
-            "python_version": platform.python_version(),
-            "start_time": now_iso(),
-            "end_time": None,
-            "status": "running",
-            "n_rows": 0,
-            "data_file": self.csv_path.name,
-            "events_file": self.events_path.name,
-            "columns": list(self.columns),
-            **self.meta,
-        }
-        write_json_atomic(self.sidecar_path, self._sidecar)
-        update_dataset_description(self.root, self.paradigm)
-        _fsync_dir(self.root)
+        self._created: list[Path] = []
+        self._created_root = not self.root.exists()
+        self._created_description = not (self.root / "dataset_description.json").exists()
+        try:
+            update_dataset_description(self.root, self.paradigm)
+            # exclusive create: a race with another process cannot overwrite either
+            self._csv = open(self.csv_path, "x", encoding="utf-8", newline="")
+            self._created.append(self.csv_path)
+            # held while the session runs: recovery sees a locked CSV as a live session
+            _locks.try_lock(self._csv)
+            self._events = open(self.events_path, "x", encoding="utf-8")
+            self._created.append(self.events_path)
+            self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
+            self._sidecar = {
+                "paradigm": self.paradigm.id,
+                "title": self.paradigm.title,
+                "citation": self.paradigm.citation,
+                "experiment": self.experiment,
+                "site": self.site,
+                "session": self.session,
+                "session_uid": self.session_uid,
+                "experimenter": self.experimenter,
+                "toolkit_version": __version__,
+                "psychopy_version": _psychopy_version(),
+                "python_version": platform.python_version(),
+                "start_time": now_iso(),
+                "end_time": None,
+                "status": "running",
+                "n_rows": 0,
+                "data_file": self.csv_path.name,
+                "events_file": self.events_path.name,
+                "columns": list(self.columns),
+                **self.meta,
+            }
+            write_json_atomic(self.sidecar_path, self._sidecar)
+            self._created.append(self.sidecar_path)
+            _fsync_dir(self.root)
+        except BaseException:
+            self.discard()
+            raise
         return self
+
+    def discard(self) -> None:
+        """Remove this session's files (only those it created) and, if this session created them,
+        the dataset description and the folder: for a command that failed before it recorded anything
+        worth keeping (a simulation that failed, a session that could not start)."""
+        for fh in (self._csv, self._events):
+            if fh is not None:
+                try:
+                    fh.close()
+                except OSError:
+                    pass
+        self._csv = self._events = None
+        for p in getattr(self, "_created", ()):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        self._created = []
+        others = [p for p in self.root.glob("*_data.*")] if self.root.is_dir() else []
+        if getattr(self, "_created_description", False) and not others:
+            try:
+                (self.root / "dataset_description.json").unlink()
+            except OSError:
+                pass
+        if getattr(self, "_created_root", False):
+            try:
+                self.root.rmdir()  # only if empty
+            except OSError:
+                pass
 
     def close(self, status: str = "completed", note: str = "") -> None:
         if self._csv is None:
             return
-        self._csv.close()
-        events = self._events
+        csv_fh = self._csv
+        self._events.close()
         self._csv = self._events = None
         self._sidecar.update(end_time=now_iso(), status=status, n_rows=self.n_rows,
                              csv_sha256=file_sha256(self.csv_path), journal_sha256=file_sha256(self.events_path))
         if note:
             self._sidecar["note"] = note
         write_json_atomic(self.sidecar_path, self._sidecar)
-        events.close()
+        csv_fh.close()  # releases the lock only once the sidecar says the session closed
 
     def __enter__(self):
         return self.open()
