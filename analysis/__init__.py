@@ -23,10 +23,15 @@ _LAZY = {
                      "SmallExpectedCountWarning"), "errors"),
     **dict.fromkeys(("LoadedData", "load_sessions", "read_session_csv"), "load"),
     **dict.fromkeys(("load_published", "published_rates"), "published"),
+    **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide"), "original"),
+    **dict.fromkeys(("power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult",
+                     "SampleSizeResult", "D33Result"), "power"),
     **dict.fromkeys(("Check", "Reproduction", "reproduce", "reproduce_experiment"), "reproduce"),
     **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
                      "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
     **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "synthetic"),
+    **dict.fromkeys(("replicate", "Replication", "ContrastReplication"), "replication"),
+    "Criterion": "replication_criteria",
     **dict.fromkeys(("pool", "random_effects", "PoolResult", "MetaResult"), "meta"),
     "plot_rates": "plot",  # matplotlib is imported only when a plot is asked for
     "plot_forest": "forest",
@@ -47,6 +52,11 @@ __all__ = [
     "pool", "random_effects", "PoolResult", "MetaResult", "plot_forest",
     # published data and reproduction
     "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
+    # replication verdicts
+    "replicate", "Replication", "ContrastReplication", "Criterion",
+    # power, sample size, the original's effect
+    "power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult", "SampleSizeResult",
+    "D33Result", "original_effect", "OriginalEffect", "OriginalSide",
     # plotting
     "plot_rates",
     # synthetic data

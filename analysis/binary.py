@@ -258,6 +258,18 @@ def barnard_exact_p(x1: int, n1: int, x2: int, n2: int, grid: int = 400) -> floa
     if t_obs == 0:
         return 1.0
     extreme = np.abs(t) >= t_obs * (1 - 1e-9)
+    return barnard_max_tail(n1, n2, extreme, grid)
+
+
+def barnard_max_tail(n1: int, n2: int, extreme: np.ndarray, grid: int = 400) -> float:
+    """max over the nuisance π of P_π(table in ``extreme``) under two binomials Bin(n1, π), Bin(n2, π).
+
+    ``extreme`` is a boolean (n1 + 1, n2 + 1) array of tables (k1, k2).  π is maximised on
+    a grid of ``grid`` − 1 interior points and refined with a bounded scalar search around
+    the best grid point.  Used by :func:`barnard_exact_p` and by the exact power of
+    Barnard's test (:mod:`analysis.power`).
+    """
+    from scipy.optimize import minimize_scalar
 
     def tail(pi: float) -> float:
         b1 = stats.binom.pmf(np.arange(n1 + 1), n1, pi)[:, None]
@@ -268,8 +280,6 @@ def barnard_exact_p(x1: int, n1: int, x2: int, n2: int, grid: int = 400) -> floa
     vals = [tail(pi) for pi in pis]
     i = int(np.argmax(vals))
     lo, hi = pis[max(i - 1, 0)], pis[min(i + 1, len(pis) - 1)]
-    from scipy.optimize import minimize_scalar
-
     opt = minimize_scalar(lambda q: -tail(q), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
     return float(min(1.0, max(vals[i], -opt.fun)))
 

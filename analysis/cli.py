@@ -45,6 +45,10 @@ def add_subcommands(subparsers) -> None:
     r.add_argument("study", metavar="STUDY", help="study id, e.g. cialdini1975")
     r.add_argument("--experiment", type=int, metavar="N", help="one experiment only")
     r.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    r.add_argument("--search", action="store_true",
+                   help="with --experiment: enumerate every cell-count table consistent with the published N and "
+                        "statistics at their printed precision (Pearson χ² with/without Yates, N − 1), or say that "
+                        "none fits")
     r.set_defaults(handler=cmd_reproduce)
 
     from .commands import register_all
@@ -101,6 +105,18 @@ def cmd_reproduce(args: argparse.Namespace, out=None) -> int:
     from .reproduce import reproduce
 
     out = out or sys.stdout
+    if getattr(args, "search", False):
+        from .consistency_search import search_counts
+        from .errors import AnalysisError
+
+        if args.experiment is None:
+            raise AnalysisError("--search needs --experiment N")
+        found = search_counts(args.study, args.experiment)
+        if args.json:
+            _emit_json([found], out)
+        else:
+            out.write(str(found) + "\n")
+        return 0
     reps = reproduce(args.study, args.experiment)
     if args.json:
         _emit_json(reps, out)

@@ -99,7 +99,7 @@ def _panel(ax, c, level: float) -> None:
                                  edgecolor=color))
         tcolor = _ORIGINAL if kind in ("original", "with_original") else (_PI if kind == "pi" else "black")
         wt = "bold" if kind == "pooled" and model.method == c.method else "normal"
-        ax.text(x_site, y, label if kind != "original" else f"{label} (original)", transform=trans, ha="right",
+        ax.text(x_site, y, label if kind != "original" else "Original study", transform=trans, ha="right",
                 va="center", fontsize=fs, color=tcolor, weight=wt)
         if size is not None:
             ax.text(x_n, y, str(size), transform=trans, ha="right", va="center", fontsize=fs, color=tcolor)

@@ -220,22 +220,9 @@ _IMAGE_MAGIC = (b"\x89PNG", b"%PDF", b"<?xml", b"<svg", b"\xff\xd8\xff")
 
 def check_plot_targets(analyses, path: Union[str, Path], force: bool = False) -> list[Path]:
     """Refuse (``AnalysisError``) to replace a file without ``force``, and anything but an image with it."""
-    from .errors import AnalysisError
     targets = plot_targets(analyses, path)
     for t in targets:
-        if t.is_dir():
-            raise AnalysisError(f"{t}: is a folder; give --plot a file name such as {t / 'compliance.png'}")
-        if not (t.exists() or t.is_symlink()):
-            continue
-        if not force:
-            raise AnalysisError(f"{t}: already exists (use --force to replace an earlier plot)")
-        try:
-            with open(t, "rb") as fh:
-                head = fh.read(16)
-        except OSError:
-            head = b""
-        if t.is_symlink() or not head.lstrip().startswith(_IMAGE_MAGIC):
-            raise AnalysisError(f"{t}: is not an image; --force replaces only an earlier plot")
+        check_plot_file(t, force)
     return targets
 
 
@@ -245,6 +232,27 @@ def _titled(label: str, title: str) -> str:
         return title
     head = label.split(":")[0]
     return f"{head} (not participants)\n{title}" if head == "SIMULATED DATA" else f"{head}\n{title}"
+
+
+def check_plot_file(t: Union[str, Path], force: bool = False, example: str = "compliance.png") -> Path:
+    """Refuse (``AnalysisError``) a folder, an existing file without ``force``, and anything but an
+    image with it; the one-file check behind :func:`check_plot_targets`."""
+    from .errors import AnalysisError
+    t = Path(t)
+    if t.is_dir():
+        raise AnalysisError(f"{t}: is a folder; give --plot a file name such as {t / example}")
+    if not (t.exists() or t.is_symlink()):
+        return t
+    if not force:
+        raise AnalysisError(f"{t}: already exists (use --force to replace an earlier plot)")
+    try:
+        with open(t, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        head = b""
+    if t.is_symlink() or not head.lstrip().startswith(_IMAGE_MAGIC):
+        raise AnalysisError(f"{t}: is not an image; --force replaces only an earlier plot")
+    return t
 
 
 def plot_analyses(analyses, path: Union[str, Path], labels: Optional[Sequence[str]] = None) -> list[Path]:

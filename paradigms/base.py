@@ -99,6 +99,10 @@ class Step:
     #: "INTERRUPT NOW: add the cookies"), for scripts whose timing matters
     cue: str = ""
     cue_after: Optional[float] = None
+    #: values recorded when an answer is given before the cue is due (less than
+    #: ``cue_after`` seconds after the previous tap), for the columns that answer
+    #: does not set itself -- e.g. ``{"protocol_deviation": "interrupted_before_cue"}``
+    before_cue: Mapping[str, object] = field(default_factory=dict)
     #: what the screen calls the step; default "FIRST REQUEST" / "TARGET REQUEST"
     title: str = ""
 
@@ -107,8 +111,11 @@ class Step:
         return self.title or ("TARGET REQUEST" if self.target else "FIRST REQUEST")
 
     def __post_init__(self):
+        object.__setattr__(self, "before_cue", _frozen(self.before_cue))
         if self.cue and self.cue_after is None:
             raise DeclarationError(f"step {self.id!r}: a cue needs cue_after (seconds)")
+        if self.before_cue and not self.cue:
+            raise DeclarationError(f"step {self.id!r}: before_cue needs a cue")
 
     @property
     def answer_column(self) -> str:

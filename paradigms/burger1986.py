@@ -44,6 +44,10 @@ INTERRUPT_AFTER_S = 2.5
 #: Value of ``protocol_deviation`` when the customer answered before the improvement.
 SPOKE_BEFORE_CUE = "spoke_before_cue"
 
+#: Value of ``protocol_deviation`` when the seller tapped *Interrupted in time*
+#: before the banner was due: the improvement came too early, before the pause.
+INTERRUPTED_BEFORE_CUE = "interrupted_before_cue"
+
 #: Probability that a simulated customer answers before the seller can interrupt.
 #: A simulation assumption (no source reports how often this happened).
 SPEAK_FIRST_P = 0.05
@@ -79,6 +83,7 @@ def interruption_step(say: str, cue: str, improvement: str, show: str = "") -> S
         answers=(IN_TIME, ANSWERED_FIRST),
         cue=cue,
         cue_after=INTERRUPT_AFTER_S,
+        before_cue={"protocol_deviation": INTERRUPTED_BEFORE_CUE},
         title="OPENING OFFER",
     )
 
@@ -245,9 +250,10 @@ MEASURES = (
             "the decision was never reached", minimum=0.0, maximum=PRICE),
     Measure("protocol_deviation", "string",
             f"'{SPOKE_BEFORE_CUE}' when the customer answered before the seller could improve the deal "
-            "(the interruption came late); the row is kept and analysed, flagged, NOT excluded; empty "
-            "when the interruption came in time or the condition has none",
-            allowed=(SPOKE_BEFORE_CUE,)),
+            f"(the interruption came late); '{INTERRUPTED_BEFORE_CUE}' when the seller recorded the "
+            "interruption before the banner was due (it came too early); the row is kept and analysed, "
+            "flagged, NOT excluded; empty when the interruption came in time or the condition has none",
+            allowed=(SPOKE_BEFORE_CUE, INTERRUPTED_BEFORE_CUE)),
 )
 
 # --------------------------------------------------------------------------- #
@@ -295,7 +301,8 @@ TRAINING = """\
 - That's-not-all conditions: say the opening price, pause, and make the improvement the moment
   the orange INTERRUPT NOW banner shows, before the customer answers. Tap I as you start speaking.
   If the customer answers or asks anything first, tap F and still make the improvement: the row is
-  flagged (protocol_deviation), not excluded.
+  flagged (protocol_deviation), not excluded. Do not interrupt before the banner: an I tapped
+  before it is due is flagged too (interrupted_before_cue).
 - Control conditions: the final deal is announced from the start; there is no interruption.
 - Record the decision with one tap the moment it is made: Bought when they pay, Did not buy when
   they say no or walk away after the final offer.
@@ -313,6 +320,8 @@ CODING_RULES = """\
 - opening_offer_answer = in_time when the improvement began before the customer answered;
   answered_first when the customer said anything about buying (yes, no, a question) first. The
   latter sets protocol_deviation = spoke_before_cue; the participant stays in the analysis.
+  in_time tapped before the banner was due sets protocol_deviation = interrupted_before_cue (the
+  screen times it from the Approach tap); the participant stays in the analysis.
 - A customer who leaves before the final offer is complete is excluded (left_before_request)."""
 
 PROVENANCE = """\

@@ -100,14 +100,38 @@ def _ask_missing(args, paradigm) -> None:
         setattr(args, k, str(v).strip())
 
 
+def _window_size(args) -> Optional[tuple[int, int]]:
+    if getattr(args, "window_size", None) is None:
+        return None
+    from .screens.layout import parse_size  # no PsychoPy import: a plain parser
+    return parse_size(args.window_size)
+
+
+def _check_screen(command: str) -> None:
+    """Before anything is written: a display to open the window on, and PsychoPy to draw it."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise CLIError(f"no display to open the session window on; on a machine without a screen run it under "
+                       f"a virtual one: xvfb-run -a compliance {command} ...")
+    try:
+        import psychopy  # noqa: F401
+    except ImportError:
+        raise CLIError("PsychoPy is not installed, and the session screens need it: install the session extra, "
+                       "pip install 'compliance-toolkit[session]' (analysis needs no PsychoPy)") from None
+
+
 def cmd_run(args) -> int:
     from .engine.sessions import run_session
     p = get(args.paradigm)
     exp = _experiment(p, args.experiment)
+    size = _window_size(args)
+    if args.schedule:  # a bad schedule is named first; reading it writes nothing
+        from .engine.schedule import load_schedule
+        load_schedule(args.schedule, p, exp)
+    _check_screen("run")
     _ask_missing(args, p)
     res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
-                      session=args.session, fullscreen=not args.windowed, pilot=args.pilot,
-                      on_recovery=_print_recovery)
+                      session=args.session, fullscreen=not (args.windowed or size), pilot=args.pilot,
+                      size=size or (1280, 800), on_recovery=_print_recovery)
     print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
     return 0
 
@@ -122,9 +146,13 @@ def cmd_simulate(args) -> int:
     time_scale = 1.0 if args.real_time else args.time_scale
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise CLIError(f"--time-scale must be a number above 0, not {args.time_scale}")
+    size = _window_size(args)
+    if args.mode == "visual":
+        _check_screen("simulate")
     res = simulate(p, exp, args.participants, args.seed, args.data_dir, mode=args.mode, rates=rates,
                    time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots,
-                   site=args.site, site_sd=args.site_sd, on_recovery=_print_recovery)
+                   site=args.site, site_sd=args.site_sd, window_size=size or (1280, 800),
+                   on_recovery=_print_recovery)
     print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
     if not args.quiet:
         _print_summary(res.csv_path, p)
@@ -230,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default="data/sessions")
     s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
     s.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    s.add_argument("--window-size", metavar="WxH", default=None,
+                   help="open a window of this size in pixels (e.g. 1024x768, 800x1280 for portrait) instead "
+                        "of full screen: try any tablet's shape without the device")
     s.add_argument("--pilot", action="store_true", help="mark the session as a pilot (PsychoPy convention)")
     s.set_defaults(func=cmd_run)
 
@@ -251,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="visual mode: simulated seconds are multiplied by this (default 0.02)")
     s.add_argument("--real-time", action="store_true", help="visual mode: answer at simulated real times")
     s.add_argument("--screenshots", default=None, help="visual mode: save a PNG of each screen here")
+    s.add_argument("--window-size", metavar="WxH", default=None,
+                   help="visual mode: the window's size in pixels (default 1280x800), e.g. 1024x768 or 800x1280")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_simulate)
 

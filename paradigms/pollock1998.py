@@ -21,7 +21,7 @@ exclusion), one tap for bought / did not buy.
 from __future__ import annotations
 
 from .base import BinaryModel, Condition, Contrast, Experiment, FactorialLogitPlan, Measure, Paradigm, Rate
-from .burger1986 import EXCLUSIONS, READY_NOTE, SPOKE_BEFORE_CUE, ThatsNotAllDriver, interruption_step, purchase_step
+from .burger1986 import EXCLUSIONS, INTERRUPTED_BEFORE_CUE, READY_NOTE, SPOKE_BEFORE_CUE, ThatsNotAllDriver, interruption_step, purchase_step
 from .burger1986 import MEASURES as _TNA_MEASURES
 
 CITATION = (
@@ -55,8 +55,7 @@ REASON_TEXT = {
 REASON_NOTE = {
     "none": "Give no reason to buy.",
     "weak": "Give the weak reason word for word; add nothing to it.",
-    "good": ("Give the good reason word for word. Replace the beneficiary by a real one at your site "
-             "before the study (it must be true); use the same one in every session."),
+    "good": "Give the good reason word for word; add nothing to it.",
 }
 
 
@@ -203,9 +202,12 @@ TRAINING = """\
 - That's-not-all conditions: say the higher price ($1.25 or $6.25), pause, and cut it to the final
   price the moment the orange INTERRUPT NOW banner shows, before the customer answers. Tap I as you
   start speaking. If the customer answers or asks anything first, tap F and still cut the price:
-  the row is flagged (protocol_deviation), not excluded.
+  the row is flagged (protocol_deviation), not excluded. Do not cut the price before the banner:
+  an I tapped before it is due is flagged too (interrupted_before_cue).
 - Control conditions: the final price is announced from the start; there is no interruption.
 - Say the reason (if the script has one) word for word, right after the final price.
+- Before the study (not on the day): replace the good reason's beneficiary (the local children's
+  hospital) by a real one at your site -- it must be true -- and use the same one in every session.
 - Record the decision with one tap the moment it is made: Bought when they pay, Did not buy when
   they say no or walk away after the final offer.
 - Keep both boxes on the table in every condition and show only the one the script names; keep the
@@ -221,6 +223,8 @@ CODING_RULES = """\
 - opening_offer_answer = in_time when the price cut began before the customer answered;
   answered_first when the customer said anything about buying first. The latter sets
   protocol_deviation = """ + SPOKE_BEFORE_CUE + """; the participant stays in the analysis.
+  in_time tapped before the banner was due sets protocol_deviation = """ + INTERRUPTED_BEFORE_CUE + """
+  (the screen times it from the Approach tap); the participant stays in the analysis.
 - A customer who leaves before the final offer (and the reason, if any) is complete is excluded
   (left_before_request)."""
 

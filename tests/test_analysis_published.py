@@ -26,7 +26,10 @@ def test_missing_figures_are_na_with_a_note(pub):
     na = pub[pub["value"].isna()]
     assert len(na) > 0 and (na["note"] != "").all()
     e3 = pub[(pub.study == "cialdini1975") & (pub.experiment == 3)]
-    assert e3["value"].isna().all()
+    # Experiment 3: no cell counts or rates; only N and the paper's two tests (via FReD)
+    assert e3.loc[e3["statistic"].isin(["rate", "n"]) & (e3["condition"] != ""), "value"].isna().all()
+    known = e3[e3["value"].notna()]
+    assert sorted(known["as_printed"]) == ["N = 72", "p = .091", "w = .20", "χ2 = 0.0, ns", "χ2 = 2.88"]
 
 
 def test_conflicting_sources_are_both_kept(pub):

@@ -216,3 +216,27 @@ def test_logit_leaves_out_sites_without_variation_and_says_so():
     assert f.k == 9 and f.logit_sites == 8
     assert any("everybody or nobody" in n for n in f.notes)
     np.testing.assert_allclose(f.logit_log_or, R_GLM_TREATED[0], atol=1e-6)
+
+
+def test_site_factor_logit_equals_statsmodels_glm_with_dummies():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    k = 40
+    n1, n2 = rng.integers(5, 40, k), rng.integers(5, 40, k)
+    base = rng.normal(-0.5, 0.8, k)
+    x1 = rng.binomial(n1, 1 / (1 + np.exp(-(base + 0.7))))
+    x2 = rng.binomial(n2, 1 / (1 + np.exp(-base)))
+    es = [site_effect(f"S{i}", *t) for i, t in enumerate(zip(x1, n1, x2, n2))]
+    f = fixed_effects(es)
+    keep = [(a + c) not in (0, n + m) for a, n, c, m in zip(x1, n1, x2, n2)]
+    idx = np.flatnonzero(keep)
+    X = np.zeros((2 * len(idx), len(idx) + 1))
+    X[: len(idx), 0] = 1.0
+    for j in range(len(idx)):
+        X[[j, len(idx) + j], j + 1] = 1.0
+    endog = np.column_stack([np.concatenate([x1[idx], x2[idx]]),
+                             np.concatenate([n1[idx] - x1[idx], n2[idx] - x2[idx]])])
+    glm = sm.GLM(endog, X, family=sm.families.Binomial()).fit(method="IRLS", tol=1e-12, maxiter=100)
+    assert f.logit_sites == len(idx)
+    np.testing.assert_allclose([f.logit_log_or, f.logit_se], [glm.params[0], glm.bse[0]], rtol=1e-8)

@@ -188,3 +188,20 @@ def test_several_sites_add_the_pooled_analysis_and_the_forest_plot(tmp_path):
     assert any(a.startswith("Forest plot") for a in alts) and len(alts) == 2
     # one site: no pooled section
     assert "pooled" not in [s.id for s in build_report(tmp_path / "A").sections]
+
+
+def test_power_section_shows_exact_power_for_the_original_effect(page):
+    from analysis.power import power_two_proportions
+    from analysis.results import format_number
+
+    r = build_study_report("cialdini1975", 1)
+    sec = next(s for s in r.sections if s.id == "power")
+    row = next(x for x in sec.context["rows"] if x["label"] == "door-in-the-face vs smaller request only")
+    # the original design: 12/24 vs 4/24 (Table 1), computed independently here
+    assert row["at_original"].power == pytest.approx(power_two_proportions(0.5, 4 / 24, 24, 24).power)
+    assert format_number(row["at_original"].power, 2) in render_html(r)
+    # Experiment 3: nothing published, so every row says why instead of guessing
+    rows3 = next(s for s in build_study_report("cialdini1975", 3).sections if s.id == "power").context["rows"]
+    assert all(x["at_original"] is None and x["reason"].startswith("not computable") for x in rows3)
+    assert "at this data set&#39;s n" in page.read_text(encoding="utf-8") or \
+        "at this data set's n" in page.read_text(encoding="utf-8")

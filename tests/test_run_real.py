@@ -37,12 +37,25 @@ def _count(journal, kind):
     return sum(1 for x in journal.read_text().splitlines() if f'"event": "{kind}"' in x)
 
 
-def _wait_for_screen(journal, timeout=30.0):
-    """Until the session has put up a screen that has not been answered yet."""
+def _wait_for_screen(journal, timeout=30.0, settle=0.0):
+    """Until the session has drawn a screen that has not been answered yet (the screen journals
+    ``drawn`` at its first frame), then ``settle`` seconds."""
     t0 = time.time()
-    while not _count(journal, "show") > _count(journal, "tap") and time.time() - t0 < timeout:
+    while not _count(journal, "drawn") > _count(journal, "tap") and time.time() - t0 < timeout:
+        time.sleep(0.01)
+    time.sleep(settle)
+
+
+def _close_summary(journal, expect):
+    """After End: the session's summary is on the screen until Space; it says ``expect``."""
+    t0 = time.time()
+    while _count(journal, "message") == 0 and time.time() - t0 < 30:
         time.sleep(0.05)
-    time.sleep(0.5)
+    msgs = [json.loads(x) for x in journal.read_text().splitlines() if '"event": "message"' in x]
+    assert msgs and expect in msgs[-1]["text"], msgs
+    while '"screen": "message"' not in journal.read_text() and time.time() - t0 < 30:
+        time.sleep(0.05)
+    _xdo("key", "space")
 
 
 def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
@@ -77,8 +90,8 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
         conditions = list(pd.read_csv(tmp_path / "s.csv")["condition"][:2])
         steps = {"rejection_moderation": 2, "exposure_control": 1, "smaller_request_only": 1}
         # participant 1: tap "Approach" on the touch screen (left button of the ready screen;
-        # window 1280x800, height units: x = 640 - 0.322*800, y = 400 + 0.38*800)
-        _xdo("mousemove", "--window", wid, "382", "704")
+        # window 1280x800, height units: centre x = -0.3265, y = -0.4, so 640 - 0.3265*800, 400 + 0.4*800)
+        _xdo("mousemove", "--window", wid, "379", "720")
         _xdo("click", "1")
         then_wait(0)
         for i, cond in enumerate(conditions):
@@ -96,6 +109,7 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
             _xdo("key", "d")
             then_wait(n)
         _xdo("key", "q")
+        _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -134,9 +148,11 @@ def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
             _xdo(*args)
             time.sleep(0.2)
         wid = _window_id(proc)
-        _wait_for_screen(tmp_path / "d" / "study-cialdini1975_exp-1_site-S2_session-1_events.jsonl")
+        journal = tmp_path / "d" / "study-cialdini1975_exp-1_site-S2_session-1_events.jsonl"
+        _wait_for_screen(journal)
         _xdo("windowfocus", "--sync", wid)
         _xdo("key", "q")  # end the session at once
+        _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -148,9 +164,10 @@ def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
     assert meta["experimenter"] == "E7" and meta["status"] == "completed" and meta["n_rows"] == 0
 
 
-def test_seller_run_records_the_interruption_deviation(cli, tmp_path):
-    """Pollock's seller screen with real keys: the customer answered before the cue (F) and
-    bought (B); the row keeps them, flagged, with the amount paid."""
+def test_seller_run_records_the_interruption_deviations(cli, tmp_path):
+    """Pollock's seller screen with real keys.  First that's-not-all customer: answered before the
+    cue (F) and bought (B).  Second: the seller tapped I about 0.6 s into the step, long before the
+    2.5 s banner.  Both rows are kept, flagged, with the amount paid."""
     if shutil.which("xdotool") is None:
         pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
     cli("schedule", "pollock1998", "--participants", "12", "--seed", "3", "--out", "s.csv", check=0)
@@ -163,8 +180,11 @@ def test_seller_run_records_the_interruption_deviation(cli, tmp_path):
         wid = _window_id(proc)
         _wait_for_screen(journal)
         _xdo("windowfocus", "--sync", wid)
-        for row in sched.itertuples():  # until a that's-not-all customer has been served
-            keys = ["space"] + (["f"] if row.technique == "tna" else []) + ["b", "d"]
+        n_tna = 0
+        for row in sched.itertuples():  # until two that's-not-all customers have been served
+            if row.technique == "tna":
+                n_tna += 1
+            keys = ["space"] + ([["f", "i"][n_tna - 1]] if row.technique == "tna" else []) + ["b", "d"]
             for key in keys:
                 n = _count(journal, "tap")
                 _xdo("key", key)
@@ -173,9 +193,10 @@ def test_seller_run_records_the_interruption_deviation(cli, tmp_path):
                     time.sleep(0.05)
                 assert _count(journal, "tap") > n, f"the screen did not take {key!r}"
                 _wait_for_screen(journal)
-            if row.technique == "tna":
+            if n_tna == 2:
                 break
         _xdo("key", "q")
+        _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -184,8 +205,10 @@ def test_seller_run_records_the_interruption_deviation(cli, tmp_path):
     (csv_path,) = (tmp_path / "d").glob("*_data.csv")
     df = pd.read_csv(csv_path, keep_default_na=False)
     tna = df[df.technique == "tna"]
-    assert len(tna) == 1 and len(df) == list(sched.technique).index("tna") + 1
-    r = tna.iloc[0]
-    assert r.protocol_deviation == "spoke_before_cue" and r.excluded == 0 and r.complied == 1
-    assert float(r.amount_paid) == float(r.price) and r.opening_offer_answer == "answered_first"
+    assert len(tna) == 2 and len(df) == [i for i, t in enumerate(sched.technique) if t == "tna"][1] + 1
+    first, second = tna.iloc[0], tna.iloc[1]
+    assert first.protocol_deviation == "spoke_before_cue" and first.opening_offer_answer == "answered_first"
+    assert second.protocol_deviation == "interrupted_before_cue" and second.opening_offer_answer == "in_time"
+    for r in (first, second):
+        assert r.excluded == 0 and r.complied == 1 and float(r.amount_paid) == float(r.price)
     assert (df[df.technique == "control"].protocol_deviation == "").all()

@@ -2,13 +2,11 @@
 participant would: real X key presses, typed text and mouse clicks sent with xdotool to the
 PsychoPy window of a separate process, through one complete participant of the lab session.
 
-Waiting: unlike the field engine, the lab engine journals no ``show`` event when it puts up a
-screen (only ``response``, ``refused`` and ``participant``), and input that arrives while the
-next screen is being built is dropped (``_collect`` clears the key queue first).  So the test
-waits on the picture: it grabs the window and, after each answer, waits until the journal has
-taken the answer *and* the window shows something other than the answered screen, and holds
-still.  The PsychoPy loop draws every stimulus before its first flip, so a new picture means the
-new screen is up and listening.  The text boxes are masked out of the comparison (their caret
+Waiting: the screen journals ``drawn`` at each screen's first frame, and input that arrives
+while the next screen is being built is dropped and journalled (``ignored_during_transition``).
+So after each answer the test waits until the journal has taken the answer *and* a new screen
+has been drawn.  Within a screen (a rating set by a key or a click) it waits on the picture:
+it grabs the window until it shows something new and holds still.  The text boxes are masked out of the comparison (their caret
 blinks); after typing, the test waits until the text is drawn before it presses Enter (see
 ``Operator.type``)."""
 from __future__ import annotations
@@ -181,7 +179,7 @@ class Operator:
     def answer(self, act, screen, kind="response", value=None):
         """Do ``act`` on the screen shown now; it must be journalled as ``kind`` on ``screen``
         (with ``value`` if given), and the next screen must come up."""
-        before, n = self.look(), len(self.answers())
+        before, n, shown = self.look(), len(self.answers()), self.n_drawn()
         act()
         t0 = time.time()
         while len(self.answers()) == n and time.time() - t0 < TIMEOUT:
@@ -194,7 +192,21 @@ class Operator:
         assert (e["event"], e["screen"]) == (kind, screen), f"expected {kind} on {screen}, got {e}"
         if value is not None:
             assert e.get("value") == value, f"{screen}: journalled {e.get('value')!r}, expected {value!r}"
-        return self.wait_change(before, f"the answer on {screen}")
+        return self.wait_drawn(shown, f"the answer on {screen}")
+
+    def n_drawn(self):
+        return sum(1 for e in self.events() if e["event"] == "drawn")
+
+    def wait_drawn(self, n, what):
+        """Until the screen has journalled a first frame after the ``n``-th (the answered button is
+        lit for a moment before the next screen: a changed picture alone is not the next screen)."""
+        t0 = time.time()
+        while self.n_drawn() <= n:
+            if time.time() - t0 > TIMEOUT:
+                self.fail(f"no new screen was drawn after {what}")
+            self.alive()
+            time.sleep(0.02)
+        return self.look()
 
     def ignored(self, act, what):
         """``act`` must change neither the journal nor the screen."""
@@ -298,11 +310,12 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         op.answer(lambda: op.click(*op.px(-0.325, -0.4)), "debrief", value="keep")
 
         # back at the ready screen: Esc asks, N goes back, Q ends the session
-        shown = op.look()
+        shown, n = op.look(), op.n_drawn()
         op.key("Escape")
-        confirm = op.wait_change(shown, "Escape")
+        op.wait_drawn(n, "Escape")
+        n = op.n_drawn()
         op.key("n")
-        assert op.wait_change(confirm, "N on the quit question") == shown, "N did not go back to the ready screen"
+        assert op.wait_drawn(n, "N on the quit question") == shown, "N did not go back to the ready screen"
         op.key("q")
         proc.wait(timeout=30)
     finally:

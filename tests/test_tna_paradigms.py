@@ -207,6 +207,33 @@ def test_interrupting_in_time_records_no_deviation(pollock):
     assert (row["price"], row["technique"], row["reason"]) == ("5", "tna", "good")
 
 
+@pytest.mark.parametrize("after_s,flag", [(0.6, "interrupted_before_cue"), (2.4, "interrupted_before_cue"),
+                                           (2.5, None), (3.1, None)])
+def test_interrupting_before_the_banner_is_a_deviation(burger, after_s, flag):
+    """I tapped before the banner is due (2.5 s after the Approach tap) is flagged, kept, not excluded."""
+    from datetime import datetime, timedelta
+    e = burger.experiment(1)
+    t0 = datetime.fromisoformat("2026-01-05T10:00:00.000+00:00")
+    trial = FieldTrial(burger, e, e.condition("thats_not_all"), "P1", 1, t0.isoformat())
+    step = trial.prompt().step
+    assert step.cue_after == 2.5 and step.before_cue == {"protocol_deviation": "interrupted_before_cue"}
+    for code, dt in (("in_time", after_s), ("agree", after_s + 5), ("debriefed", after_s + 9)):
+        trial.respond(Response(code, (t0 + timedelta(seconds=dt)).isoformat()))
+    row = trial.row()
+    assert row.get("protocol_deviation") == flag
+    assert row["opening_offer_answer"] == "in_time" and row["excluded"] == 0 and row["complied"] == 1
+
+
+def test_cue_is_timed_from_the_tap_that_put_the_screen_up(burger):
+    """After Exclude... and Back, the opening offer is back on screen: its cue counts from Back."""
+    e = burger.experiment(1)
+    trial = FieldTrial(burger, e, e.condition("thats_not_all"), "P1", 1, "2026-01-05T10:00:00+00:00")
+    trial.respond(Response("exclude", "2026-01-05T10:00:02+00:00"))
+    trial.respond(Response("back", "2026-01-05T10:00:03+00:00"))
+    trial.respond(Response("in_time", "2026-01-05T10:00:04+00:00"))  # 4 s after Approach, 1 s after Back
+    assert trial.values["protocol_deviation"] == "interrupted_before_cue"
+
+
 class _ListIO:
     """A scripted IO that taps the given codes in order (then ends the session)."""
 

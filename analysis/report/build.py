@@ -248,6 +248,9 @@ def _date_range(d: pd.DataFrame) -> str:
 def _optional_sections(loaded, analyses, sites: Sequence[str]) -> list[Section]:
     """Sections of the replication layer, present when the data allow them."""
     out = []
+    power = _power_section(analyses)
+    if power is not None:
+        out.append(power)
     pooled = _pool_section(loaded, analyses, sites)
     if pooled is not None:
         out.append(pooled)
@@ -320,4 +323,50 @@ def build_study_report(study: str, experiment: Optional[int] = None, command: st
 
 
 def _study_optional_sections(paradigm, experiment) -> list[Section]:
-    return []
+    power = _power_rows(paradigm, experiment, None)
+    if not power:
+        return []
+    return [Section("power", "The power the original design had", "power.html.j2",
+                    {"rows": power, "data": False})]
+
+
+def _power_rows(paradigm, experiment, analysed: Optional[Mapping[str, tuple[int, int]]]) -> list[dict]:
+    """Exact power (Fisher, two-sided, alpha = .05) of each confirmatory contrast to detect the
+    original's published effect: at the original's n, and at this data set's n when given."""
+    from paradigms.base import ContrastPlan
+
+    from ..original import original_effect
+    from ..power import power_two_proportions
+
+    if not isinstance(experiment.plan, ContrastPlan):
+        return []
+    rows = []
+    for k in experiment.plan.confirmatory:
+        orig = original_effect(paradigm.id, experiment.number, k)
+        row = {"label": k.label, "original": orig, "at_original": None, "at_data": None, "reason": ""}
+        if not orig.rates_known:
+            row["reason"] = "not computable: " + (orig.reason or "the original's rates are not published")
+        else:
+            p1, p2 = orig.treatment.rate, orig.control.rate
+            if orig.counts_known and orig.treatment.n >= 2 and orig.control.n >= 2:
+                row["at_original"] = power_two_proportions(p1, p2, orig.treatment.n, orig.control.n)
+            if analysed is not None:
+                n1, n2 = analysed.get(k.label, (0, 0))
+                if n1 >= 2 and n2 >= 2:
+                    row["at_data"] = power_two_proportions(p1, p2, n1, n2)
+        rows.append(row)
+    return rows
+
+
+def _power_section(analyses) -> Optional[Section]:
+    import paradigms
+
+    if len(analyses) != 1 or not hasattr(analyses[0], "contrasts") or not hasattr(analyses[0], "omnibus"):
+        return None
+    a = analyses[0]
+    paradigm = paradigms.get(a.paradigm)
+    analysed = {k.label: (k.n_treatment, k.n_control) for k in a.contrasts}
+    rows = _power_rows(paradigm, paradigm.experiment(a.experiment), analysed)
+    if not rows:
+        return None
+    return Section("power", "The power the design had", "power.html.j2", {"rows": rows, "data": True})

@@ -11,6 +11,7 @@ simulation -- so both go through the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterator, Mapping, Optional, Protocol
 
 from ..base import Condition, Experiment, Paradigm, Step
@@ -118,6 +119,9 @@ class FieldTrial:
         self._step = 0
         self._state = "step"  # "step", "exclude", "debrief", "done"
         self.n_steps = len(condition.steps)
+        #: time of the tap that put up the current screen: a step's cue is due
+        #: ``cue_after`` seconds after it (the screen times its banner the same way)
+        self._shown_t = t_start
 
     @property
     def done(self) -> bool:
@@ -132,7 +136,7 @@ class FieldTrial:
                           step.note,
                           _step_choices(step), header, step, self.condition.name)
         if self._state == "exclude":
-            reasons = tuple(Choice(code, code.replace("_", " "), str(i + 1))
+            reasons = tuple(Choice(code, f"{code.replace('_', ' ')} [{i + 1}]", str(i + 1))
                             for i, code in enumerate(self.paradigm.exclusion_reasons))
             return Prompt("exclude", "Exclude this passer-by: why?", "",
                           "Tap the reason, or Back to return to the script.",
@@ -146,6 +150,7 @@ class FieldTrial:
         prompt = self.prompt()
         prompt.choice(response.code)  # refuses a code that is not on this screen
         code = response.code
+        shown_t, self._shown_t = self._shown_t, response.t
         if self._state == "step":
             if code == EXCLUDE:
                 self._state = "exclude"
@@ -154,6 +159,10 @@ class FieldTrial:
             answer = step.answer(code)
             self.values[step.answer_column] = answer.code
             self.values[step.time_column] = response.t
+            if step.before_cue and _seconds_between(shown_t, response.t) < step.cue_after:
+                # answered before the cue was due: a protocol deviation, unless the answer
+                # records its own (the customer spoke first)
+                self.values.update({k: v for k, v in step.before_cue.items() if k not in answer.sets})
             self.values.update(answer.sets)
             self._step += 1
             if answer.ends or self._step == self.n_steps:
@@ -186,6 +195,14 @@ class FieldTrial:
             # complied is left empty so no analysis counts it by accident
             out["complied"] = None
         return out
+
+
+def _seconds_between(t0: str, t1: str) -> float:
+    """Seconds from ISO time ``t0`` to ``t1``; infinite when either cannot be read."""
+    try:
+        return (datetime.fromisoformat(t1) - datetime.fromisoformat(t0)).total_seconds()
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 READY_CHOICES = (Choice(APPROACH, "Approach [Space]", "space", "positive"),

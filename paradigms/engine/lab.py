@@ -330,8 +330,8 @@ class LabTrial:
         if kind == "cue_card":
             return LabPrompt("cue_card", "experimenter", "CUE CARD: this session's scripts",
                              text=self._cue_text(),
-                             note="Show this to the confederate before the participant arrives, then "
-                                  "switch to the participant's screen.",
+                             note="Show this to the confederate before the participant arrives. When the "
+                                  "participant is seated, press Space: the participant's screen comes next.",
                              choices=(Choice(NEXT, "Participant is seated: start [Space]", "space", "positive"),),
                              **common)
         if kind == "consent":
@@ -499,8 +499,9 @@ def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, stor
     exp = paradigm.experiment(experiment)
     while True:
         ready = LabPrompt("ready", "experimenter", "READY",
-                          text="Press Space when the next participant has arrived and the confederate "
-                               "knows this session's scripts (the cue card comes next).",
+                          text="Press Space before the next participant arrives: the cue card with this "
+                               "session's scripts comes next, for the confederate to read before the "
+                               "participant is seated.",
                           choices=READY_CHOICES,
                           header=f"Session {store.session}  |  site {store.site}  |  "
                                  f"{store.rows_written()} recorded")

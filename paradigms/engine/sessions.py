@@ -96,6 +96,27 @@ def _ledger_slots(ledger: SlotLedger, store: SessionStore) -> Iterator:
         yield slot
 
 
+def _show_end(io, status: str, store, ledger) -> None:
+    """On the screen, not only the terminal: the session's summary, and whether the schedule is done."""
+    show = getattr(io, "show_message", None)
+    if show is None:
+        return
+    lines = [f"Session {store.session} {status}: {store.n_rows} participants recorded in {store.csv_path.name}."]
+    if ledger is not None and ledger.remaining() == 0:
+        lines.append(f"The schedule is complete: all {len(ledger.schedule.slots)} slots are used. "
+                     "Make a new schedule for more participants.")
+        title = "End of the schedule"
+    else:
+        title = "Session ended"
+    show(title, lines, button="Close [Space]")
+
+
+def _journal_into(io, store) -> None:
+    """A screen that journals what it draws and ignores writes into the session's journal."""
+    if hasattr(io, "journal"):
+        io.journal = store.event
+
+
 def _same_folder_check(ledger: SlotLedger, folder: Optional[str]):
     """A check for :meth:`SlotLedger.claim_next`: a schedule's slots go to one data folder only."""
     def check(records) -> None:
@@ -125,7 +146,7 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
              session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
-             on_recovery=None) -> SessionResult:
+             window_size=(1280, 800), on_recovery=None) -> SessionResult:
     """Run ``participants`` simulated passers-by through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
@@ -163,9 +184,10 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
                 raise
         else:
             scripted = driver.scripted_participant(paradigm, experiment, model, rng, participants)
-            win = _open_window()
+            win = _open_window(size=tuple(window_size))
             try:
                 io = driver.screen_io(paradigm, experiment, win, scripted=scripted, time_scale=time_scale)
+                _journal_into(io, store)
                 if screenshot_dir is not None:
                     io.screenshot_dir = Path(screenshot_dir)
                 status = driver.run(paradigm, experiment, store, slots, io, new_id)
@@ -268,9 +290,11 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
         win = _open_window(size=size, fullscreen=fullscreen)
         try:
             io = driver.screen_io(paradigm, experiment, win)
+            _journal_into(io, store)
             if recovery and hasattr(io, "show_recovery"):
                 io.show_recovery(recovery)
             status = driver.run(paradigm, experiment, store, slots, io, new_participant_id)
+            _show_end(io, status, store, ledger)
         finally:
             win.close()
         store.status = status

@@ -13,6 +13,7 @@ and the session loop saves everything.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -21,6 +22,7 @@ from psychopy.hardware import keyboard
 
 from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
+from .layout import FONT, Box, Frame, button_grid, fit_text, reflow
 
 __all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
 
@@ -28,44 +30,24 @@ TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585
 INK = "#1d1d1f"
 SOFT = "#5b5b60"
 
-# layout, in height units (the screen is 1.0 tall; a 16:10 tablet is 1.6 wide)
-WIDTH = 1.52
-SAY_BOX = 0.5           # height of the box for the words to say
-#: letter heights tried, largest first; 0.052 is ~42 px on an 800-px-tall tablet,
-#: readable at arm's length; long texts (the debriefing) step down until they fit
-SAY_SIZES = (0.056, 0.052, 0.048, 0.044, 0.04, 0.036, 0.032, 0.028)
-LINE_PITCH = 1.4        # line spacing of Noto Sans in TextBox2, in letter heights (measured)
 NARROW = (EXCLUDE, END)
-
-
-_FITTED: dict[tuple, float] = {}
-
-
-def fit_text(win, text: str, pos, width: float, height: float):
-    """A TextBox2 with the largest letter height at which ``text`` fits the box.
-
-    The size found is remembered per text, so a script shown again is laid out
-    once: a screen must appear at once after a tap.
-    """
-    def make(size):
-        return visual.TextBox2(win, text, pos=pos, size=(width, height), anchor="top-center",
-                               alignment="top-left", letterHeight=size, color=INK, font="Noto Sans",
-                               editable=False)
-    key = (text, width, height)
-    if key in _FITTED:
-        return make(_FITTED[key])
-    for size in SAY_SIZES:
-        box = make(size)
-        lines = getattr(box, "_lineNs", None)  # TextBox2's line index per character
-        n_lines = int(lines.max()) + 1 if lines is not None and len(lines) else 1
-        if n_lines * LINE_PITCH * size <= height:
-            break
-    _FITTED[key] = size
-    return box
+#: how long an accepted button stays lit before the next screen (seconds)
+FLASH_S = 0.12
 
 
 class FieldScreen:
-    """Draws prompts and collects one answer per prompt."""
+    """Draws prompts and collects one answer per prompt.
+
+    The layout comes from the window's size (:class:`~paradigms.screens.layout.Frame`),
+    and every screen's stimuli are built once and kept, so the next screen is
+    up within a frame of the tap that calls it.  A tap or key that is taken
+    lights its button for :data:`FLASH_S`; a press that arrives while no
+    screen is up to take it (between an answer and the next screen's first
+    frame) is ignored on purpose -- a double tap must not answer a question
+    not yet seen -- and journalled as ``ignored_during_transition``.  Set
+    :attr:`journal` (``store.event``) to have the screen journal what it
+    draws (``drawn``, at its first frame) and what it ignores.
+    """
 
     def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0,
                  experiment: Optional[int] = None):
@@ -75,73 +57,146 @@ class FieldScreen:
         self.time_scale = float(time_scale)
         self.kb = keyboard.Keyboard(backend="event")
         self.taps = TapListener(win)
+        self.frame = Frame(win)
         self.screenshot_dir: Optional[Path] = None
+        self.journal = None
         self._shot_titles: set[str] = set()
+        self._cache: dict = {}
+        self._pending: list = []
         #: screens put up so far; input is taken from the moment a screen is up
         self.screens_shown = 0
+        #: monotonic time of the last answer: the logic times a step's cue from it
+        self._last_answer: Optional[float] = None
+        self._sim_t = None
         if paradigm is not None and experiment is not None:
-            self._lay_out_scripts(paradigm.experiment(experiment))
+            self.prepare(paradigm.experiment(experiment))
 
-    def _lay_out_scripts(self, experiment) -> None:
-        """Fit every text of the session before the first passer-by, so no screen lags."""
-        texts = {self.paradigm.ready_say, self.paradigm.debriefing}
-        texts.update(step.say for c in experiment.conditions for step in c.steps)
-        for text in texts:
-            fit_text(self.win, text, pos=(0, 0.375), width=WIDTH, height=SAY_BOX)
+    def prepare(self, experiment) -> None:
+        """Queue every screen of the session to be built while the first one is up.
+
+        The ready screen is built first and shown at once; the scripts, the
+        exclusion and the debriefing screens are then built one per frame
+        behind it (:meth:`_build_pending`), so the technician sees the window
+        within a second or two and no later screen lags.
+        """
+        from ..engine.field import FieldTrial
+        p = self.paradigm
+        pending = []
+        for c in experiment.conditions:
+            trial = FieldTrial(p, experiment, c, "P", 0, "")
+            pending.append(trial.prompt())
+        # the exclusion and debriefing screens are the same for everyone
+        trial = FieldTrial(p, experiment, experiment.conditions[0], "P", 0, "")
+        trial._state = "exclude"
+        pending.append(trial.prompt())
+        trial._state = "debrief"
+        pending.append(trial.prompt())
+        self._pending = pending
+
+    def _build_pending(self) -> None:
+        """Build one queued screen (called between frames while a screen waits for input)."""
+        if not self._pending:
+            return
+        prompt = self._pending.pop(0)
+        self._stims(prompt)
+        if prompt.step is not None and prompt.step.cue:
+            self._cue(prompt)
+
+    def _log(self, event_name: str, **fields) -> None:
+        if self.journal is not None:
+            self.journal(event_name, **fields)
 
     # -- drawing -----------------------------------------------------------
-    def _stims(self, prompt: Prompt):
-        win = self.win
-        stims = []
-        if prompt.header:
-            stims.append(visual.TextStim(win, prompt.header, pos=(0, 0.465), height=0.024, color=SOFT,
-                                         wrapWidth=WIDTH))
-        title_colour = "#8a1c1c" if (prompt.step is not None and prompt.step.target) else "#17406d"
-        stims.append(visual.TextStim(win, prompt.title, pos=(0, 0.41), height=0.042, color=title_colour,
-                                     bold=True, wrapWidth=WIDTH))
-        if prompt.say:
-            stims.append(fit_text(win, prompt.say, pos=(0, 0.375), width=WIDTH, height=SAY_BOX))
+    def _layout(self, prompt: Prompt):
+        """The boxes of a screen, top to bottom: header, title, words to say, cue, note, buttons."""
+        fr = self.frame
+        many = prompt.kind == "exclude"
+        labels = [ch.label for ch in prompt.choices]
+        # buttons: how many rows they need in this window
+        probe = Box(0, 0, -1, fr.width)
+        cells, _ = button_grid(len(labels), labels, probe, max_height=0.13 if many else 0.16)
+        n_rows = len({round(pos[1], 6) for pos, _ in cells})
+        row_h = 0.12 if n_rows > 1 else 0.15
+        step = prompt.step
+        heights = [0.03, 0.06]
+        if many:  # the hint under the title, then the reasons filling the screen
+            heights += [0.05, None]
+            return dict(zip(("header", "title", "note", "buttons"), fr.rows(heights)))
+        names = ["header", "title", "say"]
+        heights.append(None)
+        if step is not None and step.cue:
+            names.append("cue")
+            heights.append(0.1)
         if prompt.note:
-            stims.append(visual.TextBox2(
-                win, prompt.note, pos=(0, -0.135), size=(WIDTH, 0.11), anchor="top-center",
-                alignment="top-left", letterHeight=0.025, color=SOFT, italic=True, font="Noto Sans",
-                editable=False))
-        buttons = self._buttons(prompt.choices, many=prompt.kind == "exclude")
-        return stims, buttons
+            names.append("note")
+            heights.append(0.1 if fr.portrait else 0.075)
+        names.append("buttons")
+        heights.append(n_rows * row_h + (n_rows - 1) * 0.025)
+        return dict(zip(names, fr.rows(heights)))
 
-    def _buttons(self, choices, many: bool = False):
-        buttons = []
-        if many:  # two rows of reasons
-            per_row = (len(choices) + 1) // 2
-            w, h, gap = (WIDTH - 0.03 * (per_row - 1)) / per_row, 0.11, 0.03
-            for i, ch in enumerate(choices):
-                row, col = divmod(i, per_row)
-                x = -WIDTH / 2 + w / 2 + col * (w + gap)
-                y = 0.05 - row * (h + 0.04)
-                buttons.append((ch, self._button(ch, (x, y), (w, h), 0.03)))
-            return buttons
-        n = len(choices)
-        gap = 0.03
+    def _stims(self, prompt: Prompt):
+        """The screen's texts and buttons (built once per screen and window size; the header is
+        the one part that changes from one passer-by to the next)."""
+        key = (prompt.kind, prompt.title, prompt.say, prompt.note, prompt.choices,
+               prompt.step.id if prompt.step else None, self.frame.key())
+        built = self._cache.get(key)
+        if built is None:
+            built = self._cache[key] = self._build(prompt)
+        header, stims, buttons = built
+        if header is not None and header.text != prompt.header:
+            header.text = prompt.header
+        return ([header] if header is not None and prompt.header else []) + stims, buttons
+
+    def _build(self, prompt: Prompt):
+        win = self.win
+        boxes = self._layout(prompt)
+        header = None
+        if prompt.header:
+            header = fit_text(win, prompt.header, boxes["header"], largest=0.024, smallest=0.016, color=SOFT,
+                              align="center")
+        title_colour = "#8a1c1c" if (prompt.step is not None and prompt.step.target) else "#17406d"
+        stims = [fit_text(win, prompt.title, boxes["title"], largest=0.042, smallest=0.02, color=title_colour,
+                          bold=True, align="center")]
+        if prompt.say and "say" in boxes:
+            stims.append(fit_text(win, reflow(prompt.say), boxes["say"], largest=0.056, smallest=0.02, color=INK))
+        if prompt.note:
+            stims.append(fit_text(win, prompt.note, boxes["note"], largest=0.026, smallest=0.016, color=SOFT,
+                                  italic=True, align="center" if prompt.kind == "exclude" else "top-left"))
+        buttons = self._buttons(prompt.choices, boxes["buttons"], many=prompt.kind == "exclude")
+        return header, stims, buttons
+
+    def _cue(self, prompt: Prompt):
+        """The orange banner of a timed step, in the box the layout keeps for it."""
+        step = prompt.step
+        key = ("cue", step.id, step.cue, prompt.choices, self.frame.key())
+        if key not in self._cache:
+            box = self._layout(prompt)["cue"]
+            self._cache[key] = fit_text(self.win, step.cue, box, largest=0.06, smallest=0.02, color="white",
+                                        fillColor="#c75000", bold=True, align="center", anchor="center")
+        return self._cache[key]
+
+    def _buttons(self, choices, box: Box, many: bool = False):
+        labels = [ch.label for ch in choices]
         # "Exclude..." and "End session" are the narrow ones: answers come first
-        weights = [0.7 if ch.code in NARROW else 1.0 for ch in choices]
-        unit = (WIDTH - gap * (n - 1)) / sum(weights)
-        x = -WIDTH / 2
-        for ch, wt in zip(choices, weights):
-            w = unit * wt
-            buttons.append((ch, self._button(ch, (x + w / 2, -0.38), (w, 0.16), 0.036)))
-            x += w + gap
-        return buttons
+        weights = None if many else [0.7 if ch.code in NARROW else 1.0 for ch in choices]
+        cells, letter = button_grid(len(choices), labels, box, max_height=0.13 if many else 0.16,
+                                    weights=weights)
+        if not many and len({round(pos[1], 6) for pos, _ in cells}) > 1:
+            cells, letter = button_grid(len(choices), labels, box, max_height=0.16)  # rows: equal widths
+        return [(ch, self._button(ch, pos, size, letter)) for ch, (pos, size) in zip(choices, cells)]
 
     def _button(self, ch: Choice, pos, size, letter):
         return visual.ButtonStim(self.win, text=ch.label, pos=pos, size=size, letterHeight=letter,
                                  fillColor=TONE_COLOURS[ch.tone], color="white", borderColor=None,
-                                 bold=True, padding=0.01)
+                                 bold=True, padding=0.01, font=FONT)
 
-    def _draw(self, stims, buttons, title: str):
+    def _draw(self, stims, buttons, title: str, lit=None):
         for s in stims:
             s.draw()
         for _, b in buttons:
             b.draw()
+        if lit is not None:
+            lit.draw()
         if self.screenshot_dir is not None and title not in self._shot_titles:
             self._shot_titles.add(title)
             self.screenshot_dir.mkdir(parents=True, exist_ok=True)
@@ -150,7 +205,36 @@ class FieldScreen:
             self.win.saveMovieFrames(str(self.screenshot_dir / f"{len(self._shot_titles):02d}_{safe}.png"))
         self.win.flip()
 
+    def _flash(self, stims, buttons, title: str, button) -> None:
+        """Light the button that was taken, so the requester sees the tap was counted."""
+        glow = visual.Rect(self.win, width=button.size[0], height=button.size[1], pos=button.pos,
+                           fillColor="white", opacity=0.55, lineColor="#1d1d1f", lineWidth=4)
+        clock = core.Clock()
+        while clock.getTime() < FLASH_S * min(self.time_scale, 1.0) or clock.getTime() == 0.0:
+            self._draw(stims, buttons, title, lit=glow)
+            if self.time_scale < 1.0:
+                break
+
     # -- input -------------------------------------------------------------
+    def _response(self, code: str) -> Response:
+        """The answer, stamped now; the next screen's cue is timed from this moment.
+
+        A real session stamps the wall clock.  A compressed visual simulation
+        stamps simulated time (real seconds divided by ``time_scale``), so the
+        logic reads the same intervals the scripted participant meant, as in
+        the data-only simulation.
+        """
+        mono = core.monotonicClock.getTime()
+        if self.time_scale == 1.0:
+            t = now_iso()
+        else:
+            if self._sim_t is None:
+                self._sim_t = datetime.now(timezone.utc)
+            self._sim_t += timedelta(seconds=(mono - (self._last_answer or mono)) / self.time_scale)
+            t = self._sim_t.isoformat(timespec="milliseconds")
+        self._last_answer = mono
+        return Response(code, t)
+
     def wait(self, prompt: Prompt) -> Response:
         scripted_key = due = None
         if self.scripted is not None:
@@ -159,10 +243,36 @@ class FieldScreen:
         while True:
             code = self._collect(prompt, scripted_key, due)
             if code != "escape":
-                return Response(code, now_iso())
+                return self._response(code)
             if self._collect(_CONFIRM_QUIT) == "yes":
-                return Response(QUIT, now_iso())
+                return self._response(QUIT)
             due = None if scripted_key is None else 0.0  # back on the screen: answer at once
+
+    def show_message(self, title: str, lines, button: str = "OK [Space]") -> None:
+        """A message the technician must see (end of schedule, session summary, a recovered
+        crash): shown until acknowledged with a tap or Space, and journalled (``message``)."""
+        text = "\n".join(str(x) for x in lines)
+        self._log("message", title=title, text=text)
+        prompt = Prompt("message", title, text, "", (Choice("ok", button, "space", "positive"),))
+        if self.scripted is not None:  # a simulation: shown for a frame, not waited on
+            stims, buttons = self._stims(prompt)
+            self._draw(stims, buttons, title)
+            return
+        while self._collect(prompt) == "escape":
+            pass
+
+    def show_recovery(self, recovery) -> None:
+        """What the command found of an earlier crash (``recovery.lines()``), before the first screen."""
+        lines = recovery.lines() if hasattr(recovery, "lines") else [str(recovery)]
+        self.show_message("Recovered from an interrupted session", lines)
+
+    def _ignore_pending(self, screen: str) -> None:
+        """Journal (and drop) every press that came while no screen was up to take it."""
+        for name in poll_keys(self.kb):
+            self._log("ignored_during_transition", screen=screen, key=name)
+        for x, y in self.taps.pop():
+            self._log("ignored_during_transition", screen=screen, tap=[round(x, 3), round(y, 3)])
+        event.clearEvents()
 
     def _collect(self, prompt: Prompt, scripted_key: Optional[str] = None, due: Optional[float] = None) -> str:
         """Draw the prompt until a button is tapped or a key pressed; its code.
@@ -172,39 +282,50 @@ class FieldScreen:
         """
         stims, buttons = self._stims(prompt)
         keys = {ch.key: ch.code for ch in prompt.choices}
+        by_code = {ch.code: b for ch, b in buttons}
         step = prompt.step
         cue = cue_at = None
         if step is not None and step.cue:
-            cue = visual.TextBox2(self.win, step.cue, pos=(0, -0.2), size=(WIDTH, 0.13), anchor="center",
-                                  alignment="center", letterHeight=0.06, color="white", fillColor="#c75000",
-                                  bold=True, font="Noto Sans", editable=False)
-            cue_at = step.cue_after * self.time_scale
-        self.kb.clearEvents()
-        event.clearEvents()
-        self.taps.clear()  # a tap on the previous screen does not carry over
+            cue = self._cue(prompt)
+        self._ignore_pending(prompt.kind)
         clock = core.Clock()
+        if cue is not None:
+            # due cue_after seconds after the tap that put this screen up, as the logic counts it
+            since = self._last_answer if self._last_answer is not None else core.monotonicClock.getTime()
+            cue_at = step.cue_after * self.time_scale - (core.monotonicClock.getTime() - since)
         first = True
         while True:
             now = clock.getTime()  # one reading per frame: what is drawn is what the answer follows
             if cue is not None and now >= cue_at and cue not in stims:
                 stims = stims + [cue]
-            self._draw(stims, buttons, prompt.title + (" cue" if cue is not None and cue in stims else ""))
+                self._log("cue_shown", screen=prompt.kind, step=step.id)
+            title = prompt.title + (" cue" if cue is not None and cue in stims else "")
+            self._draw(stims, buttons, title)
             if first:
                 self.screens_shown += 1
+                self._log("drawn", screen=prompt.kind, step=step.id if step is not None else None)
                 first = False
             if due is not None and now >= due:
                 # the scripted participant presses the answer's key, as a person would
                 self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
                 due = None
+            answer = None
             for point in self.taps.pop():
                 for ch, b in buttons:
-                    if b.contains(point):
-                        return ch.code
-            for name in poll_keys(self.kb):
-                if name == "escape":
-                    return "escape"
-                if name in keys:
-                    return keys[name]
+                    if answer is None and b.contains(point):
+                        answer = ch.code
+            if answer is None:
+                for name in poll_keys(self.kb):
+                    if name == "escape":
+                        return "escape"
+                    if name in keys:
+                        answer = keys[name]
+                        break
+            if answer is not None:
+                if answer in by_code:
+                    self._flash(stims, buttons, title, by_code[answer])
+                return answer
+            self._build_pending()
 
 
 class TapListener:

@@ -51,6 +51,7 @@ from ..engine.field import QUIT, Choice
 from ..engine.lab import LabDesign, LabPrompt, LabResponse
 from ..engine.store import now_iso
 from .field import TapListener, poll_keys
+from .layout import Frame, reflow
 
 __all__ = ["LabScreen", "paint"]
 
@@ -60,7 +61,7 @@ ERROR = "#b3261e"
 EXPERIMENTER_BAND = "#c75000"
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
 WIDTH = 1.5  # usable width in height units (16:10 window is 1.6 wide)
-FONT = "Noto Sans"
+from .layout import FONT  # noqa: E402
 #: extra compression of a lab session's simulated times when ``time_scale`` < 1
 LAB_COMPRESSION = 0.05
 _DIGITS = {str(i): i for i in range(10)} | {f"num_{i}": i for i in range(10)}
@@ -158,6 +159,17 @@ class LabScreen:
         self.screenshot_dir: Optional[Path] = None
         self._shots: set[str] = set()
         self._stim_cache: dict = {}
+        #: ``store.event`` when set: the screen journals ``drawn`` at each screen's first frame and
+        #: every press that came while no screen was up (``ignored_during_transition``)
+        self.journal = None
+        #: the screens are laid out on a 1.6 x 1.0 page (16:10); in a narrower window the whole
+        #: page is scaled down by ``k`` so that nothing runs off the side
+        self.aspect = Frame(win).aspect
+        self.k = min(1.0, self.aspect / 1.6)
+
+    def _log(self, event_name: str, **fields) -> None:
+        if self.journal is not None:
+            self.journal(event_name, **fields)
 
     # -- public -------------------------------------------------------------
     def wait(self, prompt: LabPrompt) -> LabResponse:
@@ -204,6 +216,9 @@ class LabScreen:
     def _text(self, text, pos, height, color=INK, anchor="top", align="left", bold=False, italic=False,
               wrap=WIDTH):
         """A block of text; ``pos`` is its top-centre (or centre with ``anchor="center"``)."""
+        k = self.k
+        text = reflow(text)
+        pos, height, wrap = (pos[0] * k, pos[1] * k), height * k, wrap * k
         key = ("text", text, pos, height, color, anchor, align, bold, italic, wrap)
 
         def make():
@@ -220,8 +235,10 @@ class LabScreen:
         stims = []
         top = 0.5
         if prompt.audience == "experimenter":
-            stims.append(self._memo("band", lambda: visual.Rect(win, width=2.0, height=0.06, pos=(0, top - 0.03),
-                                                                 fillColor=EXPERIMENTER_BAND, lineColor=None)))
+            k = self.k
+            stims.append(self._memo("band", lambda: visual.Rect(
+                win, width=self.aspect, height=0.06 * k, pos=(0, 0.5 - 0.03 * k), fillColor=EXPERIMENTER_BAND,
+                lineColor=None)))
             stims.append(self._text("EXPERIMENTER SCREEN  -  not for the participant's eyes", (0, top - 0.03),
                                     0.026, color="white", anchor="center", align="center", bold=True))
             if prompt.header:
@@ -233,6 +250,8 @@ class LabScreen:
         return stims
 
     def _button(self, label: str, tone: str, pos, size, letter: float):
+        k = self.k
+        pos, size, letter = (pos[0] * k, pos[1] * k), (size[0] * k, size[1] * k), letter * k
         return self._memo(("button", label, tone, pos, size, letter), lambda: visual.ButtonStim(
             self.win, text=label, pos=pos, size=size, letterHeight=letter, fillColor=TONE_COLOURS[tone],
             color="white", borderColor=None, bold=True, padding=0.01, font=FONT))
@@ -258,7 +277,8 @@ class LabScreen:
         def make():
             ticks = list(range(item.low, item.high + 1))
             return visual.Slider(self.win, ticks=ticks, labels=[str(t) for t in ticks], granularity=1,
-                                 style="rating", size=(1.0, 0.035), pos=(0, y), labelHeight=0.03, font=FONT,
+                                 style="rating", size=(1.0 * self.k, 0.035 * self.k), pos=(0, y * self.k),
+                                 labelHeight=0.03 * self.k, font=FONT,
                                  color=INK, fillColor="#17406d", borderColor=INK, units="height")
         slider = self._memo(("slider", item.low, item.high, y), make)
         slider.reset()
@@ -270,9 +290,11 @@ class LabScreen:
 
     def _entry(self, big: bool):
         def make():
-            box_size = (1.3, 0.3) if big else (0.4, 0.1)
-            return visual.TextBox2(self.win, "", pos=(0, -0.04 if big else -0.02), size=box_size, anchor="center",
-                                   alignment="top-left" if big else "center", letterHeight=0.04 if big else 0.06,
+            k = self.k
+            box_size = (1.3 * k, 0.3 * k) if big else (0.4 * k, 0.1 * k)
+            return visual.TextBox2(self.win, "", pos=(0, (-0.04 if big else -0.02) * k), size=box_size,
+                                   anchor="center", alignment="top-left" if big else "center",
+                                   letterHeight=(0.04 if big else 0.06) * k,
                                    color=INK, fillColor="white", borderColor=INK, borderWidth=2, font=FONT,
                                    editable=True, padding=0.015)
         entry = self._memo(("entry", big), make)
@@ -285,13 +307,13 @@ class LabScreen:
             # a PIL image is unambiguous (PsychoPy's reading of float arrays has changed between releases)
             from PIL import Image
             pixels = Image.fromarray(np.round(paint(_painting_seed(column)) * 255).astype(np.uint8))
-            return visual.ImageStim(self.win, image=pixels, size=(0.5, 0.5), pos=(0, 0.15), units="height")
+            return visual.ImageStim(self.win, image=pixels, size=(0.5 * self.k, 0.5 * self.k), pos=(0, 0.15 * self.k),
+                                    units="height")
         return self._memo(("painting", column), make)
 
     # -- one screen -------------------------------------------------------------
-    def _collect(self, prompt: LabPrompt, plan=None):
-        """Draw ``prompt`` until it is answered; the answer, or ``"__escape__"``."""
-        win = self.win
+    def _compose(self, prompt: LabPrompt):
+        """The stimuli of a screen: ``(stims, slider, entry, buttons, continue_button)``."""
         stims = self._frame(prompt)
         kind = prompt.kind
         slider = entry = None
@@ -345,15 +367,27 @@ class LabScreen:
         if prompt.error:
             stims.append(self._text(prompt.error, (0, err_y), 0.03, color=ERROR, bold=True, anchor="center",
                                     align="center"))
+        return stims, slider, entry, buttons, continue_button
+
+    def _collect(self, prompt: LabPrompt, plan=None):
+        """Draw ``prompt`` until it is answered; the answer, or ``"__escape__"``."""
+        win = self.win
+        stims, slider, entry, buttons, continue_button = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
 
-        self.kb.clearEvents()
+        # a press that came while no screen was up to take it is dropped on purpose (a double tap
+        # must not answer a question not yet seen), and journalled
+        for name in poll_keys(self.kb):
+            self._log("ignored_during_transition", screen=prompt.kind, key=name)
+        for x, y in self.taps.pop():
+            self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
         event.clearEvents()
-        self.taps.clear()  # a tap on the previous screen does not carry over
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
         answer = None
+        first = True
+        lit = None
         while True:
             for s in stims:
                 s.draw()
@@ -364,19 +398,27 @@ class LabScreen:
             for _, b in buttons:
                 b.draw()
             if answer is not None:
+                if lit is not None:  # the button taken is lit: the tap was counted
+                    visual.Rect(win, width=lit.size[0], height=lit.size[1], pos=lit.pos, fillColor="white",
+                                opacity=0.55, lineColor=INK, lineWidth=4).draw()
                 self._screenshot(shot_key)
                 win.flip()
+                if lit is not None and self.scripted is None:
+                    core.wait(0.1)
                 return answer
             win.flip()
+            if first:
+                self._log("drawn", screen=prompt.kind, audience=prompt.audience)
+                first = False
             if due is not None and actions and clock.getTime() >= due:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
             for point in self.taps.pop():
                 for ch, b in buttons:
                     if b.contains(point):
-                        answer = ch.code
+                        answer, lit = ch.code, b
                 if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
-                    answer = slider.getRating()
+                    answer, lit = slider.getRating(), continue_button[1]
             for name in poll_keys(self.kb):
                 if name == "escape":
                     return "__escape__"
@@ -392,10 +434,11 @@ class LabScreen:
                         step = -1 if name == "left" else 1
                         _set_slider(slider, min(max(cur + step, prompt.item.low), prompt.item.high))
                     elif name in ("space", "return") and slider.getRating() is not None:
-                        answer = slider.getRating()
+                        answer, lit = slider.getRating(), continue_button[1]
                     continue
                 if name in keys:
                     answer = keys[name]
+                    lit = next((b for ch, b in buttons if ch.code == answer), None)
             if answer is not None:
                 continue  # one more frame: the screenshot shows the answered screen
 

@@ -1,0 +1,278 @@
+"""``compliance power``: power and sample size for a declared study or any two proportions.
+
+Binary contrasts get exact power (:mod:`analysis.power`); a FactorialLogitPlan or a
+CountPlan gets simulated power (:mod:`analysis.simpower`).  For a declared study the
+effect is the original's published rates of each confirmatory contrast
+(:func:`analysis.original.original_effect`), with the source; where they are not
+published the contrast is "not computable", never a guess.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+_TESTS = ("fisher", "chi2", "yates", "barnard")
+_ALTS = ("two-sided", "greater", "less")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "power", help="power and sample size: exact for two proportions, simulated for other plans",
+        description="Exact power of two independent proportions (Fisher, Pearson chi2 with or without Yates, "
+                    "Barnard), beside the normal approximation (Cohen's h); sample size for a target power "
+                    "(the first n reaching it and the n from which it stays); d33, the effect the original "
+                    "design had 33%% power to detect; simulated power of a factorial logistic or count plan.")
+    p.add_argument("study", nargs="?", help="a declared study (e.g. cialdini1975); omit it with --rates")
+    p.add_argument("--experiment", type=int, default=1, metavar="N", help="experiment number (default 1)")
+    p.add_argument("--rates", nargs=2, type=float, metavar=("P1", "P2"),
+                   help="any two proportions (treatment, control) instead of a study's published rates")
+    p.add_argument("--n", nargs="+", type=int, metavar="N",
+                   help="n per group (per condition for simulated plans); several give several points")
+    p.add_argument("--target", type=float, metavar="POWER", help="target power: report the n per group needed")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--test", choices=_TESTS,
+                   help="the test (default: the test the study's paper reported, else fisher)")
+    p.add_argument("--alternative", choices=_ALTS, default="two-sided",
+                   help="two-sided, or one-sided: greater (treatment > control) or less (default two-sided)")
+    p.add_argument("--d33", action="store_true",
+                   help="the effect the original design (or each --n) had 33%% power to detect (small telescopes)")
+    p.add_argument("--simulations", type=int, default=1000, metavar="S",
+                   help="simulated data sets for plans without exact power (default 1000)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="parallel jobs for the simulation (joblib; -1 = all cores; results do not depend on it)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the simulation (default 1)")
+    p.add_argument("--n-max", type=int, default=2000, metavar="N",
+                   help="largest n per group tried for --target (default 2000)")
+    p.add_argument("--plot", metavar="OUT.png", help="save power against n per group as a PNG")
+    p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (only an image)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the text")
+    p.set_defaults(handler=cmd_power)
+
+
+# --------------------------------------------------------------------------- #
+def _reported_test(pub, study: str, experiment: int, k) -> tuple[str, str]:
+    """The test the paper reported for this contrast, from the published figures."""
+    if pub is None:
+        return "fisher", "default (no study)"
+    rows = pub[(pub["study"] == study) & (pub["experiment"] == experiment) & (pub["condition"] == k.treatment)
+               & (pub["control"] == "+".join(k.control)) & pub["value"].notna()]
+    stats_ = set(rows["statistic"])
+    if "chi2" in stats_:
+        return "chi2", "the paper reported a chi-square test for this contrast"
+    if "fisher_p" in stats_ or "fisher" in stats_:
+        return "fisher", "the paper reported Fisher's exact test for this contrast"
+    return "fisher", "no test reported for this contrast: Fisher's exact test"
+
+
+def _binary_rows(args, exp, study):
+    from ..original import original_effect
+    from ..published import load_published
+
+    pub = load_published()
+    rows = []
+    for k in exp.plan.confirmatory:
+        eff = original_effect(study, exp.number, k, published=pub)
+        test, why = _reported_test(pub, study, exp.number, k)
+        row = {"label": k.label, "original": eff, "p1": eff.treatment.rate, "p2": eff.control.rate,
+               "n1": eff.treatment.n, "n2": eff.control.n, "test": args.test or test,
+               "test_source": "--test" if args.test else why, "source": eff.source, "confidence": eff.confidence,
+               "reason": "" if eff.rates_known else f"not computable: {eff.reason}", "notes": list(eff.notes)}
+        rows.append(row)
+    return rows
+
+
+def _ratio(row) -> float:
+    return row["n2"] / row["n1"] if row.get("n1") and row.get("n2") else 1.0
+
+
+def _compute_binary(row, args) -> None:
+    from ..power import _n2, d33, power_two_proportions, sample_size_two_proportions
+
+    if row["reason"]:
+        return
+    p1, p2, test = row["p1"], row["p2"], row["test"]
+    if not (0 < p1 < 1 and 0 < p2 < 1):
+        row["reason"] = f"not computable: a published rate is {p1 if not 0 < p1 < 1 else p2:g} (0 or 1)"
+        return
+    # --n is per condition: a pooled control of several conditions keeps the original allocation
+    designs = ([(n, _n2(n, _ratio(row))) for n in args.n] if args.n
+               else ([(row["n1"], row["n2"])] if row.get("n1") else []))
+    row["power"] = [power_two_proportions(p1, p2, n1, n2, args.alpha, test, args.alternative) for n1, n2 in designs]
+    if not designs and args.target is None and not args.d33:
+        row["notes"].append("original n unknown: give --n or --target for power")
+    if args.target is not None:
+        row["sample_size"] = sample_size_two_proportions(p1, p2, args.target, args.alpha, test, args.alternative,
+                                                         ratio=_ratio(row), n_max=args.n_max)
+    if args.d33:
+        if designs:
+            row["d33"] = [d33(n1, n2, p2, args.alpha, test, args.alternative,
+                              direction="decrease" if p1 < p2 and args.alternative == "two-sided" else None)
+                          for n1, n2 in designs]
+        else:
+            row["notes"].append("d33: original n unknown; give --n")
+
+
+def _row_text(row, args) -> list[str]:
+    L = [f"{row['label']}"]
+    if row.get("original") is not None:
+        eff = row["original"]
+        L.append(f"  original: treatment {eff.treatment}")
+        L.append(f"            control {eff.control}")
+    else:
+        L.append(f"  rates: {row['p1']:g} vs {row['p2']:g} ({row['source']})")
+    if row["reason"]:
+        L.append(f"  {row['reason']}")
+        return L
+    L.append(f"  test: {row['test']} ({row['test_source']}); α = {args.alpha:g}, {args.alternative}")
+    for r in row.get("power", []):
+        L.append(f"  {r}")
+        L += [f"    note: {n}" for n in r.notes]
+    if "sample_size" in row:
+        L.append(f"  {row['sample_size']}")
+        if row["sample_size"].ratio != 1:
+            L.append(f"    (n2 = {row['sample_size'].ratio:.3g} × n1, the original allocation)")
+    for r in row.get("d33", []):
+        L.append(f"  d33: {r}")
+    L += [f"  note: {n}" for n in row["notes"]]
+    return L
+
+
+def _row_json(row) -> dict:
+    from ..results import jsonable
+
+    out = {k: v for k, v in row.items() if k not in ("original", "power", "sample_size", "d33")}
+    out["original"] = row["original"].to_dict() if row.get("original") is not None else None
+    out["power"] = [r.to_dict() for r in row.get("power", [])]
+    out["sample_size"] = row["sample_size"].to_dict() if "sample_size" in row else None
+    out["d33"] = [r.to_dict() for r in row.get("d33", [])]
+    return jsonable(out)
+
+
+def _plot(rows, args, path) -> None:
+    from ..power import plot_power_curves, power_curve
+
+    curves = []
+    for row in rows:
+        if row["reason"] or not (0 < row["p1"] < 1 and 0 < row["p2"] < 1):
+            continue
+        hi = max([row.get("n1") or 0] + list(args.n or []) + [30])
+        ss = row.get("sample_size")
+        if ss is not None and ss.n_first:
+            hi = max(hi, ss.n_stable or ss.n_first)
+        hi = min(int(hi * 1.5) + 5, 600)
+        ns = range(2, hi + 1) if hi <= 300 else sorted(set(range(2, hi + 1, max(1, hi // 300))) | {hi})
+        curves.append(power_curve(row["p1"], row["p2"], ns, args.alpha, row["test"], args.alternative,
+                                  ratio=_ratio(row), label=row["label"][:60], target=args.target,
+                                  original_n=row.get("n1")))
+    if not curves:
+        from ..errors import AnalysisError
+        raise AnalysisError("--plot: no contrast has rates to plot")
+    plot_power_curves(curves, path)
+
+
+# --------------------------------------------------------------------------- #
+def cmd_power(args: argparse.Namespace, out=None) -> int:
+    """Handler of ``compliance power``; returns the exit status (0)."""
+    from ..errors import AnalysisError
+    from ..power import _check_n, _check_rate, _check_unit
+    from ..results import jsonable
+
+    out = out or sys.stdout
+    _check_unit("--alpha", args.alpha)
+    if args.target is not None:
+        _check_unit("--target", args.target)
+    for n in args.n or []:
+        _check_n("--n", n)
+    if args.simulations < 1:
+        raise AnalysisError(f"--simulations {args.simulations}: give at least 1")
+    if args.jobs == 0:
+        raise AnalysisError("--jobs 0: give a positive number, or -1 for all cores")
+    _check_n("--n-max", args.n_max)
+    if args.rates and args.study:
+        raise AnalysisError(f"give a study or --rates, not both (study {args.study!r})")
+    if not args.rates and not args.study:
+        raise AnalysisError("give a study (e.g. cialdini1975) or --rates P1 P2")
+    if args.plot:
+        from .pool import _check_plot_target
+
+        folder = Path(args.plot).parent
+        if not (folder if str(folder) else Path(".")).is_dir():
+            raise AnalysisError(f"--plot {args.plot}: the folder {folder} does not exist")
+        _check_plot_target(Path(args.plot), args.force)
+
+    result: dict = {"alpha": args.alpha, "alternative": args.alternative, "target": args.target}
+    text: list[str] = []
+    rows: list[dict] = []
+    simulation = None
+    if args.rates:
+        p1, p2 = _check_rate("--rates P1", args.rates[0]), _check_rate("--rates P2", args.rates[1])
+        if not (args.n or args.target is not None):
+            raise AnalysisError("--rates: give --n N (power) or --target POWER (sample size)")
+        rows = [{"label": f"{100 * p1:.1f}% vs {100 * p2:.1f}%", "original": None, "p1": p1, "p2": p2,
+                 "n1": None, "n2": None, "test": args.test or "fisher",
+                 "test_source": "--test" if args.test else "default: Fisher's exact test",
+                 "source": "given with --rates", "confidence": "", "reason": "", "notes": []}]
+        result.update(study=None, experiment=None)
+    else:
+        import paradigms
+        from paradigms.base import ContrastPlan, CountPlan, DeclarationError, FactorialLogitPlan
+
+        try:
+            par = paradigms.get(args.study)
+            exp = par.experiment(args.experiment)
+        except (KeyError, DeclarationError) as exc:
+            raise AnalysisError(str(exc).strip("'\"")) from None
+        result.update(study=par.id, experiment=exp.number, plan=type(exp.plan).__name__)
+        text.append(f"{par.id} Experiment {exp.number}: {exp.title}")
+        plan = exp.plan
+        if isinstance(plan, ContrastPlan):
+            rows = _binary_rows(args, exp, par.id)
+        simulated = isinstance(plan, (FactorialLogitPlan, CountPlan))
+        if not simulated and rows and all(r["reason"] for r in rows):
+            raise AnalysisError(f"{par.id} experiment {exp.number}: the original rates of its confirmatory "
+                                f"contrasts are not published ({rows[0]['reason']}); give --rates P1 P2")
+        if simulated:
+            if not args.n and args.target is None:
+                raise AnalysisError(f"{par.id} experiment {exp.number}: the original cell sizes are not published; "
+                                    "give --n N (per condition) or --target POWER")
+            from ..simpower import simulation_power, simulation_sample_size
+
+            sims = []
+            for n in args.n or []:
+                sims.append(simulation_power(par, exp.number, n, args.simulations, args.alpha, args.seed,
+                                             args.jobs, progress=True))
+            ss = None
+            if args.target is not None:
+                ss = simulation_sample_size(par, exp.number, args.target, args.simulations, args.alpha, args.seed,
+                                            args.jobs, n_max=args.n_max, progress=True)
+            simulation = {"power": sims, "sample_size": ss}
+    for row in rows:
+        _compute_binary(row, args)
+    if args.plot and rows:
+        _plot(rows, args, args.plot)
+    if args.json:
+        result["contrasts"] = [_row_json(r) for r in rows]
+        if simulation is not None:
+            result["simulation"] = {"power": [s.to_dict() for s in simulation["power"]],
+                                    "sample_size": simulation["sample_size"].to_dict()
+                                    if simulation["sample_size"] else None}
+        result["plot"] = args.plot
+        out.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    if rows:
+        text.append("Confirmatory contrasts (exact power):" if args.study else "Two proportions (exact power):")
+        for row in rows:
+            text += _row_text(row, args)
+    if simulation is not None:
+        text.append("Simulated power of the plan's tests:")
+        for s in simulation["power"]:
+            text += ["  " + line for line in str(s).splitlines()]
+        if simulation["sample_size"] is not None:
+            text.append("  " + str(simulation["sample_size"]))
+    if args.plot:
+        text.append(f"plot: {args.plot}")
+    out.write("\n".join(text) + "\n")
+    return 0

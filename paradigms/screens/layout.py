@@ -1,0 +1,273 @@
+"""Laying a screen out from the window's actual size and shape.
+
+Every screen is drawn in PsychoPy's ``height`` units: the window is 1.0 tall
+and ``aspect`` wide (1.6 on a 16:10 tablet, 1.33 at 4:3, 0.625 on a portrait
+800x1280 one).  :class:`Frame` is that window with its margins; screens ask
+it for the usable width and stack their parts top to bottom in boxes
+(:meth:`Frame.rows`), so nothing runs off the side of a 4:3 tablet or over
+its neighbour.  Text is fitted to its box (:func:`fit_text`): the largest
+letter height at which the laid-out lines fit, measured on the text itself.
+
+:func:`extent` is the rectangle a drawn stimulus covers, in pixels from the
+window's centre -- what the layout tests check.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "FONT", "parse_size", "reflow"]
+
+#: fonts tried in this order.  Noto Sans (PsychoPy's own) renders glyphs about ten times more
+#: slowly than DejaVu Sans or Arial, which made the first screen take many seconds to appear
+FONTS = ("DejaVu Sans", "Arial", "Liberation Sans", "Noto Sans")
+
+
+def _pick_font() -> str:
+    try:
+        from psychopy.tools.fontmanager import FontManager
+        fm = FontManager()
+        for name in FONTS:
+            if fm.getFontsMatching(name):
+                return name
+    except Exception:  # pragma: no cover - PsychoPy's font search is best effort
+        pass
+    return FONTS[-1]
+
+
+FONT = _pick_font()
+#: line spacing of Noto Sans in TextBox2, in letter heights (measured)
+LINE_PITCH = 1.4
+#: average advance of a Noto Sans character, in letter heights (measured on the scripts)
+CHAR_WIDTH = 0.6
+#: the widest a line of text is allowed to be, in height units (reading comfort on wide screens)
+MAX_TEXT_WIDTH = 1.6
+
+
+def reflow(text: str) -> str:
+    r"""Join the hard-wrapped lines of each paragraph, so the screen wraps them to its own width.
+
+    A blank line separates paragraphs; a line that starts a list item or a
+    stage direction (``-``, ``*``, ``(``, ``"1."``) keeps its own line.
+
+    Examples
+    --------
+    >>> reflow("Thank you. I\nam part of a study.\n(Hand over the card.)")
+    'Thank you. I am part of a study.\n(Hand over the card.)'
+    >>> reflow("One.\n\nTwo\nlines.")
+    'One.\n\nTwo lines.'
+    """
+    out = []
+    for para in text.split("\n\n"):
+        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+        joined: list[str] = []
+        for ln in lines:
+            starts_item = ln[:1] in "-*(•" or (ln[:2].rstrip(".").isdigit() and "." in ln[:3])
+            if joined and not starts_item:
+                joined[-1] += " " + ln
+            else:
+                joined.append(ln)
+        out.append("\n".join(joined))
+    return "\n\n".join(out)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1024x768"`` -> ``(1024, 768)``; a ValueError naming the value otherwise.
+
+    Examples
+    --------
+    >>> parse_size("800x1280")
+    (800, 1280)
+    """
+    w, sep, h = str(text).lower().replace("×", "x").partition("x")
+    try:
+        size = (int(w), int(h))
+    except ValueError:
+        size = None
+    if not sep or size is None or min(size) < 200 or max(size) > 8000:
+        raise ValueError(f"--window-size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1024x768")
+    return size
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in height units: centre x, top and bottom y, width."""
+
+    x: float
+    top: float
+    bottom: float
+    width: float
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x, (self.top + self.bottom) / 2)
+
+
+class Frame:
+    """The window as a layout: its aspect, margins and usable width (height units)."""
+
+    def __init__(self, win, margin: float = 0.025):
+        w, h = (int(v) for v in win.size)
+        self.pixels = (w, h)
+        self.aspect = w / h
+        self.margin = margin
+        self.half_width = self.aspect / 2
+        #: usable width for text and rows of buttons
+        self.width = min(self.aspect - 2 * margin, MAX_TEXT_WIDTH)
+        self.portrait = self.aspect < 1.0
+        self.top = 0.5 - margin
+        self.bottom = -0.5 + margin
+
+    def key(self) -> tuple[int, int]:
+        return self.pixels
+
+    def rows(self, heights: Sequence[Optional[float]], top: Optional[float] = None,
+             bottom: Optional[float] = None, gap: float = 0.015) -> list[Box]:
+        """Stack boxes of the given heights from ``top`` down; ``None`` heights share what is left."""
+        top = self.top if top is None else top
+        bottom = self.bottom if bottom is None else bottom
+        fixed = sum(h for h in heights if h is not None)
+        n_free = sum(1 for h in heights if h is None)
+        free = max(top - bottom - fixed - gap * (len(heights) - 1), 0.0)
+        out, y = [], top
+        for h in heights:
+            hh = free / n_free if h is None else h
+            out.append(Box(0.0, y, y - hh, self.width))
+            y -= hh + gap
+        return out
+
+
+def fit_letter(text: str, width: float, height: float, sizes: Sequence[float]) -> float:
+    """The largest of ``sizes`` at which ``text`` fills at most ``width`` x ``height`` (an estimate
+    from the mean character width; :func:`fit_text` measures)."""
+    for size in sizes:
+        per_line = max(int(width / (CHAR_WIDTH * size)), 1)
+        n_lines = sum(max(1, -(-len(par) // per_line)) for par in text.split("\n"))
+        if n_lines * LINE_PITCH * size <= height:
+            return size
+    return sizes[-1]
+
+
+_FITTED: dict[tuple, float] = {}
+
+#: the letter heights a screen uses (height units).  Few and shared: every letter height is a
+#: font atlas that FreeType renders glyph by glyph, which is what makes a first screen slow
+SIZES = (0.056, 0.048, 0.042, 0.036, 0.03, 0.026, 0.022, 0.019, 0.016)
+
+
+def snap(letter: float) -> float:
+    """The largest of :data:`SIZES` not above ``letter`` (the smallest if all are)."""
+    for size in SIZES:
+        if size <= letter + 1e-9:
+            return size
+    return SIZES[-1]
+
+
+def fit_text(win, text: str, box: Box, largest: float = 0.056, smallest: float = 0.016,
+             align: str = "top-left", anchor: str = "top-center", **kwargs):
+    """A TextBox2 in ``box`` with the largest letter height at which ``text`` fits it.
+
+    The size is estimated from the mean character width, then checked on the
+    laid-out text (its number of lines and its widest line) and stepped down
+    if it does not fit; it is remembered per text, box and window size, so a
+    screen shown again is built at once.
+    """
+    from psychopy import visual
+
+    pos = (box.x, box.top) if anchor.startswith("top") else box.centre
+    kwargs.setdefault("font", FONT)
+
+    def make(size):
+        return visual.TextBox2(win, text, pos=pos, size=(box.width, box.height), anchor=anchor,
+                               alignment=align, letterHeight=size, editable=False, padding=0.0, **kwargs)
+    key = (text, box, largest, smallest, anchor, tuple(int(v) for v in win.size))
+    if key in _FITTED:
+        return make(_FITTED[key])
+    sizes = [z for z in SIZES if snap(smallest) <= z <= largest + 1e-9] or [snap(smallest)]
+    size = fit_letter(text, box.width, box.height, sizes)
+    px = win.size[1]
+    while True:
+        stim = make(size)
+        lines = getattr(stim, "_lineNs", None)
+        n_lines = int(lines.max()) + 1 if lines is not None and len(lines) else 1
+        widths = getattr(stim, "_lineWidths", None)
+        widest = float(np.max(widths) - np.min(widths)) if widths is not None and len(widths) > 1 else 0.0
+        fits = n_lines * LINE_PITCH * size * px <= box.height * px + 0.5 and widest <= box.width * px + 0.5
+        smaller = [z for z in sizes if z < size]
+        if fits or not smaller:
+            break
+        size = smaller[0]
+    _FITTED[key] = size
+    return stim
+
+
+def button_grid(n: int, labels: Sequence[str], box: Box, max_height: float = 0.16, gap: float = 0.025,
+                min_letter: float = 0.026, weights: Optional[Sequence[float]] = None):
+    """Rows and columns for ``n`` buttons in ``box``: positions, sizes and one letter height.
+
+    As many columns as the labels allow at ``min_letter`` (all in one row on a
+    landscape tablet, two per row on a portrait one); rows share the box's height.
+    Returns ``(list of (pos, size), letter)``.
+    """
+    longest = max((len(t) for t in labels), default=1)
+    cols = n
+    while cols > 1:
+        w = (box.width - gap * (cols - 1)) / cols
+        if w >= CHAR_WIDTH * min_letter * longest + 0.04:
+            break
+        cols -= 1
+    rows = -(-n // cols)
+    h = min(max_height, (box.height - gap * (rows - 1)) / rows)
+    out = []
+    for r in range(rows):
+        row_n = min(cols, n - r * cols)
+        ws = list(weights[r * cols: r * cols + row_n]) if weights else [1.0] * row_n
+        unit = (box.width - gap * (row_n - 1)) / sum(ws)
+        x = box.x - box.width / 2
+        y = box.top - h / 2 - r * (h + gap)
+        for wt in ws:
+            w = unit * wt
+            out.append(((x + w / 2, y), (w, h)))
+            x += w + gap
+    narrowest = min(size[0] for _, size in out)
+    letter = min(0.036, h * 0.3, (narrowest - 0.04) / (CHAR_WIDTH * longest))
+    return out, snap(letter)
+
+
+def extent(stim) -> Optional[tuple[float, float, float, float]]:
+    """``(left, bottom, right, top)`` in pixels from the window's centre of what ``stim`` draws:
+    its box (when it has a fill or border) and its glyphs; ``None`` when it draws nothing."""
+    if hasattr(stim, "labelObjs") and hasattr(stim, "line"):  # a Slider: its line and labels
+        parts = [e for e in [extent(stim.line)] + [extent(o) for o in stim.labelObjs] if e is not None]
+        if not parts:
+            return None
+        return (min(e[0] for e in parts), min(e[1] for e in parts), max(e[2] for e in parts),
+                max(e[3] for e in parts))
+    if hasattr(stim, "_pygletTextObj"):  # a TextStim: its laid-out text and anchors
+        w, h = stim.boundingBox
+        x, y = (float(v) for v in stim.posPix)
+        x0 = {"left": x, "center": x - w / 2, "right": x - w}.get(stim.anchorHoriz, x - w / 2)
+        y1 = {"top": y, "center": y + h / 2, "bottom": y + h}.get(stim.anchorVert, y + h / 2)
+        return (x0, y1 - h, x0 + w, y1) if stim.text else None
+    parts = []
+    box = getattr(stim, "box", None)
+    glyphs = getattr(stim, "_lineNs", None) is not None
+    if box is not None and (getattr(stim, "fillColor", None) is not None
+                            or getattr(stim, "borderColor", None) is not None):
+        parts.append(np.asarray(box.verticesPix))
+    if glyphs and getattr(stim, "text", ""):
+        v = np.asarray(stim.verticesPix)
+        if len(v):
+            parts.append(v)
+    if not glyphs and box is None and hasattr(stim, "verticesPix"):
+        parts.append(np.asarray(stim.verticesPix))
+    if not parts:
+        return None
+    allv = np.vstack(parts)
+    return (float(allv[:, 0].min()), float(allv[:, 1].min()), float(allv[:, 0].max()), float(allv[:, 1].max()))
