@@ -35,6 +35,11 @@ def add_subcommands(subparsers) -> None:
                    "(an existing file is refused without --force)")
     p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (never anything "
                    "but an image)")
+    p.add_argument("--include-simulated", action="store_true",
+                   help="pool simulated sessions with pilot or real ones of the same experiment (refused "
+                        "otherwise); every output is then labelled simulated")
+    p.add_argument("--include-pilot", action="store_true",
+                   help="pool pilot sessions with real ones of the same experiment (refused otherwise)")
     p.set_defaults(handler=cmd_analyze)
 
     r = subparsers.add_parser(
@@ -55,10 +60,13 @@ def add_subcommands(subparsers) -> None:
     register_all(subparsers)
 
 
-def _emit_json(objs, out) -> None:
+def _emit_json(objs, out, extra=None) -> None:
     from .results import jsonable
 
     data = [jsonable(o) for o in objs]
+    for d, more in zip(data, extra or ()):
+        if isinstance(d, dict):
+            d.update(more)
     json.dump(data[0] if len(data) == 1 else data, out, indent=2, ensure_ascii=False, allow_nan=False)
     out.write("\n")
 
@@ -66,21 +74,26 @@ def _emit_json(objs, out) -> None:
 def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance analyze``; returns the exit status (0)."""
     from .api import analyze
+    from .load import load_sessions, origin_label
 
     out = out or sys.stdout
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        analyses = analyze(*args.paths)
+        loaded = load_sessions(*args.paths, include_simulated=getattr(args, "include_simulated", False),
+                               include_pilot=getattr(args, "include_pilot", False))
+        analyses = analyze(loaded)
+    origins = [loaded.origin_of(a.paradigm, a.experiment) for a in analyses]
+    labels = [origin_label(o) for o in origins]
     if args.plot:
         from .plot import check_plot_targets, plot_analyses
 
         check_plot_targets(analyses, args.plot, force=getattr(args, "force", False))
-        plots = plot_analyses(analyses, args.plot)
+        plots = plot_analyses(analyses, args.plot, labels=labels)
     if args.json:
-        _emit_json(analyses, out)
+        _emit_json(analyses, out, [{"data_origin": list(o), "simulated": "simulated" in o} for o in origins])
     else:
-        for a in analyses:
-            out.write(str(a) + "\n\n")
+        for a, label in zip(analyses, labels):
+            out.write((label + "\n" if label else "") + str(a) + "\n\n")
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             out.write(f"warning: {w}\n")
         for p in (plots if args.plot else ()):

@@ -26,7 +26,7 @@ from typing import Mapping, Union
 
 import pandas as pd
 
-from . import checks
+from . import audit, checks
 from .errors import DataIntegrityWarning, DataValidationError
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
@@ -401,6 +401,14 @@ def _read_files(files: list[Path], include_simulated: bool, include_pilot: bool)
     for e in empty:
         warnings.warn(DataIntegrityWarning(f"{e}: no participants (a header and no data row); left out"),
                       stacklevel=3)
+    withdrawn = audit.withdrawals_for(files)
+    if withdrawn:  # withdrawals recorded after the session (compliance withdraw): the CSV is never rewritten
+        for r in rows:
+            e = withdrawn.get(str(r["participant_id"]))
+            if e is not None:
+                r["data_consent"] = 0
+                r["withdrawal"] = (f"withdrawn after the session: {e['reason']} (recorded by {e['by']} on {e['t']}; "
+                                   f"{Path(e['log']).name} line {e['line']})")
     frame = pd.DataFrame({k: [r.get(k) for r in rows] for k in
                           ("participant_id", "study", "experiment", "site", "session", "slot", "source_file",
                            "source_line", "source_row")})
@@ -433,6 +441,18 @@ def _check_origins(frame: pd.DataFrame, origins: dict, include_simulated: bool, 
                 f"{first['pilot']}: pilot sessions of {study} experiment {exp} would be pooled with "
                 f"{real[0]} sessions ({first[real[0]]}); analyse them apart, or pass --include-pilot "
                 "(include_pilot=True) to pool them")
+
+
+def origin_label(origins) -> str:
+    """The line that heads every output made from simulated or pilot data ('' for real data)."""
+    origins = set(origins)
+    if "simulated" in origins:
+        return ("SIMULATED DATA: sessions made by 'compliance simulate', not by participants"
+                + (f" (pooled with {', '.join(sorted(origins - {'simulated'}))} sessions)" if len(origins) > 1 else "")
+                + "; not evidence about people")
+    if "pilot" in origins:
+        return "PILOT DATA: includes pilot sessions" + (" pooled with real sessions" if len(origins) > 1 else "")
+    return ""
 
 
 def load_sessions(*paths: PathLike, include_simulated: bool = False,
@@ -488,7 +508,7 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
         status = participant_status(r)
         if status == WITHDRAWN:
             report_rows.append({"study": r["study"], "experiment": r["experiment"], "condition": r["condition"],
-                                "status": "withdrawn", "reason": "data_consent = 0",
+                                "status": "withdrawn", "reason": r.get("withdrawal") or "data_consent = 0",
                                 "participant_id": r["participant_id"], "source_file": r["source_file"],
                                 "source_line": r["source_line"]})
             continue  # withdrawn data are never analysed: not even kept in memory

@@ -33,7 +33,8 @@ def _wrap(name: str, width: int = 14) -> str:
 
 
 def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]], path: Union[str, Path],
-               published: Optional[pd.DataFrame] = None, dpi: int = 150) -> Path:
+               published: Optional[pd.DataFrame] = None, dpi: int = 150,
+               labels: Optional[Sequence[str]] = None) -> Path:
     """Save a PNG: one panel per experiment (stacked), observed rate ± Wilson 95% CI per condition,
     and the original study's published rate (when known) as a hollow diamond beside it.
 
@@ -57,7 +58,8 @@ def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]]
     k = len(analyses)
     width = min(18.0, max(6.0, 1.25 * max(len(a.conditions) for a in analyses) + 2.5))
     fig, axes = plt.subplots(k, 1, figsize=(width, 4.8 * k), squeeze=False)
-    for ax, a in zip(axes[:, 0], analyses):
+    labels = list(labels or [""] * k)
+    for ax, a, label in zip(axes[:, 0], analyses, labels):
         prates = published_rates(a.paradigm, a.experiment, published=pub)
         xs = range(len(a.conditions))
         shown_pub = False
@@ -80,8 +82,8 @@ def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]]
         ax.set_xticks(list(xs))
         ax.set_xticklabels([_wrap(c.condition) for c in a.conditions], fontsize=9)
         ax.set_ylim(0, 1.08)
-        ax.set_title(f"{a.paradigm}, Experiment {a.experiment}\nN = {a.n_analysed} analysed; "
-                     f"{a.n_excluded} excluded, {a.n_withdrawn} withdrawn", fontsize=10)
+        ax.set_title(_titled(label, f"{a.paradigm}, Experiment {a.experiment}\nN = {a.n_analysed} analysed; "
+                                    f"{a.n_excluded} excluded, {a.n_withdrawn} withdrawn"), fontsize=10)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.grid(axis="y", alpha=0.3)
         ax.set_axisbelow(True)
@@ -98,7 +100,7 @@ def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]]
 
 
 def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFrame] = None,
-                dpi: int = 150) -> Path:
+                dpi: int = 150, label: str = "") -> Path:
     """Save a PNG of a count analysis (Regan 1971): mean count per cell with its 95% CI,
     grouped by the first factor, one bar per level of the second, and the published cell
     mean (when known) as a hollow diamond on the bar.
@@ -150,8 +152,8 @@ def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFra
     ax.set_ylim(0, top * 1.2 + 0.2)
     ax.set_ylabel(f"mean {analysis.outcome} (95% CI)")
     ax.set_xlabel(a_name)
-    ax.set_title(f"{analysis.paradigm}, Experiment {analysis.experiment}\nN = {analysis.n} analysed; "
-                 f"{analysis.n_excluded} excluded, {analysis.n_withdrawn} withdrawn", fontsize=10)
+    ax.set_title(_titled(label, f"{analysis.paradigm}, Experiment {analysis.experiment}\nN = {analysis.n} analysed; "
+                                f"{analysis.n_excluded} excluded, {analysis.n_withdrawn} withdrawn"), fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
@@ -163,7 +165,8 @@ def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFra
     return path
 
 
-def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: int = 150) -> Path:
+def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: int = 150,
+                     label: str = "") -> Path:
     """Save a PNG of a declared technique x price model: compliance with and without the
     technique at each price (pooled over the other factor, Wilson 95% CIs), with the
     ratio of odds ratios in the title."""
@@ -188,7 +191,7 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel("complied (95% CI, pooled over reasons)")
     term = model.interaction
-    ax.set_title(f"{analysis.paradigm}, Experiment {analysis.experiment}: technique x price\n"
+    ax.set_title(_titled(label, "") + f"{analysis.paradigm}, Experiment {analysis.experiment}: technique x price\n"
                  f"ratio of odds ratios = {format_number(term.estimate)}, 95% CI [{format_number(term.ci_low)}, "
                  f"{format_number(term.ci_high)}], "
                  f"{format_p(term.p)}", fontsize=10)
@@ -229,6 +232,14 @@ def check_plot_targets(analyses, path: Union[str, Path], force: bool = False) ->
     return targets
 
 
+def _titled(label: str, title: str) -> str:
+    """A plot title headed by the data's origin (SIMULATED DATA, PILOT DATA), if any."""
+    if not label:
+        return title
+    head = label.split(":")[0]
+    return f"{head} (not participants)\n{title}" if head == "SIMULATED DATA" else f"{head}\n{title}"
+
+
 def check_plot_file(t: Union[str, Path], force: bool = False, example: str = "compliance.png") -> Path:
     """Refuse (``AnalysisError``) a folder, an existing file without ``force``, and anything but an
     image with it; the one-file check behind :func:`check_plot_targets`."""
@@ -250,20 +261,21 @@ def check_plot_file(t: Union[str, Path], force: bool = False, example: str = "co
     return t
 
 
-def plot_analyses(analyses, path: Union[str, Path]) -> list[Path]:
+def plot_analyses(analyses, path: Union[str, Path], labels: Optional[Sequence[str]] = None) -> list[Path]:
     """Plot whatever ``analyze`` returned: the binary experiments in one figure at ``path``;
     each count analysis in its own (``path`` itself if it is the only figure, else
     ``NAME-PARADIGM-eN.png`` beside it); :func:`plot_targets` lists the files."""
     from .counts import CountAnalysis
     targets = iter(plot_targets(analyses, path))
+    label_of = {id(a): lab for a, lab in zip(analyses, labels or [""] * len(analyses))}
     binary = [a for a in analyses if isinstance(a, ExperimentAnalysis)]
     counts = [a for a in analyses if isinstance(a, CountAnalysis)]
     out = []
     if binary:
-        out.append(plot_rates(binary, next(targets)))
+        out.append(plot_rates(binary, next(targets), labels=[label_of[id(a)] for a in binary]))
     for a in binary:
         if a.interaction is not None:
-            out.append(plot_interaction(a, next(targets)))
+            out.append(plot_interaction(a, next(targets), label=label_of[id(a)]))
     for a in counts:
-        out.append(plot_counts(a, next(targets)))
+        out.append(plot_counts(a, next(targets), label=label_of[id(a)]))
     return out

@@ -224,3 +224,57 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli, tmp_path):
         assert proc.returncode == 2 and ("already exists" in proc.stderr or "is not an image" in proc.stderr)
     assert notes.read_text() == "my notes"
 
+
+
+# --------------------------------------------------------------------------- #
+# --include-original
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def ditf_sites(tmp_path):
+    counts = [(14, 30, 9, 30, 5, 30), (11, 28, 8, 29, 6, 30), (17, 30, 6, 30, 7, 31), (9, 25, 7, 25, 3, 26)]
+    for i, (a, n, b, m, c, o) in enumerate(counts, start=1):
+        _write_site(tmp_path, f"S{i}", {"rejection_moderation": (a, n), "exposure_control": (b, m),
+                                        "smaller_request_only": (c, o)}, study="cialdini1975", exp=1)
+    return tmp_path
+
+
+def test_include_original_adds_a_marked_row_and_pools_with_and_without_it(ditf_sites):
+    from analysis.meta import random_effects
+    from analysis.original import original_effect
+
+    plain = pool(ditf_sites)
+    res = pool(ditf_sites, include_original=True)
+    assert res.include_original and not plain.include_original
+    exp = paradigms.get("cialdini1975").experiment(1)
+    for k, c, c0 in zip(exp.plan.confirmatory, res.contrasts, plain.contrasts):
+        oe = original_effect("cialdini1975", 1, k)
+        assert oe.counts_known
+        o = c.original
+        assert o.original and o.site == "Original"
+        assert (o.complied_treatment, o.n_treatment, o.complied_control, o.n_control) == \
+            (oe.treatment.complied, oe.treatment.n, oe.control.complied, oe.control.n)
+        # without it: the same as a plain pooling; with it: one more site, computed independently here
+        assert [r.estimate for r in c.random] == [r.estimate for r in c0.random]
+        assert all(r.k == 4 for r in c.random) and all(r.k == 5 for r in c.with_original)
+        want = random_effects([s.log_or for s in c.sites] + [o.log_or], [s.var_log_or for s in c.sites] +
+                              [o.var_log_or], method="REML")
+        got = c.result("REML", with_original=True)
+        assert math.isclose(got.estimate, want.estimate, rel_tol=1e-12)
+        assert math.isclose(got.tau2, want.tau2, rel_tol=1e-9, abs_tol=1e-12)
+        assert "Original" not in [s.site for s in c.sites]              # never mixed into the sites
+        assert "With the original study" in str(c) and "(the original study)" in str(c)
+    f = res.to_frame()
+    assert set(f["row"]) == {"site", "original", "pooled", "pooled_with_original", "fixed"}
+    assert (f["row"] == "original").sum() == 2 * len(res.contrasts)    # log OR and RD rows
+    # the fixed-effect checks are of the replication sites alone
+    assert res.contrasts[0].fixed.k == 4
+
+
+def test_include_original_on_the_command_line_with_the_forest_plot(cli, ditf_sites):
+    proc = cli("pool", ditf_sites, "--include-original", "--plot", ditf_sites / "forest.png", check=0)
+    assert "Original (the original study)" in proc.stdout
+    assert "With the original study as one more site" in proc.stdout
+    assert (ditf_sites / "forest.png").read_bytes()[:4] == b"\x89PNG"
+    d = json.loads(cli("pool", ditf_sites, "--include-original", "--json", check=0).stdout)
+    c = d["contrasts"][0]
+    assert c["original"]["original"] is True and len(c["with_original"]) == 3
