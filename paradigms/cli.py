@@ -108,15 +108,16 @@ def _window_size(args) -> Optional[tuple[int, int]]:
 
 
 def _check_screen(command: str) -> None:
-    """Before anything is written: a display to open the window on, and PsychoPy to draw it."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise CLIError(f"no display to open the session window on; on a machine without a screen run it under "
-                       f"a virtual one: xvfb-run -a compliance {command} ...")
+    """Before anything is written: PsychoPy to draw the window (no display helps without it), and a
+    display to open it on."""
     try:
         import psychopy  # noqa: F401
     except ImportError:
         raise CLIError("PsychoPy is not installed, and the session screens need it: install the session extra, "
                        "pip install 'compliance-toolkit[session]' (analysis needs no PsychoPy)") from None
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise CLIError(f"no display to open the session window on; on a machine without a screen run it under "
+                       f"a virtual one: xvfb-run -a compliance {command} ...")
 
 
 def cmd_run(args) -> int:
