@@ -17,7 +17,7 @@ E1 = ("rejection_moderation", "exposure_control", "smaller_request_only")
 
 
 def _site(tmp_path, counts, study="cialdini1975", experiment=1, name="site1"):
-    rows = rows_from_counts(study, experiment, counts)
+    rows = rows_from_counts(study, experiment, counts, site="S1")  # the file name says site S1
     write_session_csv(tmp_path / name / f"study-{study}_exp-{experiment}_site-S1_session-1_data.csv", rows)
     return tmp_path / name
 
