@@ -1,6 +1,7 @@
 """``compliance report``: one self-contained, deterministic, accessible HTML page."""
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -73,6 +74,7 @@ def test_sections_carry_the_data(page, sessions):
     import hashlib
     assert hashlib.sha256(csv.read_bytes()).hexdigest() in text  # each file's SHA-256
     for title in ("The study", "The data", "Who was analysed", "Compliance by condition", "Confirmatory tests",
+                  "The power the design had", "Did it replicate? The verdicts side by side",
                   "Codebook", "How to reproduce this page"):
         assert f">{title}</h2>" in text
     assert "Simulated data." in text  # every output made from simulated data says so
@@ -185,7 +187,7 @@ def test_several_sites_add_the_pooled_analysis_and_the_forest_plot(tmp_path):
     assert "Sites pooled (random-effects meta-analysis)" in text and "RE (REML)" in text
     _, tree = _tree(text)
     alts = [i.get("alt") for i in tree.iter("img")]
-    assert any(a.startswith("Forest plot") for a in alts) and len(alts) == 2
+    assert any(a.startswith("Forest plot") for a in alts) and len(alts) == 3  # rates, verdicts, forest
     # one site: no pooled section
     assert "pooled" not in [s.id for s in build_report(tmp_path / "A").sections]
 
@@ -205,3 +207,15 @@ def test_power_section_shows_exact_power_for_the_original_effect(page):
     assert all(x["at_original"] is None and x["reason"].startswith("not computable") for x in rows3)
     assert "at this data set&#39;s n" in page.read_text(encoding="utf-8") or \
         "at this data set's n" in page.read_text(encoding="utf-8")
+
+
+def test_verdict_section_renders_the_replication_result(sessions):
+    from analysis.replication import replicate
+
+    report = build_report(sessions)
+    sec = next(s for s in report.sections if s.id == "verdicts")
+    expected = replicate(sessions).table()
+    assert sec.context["cells"] == expected.to_dict("index")  # a view of the result, nothing recomputed
+    text = render_html(report)
+    for criterion in expected.index:
+        assert f'<th scope="row">{html.escape(criterion).replace('&#x27;', '&#39;')}</th>' in text

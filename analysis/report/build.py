@@ -251,6 +251,9 @@ def _optional_sections(loaded, analyses, sites: Sequence[str]) -> list[Section]:
     power = _power_section(analyses)
     if power is not None:
         out.append(power)
+    verdicts = _verdict_section(loaded, analyses)
+    if verdicts is not None:
+        out.append(verdicts)
     pooled = _pool_section(loaded, analyses, sites)
     if pooled is not None:
         out.append(pooled)
@@ -263,6 +266,37 @@ def _png(draw) -> bytes:
         path = Path(tmp) / "figure.png"
         draw(path)
         return path.read_bytes()
+
+
+def _verdict_section(loaded, analyses) -> Optional[Section]:
+    """Replication verdicts of the data against the original study (a binary plan, one experiment)."""
+    from paradigms.base import ContrastPlan
+
+    import paradigms
+
+    if len(analyses) != 1 or not hasattr(analyses[0], "omnibus"):
+        return None
+    a = analyses[0]
+    if not isinstance(paradigms.get(a.paradigm).experiment(a.experiment).plan, ContrastPlan):
+        return None
+    from ..replication import replicate
+    from ..replication_plot import plot_replication
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = replicate(loaded)
+    except AnalysisError as exc:  # e.g. a contrast with an empty condition: say so instead of a table
+        return Section("verdicts", "Did it replicate?", "verdicts.html.j2",
+                       {"result": None, "reason": str(exc), "table": None, "figure": None, "alt": ""})
+    table = result.table()
+    figure = _png(lambda path: plot_replication(result, path))
+    alt = ("Original and replication estimates with 95% confidence intervals for each confirmatory contrast, "
+           "with the original's 95% prediction interval as a band and the small-telescopes effect d33 and the "
+           "equivalence bounds marked.")
+    return Section("verdicts", "Did it replicate? The verdicts side by side", "verdicts.html.j2", {
+        "result": result, "reason": "", "columns": list(table.columns), "index": list(table.index),
+        "cells": table.to_dict("index"), "figure": figure, "alt": alt})
 
 
 def _pool_section(loaded, analyses, sites: Sequence[str]) -> Optional[Section]:
