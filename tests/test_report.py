@@ -218,4 +218,5 @@ def test_verdict_section_renders_the_replication_result(sessions):
     assert sec.context["cells"] == expected.to_dict("index")  # a view of the result, nothing recomputed
     text = render_html(report)
     for criterion in expected.index:
-        assert f'<th scope="row">{html.escape(criterion).replace('&#x27;', '&#39;')}</th>' in text
+        cell = html.escape(criterion).replace("&#x27;", "&#39;")  # Jinja2 escapes ' as &#39;
+        assert f'<th scope="row">{cell}</th>' in text
