@@ -164,7 +164,9 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     rng = random.Random(int(seed) + 1)
     meta = {"mode": f"simulate:{mode}", "seed": int(seed), "schedule_sha256": None,
             "simulation_model": _describe_model(model), "pilot": True}
-    store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)
+    # data-only: no participant to lose, so rows and events are written in blocks (one fsync at close)
+    store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta,
+                         durability="batched" if mode == "data-only" else "per_event")
     recovery = recover_data_dir(data_dir)
     if on_recovery is not None and recovery:
         on_recovery(recovery)
