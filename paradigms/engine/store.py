@@ -54,8 +54,25 @@ DURABILITY = ("per_event", "batched")
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]+$")
 
-#: ``json.dumps(obj, ensure_ascii=False)`` without building an encoder per call (same bytes)
-_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+def _journal_encoder():
+    """``json.dumps(obj, ensure_ascii=False)`` for a journal line, without building an encoder
+    per call: json's C encoder, made once (checked against ``json.dumps`` on a probe; the pure
+    Python encoder where that C encoder is missing or differs)."""
+    enc = json.JSONEncoder(ensure_ascii=False)
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+        make = c_make_encoder(None, enc.default, encode_basestring, None, enc.key_separator,
+                              enc.item_separator, False, False, True)
+        probe = {"t": "x", "n": [1, -2.5, None, True, False], "s": 'é "q"\n\\', "d": {"k": 1e300}}
+        if "".join(make(probe, 0)) != json.dumps(probe, ensure_ascii=False):
+            raise ValueError("differs")
+    except Exception:
+        return enc.encode
+    return lambda obj: "".join(make(obj, 0))
+
+
+_encode_json = _journal_encoder()
 
 
 class SessionExistsError(FileExistsError):
@@ -68,22 +85,24 @@ def now_iso() -> str:
 
 
 class _IsoClock:
-    """:func:`now_iso` for a loop that asks many times a second: the text up to the second
-    (date, time, UTC offset) is made once per second, the milliseconds are filled in."""
+    """:func:`now_iso` for a loop that asks many times a millisecond: the text is made once per
+    millisecond, and its part up to the second (date, time, UTC offset) once per second."""
 
-    __slots__ = ("_second", "_head", "_tail")
+    __slots__ = ("_ms", "_text", "_second", "_head", "_tail")
 
     def __init__(self):
-        self._second = None
+        self._ms = self._second = None
 
     def __call__(self) -> str:
         ms = int(time.time() * 1000)
-        second, frac = divmod(ms, 1000)
-        if second != self._second:
-            text = datetime.fromtimestamp(second, timezone.utc).astimezone().isoformat(timespec="milliseconds")
-            # "2026-01-05T10:00:00.000+01:00": split around the milliseconds
-            self._head, self._tail, self._second = text[:19], text[23:], second
-        return f"{self._head}.{frac:03d}{self._tail}"
+        if ms != self._ms:
+            second, frac = divmod(ms, 1000)
+            if second != self._second:
+                text = datetime.fromtimestamp(second, timezone.utc).astimezone().isoformat(timespec="milliseconds")
+                # "2026-01-05T10:00:00.000+01:00": split around the milliseconds
+                self._head, self._tail, self._second = text[:19], text[23:], second
+            self._ms, self._text = ms, f"{self._head}.{frac:03d}{self._tail}"
+        return self._text
 
 
 def psychds_stem(study: str, experiment: int, site: str, session: int) -> str:
@@ -459,14 +478,12 @@ class SessionStore:
         if not self._column_set.issuperset(row):
             unknown = set(row) - self._column_set
             raise ValueError(f"{self.csv_path}: row has columns not in the codebook: {', '.join(sorted(unknown))}")
-        full = dict(row)
-        full.update(study=self.paradigm.id, experiment=self.experiment, site=self.site,
-                    session=self.session, experimenter=self.experimenter)
-        values = ["" if full.get(c) is None else full.get(c) for c in self.columns]
+        full = {**row, "study": self.paradigm.id, "experiment": self.experiment, "site": self.site,
+                "session": self.session, "experimenter": self.experimenter}
+        get = full.get
+        values = ["" if (v := get(c)) is None else v for c in self.columns]
         if self.durability == "batched":
-            before = self._csv_buf.tell()
-            self._csv_writer.writerow(values)
-            self._pending += self._csv_buf.tell() - before
+            self._pending += self._csv_writer.writerow(values)  # characters written
         else:
             buf = io.StringIO()
             csv.writer(buf, lineterminator="\n").writerow(values)
@@ -480,7 +497,7 @@ class SessionStore:
         if self.durability == "batched":
             self._event_lines.append(line)
             self._pending += len(line)
-            if self._pending >= self.block_bytes:
+            if self._pending > self.block_bytes:
                 self._write_blocks()
         else:
             self._write_line(self._events, line)
