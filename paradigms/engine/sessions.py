@@ -146,13 +146,15 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
              session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
-             window_size=(1280, 800), on_recovery=None) -> SessionResult:
+             window_size=(1280, 800), on_recovery=None, durability: Optional[str] = None) -> SessionResult:
     """Run ``participants`` simulated passers-by through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
     would make it); answers are drawn from a generator seeded with ``seed``,
     so data-only runs with the same seed give the same outcomes.  ``site_sd``
     (binary paradigms) varies the effect between sites: see :func:`site_shifted`.
+    ``durability`` is the store's policy (:class:`~paradigms.engine.store.SessionStore`):
+    by default ``batched`` for data-only runs, ``per_event`` for visual ones.
     """
     if mode not in ("data-only", "visual"):
         raise ValueError(f"--mode must be data-only or visual, not {mode!r}")
@@ -166,7 +168,7 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
             "simulation_model": _describe_model(model), "pilot": True}
     # data-only: no participant to lose, so rows and events are written in blocks (one fsync at close)
     store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta,
-                         durability="batched" if mode == "data-only" else "per_event")
+                         durability=durability or ("batched" if mode == "data-only" else "per_event"))
     recovery = recover_data_dir(data_dir)
     if on_recovery is not None and recovery:
         on_recovery(recovery)
