@@ -95,7 +95,7 @@ def test_per_event_fsyncs_every_row_and_event_batched_only_at_close(ditf, tmp_pa
 
 def test_batched_writes_whole_lines_csv_ahead_of_journal(ditf, tmp_path):
     """A kill between two blocks leaves complete rows, and no journalled row missing from the CSV."""
-    store = SessionStore(tmp_path, ditf, 1, "S1", "E1", durability="batched", block_bytes=700).open()
+    store = SessionStore(tmp_path, ditf, 1, "S1", "E1", durability="batched", block_lines=7).open()
     header = store.csv_path.read_text()
     assert header.startswith("participant_id,") and header.count("\n") == 1  # the header is on disk at open
 

@@ -56,23 +56,24 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9]+$")
 
 
 def _journal_encoder():
-    """``json.dumps(obj, ensure_ascii=False)`` for a journal line, without building an encoder
-    per call: json's C encoder, made once (checked against ``json.dumps`` on a probe; the pure
-    Python encoder where that C encoder is missing or differs)."""
+    """``json.dumps(obj, ensure_ascii=False)`` for a journal line, as a list or tuple of pieces to join,
+    without building an encoder per call: json's C encoder, made once (checked against
+    ``json.dumps`` on a probe; the pure Python encoder where that C encoder is missing or differs)."""
     enc = json.JSONEncoder(ensure_ascii=False)
     try:
         from json.encoder import c_make_encoder, encode_basestring
         make = c_make_encoder(None, enc.default, encode_basestring, None, enc.key_separator,
                               enc.item_separator, False, False, True)
         probe = {"t": "x", "n": [1, -2.5, None, True, False], "s": 'é "q"\n\\', "d": {"k": 1e300}}
-        if "".join(make(probe, 0)) != json.dumps(probe, ensure_ascii=False):
+        chunks = make(probe, 0)
+        if not isinstance(chunks, (list, tuple)) or "".join(chunks) != json.dumps(probe, ensure_ascii=False):
             raise ValueError("differs")
     except Exception:
-        return enc.encode
-    return lambda obj: "".join(make(obj, 0))
+        return lambda obj: [enc.encode(obj)]
+    return lambda obj: make(obj, 0)  # a list (Python 3.11), a 1-tuple (3.12)
 
 
-_encode_json = _journal_encoder()
+_journal_chunks = _journal_encoder()
 
 
 class SessionExistsError(FileExistsError):
@@ -273,20 +274,20 @@ class SessionStore:
         ``per_event`` (the default; real sessions): every row and journal event is
         flushed and fsynced before :meth:`append` or :meth:`event` returns.
         ``batched`` (data-only simulations): rows and events are written in blocks
-        of whole lines of about ``block_bytes``, CSV before journal, without fsync;
+        of ``block_lines`` whole lines, CSV before journal, without fsync;
         :meth:`close` writes the rest and fsyncs CSV, journal and sidecar once.
         The sidecar records the policy as ``"durability"``.
-    block_bytes : int
-        ``batched`` only: how much text is collected before it is written.
+    block_lines : int
+        ``batched`` only: how many lines (rows and events) are collected before they are written.
     """
 
     def __init__(self, root, paradigm: Paradigm, experiment: int, site: str, experimenter: str,
                  session: Optional[int] = None, meta: Optional[Mapping] = None,
-                 durability: str = "per_event", block_bytes: int = 1 << 20):
+                 durability: str = "per_event", block_lines: int = 8192):
         if durability not in DURABILITY:
             raise ValueError(f"durability must be {' or '.join(DURABILITY)}, not {durability!r}")
         self.durability = durability
-        self.block_bytes = int(block_bytes)
+        self.block_lines = max(int(block_lines), 1)
         self.root = Path(root)
         self.paradigm = paradigm
         self.experiment = int(paradigm.experiment(experiment).number)
@@ -321,8 +322,8 @@ class SessionStore:
         # batched: the text not yet written (CSV rows through one csv.writer; journal lines)
         self._csv_buf = io.StringIO()
         self._csv_writer = csv.writer(self._csv_buf, lineterminator="\n")
-        self._event_lines: list[str] = []
-        self._pending = 0  # characters collected since the last write
+        self._event_chunks: list[str] = []  # pieces of whole journal lines
+        self._pending = 0  # lines collected since the last write
         self._now = now_iso
         #: how the session ended, set by the session loop; written at close
         self.status: Optional[str] = None
@@ -458,7 +459,7 @@ class SessionStore:
     def _drop_pending(self) -> None:
         self._csv_buf.seek(0)
         self._csv_buf.truncate()
-        self._event_lines.clear()
+        self._event_chunks.clear()
         self._pending = 0
 
     def _write_blocks(self) -> None:
@@ -467,8 +468,8 @@ class SessionStore:
         if rows:
             self._csv.write(rows)
             self._csv.flush()
-        if self._event_lines:
-            self._events.write("".join(self._event_lines))
+        if self._event_chunks:
+            self._events.write("".join(self._event_chunks))
             self._events.flush()
         self._drop_pending()
 
@@ -483,7 +484,8 @@ class SessionStore:
         get = full.get
         values = ["" if (v := get(c)) is None else v for c in self.columns]
         if self.durability == "batched":
-            self._pending += self._csv_writer.writerow(values)  # characters written
+            self._csv_writer.writerow(values)
+            self._pending += 1
         else:
             buf = io.StringIO()
             csv.writer(buf, lineterminator="\n").writerow(values)
@@ -493,14 +495,16 @@ class SessionStore:
 
     def event(self, kind: str, **fields) -> None:
         """Journal one event (a tap, a slot claimed, a row written)."""
-        line = _encode_json({"t": self._now(), "event": kind, **fields}) + "\n"
+        chunks = _journal_chunks({"t": self._now(), "event": kind, **fields})
         if self.durability == "batched":
-            self._event_lines.append(line)
-            self._pending += len(line)
-            if self._pending > self.block_bytes:
+            pending = self._event_chunks
+            pending += chunks
+            pending.append("\n")
+            self._pending += 1
+            if self._pending >= self.block_lines:
                 self._write_blocks()
         else:
-            self._write_line(self._events, line)
+            self._write_line(self._events, "".join(chunks) + "\n")
 
     def rows_written(self) -> int:
         return self.n_rows
