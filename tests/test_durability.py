@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -158,23 +159,18 @@ def test_data_only_simulation_is_batched_and_visual_per_event(ditf, tmp_path, mo
         raise RuntimeError("stop here")  # the visual run needs no window for this check
     monkeypatch.setattr(sessions, "SessionStore", spy)
     with pytest.raises(RuntimeError, match="stop here"):
-        sessions.simulate(ditf, 1, 5, seed=1, data_dir=tmp_path / "v", mode="visual")
+        sessions.simulate(ditf, 1, 5, seed=1, data_dir=tmp_path / "v", mode="visual", present=object())
     assert opened == ["per_event"]
 
 
-def test_a_real_session_is_per_event(ditf, tmp_path, monkeypatch, count_fsyncs):
+def test_a_real_session_is_per_event(ditf, tmp_path, count_fsyncs):
     """run_session passes no policy, so the store's default (per_event) holds; each row is fsynced."""
-    class Win:
-        def close(self):
-            pass
-
-    def screen_io(self, paradigm, experiment, win, scripted=None, time_scale=1.0):
-        return ScriptedIO(ScriptedParticipant(paradigm.experiment(experiment).model, random.Random(2), 3),
-                          SimClock())
-    monkeypatch.setattr(sessions, "_open_window", lambda **kw: Win())
-    monkeypatch.setattr(sessions.FieldDriver, "screen_io", screen_io)
+    @contextmanager
+    def present(paradigm, experiment, size=None, fullscreen=False, scripted=None, time_scale=1.0):
+        yield ScriptedIO(ScriptedParticipant(paradigm.experiment(experiment).model, random.Random(2), 3),
+                         SimClock())
     write_schedule(make_schedule(ditf, 1, 6, 1), tmp_path / "s.csv")
-    res = sessions.run_session(ditf, 1, tmp_path / "s.csv", "S1", "E1", tmp_path / "d")
+    res = sessions.run_session(ditf, 1, tmp_path / "s.csv", "S1", "E1", tmp_path / "d", present=present)
     side = _sidecar(res.sidecar_path)
     assert side["durability"] == "per_event" and side["mode"] == "run" and res.rows == 3
     journal = res.csv_path.with_name(res.csv_path.name.replace("_data.csv", "_events.jsonl"))

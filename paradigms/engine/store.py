@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from ..base import Paradigm
+from ..errors import ComplianceError, UsageError
 from . import locks as _locks
 
 __all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
@@ -76,7 +77,7 @@ def _journal_encoder():
 _journal_chunks = _journal_encoder()
 
 
-class SessionExistsError(FileExistsError):
+class SessionExistsError(ComplianceError, FileExistsError):
     """The data directory already holds this session."""
 
 
@@ -109,7 +110,7 @@ class _IsoClock:
 def psychds_stem(study: str, experiment: int, site: str, session: int) -> str:
     for name, value in (("study", study), ("site", site)):
         if not _KEY_RE.match(value):
-            raise ValueError(f"{name} {value!r} must be letters and digits only (it becomes a file-name keyword)")
+            raise UsageError(f"{name} {value!r} must be letters and digits only (it becomes a file-name keyword)")
     return f"study-{study}_exp-{int(experiment)}_site-{site}_session-{int(session)}"
 
 
@@ -181,10 +182,10 @@ def read_dataset_description(root: Path) -> Optional[dict]:
     try:
         desc = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not readable JSON ({str(exc).splitlines()[0]}); repair or move it away "
+        raise UsageError(f"{path}: not readable JSON ({str(exc).splitlines()[0]}); repair or move it away "
                          "before writing sessions here") from None
     if not isinstance(desc, dict) or not isinstance(desc.get("variableMeasured", []), list):
-        raise ValueError(f"{path}: not a Psych-DS dataset description (expected a JSON object "
+        raise UsageError(f"{path}: not a Psych-DS dataset description (expected a JSON object "
                          "with a variableMeasured list)")
     return desc
 
@@ -285,7 +286,7 @@ class SessionStore:
                  session: Optional[int] = None, meta: Optional[Mapping] = None,
                  durability: str = "per_event", block_lines: int = 8192):
         if durability not in DURABILITY:
-            raise ValueError(f"durability must be {' or '.join(DURABILITY)}, not {durability!r}")
+            raise UsageError(f"durability must be {' or '.join(DURABILITY)}, not {durability!r}")
         self.durability = durability
         self.block_lines = max(int(block_lines), 1)
         self.root = Path(root)
@@ -297,10 +298,10 @@ class SessionStore:
         self._column_set = frozenset(self.columns)
         # everything is checked before anything is written
         if not _KEY_RE.match(experimenter or ""):
-            raise ValueError(f"experimenter {experimenter!r} must be a code of letters and digits")
+            raise UsageError(f"experimenter {experimenter!r} must be a code of letters and digits")
         psychds_stem(paradigm.id, self.experiment, site, 1)  # checks the site code
         if session is not None and int(session) < 1:
-            raise ValueError(f"session must be 1 or more, not {session}")
+            raise UsageError(f"session must be 1 or more, not {session}")
         read_dataset_description(self.root)  # a corrupt description is refused now, not half-way
         if session is None:
             session = self._next_session_number()
