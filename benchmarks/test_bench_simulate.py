@@ -10,6 +10,8 @@ price of the real session code and the files; the goal is 100,000 participants i
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -43,6 +45,14 @@ def test_p4_numpy_draws_baseline(benchmark, per_condition):
 @pytest.mark.benchmark(group="P4-simulate-100k")
 def test_p4_simulate_data_only_100k(benchmark, tmp_path):
     counter = iter(range(10**6))
-    res = benchmark.pedantic(lambda: simulate(P, 1, N, seed=1, data_dir=tmp_path / str(next(counter))),
-                             rounds=2, iterations=1)
+    cpu = []
+
+    def run():
+        t0 = time.process_time()
+        res = simulate(P, 1, N, seed=1, data_dir=tmp_path / str(next(counter)))
+        cpu.append(time.process_time() - t0)
+        return res
+    res = benchmark.pedantic(run, rounds=2, iterations=1)
+    # on a shared machine the wall time includes waiting for a core: the CPU time says what the work costs
+    benchmark.extra_info["cpu_s"] = min(cpu)
     assert res.rows == N
