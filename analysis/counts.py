@@ -41,14 +41,14 @@ import dataclasses
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import _isnan, format_number, format_p, jsonable
+from .results import LikelihoodRatioTest, Result, _isnan, format_number, format_p, jsonable
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = [
@@ -107,11 +107,6 @@ _nan = _isnan
 _jsonable = jsonable
 
 
-class _Result:
-    def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
-
-
 def _label(level: str) -> str:
     return str(level).replace("_", " ")
 
@@ -120,8 +115,11 @@ def _label(level: str) -> str:
 # Result objects.
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class CellSummary(_Result):
+class CellSummary(Result):
     """One cell of the design: the count's n, mean, SD and 95% CI of the mean."""
+
+    _aliases = {"estimate": "mean", "term": "cell"}
+    _measure = "mean count"
 
     favor: str
     liking: str
@@ -131,14 +129,22 @@ class CellSummary(_Result):
     ci_low: float
     ci_high: float
 
+    @property
+    def cell(self) -> str:
+        """The cell's levels, ``favor / liking``."""
+        return f"{self.favor} / {self.liking}"
+
     def __str__(self) -> str:
         return (f"{_label(self.favor)}, {_label(self.liking)}: M = {_n(self.mean)}, SD = {_n(self.sd)}, "
                 f"95% CI [{_n(self.ci_low)}, {_n(self.ci_high)}], n = {self.n}")
 
 
 @dataclass(frozen=True)
-class AnovaTerm(_Result):
+class AnovaTerm(Result):
     """One row of the type II ANOVA table (H0: the term explains nothing)."""
+
+    _aliases = {"statistic": "F", "pvalue": "p", "estimate": "partial_eta2", "term": "term"}
+    _measure = "partial eta squared"
 
     term: str
     ss: float
@@ -158,8 +164,12 @@ class AnovaTerm(_Result):
 
 
 @dataclass(frozen=True)
-class GLMTerm(_Result):
+class GLMTerm(Result):
     """A coefficient (log scale) and its rate ratio exp(b) with a 95% Wald CI."""
+
+    _aliases = {"statistic": "z", "pvalue": "p", "ci_low": "rr_low", "ci_high": "rr_high",
+                "estimate": "rate_ratio", "term": "term"}
+    _measure = "rate ratio"
 
     term: str
     estimate: float
@@ -178,24 +188,12 @@ class GLMTerm(_Result):
                 f"z = {_n(self.z)}, {_p(self.p)}")
 
 
-@dataclass(frozen=True)
-class LRTest(_Result):
-    """Likelihood-ratio test of one term (H0: its coefficients are all zero)."""
-
-    term: str
-    chi2: float
-    df: int
-    p: float
-    notes: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        if _nan(self.chi2) and self.notes:
-            return f"{self.term}: {'; '.join(self.notes)}"
-        return f"{self.term}: χ²({self.df}) = {_n(self.chi2)}, {_p(self.p)}"
+#: The former name of the likelihood-ratio test class (one class now: :class:`analysis.results.LikelihoodRatioTest`).
+LRTest = LikelihoodRatioTest
 
 
 @dataclass(frozen=True)
-class GLMResult(_Result):
+class GLMResult(Result):
     """A Poisson or negative binomial (NB2) regression of the count on the design.
 
     ``alpha`` is the NB2 dispersion (variance = mu + alpha mu²), estimated by
@@ -208,6 +206,10 @@ class GLMResult(_Result):
     fit ``alpha`` is 0 and ``pearson_dispersion`` (Pearson chi2 / residual df)
     shows overdispersion when well above 1.
     """
+
+    _aliases = {"statistic": "alpha_lr_chi2", "pvalue": "alpha_lr_p", "ci_low": "alpha_ci_low",
+                "ci_high": "alpha_ci_high", "estimate": "alpha", "term": "family"}
+    _measure = "NB2 dispersion alpha"
 
     family: str
     formula: str
@@ -247,19 +249,22 @@ class GLMResult(_Result):
         else:
             head += f", Pearson dispersion = {_n(self.pearson_dispersion)}"
         lines = [head + "."]
-        lines += ["  LR " + str(t) for t in self.tests]
+        lines += [f"  LR {t.term}: {t.test_text()}" for t in self.tests]
         lines += ["  " + str(t) for t in self.terms if t.term != "Intercept"]
         lines += ["  note: " + n for n in self.notes]
         return "\n".join(lines)
 
 
 @dataclass(frozen=True)
-class PlannedContrast(_Result):
+class PlannedContrast(Result):
     """A planned contrast of two factor levels' unweighted marginal means.
 
     H0: the mean count is equal at the two levels (averaged with equal weight
     over the other factor's levels); H1: it differs (two-sided).
     """
+
+    _aliases = {"statistic": "t", "pvalue": "p", "estimate": "estimate", "term": "label"}
+    _measure = "difference of marginal mean counts"
 
     label: str
     factor: str
@@ -304,8 +309,11 @@ class PlannedContrast(_Result):
 
 
 @dataclass(frozen=True)
-class Correlation(_Result):
+class Correlation(Result):
     """Pearson r of the liking composite with the count within one favor level (H0: rho = 0)."""
+
+    _aliases = {"pvalue": "p", "estimate": "r", "term": "favor"}
+    _measure = "Pearson r"
 
     favor: str
     r: float
@@ -322,8 +330,11 @@ class Correlation(_Result):
 
 
 @dataclass(frozen=True)
-class CorrelationDifference(_Result):
+class CorrelationDifference(Result):
     """Fisher z test of two independent correlations (H0: rho1 = rho2; two-sided)."""
+
+    _aliases = {"statistic": "z", "pvalue": "p", "term": "label"}
+    _measure = "difference of Fisher z"
 
     first: str
     second: str
@@ -334,6 +345,11 @@ class CorrelationDifference(_Result):
     z: float
     p: float
 
+    @property
+    def label(self) -> str:
+        """``first vs second``."""
+        return f"{self.first} vs {self.second}"
+
     def __str__(self) -> str:
         return (f"r in {_label(self.first)} ({_n(self.r1, 2, zero=False)}, n = {self.n1}) vs "
                 f"{_label(self.second)} ({_n(self.r2, 2, zero=False)}, n = {self.n2}): z = {_n(self.z)}, "
@@ -341,7 +357,12 @@ class CorrelationDifference(_Result):
 
 
 @dataclass(frozen=True)
-class ThresholdRate(_Result):
+class ThresholdRate(Result):
+    """The share of one level buying more than the threshold."""
+
+    _aliases = {"estimate": "rate", "term": "level"}
+    _measure = "share above the threshold"
+
     level: str
     k: int
     n: int
@@ -349,12 +370,15 @@ class ThresholdRate(_Result):
 
 
 @dataclass(frozen=True)
-class ThresholdResult(_Result):
+class ThresholdResult(Result):
     """Share buying more than ``threshold`` tickets: treatment level vs pooled controls.
 
     H0: the two proportions are equal.  Risk difference with Newcombe's CI;
     Fisher's exact test (two-sided) and the sample odds ratio.
     """
+
+    _aliases = {"pvalue": "fisher_p", "estimate": "difference", "term": "treatment"}
+    _measure = "risk difference"
 
     threshold: int
     factor: str
@@ -383,7 +407,7 @@ class ThresholdResult(_Result):
 
 
 @dataclass(frozen=True)
-class CountAnalysis(_Result):
+class CountAnalysis(Result):
     """The whole count analysis of one experiment."""
 
     outcome: str
