@@ -47,7 +47,7 @@ import pandas as pd
 from . import replication_criteria as rc
 from .errors import AnalysisError, ReferenceDataError
 from .replication_criteria import NOT_COMPUTABLE, CRITERIA, Criterion, not_computable
-from .results import _Result, format_number
+from .results import Result, format_number, frame_of
 
 __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
            "load_replications", "counts_side", "original_test", "COUNTS", "DERIVED", "RATES_ONLY", "W_AND_N", "MISSING",
@@ -63,13 +63,15 @@ _Z = 1.959963984540054
 # One study's side of a contrast
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Side(_Result):
+class Side(Result):
     """What is known of one study (``original`` or ``replication``) for one contrast.
 
     ``status`` says how much: ``counts`` (k and n per side), ``derived`` (counts
     derived from a published rate and n), ``rates only``, ``w and N`` (only Cohen's w,
     or χ², and the total N), or ``not computable`` (``reason`` says why).
     """
+
+    _aliases = {'pvalue': 'p_published', 'term': 'role'}
 
     role: str
     status: str
@@ -146,11 +148,14 @@ def _w_from_counts(x1, n1, x2, n2) -> float:
 # Effects
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Effects(_Result):
+class Effects(Result):
     """Effect sizes of one side: RD (Newcombe CI), OR (Woolf CI), Cohen's h (normal CI), w.
 
     CIs are NaN without cell sizes; everything but w is NaN without rates.
     """
+
+    _aliases = {'estimate': 'rd', 'ci_low': 'rd_low', 'ci_high': 'rd_high', 'term': 'role'}
+    _measure = "risk difference"
 
     role: str
     rd: float = math.nan
@@ -205,7 +210,7 @@ def _ratio(rep: float, orig: float) -> float:
 # One contrast
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class ContrastReplication(_Result):
+class ContrastReplication(Result):
     """Original and replication of one confirmatory contrast, and every criterion's verdict."""
 
     label: str
@@ -270,16 +275,23 @@ class ContrastReplication(_Result):
         d["decisions"] = self.decisions
         return d
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per criterion (long format)."""
+    def to_frame(self, part: str = "criteria") -> pd.DataFrame:
+        """One row per criterion (long format).
+
+        Columns: :data:`~analysis.results.FRAME_COLUMNS` (``term`` the criterion's id,
+        ``measure`` its scale), then ``contrast, treatment, control, criterion, label,
+        decision, low, high, bound, p, scale, reason, derived, apa``.
+        """
         rows = []
         for c in self.criteria:
             r = c.to_dict()
-            r.update(contrast=self.label, treatment=self.treatment, control=self.control_label)
+            r.update(c._own_row(part), contrast=self.label, treatment=self.treatment, control=self.control_label)
             rows.append(r)
-        cols = ["contrast", "treatment", "control", "criterion", "label", "decision", "estimate", "low", "high",
-                "bound", "statistic", "p", "scale", "reason", "derived", "apa"]
-        return pd.DataFrame(rows, columns=cols)
+        return frame_of(rows, extra=_CRITERION_COLUMNS)
+
+
+_CRITERION_COLUMNS = ("contrast", "treatment", "control", "criterion", "label", "decision", "estimate", "low", "high",
+                      "bound", "statistic", "p", "scale", "reason", "derived", "apa")
 
 
 def _effect_row(side: Side) -> str:
@@ -295,7 +307,7 @@ def _effect_row(side: Side) -> str:
 # The whole experiment
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Replication(_Result):
+class Replication(Result):
     """The replication verdicts of one experiment: one :class:`ContrastReplication` per
     confirmatory contrast.  ``str()`` is the verdict table with the APA sentences under it."""
 
@@ -316,12 +328,11 @@ class Replication(_Result):
         return pd.DataFrame(data, index=index).fillna("")
 
     def to_frame(self) -> pd.DataFrame:
-        """Every criterion of every contrast, one row each (long format)."""
-        frames = [k.to_frame() for k in self.contrasts]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if len(df):
-            df.insert(0, "experiment", self.experiment)
-            df.insert(0, "study", self.study)
+        """Every criterion of every contrast, one row each (long format): the contrasts'
+        frames stacked, with ``study`` and ``experiment`` after their columns."""
+        frames = [k.to_frame("contrasts.criteria") for k in self.contrasts]
+        df = pd.concat(frames, ignore_index=True) if frames else frame_of([], extra=_CRITERION_COLUMNS)
+        df["study"], df["experiment"] = self.study, self.experiment
         return df
 
     def to_dict(self) -> dict:

@@ -49,7 +49,7 @@ from scipy import stats
 from scipy.special import betaln
 
 from .errors import AnalysisError
-from .results import _Result, format_number, format_p
+from .results import Result, format_number, format_p
 
 __all__ = [
     "DECISIONS", "SUCCEEDED", "FAILED", "INCONCLUSIVE", "NOT_COMPUTABLE", "BF_THRESHOLD", "CRITERIA",
@@ -86,7 +86,7 @@ _Z = float(stats.norm.ppf(0.975))
 # The one result shape
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Criterion(_Result):
+class Criterion(Result):
     """One replication criterion for one contrast.
 
     Attributes
@@ -115,6 +115,8 @@ class Criterion(_Result):
     derived : bool
         True when the original's counts were derived from a published rate and n.
     """
+
+    _aliases = {'statistic': 'statistic', 'pvalue': 'p', 'ci_low': 'low', 'ci_high': 'high', 'estimate': 'estimate', 'term': 'criterion', 'measure': 'scale'}
 
     criterion: str
     decision: str

@@ -186,7 +186,8 @@ class Result:
     A subclass declares, in the class attribute ``_aliases``, which of its fields
     (or properties) play the parts ``statistic``, ``pvalue``, ``ci_low``,
     ``ci_high``, ``estimate`` (the quantity the CI belongs to), ``term`` (what
-    labels a row) and ``n``, and in ``_measure`` what its estimate is.
+    labels a row), ``n`` and ``measure`` (when the field says what the estimate is),
+    and in ``_measure`` what its estimate is otherwise.
 
     Examples
     --------
@@ -255,7 +256,8 @@ class Result:
                         yield f.name, x
 
     def _own_row(self, part: str = "") -> dict:
-        row = {"part": part, "result": type(self).__name__, "measure": self._measure or None}
+        measure = getattr(self, self._aliases["measure"]) if "measure" in self._aliases else self._measure
+        row = {"part": part, "result": type(self).__name__, "measure": measure or None}
         row.update({k: self._value(k) for k in _FRAME_KEYS})
         return row
 

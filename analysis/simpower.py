@@ -33,14 +33,18 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
+from .results import Result
 
 __all__ = ["SimulatedTest", "SimulationPower", "SimulationSampleSize", "simulate_dataset", "simulation_power",
            "simulation_sample_size"]
 
 
 @dataclass(frozen=True)
-class SimulatedTest:
+class SimulatedTest(Result):
     """Simulated power of one test: rejections of H0 at α among the simulated data sets."""
+
+    _aliases = {'estimate': 'power', 'term': 'name', 'n': 'simulations'}
+    _measure = "simulated power"
 
     name: str
     rejections: int
@@ -60,7 +64,7 @@ class SimulatedTest:
 
 
 @dataclass(frozen=True)
-class SimulationPower:
+class SimulationPower(Result):
     """Simulated power of every test of a plan, at ``n`` participants per condition."""
 
     study: str
@@ -330,7 +334,7 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 
 
 @dataclass(frozen=True)
-class SimulationSampleSize:
+class SimulationSampleSize(Result):
     """n per condition at which the first (confirmatory) test's simulated power reaches the target.
 
     Search: n doubles from ``n_start`` until the power reaches the target, then bisection
@@ -338,6 +342,9 @@ class SimulationSampleSize:
     seeds (common random numbers), which keeps the simulated curve nearly monotone; each
     point still has Monte-Carlo error (``mc_se``), so ``n`` is uncertain by about that much.
     """
+
+    _aliases = {'estimate': 'n', 'term': 'test'}
+    _measure = "n per condition reaching the target power"
 
     study: str
     experiment: int
