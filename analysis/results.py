@@ -235,7 +235,7 @@ class Result:
         >>> sorted(d)
         ['correction', 'df', 'min_expected', 'n', 'notes', 'pvalue', 'statistic']
         """
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return self._with_common({f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
     # ----------------------------------------------------------------------- tidy frames
     def _value(self, key: str):
