@@ -483,6 +483,15 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
 
     Drops ``excluded == 1`` and ``data_consent == 0`` rows (never analysed)
     and rows without a count; checks the count is a whole number >= 0.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> df = frame_from_tickets()
+    >>> df.loc[0, 'data_consent'] = 0; df.loc[1, 'excluded'] = 1
+    >>> rows, dropped = prepare(df)
+    >>> len(rows), dropped
+    (46, {'excluded': 1, 'withdrawn': 1, 'missing_outcome': 0})
     """
     missing = [c for c in (outcome, *factors, *extra) if c not in data.columns]
     if missing:
@@ -525,6 +534,31 @@ def _levels(df: pd.DataFrame, col: str, order: Optional[Sequence[str]] = None) -
 # --------------------------------------------------------------------------- #
 def cell_summaries(df: pd.DataFrame, outcome: str, a: str, b: str, a_levels: Sequence[str],
                    b_levels: Sequence[str], level: float = 0.95) -> tuple[CellSummary, ...]:
+    """One :class:`CellSummary` per cell (``a_levels`` x ``b_levels`` order): n, mean, SD and t CI.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Analysable rows (see :func:`prepare`).
+    outcome, a, b : str
+        The count column and the two factor columns.
+    a_levels, b_levels : sequence of str
+        The levels, in the order the cells are reported.
+    level : float
+        Confidence level of the t interval of each mean (n - 1 df).
+
+    Returns
+    -------
+    tuple of CellSummary
+        A cell without participants has n = 0 and NaN statistics.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> cells = cell_summaries(frame_from_tickets(), 'tickets', 'favor', 'liking', ['confederate_favor', 'experimenter_favor', 'no_favor'], ['pleasant', 'unpleasant'])
+    >>> print(cells[0])
+    confederate favor, pleasant: M = 2.75, SD = 2.49, 95% CI [0.67, 4.83], n = 8
+    """
     out = []
     for la in a_levels:
         for lb in b_levels:
@@ -582,6 +616,14 @@ def anova_table(df: pd.DataFrame, outcome: str, a: str, b: str) -> tuple[AnovaTe
     freedom instead of giving wrong sums of squares.  A test that cannot be
     computed has F and p NaN and says why in its ``notes``: only one level of a
     factor present, no residual degrees of freedom, counts that do not vary.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> for t in anova_table(frame_from_tickets(), 'tickets', 'favor', 'liking')[:3]: print(t)
+    favor: F(2, 42) = 2.42, p = .101, ηp² = .10
+    liking: F(1, 42) = 1.84, p = .182, ηp² = .04
+    favor x liking: F(2, 42) = 0.14, p = .873, ηp² = .01
     """
     y = df[outcome].to_numpy(float)
     ref_a, ref_b = _levels(df, a)[0], _levels(df, b)[0]
@@ -774,7 +816,17 @@ def _zero_cells(df, outcome, a, b) -> list[str]:
 
 
 def poisson_glm(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str, ref_b: str) -> GLMResult:
-    """Poisson GLM (log link) of the count on the two factors and their interaction (cells present)."""
+    """Poisson GLM (log link) of the count on the two factors and their interaction (cells present).
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> fit = poisson_glm(frame_from_tickets(), 'tickets', 'favor', 'liking', 'no_favor', 'unpleasant')
+    >>> print(fit.tests[0])
+    favor: LR χ²(2) = 9.08, p = .011
+    >>> round(fit.pearson_dispersion, 3)
+    1.721
+    """
     formula = _treatment_formula(outcome, a, b, ref_a, ref_b)
     y, designs = _model_set(df, outcome, a, b, ref_a, ref_b)
     why = _no_counts(y, outcome)
@@ -800,7 +852,17 @@ def _zero_cell_notes(zc: Sequence[str]) -> tuple[str, ...]:
 
 
 def negative_binomial(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str, ref_b: str) -> GLMResult:
-    """NB2 regression; alpha by profile likelihood (not fixed at 1), with alpha = 0 (Poisson) detected."""
+    """NB2 regression; alpha by profile likelihood (not fixed at 1), with alpha = 0 (Poisson) detected.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> fit = negative_binomial(frame_from_tickets(), 'tickets', 'favor', 'liking', 'no_favor', 'unpleasant')
+    >>> round(fit.alpha, 4), fit.alpha_at_boundary
+    (0.3807, False)
+    >>> print(fit.tests[0])
+    favor: LR χ²(2) = 5.34, p = .069
+    """
     formula = _treatment_formula(outcome, a, b, ref_a, ref_b)
     family = "Negative binomial (NB2)"
     y, designs = _model_set(df, outcome, a, b, ref_a, ref_b)
@@ -840,6 +902,12 @@ def planned_contrast(df: pd.DataFrame, outcome: str, a: str, b: str, treatment: 
     within-cell mean square (the full two-way model on the cells present) and
     its df.  When a cell of the contrast is empty the weights change (and with
     them what the contrast means); ``notes`` says so.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> print(planned_contrast(frame_from_tickets(), 'tickets', 'favor', 'liking', 'confederate_favor', ['no_favor']))
+    confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     cells = df.groupby([a, b])[outcome].agg(["mean", "count", "sum"])
     t_cells = [c for c in cells.index if c[0] == treatment]
@@ -913,6 +981,29 @@ def _pearson(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, 
 
 def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
                         a_levels: Sequence[str]) -> tuple[Correlation, ...]:
+    """Pearson r of ``score`` with ``outcome`` within each level of ``a`` (H0: rho = 0).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Analysable rows.
+    outcome, score, a : str
+        The count, the score (e.g. the liking composite) and the factor columns.
+    a_levels : sequence of str
+        The levels of ``a``, in order.
+
+    Returns
+    -------
+    tuple of Correlation
+        NaN r (with its n) where a level has fewer than 3 rows or a variable does not vary.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> rs = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> print(rs[0])
+    confederate favor: r(14) = .10, 95% CI [-.42, .57], p = .721
+    """
     out = []
     for la in a_levels:
         g = df[(df[a] == la)][[score, outcome]].apply(pd.to_numeric, errors="coerce").dropna()
@@ -922,7 +1013,15 @@ def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
 
 
 def correlation_difference(first: Correlation, second: Correlation) -> CorrelationDifference:
-    """Fisher z test of two independent Pearson correlations (two-sided)."""
+    """Fisher z test of two independent Pearson correlations (two-sided).
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> r1, r2 = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> print(correlation_difference(r1, r2))
+    r in confederate favor (.10, n = 16) vs no favor (.30, n = 16): z = -0.55, p = .579
+    """
     if first.n > 3 and second.n > 3 and not _nan(first.r) and not _nan(second.r) \
             and abs(first.r) < 1 and abs(second.r) < 1:
         z = (math.atanh(first.r) - math.atanh(second.r)) / math.sqrt(1 / (first.n - 3) + 1 / (second.n - 3))
@@ -934,7 +1033,14 @@ def correlation_difference(first: Correlation, second: Correlation) -> Correlati
 
 def threshold_test(df: pd.DataFrame, outcome: str, a: str, treatment: str, control: Sequence[str],
                    threshold: int = 1, a_levels: Sequence[str] = ()) -> ThresholdResult:
-    """Share with ``outcome > threshold``: treatment level vs the pooled control levels."""
+    """Share with ``outcome > threshold``: treatment level vs the pooled control levels.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> print(threshold_test(frame_from_tickets(), 'tickets', 'favor', 'confederate_favor', ['experimenter_favor', 'no_favor']))
+    more than 1 ticket: confederate favor 56.3% (9/16) vs experimenter favor + no favor 31.3% (10/32); difference = 25.0 points, 95% CI [-3.8, 49.6] (Newcombe); Fisher's exact p = .124, OR = 2.83
+    """
     from statsmodels.stats.proportion import confint_proportions_2indep
     above = df[outcome] > threshold
     rates = []
@@ -989,6 +1095,15 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
         The threshold measure is ``outcome > threshold``; None skips it.
     threshold_contrast : (treatment level, control levels)
         Defaults to the first planned contrast's treatment vs every other level.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_counts(frame_from_tickets(), contrasts=[('confederate_favor', ['no_favor'], 'favor vs none')], references={'favor': 'no_favor', 'liking': 'unpleasant'})
+    >>> res.n, [t.term for t in res.anova]
+    (48, ['favor', 'liking', 'favor x liking', 'Residual'])
+    >>> print(res.contrasts[0])
+    confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     a, b = factors
     df, dropped = prepare(data, outcome, factors, extra=(score,))
@@ -1061,13 +1176,13 @@ def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
 
     Examples
     --------
-    >>> import paradigms, tempfile, pandas as pd
-    >>> from paradigms.engine.sessions import simulate
-    >>> regan = paradigms.get("regan1971")
-    >>> r = simulate(regan, 1, 120, seed=3, data_dir=tempfile.mkdtemp())
-    >>> res = analyze_count_plan(pd.read_csv(r.csv_path), regan.experiment(1))
+    >>> import paradigms
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_count_plan(frame_from_tickets(), paradigms.get("regan1971").experiment(1))
     >>> res.n, [c.n for c in res.cells]
-    (120, [20, 20, 20, 20, 20, 20])
+    (48, [8, 8, 8, 8, 8, 8])
+    >>> print(res.contrasts[0])
+    confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     plan = experiment.plan
     a, b = plan.factors

@@ -850,6 +850,15 @@ def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "si
     Returns
     -------
     PoolResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cells = [(s, c, 40, k) for s, ks in [('S1', (25, 12, 13)), ('S2', (20, 15, 15)), ('S3', (30, 10, 10))] for c, k in zip(['rejection_moderation', 'exposure_control', 'smaller_request_only'], ks)]
+    >>> counts = pd.DataFrame(cells, columns=['site', 'condition', 'n', 'complied'])
+    >>> res = pool_counts(counts, 'cialdini1975', 1)
+    >>> print(res.contrasts[0].headline)
+    REML, k = 3: OR = 3.73, 95% CI [1.45, 9.63], z = 2.72, p = .006; τ² = 0.530, I² = 75.5%, H² = 4.09; Q(2) = 8.06, p = .018; 95% PI [0.67, 20.70]
     """
     method = str(method).upper()
     if method not in ESTIMATORS:

@@ -284,7 +284,13 @@ def rejection_region(n1: int, n2: int, alpha: float = 0.05, test: str = "fisher"
 
 def normal_power(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05,
                  alternative: str = "two-sided") -> float:
-    """statsmodels ``NormalIndPower().power`` with Cohen's h (effect = 2·asin√p1 − 2·asin√p2)."""
+    """statsmodels ``NormalIndPower().power`` with Cohen's h (effect = 2·asin√p1 − 2·asin√p2).
+
+    Examples
+    --------
+    >>> round(normal_power(0.5, 0.3, 40, 40), 4)
+    0.4525
+    """
     from statsmodels.stats.power import NormalIndPower
 
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))

@@ -127,7 +127,14 @@ class Side(Result):
 
 def counts_side(role: str, x1: int, n1: int, x2: int, n2: int, *, derived: bool = False, source: str = "",
                 confidence: str = "", reason: str = "") -> Side:
-    """A :class:`Side` from counts (``derived``: from a published rate and n)."""
+    """A :class:`Side` from counts (``derived``: from a published rate and n).
+
+    Examples
+    --------
+    >>> s = counts_side('original', 25, 40, 12, 40)
+    >>> s.status, s.has_counts, round(s.p1, 3)
+    ('counts', True, 0.625)
+    """
     for name, x, n in (("treatment", x1, n1), ("control", x2, n2)):
         if n <= 0:
             raise AnalysisError(f"{role}: the {name} side has no participants")
@@ -182,7 +189,14 @@ class Effects(Result):
 
 
 def effects_of(side: Side) -> Effects:
-    """The :class:`Effects` of a side, with CIs where its cell sizes are known."""
+    """The :class:`Effects` of a side, with CIs where its cell sizes are known.
+
+    Examples
+    --------
+    >>> e = effects_of(counts_side('replication', 25, 40, 12, 40))
+    >>> print(e)
+    replication: RD = 0.325, 95% CI [0.107, 0.503]; OR = 3.89, 95% CI [1.53, 9.87]; h = 0.66, 95% CI [0.23, 1.10]
+    """
     from .binary import cohens_h, newcombe_diff_ci, odds_ratio_ci
 
     if side.has_counts:
@@ -544,6 +558,12 @@ def load_replications(path=None) -> pd.DataFrame:
     :func:`analysis.published.load_published`), with ``study`` and ``experiment``
     naming the original that is replicated, plus ``replication`` (its id, e.g.
     ``genschow2021``) and ``citation``.
+
+    Examples
+    --------
+    >>> df = load_replications()
+    >>> {'study', 'statistic', 'value'} <= set(df.columns)
+    True
     """
     import csv
 
@@ -640,6 +660,13 @@ def original_test(study: str, experiment: int, contrast, reproduction=None) -> t
 
     Default ``chi2`` (Pearson, no correction) when no published statistic of this
     contrast can be reproduced.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> contrast = paradigms.get('cialdini1975').experiment(1).contrasts[0]
+    >>> original_test('cialdini1975', 1, contrast)
+    ('chi2', "the original's test: Pearson χ² without continuity correction (reproduces its published chi2 = 6.42)")
     """
     from .reproduce import reproduce_experiment
 
@@ -747,6 +774,14 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
         Bad input, in one line: a replication of another study or experiment than
         named, a contrast with an empty condition, counts with k > n, an unknown
         published replication, a plan without binary contrasts.
+
+    Examples
+    --------
+    >>> r = replicate(study='cialdini1975', experiment=1, counts={"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)})
+    >>> [k.label for k in r.contrasts]
+    ["door-in-the-face vs the two controls combined (the paper's test)", 'door-in-the-face vs exposure control', 'door-in-the-face vs smaller request only']
+    >>> r.contrasts[0].criterion('significance').decision
+    'succeeded'
     """
     import paradigms
     from paradigms.base import ContrastPlan, DeclarationError

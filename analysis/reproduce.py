@@ -180,7 +180,15 @@ def agreement(recomputed: float, published: float, decimals: int) -> str:
 
 
 def attainable_counts(rate: float, decimals: int, n: int) -> list[int]:
-    """Counts k (0..n) whose k/n rounds to ``rate`` at ``decimals`` (rates as proportions)."""
+    """Counts k (0..n) whose k/n rounds to ``rate`` at ``decimals`` (rates as proportions).
+
+    Examples
+    --------
+    >>> attainable_counts(0.63, 2, 40)
+    [25]
+    >>> attainable_counts(0.5, 1, 7)
+    []
+    """
     return [k for k in range(n + 1) if _round(k / n, decimals) == _round(rate, decimals)]
 
 
@@ -200,6 +208,14 @@ def chi2_candidates(x1: int, n1: int, x2: int, n2: int) -> dict[str, tuple[float
 
     Keys: ``pearson`` (no continuity correction), ``yates``, ``n-1`` (Egon Pearson's
     N − 1 χ² = Pearson × (N − 1)/N), ``likelihood-ratio`` (G).  Values: (statistic, p).
+
+    Examples
+    --------
+    >>> c = chi2_candidates(25, 40, 12, 40)
+    >>> sorted(c)
+    ['likelihood-ratio', 'n-1', 'pearson', 'yates']
+    >>> round(c['pearson'][0], 4)
+    8.4978
     """
     table = [[x1, n1 - x1], [x2, n2 - x2]]
     n = n1 + n2
@@ -338,6 +354,12 @@ def reproduce_experiment(study: str, experiment: Optional[int],
     ------
     ReferenceDataError
         If the study or experiment is not in the reference data.
+
+    Examples
+    --------
+    >>> r = reproduce_experiment('cialdini1975', 1)
+    >>> r.study, r.experiment, r.n_mismatch
+    ('cialdini1975', 1, 0)
     """
     pub = load_published() if published is None else published
     if study not in set(pub["study"]):

@@ -84,7 +84,15 @@ def format_p(p: Optional[float]) -> str:
 
 def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True) -> str:
     """A number with ``digits`` decimals; ``NA`` for NaN/None; APA drops the leading
-    zero of quantities that cannot exceed 1 (``leading_zero=False``)."""
+    zero of quantities that cannot exceed 1 (``leading_zero=False``).
+
+    Examples
+    --------
+    >>> format_number(0.125), format_number(-0.0001), format_number(0.3456, 2, leading_zero=False)
+    ('0.13', '0.00', '.35')
+    >>> format_number(float('nan')), format_number(float('inf'))
+    ('NA', '∞')
+    """
     if _isnan(x):
         return "NA"
     if math.isinf(x):
@@ -107,6 +115,13 @@ def jsonable(obj):
 
     NaN and infinities become ``None``; numpy scalars become Python numbers; tuples
     become lists; objects with ``to_dict`` are converted with it.
+
+    Examples
+    --------
+    >>> jsonable({'p': float('nan'), 'k': (1, 2), 'x': LikelihoodRatioTest('favor', 6.2, 2, 0.045)})['x']['pvalue']
+    0.045
+    >>> jsonable({'p': float('nan'), 'k': (1, 2)})
+    {'p': None, 'k': [1, 2]}
     """
     if hasattr(obj, "to_dict") and not isinstance(obj, type):
         return obj.to_dict()

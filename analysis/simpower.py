@@ -166,6 +166,14 @@ def simulate_dataset(experiment, n: int, rng: np.random.Generator, n_items: int 
 
     Columns as the session CSVs give them to the analysis (condition, the outcome,
     ``excluded``, ``data_consent``, the factor columns and, for count plans, the score).
+
+    Examples
+    --------
+    >>> import numpy as np, paradigms
+    >>> exp = paradigms.get('pollock1998').experiment(1)
+    >>> df = simulate_dataset(exp, 5, np.random.default_rng(1))
+    >>> len(df) == 5 * len(exp.conditions), 'complied' in df
+    (True, True)
     """
     from paradigms.base import BinaryModel
 
@@ -316,9 +324,9 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 
     Examples
     --------
-    >>> r = simulation_power("pollock1998", 1, n=20, simulations=20, seed=3)
+    >>> r = simulation_power("pollock1998", 1, n=10, simulations=4, seed=3)
     >>> r.tests[0].simulations
-    20
+    4
     """
     import paradigms
 
@@ -375,7 +383,15 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
                            alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: int = 10,
                            n_max: int = 2000, test: int = 0, progress: bool = False) -> SimulationSampleSize:
     """Smallest n per condition whose simulated power of test ``test`` (default the first:
-    the interaction, or the first planned contrast) reaches ``target``."""
+    the interaction, or the first planned contrast) reaches ``target``.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> r = simulation_sample_size(paradigms.get('pollock1998'), 1, simulations=4, n_start=10, n_max=10, seed=1)
+    >>> r.target, r.n_max, [n for n, _ in r.evaluated]
+    (0.8, 10, [10])
+    """
     from .power import _check_unit
 
     target = _check_unit("target", target)
