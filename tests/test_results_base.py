@@ -75,24 +75,10 @@ def test_one_likelihood_ratio_class_under_both_old_names():
 # --------------------------------------------------------------------------- #
 # Real analyses, small and typed in
 # --------------------------------------------------------------------------- #
-# Regan-style ticket counts, 12 per cell (the data of tests/test_counts_edge_cases.py)
-COUNT_CELLS = {
-    ("confederate_favor", "pleasant"): [0, 3, 1, 2, 4, 3, 1, 8, 7, 0, 2, 0],
-    ("confederate_favor", "unpleasant"): [1, 2, 3, 2, 0, 5, 1, 0, 2, 9, 2, 1],
-    ("experimenter_favor", "pleasant"): [1, 1, 2, 1, 2, 3, 0, 0, 0, 1, 0, 0],
-    ("experimenter_favor", "unpleasant"): [0, 0, 1, 1, 0, 0, 2, 1, 1, 1, 0, 0],
-    ("no_favor", "pleasant"): [2, 0, 1, 0, 1, 5, 4, 0, 5, 1, 5, 5],
-    ("no_favor", "unpleasant"): [0, 0, 0, 1, 2, 2, 0, 5, 1, 1, 0, 0],
-}
-# technique x price x reason -> (complied, n) (the data of tests/test_tna_interaction.py)
-TNA_CELLS = {
-    ("1", "tna", "none"): (9, 15), ("1", "control", "none"): (5, 14),
-    ("1", "tna", "weak"): (12, 16), ("1", "control", "weak"): (7, 15),
-    ("1", "tna", "good"): (13, 15), ("1", "control", "good"): (6, 13),
-    ("5", "tna", "none"): (2, 14), ("5", "control", "none"): (4, 15),
-    ("5", "tna", "weak"): (3, 16), ("5", "control", "weak"): (3, 14),
-    ("5", "tna", "good"): (4, 15), ("5", "control", "good"): (5, 16),
-}
+# the typed-in data of the count and factorial tests (their R values are recorded there and below)
+from tests.test_counts_edge_cases import CELLS as COUNT_CELLS  # noqa: E402
+from tests.test_tna_interaction import CELLS as TNA_CELLS  # noqa: E402
+
 DITF_E1 = {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}
 
 
