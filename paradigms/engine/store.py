@@ -43,7 +43,7 @@ from ..base import Paradigm
 from ..errors import ComplianceError, UsageError
 from . import locks as _locks
 
-__all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
+__all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic", "write_text_atomic",
            "update_dataset_description", "find_interrupted", "file_sha256",
            "read_dataset_description", "dataset_uid"]
 
@@ -127,8 +127,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON through a temporary file and an atomic rename.
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` through a temporary file, an fsync and an atomic rename (then fsync the folder).
 
     The temporary file is created exclusively (:func:`tempfile.mkstemp` in the
     target folder, a fresh random name), so nothing planted beside the target --
@@ -138,8 +138,7 @@ def write_json_atomic(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -150,6 +149,11 @@ def write_json_atomic(path: Path, obj) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    """Write JSON (indented, UTF-8) with :func:`write_text_atomic`."""
+    write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def file_sha256(path: Path) -> str:
