@@ -26,7 +26,7 @@ from typing import Mapping, Union
 
 import pandas as pd
 
-from . import audit, checks
+from . import audit, checks, mail
 from .errors import DataIntegrityWarning, DataValidationError
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
@@ -326,6 +326,8 @@ def _check_consistency(rec: dict, paradigm, file: str, line: int, row: int) -> N
     """Cross-column rules the codebook cannot express."""
     if participant_status(rec) == WITHDRAWN:
         return  # withdrawn: never analysed, nothing more to check
+    if mail.is_mail(paradigm):  # a dispatch record has no outcome yet: the card's rules (analysis/mail.py)
+        return mail.check_record(rec, paradigm, file, line, row)
     if rec["excluded"] == 1 and not rec.get("exclusion_reason"):
         raise DataValidationError(f"{_where(file, line, row, 'exclusion_reason')}: empty although excluded = 1")
     if rec["excluded"] == 0 and rec.get("exclusion_reason"):
@@ -409,6 +411,7 @@ def _read_files(files: list[Path], include_simulated: bool, include_pilot: bool)
                 r["data_consent"] = 0
                 r["withdrawal"] = (f"withdrawn after the session: {e['reason']} (recorded by {e['by']} on {e['t']}; "
                                    f"{Path(e['log']).name} line {e['line']})")
+    rows = mail.join_records(rows)  # mailed cards: dispatch and outcome records, one row per card
     frame = pd.DataFrame({k: [r.get(k) for r in rows] for k in
                           ("participant_id", "study", "experiment", "site", "session", "slot", "source_file",
                            "source_line", "source_row")})
@@ -506,6 +509,11 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     kept = []
     for r in rows:
         status = participant_status(r)
+        if r.get("pending") and status != WITHDRAWN:  # a card whose outcome is not in: reported, never analysed
+            report_rows.append({"study": r["study"], "experiment": r["experiment"], "condition": r["condition"],
+                                "status": mail.PENDING, "reason": r["pending"], "participant_id": r["participant_id"],
+                                "source_file": r["source_file"], "source_line": r["source_line"]})
+            continue
         if status == WITHDRAWN:
             report_rows.append({"study": r["study"], "experiment": r["experiment"], "condition": r["condition"],
                                 "status": "withdrawn", "reason": r.get("withdrawal") or "data_consent = 0",
