@@ -475,6 +475,12 @@ class SessionType:
         """The columns this kind of session fills beyond the common ones (none by default)."""
         return ()
 
+    def protocol_texts(self) -> Mapping[str, str]:
+        """What the printed protocol says differently for this kind of session (none by default):
+        ``trained`` (who the training notes are for), ``session`` (a section on how the session runs),
+        ``exclusions`` (how an exclusion is recorded), ``debriefing`` (how the debriefing is recorded)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class FieldSession(SessionType):

@@ -148,8 +148,9 @@ do not know you: the card was part of a study of how people respond to greetings
 repeating a classic study from 1976. Whether or not you replied was not wrong in any way. We
 recorded only whether a reply came, under a code number, never your name or address, which we
 keep apart and will destroy when the study ends. If you do not want your anonymous record to be
-used, write to us at the address below quoting the number {id}, and it will be withdrawn. Thank
-you, and our apologies for the surprise."
+used, write to us at the address below quoting the number printed on this letter, and it will be
+withdrawn. Thank you, and our apologies for the surprise." (The number printed is the card's
+pseudonymous id, from the lab's list.)
 
 data_consent stays empty (the recipient could not be asked); a withdrawal that comes back is
 recorded afterwards with `compliance withdraw DATA_DIR --participant ID`, which never rewrites a

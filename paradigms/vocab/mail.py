@@ -75,6 +75,41 @@ class MailSession(SessionType):
             raise DeclarationError(f"MailSession: reply_days {self.reply_days!r} must be two days within the "
                                    f"window (0 <= first <= second <= {self.window_days})")
 
+    def protocol_texts(self) -> dict:
+        """The protocol's mail-specific paragraphs: the mailing log, the addresses, the window."""
+        w = self.window_days
+        return {
+            "trained": "technician who keeps the mailing log",
+            "session": (
+                "## The mailing log\n\n"
+                "There is no live participant: each card is two records in the session files, appended and never "
+                "rewritten. **Send the next card** takes the schedule's next slot and shows the card number, the "
+                "recipient's pseudonymous id and the card to write; *Sent* writes the card's dispatch record "
+                "(`record = dispatch`; the day sent is `t_card`). Days or weeks later, in any later session, pick "
+                f"the card on the log (arrow keys) and record its outcome record (`record = outcome`): *Reply "
+                f"received* with the day it arrived (`reply_date`, YYYY-MM-DD; `reply_days` and `complied` follow: "
+                f"1 within {w} days, 0 later), *No reply* (only once the card's {w}-day window has closed: the log "
+                "refuses it before), or *Returned* (the card came back undelivered: excluded). A session may be "
+                "short (open the log, record what came in the post, end it); cards stay open across days and "
+                "sessions, and sessions go on after every slot of the schedule has been used.\n\n"
+                "**Addresses never enter the toolkit.** The lab keeps its own list of recipients (name and address), "
+                "apart from the session data, keyed by the pseudonymous id the log shows when a card is sent; it "
+                "is used to post the cards and the debriefing letters and to match a reply to its card, and is "
+                "destroyed when the study ends.\n\n"
+                "The log refuses, in one line and without writing anything: an outcome for a card never sent, a "
+                "second outcome for the same card, *No reply* while the window is open, a reply dated before its "
+                "card was sent or after today. At analysis the loader joins each card's two records into one "
+                "row; a card without an outcome is reported as **pending** (never as a refusal) and left out of "
+                f"the tests. Simulated replies arrive uniformly {self.reply_days[0]} to {self.reply_days[1]} days "
+                "after sending (a simulation assumption)."),
+            "exclusions": "Record an exclusion on the mailing log: *Not sent* on the card screen, *Returned* for a "
+                          "card the post office brings back; the record is kept and marked.",
+            "debriefing": "When a card's outcome is recorded the technician posts the debriefing letter and records "
+                          "*Letter posted* or *Not posted* (`debriefed` 1 or 0); `data_consent` stays empty (the "
+                          "recipient could not be asked), and a withdrawal that comes back is recorded with "
+                          "`compliance withdraw`.",
+        }
+
     def measures(self) -> tuple[Measure, ...]:
         """The mailing log's columns (beyond the common ones and the card step's answer and time)."""
         return (
