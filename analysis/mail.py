@@ -52,7 +52,14 @@ def _paradigm(study: str):
 
 
 def is_mail(paradigm) -> bool:
-    """Whether ``paradigm``'s session writes a dispatch and a later outcome record per participant."""
+    """Whether ``paradigm``'s session writes a dispatch and a later outcome record per participant.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> is_mail(paradigms.get("kunz1976")), is_mail(paradigms.get("cialdini1975"))
+    (True, False)
+    """
     return bool(getattr(paradigm.session, "deferred_outcome", False))
 
 
@@ -68,6 +75,8 @@ def _day(t) -> date:
 def window_closes(sent: date, window_days: int) -> date:
     """The last day of a card's reply window.
 
+    Examples
+    --------
     >>> window_closes(date(2026, 1, 5), 56)
     datetime.date(2026, 3, 2)
     """
@@ -80,6 +89,20 @@ def check_record(rec: Mapping, paradigm, file: str, line: int, row: int) -> None
     Called by the loader for each row of a mail paradigm (in place of the check
     that an analysed participant has ``complied``: a dispatch record has none
     yet).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, line, data row and column.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> rec = {"record": "outcome", "reply": "received", "reply_date": "20.1.2026", "excluded": 0, "complied": 1}
+    >>> check_record(rec, paradigms.get("kunz1976"), "f.csv", 3, 2)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DataValidationError: f.csv: line 3 (data row 2), column 'reply_date': '20.1.2026' is not a date (YYYY-MM-DD)
     """
     where = lambda col: f"{file}: line {line} (data row {row}), column {col!r}"  # noqa: E731
     kind = rec.get("record")

@@ -114,6 +114,14 @@ def compare_whole_study(study: str, experiment: int, replication_rows: pd.DataFr
     when both are published); the replication's counts are its published count,
     or every count of its n whose rate rounds to its published rate (at the
     printed decimals, half up).
+
+    Examples
+    --------
+    >>> from analysis.replication import load_replications
+    >>> reps = load_replications()
+    >>> c = compare_whole_study("kunz1976", 1, reps[reps.replication == "meier2016"])
+    >>> f"{c.ci_low:.4f} {c.ci_high:.4f}", c.consistency.decision
+    ('0.0091 0.0374', 'failed')
     """
     from statsmodels.stats.proportion import proportion_confint
 
