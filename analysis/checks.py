@@ -249,13 +249,12 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
             continue
         s = _text(df[col])
         present = _np(pc.not_equal(s, ""))
-        full, micros = (shapes or {}).get(col) or (None, None)
+        full, micros, year = (shapes or {}).get(col) or (None, None, None)
         if full is None:
-            full = _full_time_shape(s)
+            full, year = _full_time_shape(s, with_year=True)
         _refuse_first(present & ~full, df, col,
                       lambda i: f"{s[i].as_py()!r} is not a complete time with its UTC offset "
                                 "(a row cut while being written, or a time edited by hand)")
-        year = _np(pc.if_else(pa.array(full), pc.utf8_slice_codeunits(s, 0, 4), "0").cast(pa.int64()))
         _refuse_first(present & (year < EARLIEST_YEAR), df, col,
                       lambda i: f"{s[i].as_py()!r} is impossible: year {int(year[i])} is before {EARLIEST_YEAR}")
         usable = present & full & (year >= EARLIEST_YEAR) & (year <= now.year + 1)
@@ -356,13 +355,13 @@ def _chunks(arr):
     return arr.chunks if hasattr(arr, "chunks") else [arr]
 
 
-def _full_time_shape(arr) -> np.ndarray:
+def _full_time_shape(arr, with_year: bool = False):
     """Cells of the form ``_FULL_TIME`` (``2026-01-05T10:00:28.695+00:00``), on whole
     columns: the byte at each fixed position, found through the string offsets."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = []
+    out, years = [], []
     for a in _chunks(arr):
         if a.null_count:
             a = pc.fill_null(a, "")
@@ -371,6 +370,7 @@ def _full_time_shape(arr) -> np.ndarray:
         n = len(a)
         if n == 0:
             out.append(np.zeros(0, bool))
+            years.append(np.zeros(0, np.int64))
             continue
         bufs = a.buffers()
         offs = np.frombuffer(bufs[1], dtype=np.int32)[a.offset: a.offset + n + 1].astype(np.int64)
@@ -404,7 +404,13 @@ def _full_time_shape(arr) -> np.ndarray:
             if need.any():
                 ok &= ~need | digit(data[np.where(need, base + 19 + k, 0)])
         out.append(ok)
-    return np.concatenate(out) if out else np.zeros(0, bool)
+        if with_year:
+            y = sum((at(p).astype(np.int64) - 48) * m for p, m in ((0, 1000), (1, 100), (2, 10), (3, 1)))
+            years.append(np.where(ok, y, 0))
+    full = np.concatenate(out) if out else np.zeros(0, bool)
+    if with_year:
+        return full, (np.concatenate(years) if years else np.zeros(0, np.int64))
+    return full
 
 
 def _utc_micros(arr, mask: np.ndarray) -> Optional[np.ndarray]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -163,6 +164,7 @@ class _FileCells:
     text: Optional[str] = None
     body_at: int = 0                     # where the data rows start in ``raw``
     regular: bool = False                # one record a line, LF or CRLF throughout, a last line end
+    n_lf: int = 0                        # line feeds in ``raw``
     sha256: Optional[str] = None         # of the file's bytes as read
 
     @property
@@ -224,18 +226,19 @@ def _scan_csv(path: Path, sidecar) -> _FileCells:
     sha = hashlib.sha256(raw).hexdigest() if (sidecar or {}).get("csv_sha256") else None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a byte-order mark (e.g. after a spreadsheet round trip) is tolerated
+    ascii_only = raw.isascii()
     try:
-        text = raw.decode("utf-8")
+        text = None if ascii_only else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DataValidationError(f"{file}: line {line}: not valid UTF-8 (byte {exc.start})") from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise DataValidationError(f"{file}: line {line}: a NUL byte: this is not a text (CSV) file")
-    if not text.strip():
+    if re.search(rb"\S", raw) is None:
         raise DataValidationError(f"{file}: line 1 (header): the file is empty, expected a header row")
     nl = raw.find(b"\n")
-    first = text[: nl + 1] if nl >= 0 else text
+    first = (raw[: nl + 1] if nl >= 0 else raw).decode("utf-8")
     header = None
     if first.count('"') % 2 == 0:
         try:
@@ -245,17 +248,17 @@ def _scan_csv(path: Path, sidecar) -> _FileCells:
     if header is None:
         # a header with a line break inside quotes, or not CSV: the csv module says what
         try:
-            header = next(csv.reader(io.StringIO(text, newline="")))
+            header = next(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
         except (csv.Error, StopIteration) as exc:
             raise DataValidationError(f"{file}: line 1 (header): not valid CSV ({exc})") from None
         nl = -2   # not regular
     _check_header(file, header)
     n_lf = raw.count(b"\n")
-    n_cr = raw.count(b"\r")
-    regular = (nl >= 0 and raw.endswith(b"\n") and b"\n\n" not in raw and b"\r\n\r\n" not in raw
-               and (n_cr == 0 or raw.count(b"\r\n") == n_cr == n_lf))
+    n_cr = raw.count(b"\r") if b"\r" in raw else 0
+    regular = (nl >= 0 and raw.endswith(b"\n") and b"\n\n" not in raw
+               and (n_cr == 0 or (b"\r\n\r\n" not in raw and raw.count(b"\r\n") == n_cr == n_lf)))
     return _FileCells(path, file, header, None, None, sidecar, raw=raw, text=text, body_at=nl + 1,
-                      regular=regular, sha256=sha)
+                      regular=regular, sha256=sha, n_lf=n_lf)
 
 
 def _arrow_read(buf, header):
@@ -264,7 +267,8 @@ def _arrow_read(buf, header):
 
     return pacsv.read_csv(
         pa.py_buffer(buf),
-        read_options=pacsv.ReadOptions(column_names=header, use_threads=True, block_size=1 << 26),
+        # one thread, 8 MB blocks: the fastest on a shared two-core machine (threads only contend)
+        read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 23),
         parse_options=pacsv.ParseOptions(newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False,
@@ -281,12 +285,12 @@ def _parse_one(fc: _FileCells) -> None:
             table = _arrow_read(memoryview(fc.raw)[fc.body_at:], fc.header)
         except (pa.ArrowInvalid, pa.ArrowException):
             table = None
-        if table is not None and table.num_rows != fc.raw.count(b"\n") - 1:
+        if table is not None and table.num_rows != fc.n_lf - 1:
             table = None  # a line break inside quotes: let the csv module count lines
     if table is not None:
         fc.lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
     else:
-        records = _csv_records(fc.file, fc.text)
+        records = _csv_records(fc.file, fc.text if fc.text is not None else fc.raw.decode("utf-8"))
         cols = list(zip(*(c for _, _, c in records))) if records else [()] * len(fc.header)
         table = pa.table({h: pa.array(list(col), type=pa.string()) for h, col in zip(fc.header, cols)})
         fc.lines = np.array([r[0] for r in records], dtype=np.int64)
@@ -314,7 +318,7 @@ def _parse_all(cells: list[_FileCells]):
         run = cells[i:j] if j > i + 1 else []
         table = None
         if run:
-            expected = [c.raw.count(b"\n") - 1 for c in run]
+            expected = [c.n_lf - 1 for c in run]
             try:
                 table = _arrow_read(b"".join(memoryview(c.raw)[c.body_at:] for c in run), fc.header)
             except (pa.ArrowInvalid, pa.ArrowException):
@@ -553,8 +557,8 @@ class _Pool:
         """(complete-time mask, UTC microseconds or None) of a time column."""
         key = ("fulltime", name)
         if key not in self._cache:
-            full = checks._full_time_shape(self.col(name))
-            self._cache[key] = (full, checks._utc_micros(self.col(name), full))
+            full, year = checks._full_time_shape(self.col(name), with_year=True)
+            self._cache[key] = (full, checks._utc_micros(self.col(name), full), year)
         return self._cache[key]
 
     def is_iso(self, name):
@@ -566,7 +570,7 @@ class _Pool:
         if key in self._cache:
             return self._cache[key]
         c = self.col(name)
-        full, micros = self.full_time(name)
+        full, micros, _ = self.full_time(name)
         ok = full.copy()
         if micros is None:
             ok[:] = False   # a date like month 13 among them: decide each distinct value in Python
@@ -631,13 +635,20 @@ def _pairs_of(pool: _Pool, cand: _Candidates):
     import paradigms
     from paradigms.base import DeclarationError
 
-    key = pc.binary_join_element_wise(pool.col("study"), pool.col("experiment"), "\x1f")
-    key = (key.combine_chunks() if hasattr(key, "combine_chunks") else key).dictionary_encode()
-    codes = key.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    def encode(name):
+        c = pool.col(name)
+        d = (c.combine_chunks() if hasattr(c, "combine_chunks") else c).dictionary_encode()
+        return d.indices.to_numpy(zero_copy_only=False).astype(np.int64), d.dictionary.to_pylist()
+
+    s_codes, s_vals = encode("study")
+    e_codes, e_vals = encode("experiment")
+    codes = s_codes * len(e_vals) + e_codes
+    used = np.flatnonzero(np.bincount(codes))
+    keys = [(int(c), s_vals[c // len(e_vals)] + "\x1f" + e_vals[c % len(e_vals)]) for c in used]
     known = paradigms.names()
     valid: dict[int, tuple[str, int]] = {}
     bad_study, bad_exp = [], {}
-    for code, k in enumerate(key.dictionary.to_pylist()):
+    for code, k in keys:
         study, exp = k.split("\x1f", 1)
         if study not in known:
             bad_study.append(code)
@@ -712,7 +723,9 @@ def _check_cells(pool: _Pool, cand: _Candidates, paradigm, exp_no: int, rows: np
             import pyarrow as pa
             import pyarrow.compute as pc
             if values is not None:
-                inside = np.isin(values, np.array([a for a in m.allowed], dtype=values.dtype))
+                inside = np.zeros(len(values), bool)
+                for a in m.allowed:
+                    inside |= values == a
             else:
                 inside = pool.np(("allowed", m.allowed), col,
                                  lambda c: pc.is_in(c, value_set=pa.array([str(a) for a in m.allowed])))
@@ -784,9 +797,10 @@ def _check_pair_columns(pool: _Pool, cand: _Candidates, paradigm, exp_no: int, r
     cols = dict.fromkeys(["condition"] + factors + times + numbers)
     import pyarrow as pa
     take = None if whole else pa.array(idx)
-    df = pd.DataFrame({c: (pool.col(c) if whole else pool.col(c).take(take)).to_pandas() for c in cols})
+    df = pd.DataFrame({c: (pool.col(c) if whole else pool.col(c).take(take)).to_pandas() for c in cols}, copy=False)
     fidx = pool.file_idx[idx]
-    df["source_file"] = np.asarray(pool.files, dtype=object)[fidx]
+    df["source_file"] = pd.Categorical.from_codes(fidx, categories=pd.Index(pool.files, dtype=object)) \
+        if len(set(pool.files)) == len(pool.files) else np.asarray(pool.files, dtype=object)[fidx]
     df["source_line"] = pool.line[idx]
     df["source_row"] = pool.row[idx]
     starts = {}
@@ -797,10 +811,10 @@ def _check_pair_columns(pool: _Pool, cand: _Candidates, paradigm, exp_no: int, r
     def shapes_for(n):
         out = {}
         for c in times:
-            full, micros = pool.full_time(c)
-            full = full if whole else full[idx]
+            full, micros, year = pool.full_time(c)
+            full, year = (full, year) if whole else (full[idx], year[idx])
             micros = None if micros is None else (micros if whole else micros[idx])
-            out[c] = (full[:n], None if micros is None else micros[:n])
+            out[c] = (full[:n], None if micros is None else micros[:n], year[:n])
         return out
     for order, check in enumerate((lambda d: checks.check_factors(d, experiment),
                                    lambda d: checks.check_times(d, times, shapes=shapes_for(len(d))),
@@ -946,6 +960,10 @@ def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd
             v = pd.array(pool.floats(col), dtype="Float64")
             v[empty] = pd.NA
             v = v if every else v[keep]
+        elif dt == "datetime" and pool.full_time(col)[1] is not None and bool((pool.full_time(col)[0] | empty).all()):
+            micros = np.where(empty, np.iinfo(np.int64).min, pool.full_time(col)[1])
+            v = pd.Series(micros.view("datetime64[us]")).dt.tz_localize("UTC").array
+            v = v if every else v[keep]
         elif dt == "datetime":
             arr = pc.if_else(pa.array(empty), None, s)
             try:
@@ -958,12 +976,13 @@ def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd
             arr = pc.if_else(pa.array(empty), None, s) if empty.any() else s
             if not every:
                 arr = arr.take(sel)
-            v = pd.array(arr.to_pandas(), dtype="string") if dt else arr.to_pandas().astype(object).array
-            if not dt:
-                v = pd.Series(v).where(pd.Series(v).notna(), None).array
+            if dt:
+                v = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get).array
+            else:   # a column outside the codebooks: text as read, None where empty
+                v = pd.Series(arr.to_pylist(), dtype=object).array
         out[col] = v
     fidx = pool.file_idx if every else pool.file_idx[keep]
-    out["source_file"] = np.asarray(pool.files, dtype=object)[fidx]
+    out["source_file"] = _file_names(pool.files, fidx)
     out["source_line"] = pool.line if every else pool.line[keep]
     out["source_row"] = pool.row if every else pool.row[keep]
     # as the rows' dicts made it: the first file's columns, where each row came from, then the others'
@@ -971,6 +990,14 @@ def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd
     head = [c for c in codebook_first if c in first and c in out]
     order = head + list(_PROVENANCE) + [c for c in out if c not in head and c not in _PROVENANCE]
     return pd.DataFrame({c: out[c] for c in order}, copy=False)
+
+
+def _file_names(files, fidx: np.ndarray):
+    """Each row's file name as a column of text (built once per file, not per row)."""
+    import pyarrow as pa
+
+    return pa.DictionaryArray.from_arrays(pa.array(fidx, pa.int32()), pa.array(list(files), pa.string())) \
+        .cast(pa.string()).to_pandas().array
 
 
 def _file_sha256(path: Path) -> str:
@@ -1175,7 +1202,7 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     frame = pd.DataFrame({c: pool.col(c).to_pandas() for c in ("participant_id", "study", "experiment", "site",
                                                               "session", "slot")
                           if c in pool.table.column_names})
-    frame["source_file"] = np.asarray(pool.files, dtype=object)[pool.file_idx]
+    frame["source_file"] = pd.Categorical.from_codes(pool.file_idx, categories=pd.Index(pool.files, dtype=object))
     frame["source_line"] = pool.line
     frame["source_row"] = pool.row
     checks.check_unique_ids(frame)
