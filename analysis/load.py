@@ -376,6 +376,10 @@ def _read_parquet_cells(path: Path, sidecar) -> _FileCells:
             k, v = part.split("=", 1)
             if k and k not in table.column_names:
                 table = table.append_column(k, pa.array([v] * table.num_rows, pa.string()))
+    order = (meta or {}).get("columns")
+    if order:   # the exported frame's column order (a partition's column comes back last otherwise)
+        names = [c for c in order if c in table.column_names]
+        table = table.select(names + [c for c in table.column_names if c not in names])
     provenance = None
     if all(c in table.column_names for c in _PROVENANCE):
         provenance = table.select(list(_PROVENANCE))
@@ -1073,28 +1077,36 @@ def _read_and_validate(files: list[Path]) -> tuple[_Pool, list]:
     return pool, pairs
 
 
-def _apply_provenance(pool: _Pool, df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """Rows read from a Parquet file that 'compliance export' wrote name the session
-    file and line they came from, as the exported frame did."""
+def _provenance(pool: _Pool):
+    """Each row's (session file, line, data row): as read, or as 'compliance export'
+    recorded it for rows read back from its Parquet file; None if every row is as read."""
     import pyarrow as pa
 
     if not any(c.provenance is not None for c in pool.cells):
-        return df
-    parts = []
-    for c in pool.cells:
+        return None
+    files, lines, rows = [], [], []
+    for k, c in enumerate(pool.cells):
         if c.provenance is not None:
-            parts.append(c.provenance)
+            p = c.provenance
+            files.append(p.column("source_file").cast(pa.string()).to_numpy(zero_copy_only=False).astype(object))
+            lines.append(p.column("source_line").cast(pa.int64()).to_numpy())
+            rows.append(p.column("source_row").cast(pa.int64()).to_numpy())
         else:
-            parts.append(pa.table({"source_file": pa.array([c.file] * c.n, pa.string()),
-                                   "source_line": pa.array(c.lines if c.lines is not None else np.zeros(c.n),
-                                                           pa.int64()),
-                                   "source_row": pa.array(np.arange(1, c.n + 1), pa.int64())}))
-    prov = pa.concat_tables([p.cast(pa.schema([("source_file", pa.string()), ("source_line", pa.int64()),
-                                               ("source_row", pa.int64())])) for p in parts])
-    for col in _PROVENANCE:
-        v = prov.column(col).to_numpy()
-        df[col] = v[keep] if not keep.all() else v
-    df["source_file"] = df["source_file"].astype(object)
+            a, b = pool.start[k], pool.start[k + 1]
+            files.append(np.full(c.n, c.file, dtype=object))
+            lines.append(pool.line[a:b])
+            rows.append(pool.row[a:b])
+    return np.concatenate(files), np.concatenate(lines), np.concatenate(rows)
+
+
+def _apply_provenance(pool: _Pool, df: pd.DataFrame, keep: np.ndarray, prov) -> pd.DataFrame:
+    """Rows read from a Parquet file that 'compliance export' wrote name the session
+    file and line they came from, as the exported frame did."""
+    if prov is None:
+        return df
+    for col, v in zip(_PROVENANCE, prov):
+        v = v if keep.all() else v[keep]
+        df[col] = pd.array(v, dtype="str") if col == "source_file" else v
     return df
 
 
@@ -1179,8 +1191,13 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
                 stacklevel=2)
         if not fc.n:
             empty.append(fc.file)
-        if fc.meta:
-            origins.update(fc.meta.get("origins") or {})
+        if fc.meta:   # an export: its rows keep their sessions' origins; the file is the least real of them
+            kinds = dict(fc.meta.get("origins") or {})
+            origins.update(kinds)
+            for kind in ("simulated", "pilot", "real"):
+                if kind in kinds.values():
+                    origins[fc.file] = kind
+                    break
     if not pool.n:
         raise DataValidationError(f"{empty[0]}: no participants: the file has a header and no data row"
                                   + (f" (nor have the {len(empty) - 1} other files)" if len(empty) > 1 else ""))
@@ -1230,6 +1247,7 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     for pid, e in after.items():
         late_reason[pid] = (f"withdrawn after the session: {e['reason']} (recorded by {e['by']} on {e['t']}; "
                             f"{Path(e['log']).name} line {e['line']})")
+    prov = _provenance(pool)
     if in_report.size:
         import pyarrow as pa
         take = pa.array(in_report)
@@ -1244,22 +1262,30 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
                                "condition": rep_cols["condition"],
                                "status": np.where(withdrawn[in_report], "withdrawn", "excluded"),
                                "reason": reasons, "participant_id": rep_cols["participant_id"],
-                               "source_file": np.asarray(pool.files, dtype=object)[pool.file_idx[in_report]],
-                               "source_line": pool.line[in_report]}, columns=list(REPORT_COLUMNS))
+                               "source_file": (np.asarray(pool.files, dtype=object)[pool.file_idx[in_report]]
+                                               if prov is None else prov[0][in_report]),
+                               "source_line": pool.line[in_report] if prov is None else prov[1][in_report]},
+                              columns=list(REPORT_COLUMNS))
     else:
         report = pd.DataFrame(columns=list(REPORT_COLUMNS))
     extra_reports = [pd.DataFrame(fc.meta["report"], columns=list(REPORT_COLUMNS))
                      for fc in pool.cells if fc.meta and fc.meta.get("report")]
     if extra_reports:
         report = pd.concat([report, *extra_reports], ignore_index=True)
-        report = report.drop_duplicates(["participant_id", "status"], keep="first").reset_index(drop=True)
+        report = report.drop_duplicates(["participant_id", "status"], keep="first")
+        report = report.sort_values(["source_file", "source_line"], kind="stable").reset_index(drop=True)
     report["experiment"] = pd.to_numeric(report["experiment"]).astype(int)
     report["source_line"] = pd.to_numeric(report["source_line"]).astype(int)
 
     keep = ~withdrawn  # withdrawn data are never analysed: not even kept in memory
     if keep.any():
         data = _typed(pool, keep)
-        data = _apply_provenance(pool, data, keep)
+        data = _apply_provenance(pool, data, keep, prov)
+        for fc in pool.cells:   # the column order of the frame 'compliance export' wrote
+            order = (fc.meta or {}).get("frame_columns")
+            if order and set(order) == set(data.columns):
+                data = data[order]
+                break
     else:
         data = pd.DataFrame(columns=["study", "experiment", "condition", "excluded", "complied",
                                      "source_file", "source_line"])
