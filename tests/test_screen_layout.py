@@ -12,6 +12,7 @@ import pytest
 
 import paradigms
 from paradigms.engine.field import READY_CHOICES, FieldTrial, Prompt
+from paradigms.screens.registry import screen_for
 
 pytestmark = pytest.mark.screen
 
@@ -43,13 +44,13 @@ def _lab_prompts():
     """Every kind of Regan's lab screens, in the order one participant meets them."""
     import random
 
+    from paradigms.engine.drivers import driver_for
     from paradigms.engine.lab import LabTrial
-    from paradigms.engine.simulate import SimClock
+    from paradigms.engine.simulate import ScriptedIO, SimClock
     p = paradigms.get("regan1971")
     e = p.experiment(1)
-    driver = p.module_driver() if hasattr(p, "module_driver") else __import__("paradigms.regan1971",
-                                                                               fromlist=["DRIVER"]).DRIVER
-    io = driver.scripted_io(p, 1, driver.model(p, 1, {}), random.Random(1), SimClock(), 1)
+    driver = driver_for(p)
+    io = ScriptedIO(driver.scripted_participant(p, 1, driver.model(p, 1, {}), random.Random(1), 1), SimClock())
     trial = LabTrial(p, e, driver.design, e.conditions[0], "Pdeadbeef", 1, "t")
     seen, out = set(), []
     while not trial.done:
@@ -126,7 +127,7 @@ def test_lab_screens_fit_every_window_shape():
     for size in SIZES:
         win = open_window(size=size)
         try:
-            lab = driver.screen_io(p, 1, win)
+            lab = screen_for(p, 1, win)
             for prompt in prompts:
                 stims, slider, entry, buttons, cont = lab._compose(prompt)
                 named = [(f"text {i}", s) for i, s in enumerate(stims)]
