@@ -122,12 +122,29 @@ def file_keywords(path) -> dict[str, str]:
 
 
 def sidecar_path(csv_path) -> Path:
-    """``X_data.csv`` -> ``X_data.json``."""
+    """The sidecar of a session file: ``X_data.csv`` -> ``X_data.json``.
+
+    Examples
+    --------
+    >>> sidecar_path("site1/study-cialdini1975_exp-1_site-S1_session-3_data.csv").name
+    'study-cialdini1975_exp-1_site-S1_session-3_data.json'
+    """
     return Path(csv_path).with_suffix(".json")
 
 
 def read_sidecar(csv_path) -> Optional[dict]:
-    """The session's JSON sidecar, None if there is none; refused if it cannot be read."""
+    """The session's JSON sidecar, None if there is none; refused if it cannot be read.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> read_sidecar(d / "a_data.csv") is None
+    True
+    >>> _ = (d / "a_data.json").write_text(json.dumps({"mode": "run", "site": "S1"}))
+    >>> read_sidecar(d / "a_data.csv")["site"]
+    'S1'
+    """
     p = sidecar_path(csv_path)
     if not p.exists():
         return None
@@ -143,7 +160,13 @@ def read_sidecar(csv_path) -> Optional[dict]:
 
 
 def origin_of(sidecar: Optional[Mapping]) -> str:
-    """``simulated``, ``pilot``, ``real`` (as the sidecar records it) or ``unrecorded`` (no sidecar)."""
+    """``simulated``, ``pilot``, ``real`` (as the sidecar records it) or ``unrecorded`` (no sidecar).
+
+    Examples
+    --------
+    >>> origin_of({"mode": "simulate:data-only"}), origin_of({"mode": "run", "pilot": True}), origin_of(None)
+    ('simulated', 'pilot', 'unrecorded')
+    """
     if sidecar is None:
         return "unrecorded"
     mode = str(sidecar.get("mode") or "")
@@ -156,7 +179,16 @@ def origin_of(sidecar: Optional[Mapping]) -> str:
 
 def codebook_extras(csv_path) -> frozenset:
     """Column names the data folder's codebook (the nearest ``dataset_description.json``
-    above the file) declares in ``variableMeasured``."""
+    above the file) declares in ``variableMeasured``.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "dataset_description.json").write_text(json.dumps({"variableMeasured": [{"name": "weather"}]}))
+    >>> sorted(codebook_extras(d / "site1" / "a_data.csv"))
+    ['weather']
+    """
     for d in Path(csv_path).absolute().parents:
         p = d / "dataset_description.json"
         if p.is_file():
@@ -175,6 +207,15 @@ def check_keywords(raw: pd.DataFrame, file: str, sidecar: Optional[Mapping]) -> 
     """Every row's identity columns match the file name's keywords and the sidecar.
 
     ``raw`` holds the cells as strings plus ``source_file``/``source_line``/``source_row``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"site": ["S1", "S2"], "source_file": "x", "source_line": [2, 3], "source_row": [1, 2]})
+    >>> check_keywords(raw, "study-cialdini1975_exp-1_site-S1_session-3_data.csv", None)
+    Traceback (most recent call last):
+    ...
+    analysis.checks.LocatedError: x: line 3 (data row 2), column 'site': the file name says site 'S1' but column 'site' says 'S2': a row of another session in this file
     """
     expected: list[tuple[str, str, str]] = [(col, val, f"the file name says {col}")
                                             for col, val in file_keywords(file).items()]
@@ -195,7 +236,16 @@ def check_keywords(raw: pd.DataFrame, file: str, sidecar: Optional[Mapping]) -> 
 
 
 def check_columns(header, codebook_names, file: str, allowed_extra=frozenset(), what: str = "") -> None:
-    """No identifying column; no column outside the codebook unless the folder's codebook declares it."""
+    """No identifying column; no column outside the codebook unless the folder's codebook declares it.
+
+    Examples
+    --------
+    >>> check_columns(["study", "weather"], {"study"}, "a_data.csv", allowed_extra={"weather"})
+    >>> check_columns(["study", "participant_name"], {"study"}, "a_data.csv")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DataValidationError: a_data.csv: line 1 (header), column 'participant_name': looks identifying (a name or contact detail); session data hold pseudonyms only, remove the column
+    """
     known = set(codebook_names)
     for col in header:
         if col in known:
@@ -213,7 +263,19 @@ def check_columns(header, codebook_names, file: str, allowed_extra=frozenset(), 
 # Checks on typed columns.
 # --------------------------------------------------------------------------- #
 def check_factors(df: pd.DataFrame, experiment) -> None:
-    """Factor columns agree with the factor levels the condition declares (cells as strings)."""
+    """Factor columns agree with the factor levels the condition declares (cells as strings).
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> exp = paradigms.get("pollock1998").experiment(1)
+    >>> df = pd.DataFrame({"condition": ["cheap_control_no_reason"] * 2, "price": ["1", "5"],
+    ...                    "source_file": "p_data.csv", "source_line": [2, 3], "source_row": [1, 2]})
+    >>> check_factors(df, exp)
+    Traceback (most recent call last):
+    ...
+    analysis.checks.LocatedError: p_data.csv: line 3 (data row 2), column 'price': '5' contradicts condition 'cheap_control_no_reason' (its price is '1')
+    """
     import pyarrow.compute as pc
 
     cond = _text(df["condition"]) if "condition" in df.columns else None
@@ -235,7 +297,17 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
     """Times are complete (UTC offset included), possible (2000 to now) and in order (cells as strings).
 
     ``shapes`` (the loader's) maps a column to what it already computed on it:
-    (complete-time mask, UTC microseconds or None), row for row as ``df``.
+    (complete-time mask, UTC microseconds or None, year), row for row as ``df``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t_start": ["2026-01-05T10:00:00+00:00"], "t_end": ["2026-01-05T09:00:00+00:00"],
+    ...                    "source_file": "a_data.csv", "source_line": [2], "source_row": [1]})
+    >>> check_times(df, ["t_start", "t_end"])
+    Traceback (most recent call last):
+    ...
+    analysis.checks.LocatedError: a_data.csv: line 2 (data row 1), column 't_end': '2026-01-05T09:00:00+00:00' is before t_start '2026-01-05T10:00:00+00:00'
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -275,7 +347,18 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
 
 
 def check_numbers(df: pd.DataFrame, columns) -> None:
-    """No ``nan`` or infinity in a numeric measure (cells as strings; empty is how a value is missing)."""
+    """No ``nan`` or infinity in a numeric measure (cells as strings; empty is how a value is missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"amount_paid": ["5.0", "", "nan"], "source_file": "p_data.csv",
+    ...                    "source_line": [2, 3, 4], "source_row": [1, 2, 3]})
+    >>> check_numbers(df, ["amount_paid"])
+    Traceback (most recent call last):
+    ...
+    analysis.checks.LocatedError: p_data.csv: line 4 (data row 3), column 'amount_paid': 'nan' is not a finite number (leave the cell empty for a missing value)
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -294,7 +377,18 @@ def check_numbers(df: pd.DataFrame, columns) -> None:
 
 
 def check_unique_ids(df: pd.DataFrame) -> None:
-    """A participant id occurs once in everything loaded; the second occurrence is refused."""
+    """A participant id occurs once in everything loaded; the second occurrence is refused.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"participant_id": ["p1", "p2", "p1"], "source_file": ["a", "a", "b"],
+    ...                    "source_line": [2, 3, 2], "source_row": [1, 2, 1]})
+    >>> check_unique_ids(df)
+    Traceback (most recent call last):
+    ...
+    analysis.checks.LocatedError: b: line 2 (data row 1), column 'participant_id': 'p1' duplicates a line 2 (data row 1)
+    """
     import pyarrow.compute as pc
 
     arr = _text(df["participant_id"].astype(str))
@@ -316,6 +410,16 @@ def check_slots(df: pd.DataFrame, schedule_key: pd.Series) -> None:
     ``schedule_key`` names each row's schedule (its SHA-256 as the sidecar records
     it; without one, the session itself).  The second use of a slot is refused,
     naming the first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"study": "cialdini1975", "experiment": "1", "site": "S1", "slot": ["1", "2", "1"],
+    ...                    "source_file": ["a", "a", "b"], "source_line": [2, 3, 2], "source_row": [1, 2, 1]})
+    >>> check_slots(df, pd.Series(["sha-x"] * 3))
+    Traceback (most recent call last):
+    ...
+    analysis.checks.LocatedError: b: line 2 (data row 1), column 'slot': slot 1 is filled twice in the same schedule: also by a line 2 (data row 1)
     """
     if "slot" not in df.columns or df.empty:
         return

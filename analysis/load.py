@@ -102,6 +102,17 @@ def find_session_files(path: PathLike, parquet: bool = False) -> list[Path]:
     With ``parquet=True`` (as :func:`load_sessions` reads), ``*_data.parquet`` files
     are found too.
 
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for p in ("s1/a_data.csv", "s2/b_data.csv", "s2/notes.csv", "pooled_data.parquet"):
+    ...     (d / p).parent.mkdir(parents=True, exist_ok=True); _ = (d / p).write_text("x")
+    >>> [str(p.relative_to(d)) for p in find_session_files(d)]
+    ['s1/a_data.csv', 's2/b_data.csv']
+    >>> len(find_session_files(d, parquet=True))
+    3
+
     Symbolic links to folders are followed (each real folder is read once, so a link
     back up the tree cannot loop); a folder that cannot be read, or a ``*_data.csv``
     that is not a readable file (a broken link), is refused rather than skipped.
@@ -1035,7 +1046,15 @@ def _check_origins(frame: pd.DataFrame, origins: dict, include_simulated: bool, 
 
 
 def origin_label(origins) -> str:
-    """The line that heads every output made from simulated or pilot data ('' for real data)."""
+    """The line that heads every output made from simulated or pilot data ('' for real data).
+
+    Examples
+    --------
+    >>> origin_label(["real"])
+    ''
+    >>> origin_label(["pilot", "real"])
+    'PILOT DATA: includes pilot sessions pooled with real sessions'
+    """
     origins = set(origins)
     if "simulated" in origins:
         return ("SIMULATED DATA: sessions made by 'compliance simulate', not by participants"
