@@ -33,13 +33,24 @@ sys.path.insert(0, str(HERE.parent))
 
 _MEMORY = r"""
 import json, resource, sys, warnings
+
+def hwm():   # this process's own peak (VmHWM); ru_maxrss can carry the parent's over exec
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
 warnings.simplefilter("ignore")
 from analysis import load_sessions
 import analysis.api, pyarrow.csv, pyarrow.parquet  # the imports, before: not the data's cost
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = hwm()
 loaded = load_sessions(sys.argv[1])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"before": before, "peak": peak, "frame": int(loaded.data.memory_usage(deep=True).sum()),
+peak = hwm()
+print(json.dumps({"before": before, "peak": peak, "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "frame": int(loaded.data.memory_usage(deep=True).sum()),
                   "rows": len(loaded.data)}))
 """
 
@@ -85,6 +96,9 @@ def main(argv=None) -> int:
     files = sorted(Path(data).glob("*_data.csv"))
 
     warnings.simplefilter("ignore")
+    # first, while this process is still small (a child's ru_maxrss starts from its parent's)
+    mem = json.loads(subprocess.run([sys.executable, "-c", _MEMORY, str(data)], capture_output=True, text=True,
+                                    check=True, cwd=str(HERE.parent)).stdout)
     rows = {}
     bare, _ = _best(lambda: pa.concat_tables([pacsv.read_csv(f) for f in files]), a.repeat)
     rows["pyarrow bare read (baseline)"] = bare
@@ -94,13 +108,12 @@ def main(argv=None) -> int:
     if bare2 < bare:   # measured again after: the baseline is the least disturbed of all its runs
         rows["pyarrow bare read (baseline)"] = bare = bare2
 
-    mem = json.loads(subprocess.run([sys.executable, "-c", _MEMORY, str(data)], capture_output=True, text=True,
-                                    check=True, cwd=str(HERE.parent)).stdout)
     print(f"P2: {len(files)} files, {a.rows:,} rows (written in {t_make:.1f} s)")
     for name, secs in rows.items():
         print(f"  {name:<40} {secs:8.2f} s   x{secs / bare:5.2f}")
     mb = 1 << 20
-    print(f"  peak memory of load_sessions (subprocess): {mem['peak'] / mb:,.0f} MB; frame {mem['frame'] / mb:,.0f} MB "
+    print(f"  peak memory of load_sessions (subprocess, VmHWM; ru_maxrss {mem['maxrss'] / mb:,.0f} MB): "
+          f"{mem['peak'] / mb:,.0f} MB; frame {mem['frame'] / mb:,.0f} MB "
           f"({mem['rows']:,} rows); peak / frame x{mem['peak'] / mem['frame']:.2f}; "
           f"above the interpreter's {mem['before'] / mb:,.0f} MB before loading: "
           f"x{(mem['peak'] - mem['before']) / mem['frame']:.2f} the frame")
