@@ -1065,21 +1065,50 @@ def origin_label(origins) -> str:
     return ""
 
 
+#: How many bytes of CSV text are read before they are parsed (and released).
+_BATCH_BYTES = 32 << 20
+
+
 def _read_and_validate(files: list[Path]) -> tuple[_Pool, list]:
     """Read every file, pool the cells, validate column-wise; the first problem in file
     order is raised (a file that cannot be read stops the reading: the files before it
     are validated first, so that their problems are reported first, as ever)."""
     cells: list[_FileCells] = []
+    pieces: list = []
     pending: Optional[DataValidationError] = None
+    batch: list[_FileCells] = []
+    held = 0
+
+    def parse(batch) -> bool:
+        nonlocal pending
+        got, bad, err = _parse_all(batch)
+        pieces.extend(got)
+        if bad is not None:
+            cells.extend(batch[:bad])
+            pending = err
+            return False
+        cells.extend(batch)
+        return True
+
+    # scanned and parsed a batch (<= _BATCH_BYTES of text) at a time: the bytes are not all held at once
     for f in files:
         try:
-            cells.append(_scan(f))
+            fc = _scan(f)
         except DataValidationError as exc:
-            pending = exc
+            if parse(batch):
+                pending = exc
+            batch = []
             break
-    pieces, bad, err = _parse_all(cells)
-    if bad is not None:
-        cells, pending = cells[:bad], err
+        batch.append(fc)
+        held += len(fc.raw or b"")
+        if held >= _BATCH_BYTES:
+            ok = parse(batch)
+            batch, held = [], 0
+            if not ok:
+                break
+    else:
+        if batch:
+            parse(batch)
     for k, fc in enumerate(cells):
         if fc.n:
             try:
