@@ -40,7 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import AnalysisError
-from .results import _Result, format_number, format_p
+from .results import LikelihoodRatioTest, Result, format_number, format_p
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = ["METHODS", "SimpleEffect", "InteractionTerm", "LikelihoodRatioTest", "TechniqueByPrice",
@@ -70,7 +70,7 @@ def _pct(k: int, n: int) -> str:
 
 
 @dataclass(frozen=True)
-class SimpleEffect(_Result):
+class SimpleEffect(Result):
     """The technique against the control at one price.
 
     ``risk_difference`` (treatment − control) and its Newcombe CI come from the
@@ -78,6 +78,10 @@ class SimpleEffect(_Result):
     ``z`` and ``p`` come from the fitted model (adjusted for the covariate).
     H0: the technique does not change the odds of compliance at this price.
     """
+
+    _aliases = {"statistic": "z", "pvalue": "p", "ci_low": "or_ci_low", "ci_high": "or_ci_high",
+                "estimate": "odds_ratio", "term": "price"}
+    _measure = "odds ratio"
 
     price: str
     n_treatment: int
@@ -107,13 +111,16 @@ class SimpleEffect(_Result):
 
 
 @dataclass(frozen=True)
-class InteractionTerm(_Result):
+class InteractionTerm(Result):
     """The technique × price term: ``estimate`` is the ratio of odds ratios.
 
     ``estimate = exp(coef)`` = OR(technique at the other price) / OR(technique
     at the reference price).  H0: the ratio is 1 (the technique's effect on the
     odds does not depend on price); H1: it is not, two-sided.
     """
+
+    _aliases = {"statistic": "z", "pvalue": "p", "estimate": "estimate", "term": "term"}
+    _measure = "ratio of odds ratios"
 
     term: str
     estimate: float
@@ -136,20 +143,7 @@ class InteractionTerm(_Result):
 
 
 @dataclass(frozen=True)
-class LikelihoodRatioTest(_Result):
-    """A likelihood-ratio test of nested logistic models."""
-
-    label: str
-    chi2: float
-    df: int
-    p: float
-
-    def __str__(self) -> str:
-        return f"{self.label}: LR χ²({self.df}) = {format_number(self.chi2)}, {format_p(self.p)}"
-
-
-@dataclass(frozen=True)
-class TechniqueByPrice(_Result):
+class TechniqueByPrice(Result):
     """Everything :func:`technique_by_price` reports."""
 
     formula: str
