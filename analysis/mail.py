@@ -32,12 +32,19 @@ import warnings
 from datetime import date, datetime, timedelta
 from typing import Mapping, Optional
 
+import numpy as np
+import pandas as pd
+
 from .errors import DataValidationError
 
-__all__ = ["PENDING", "PendingOutcomeWarning", "is_mail", "check_record", "join_records", "window_closes"]
+__all__ = ["PENDING", "PendingOutcomeWarning", "is_mail", "check_record", "join_records", "window_closes",
+           "outcome_mask", "join_loaded"]
 
 #: The report status of a card whose outcome is not yet recorded.
 PENDING = "pending"
+#: the columns of the report (as analysis.load.REPORT_COLUMNS)
+_REPORT = ("study", "experiment", "condition", "status", "reason", "participant_id", "source_file", "source_line")
+_TIMES = ("t_card", "t_start", "t_end")
 _JOINED = ("reply", "reply_date", "reply_days", "complied", "debriefed", "data_consent", "t_end")
 
 
@@ -278,3 +285,97 @@ def _check_outcome(o: Mapping, d: Mapping, sent: date, window: int) -> None:
                                       f"the card's reply window was open (until {end.isoformat()})")
         if o.get("complied") not in (0, None):
             raise DataValidationError(f"{_where(o, 'complied')}: {o.get('complied')!r} although reply = none")
+
+
+# --------------------------------------------------------------------------- #
+# The loader's hooks (analysis/load.py works on a pool of every file's cells)
+# --------------------------------------------------------------------------- #
+def _mail_studies(studies) -> list:
+    import paradigms
+
+    return [s for s in studies if s in paradigms.names() and is_mail(paradigms.get(s))]
+
+
+def outcome_mask(pool) -> np.ndarray:
+    """The pooled rows that are a mailed card's outcome record (they share the id and slot of the
+    card's dispatch record, so the loader's unique-id and slot checks leave them to the join).
+
+    Examples
+    --------
+    >>> class Pool:  # the loader's pool of cells, as far as this function reads it
+    ...     import pyarrow as pa
+    ...     table = pa.table({"study": ["kunz1976", "kunz1976", "cialdini1975"],
+    ...                       "record": ["dispatch", "outcome", ""]})
+    ...     n = 3
+    ...     def col(self, name):
+    ...         return self.table.column(name)
+    >>> outcome_mask(Pool()).tolist()
+    [False, True, False]
+    """
+    import pyarrow.compute as pc
+
+    names = pool.table.column_names if getattr(pool, "table", None) is not None else []
+    if "record" not in names or "study" not in names:
+        return np.zeros(pool.n, bool)
+    studies = _mail_studies(pc.unique(pool.col("study")).to_pylist())
+    if not studies:
+        return np.zeros(pool.n, bool)
+    import pyarrow as pa
+    is_outcome = pc.equal(pool.col("record"), "outcome").to_numpy(zero_copy_only=False)
+    in_mail = pc.is_in(pool.col("study"), value_set=pa.array(studies, pa.string())).to_numpy(zero_copy_only=False)
+    return np.asarray(is_outcome, bool) & np.asarray(in_mail, bool)
+
+
+def join_loaded(data: pd.DataFrame, report: pd.DataFrame, pool, keep: np.ndarray, today: Optional[date] = None):
+    """The loaded frame with each mailed card's records joined into one row; pending cards moved to the report.
+
+    ``data`` is the typed frame of the rows kept (``keep`` over the pool's rows, in
+    order); the cards' times are read as written (the lab's own day, not UTC) from
+    the pool.  Rows of other paradigms are returned unchanged.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"study": ["cialdini1975"], "complied": [1]})
+    >>> join_loaded(d, pd.DataFrame(columns=list(_REPORT)), None, np.ones(1, bool))[0].equals(d)
+    True
+    """
+    if "record" not in data.columns or "study" not in data.columns or data.empty:
+        return data, report
+    studies = _mail_studies([str(s) for s in data["study"].dropna().unique()])
+    if not studies:
+        return data, report
+    rows = data["study"].isin(studies).to_numpy(bool)
+    sub = data[rows]
+    records = sub.astype(object).where(sub.notna(), None).to_dict("records")
+    kept = np.flatnonzero(keep)[rows]
+    for col in _TIMES:
+        if col in pool.table.column_names:
+            raw = np.asarray(pool.col(col).to_pylist(), dtype=object)[kept]
+            for r, v in zip(records, raw):
+                r[col] = v or None
+    for r in records:
+        check_record(r, _paradigm(str(r["study"])), r["source_file"], int(r["source_line"]), int(r["source_row"]))
+    joined = join_records(records, today=today)
+    done = [r for r in joined if not r.get("pending")]
+    pending = [r for r in joined if r.get("pending")]
+    out = pd.DataFrame(done, columns=list(data.columns) + ["outcome_file", "outcome_line"])
+    for col in data.columns:
+        if col in _TIMES or str(data[col].dtype).startswith("datetime64"):
+            out[col] = pd.to_datetime(out[col], utc=True, format="ISO8601")
+        else:
+            try:
+                out[col] = out[col].astype(data[col].dtype)
+            except (TypeError, ValueError):
+                pass
+    out["outcome_line"] = pd.array([None if v is None or pd.isna(v) else int(v) for v in out["outcome_line"]],
+                                   dtype="Int64")
+    data = pd.concat([data[~rows], out], ignore_index=True)
+    if pending:
+        extra = pd.DataFrame([{"study": r["study"], "experiment": int(r["experiment"]), "condition": r["condition"],
+                               "status": PENDING, "reason": r["pending"], "participant_id": r["participant_id"],
+                               "source_file": r["source_file"], "source_line": int(r["source_line"])}
+                              for r in pending], columns=list(_REPORT))
+        report = pd.concat([report, extra], ignore_index=True) if len(report) else extra
+        report["experiment"] = pd.to_numeric(report["experiment"]).astype(int)
+        report["source_line"] = pd.to_numeric(report["source_line"]).astype(int)
+    return data, report
