@@ -778,7 +778,8 @@ def _withdrawn_mask(pool: _Pool) -> np.ndarray:
         return np.zeros(pool.n, bool)
     ok, big = pool.is_int("data_consent")
     fl = pool.is_num("data_consent")
-    return (ok & ~big & (pool.ints("data_consent") == 0)) | (fl & ~ok & (pool.floats("data_consent") == 0))
+    given = ~pool.empty("data_consent")  # an empty cell (could not be asked) reads as 0 in a clean cast
+    return given & ((ok & ~big & (pool.ints("data_consent") == 0)) | (fl & ~ok & (pool.floats("data_consent") == 0)))
 
 
 def _first_in_files(check, frame: pd.DataFrame, file_idx: np.ndarray, starts: dict):

@@ -253,3 +253,15 @@ def test_simulated_cards_join_one_row_per_card(tmp_path):
     replies = raw[raw["reply"] == "received"]
     assert replies["reply_days"].between(4, 35).all()
     assert int(loaded.data["complied"].sum()) == len(replies)
+
+
+def test_an_empty_data_consent_is_not_a_withdrawal(tmp_path):
+    """Not asked (empty) is not withdrawn (0): the columnar loader read an all-empty column as zeros.
+    A mailed card's data_consent is always empty; so is a field participant's who could not be debriefed."""
+    from analysis import rows_from_counts, write_session_csv
+    rows = rows_from_counts("cialdini1975", 1, {"rejection_moderation": (3, 5), "exposure_control": (1, 4)})
+    for r in rows:
+        r["data_consent"], r["debriefed"] = "", "0"
+    write_session_csv(tmp_path / "a_data.csv", rows, rows[0].keys())
+    loaded = load_sessions(tmp_path)
+    assert len(loaded.analysable()) == 9 and loaded.report.empty
