@@ -265,3 +265,27 @@ def test_an_empty_data_consent_is_not_a_withdrawal(tmp_path):
     write_session_csv(tmp_path / "a_data.csv", rows, rows[0].keys())
     loaded = load_sessions(tmp_path)
     assert len(loaded.analysable()) == 9 and loaded.report.empty
+
+
+def test_run_goes_on_after_every_slot_is_used_to_record_outcomes(tmp_path):
+    """A field schedule with every slot used is refused; a mailing log's is not: its replies come later."""
+    from contextlib import contextmanager
+
+    from paradigms.engine.sessions import create_schedule, run_session
+
+    sched = create_schedule(KUNZ, 1, 2, seed=5, out=tmp_path / "cards.csv")
+    answers = []
+
+    @contextmanager
+    def present(paradigm, experiment, **kw):
+        yield TypedIO(answers)
+
+    answers[:] = [("approach", DAY1.format(0)), ("sent", DAY1.format(1)), ("approach", DAY1.format(2)),
+                  ("sent", DAY1.format(3)), ("approach", DAY1.format(4))]  # the third: no slot left, the session ends
+    first = run_session(KUNZ, 1, sched.path, "S1", "E1", tmp_path / "d", present=present)
+    assert first.rows == 2
+    pid = pd.read_csv(first.csv_path)["participant_id"][0]
+    answers[:] = [(f"received:{pid}", LATER.format(0)), ("2026-01-12", LATER.format(1)), ("posted", LATER.format(2)),
+                  (END, LATER.format(3))]
+    second = run_session(KUNZ, 1, sched.path, "S1", "E1", tmp_path / "d", present=present)
+    assert second.rows == 1 and pd.read_csv(second.csv_path)["reply_days"].tolist() == [7]
