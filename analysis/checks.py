@@ -461,9 +461,34 @@ def _chunks(arr):
     return arr.chunks if hasattr(arr, "chunks") else [arr]
 
 
+def _shape_ok(at, back, ln, pos19):
+    """The ``_FULL_TIME`` test on bytes: ``at(p)`` the byte at position p of each cell,
+    ``back(k)`` the k-th from its end, ``ln`` the lengths, ``pos19(k)`` the byte at 19 + k
+    (where it exists)."""
+    digit = lambda b: (b >= 48) & (b <= 57)  # noqa: E731
+    ok = ln >= 20
+    for p, ch in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
+        ok &= at(p) == ord(ch)
+    for p in (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18):
+        ok &= digit(at(p))
+    z = back(1) == ord("Z")
+    off = ((back(6) == ord("+")) | (back(6) == ord("-"))) & (back(3) == ord(":")) & digit(back(5)) \
+        & digit(back(4)) & digit(back(2)) & digit(back(1))
+    ok &= z | off
+    frac = ln - 19 - np.where(z, 1, 6)
+    ok &= (frac == 0) | ((frac >= 2) & (frac <= 7) & (pos19(0, ok) == ord(".")))
+    for k in range(1, 7):
+        need = ok & (frac > k)
+        if need.any():
+            ok &= ~need | digit(pos19(k, need))
+    return ok
+
+
 def _full_time_shape(arr, with_year: bool = False):
     """Cells of the form ``_FULL_TIME`` (``2026-01-05T10:00:28.695+00:00``), on whole
-    columns: the byte at each fixed position, found through the string offsets."""
+    columns: the byte at each fixed position, found through the string offsets.  When
+    every non-empty cell has one length (as the session store writes them), the bytes
+    are viewed as a matrix, one row per cell: no gather at all."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -479,44 +504,67 @@ def _full_time_shape(arr, with_year: bool = False):
             years.append(np.zeros(0, np.int64))
             continue
         bufs = a.buffers()
-        offs = np.frombuffer(bufs[1], dtype=np.int32)[a.offset: a.offset + n + 1].astype(np.int64)
+        offs = np.frombuffer(bufs[1], dtype=np.int32)[a.offset: a.offset + n + 1]
         data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        ln32 = np.diff(offs)
+        filled = ln32 > 0
+        k = int(np.count_nonzero(filled))
+        width = int(ln32[filled][0]) if k else 0
+        if k and width >= 20 and bool((ln32[filled] == width).all()):
+            # one width for every non-empty cell (the store's own format): a (k, width) view
+            v = data[int(offs[0]): int(offs[-1])].reshape(k, width)
+            lnk = np.full(k, width, np.int64)
+            okk = _shape_ok(lambda p: v[:, p], lambda q: v[:, width - q], lnk,
+                            lambda q, _m: v[:, 19 + q] if 19 + q < width else np.zeros(k, np.uint8))
+            ok = np.zeros(n, bool)
+            ok[filled] = okk
+            out.append(ok)
+            if with_year:
+                y = np.zeros(n, np.int64)
+                y[filled] = np.where(okk, sum((v[:, p].astype(np.int64) - 48) * m
+                                              for p, m in ((0, 1000), (1, 100), (2, 10), (3, 1))), 0)
+                years.append(y)
+            continue
+        offs = offs.astype(np.int64)
         if len(data) < 64:   # rows too short to be a time index position 0: keep every index inside
             data = np.concatenate([data, np.zeros(64, np.uint8)])
-        start, ln = offs[:-1], np.diff(offs)
-        ok = ln >= 20
-        base = np.where(ok, start, 0)
-        end = np.where(ok, start + ln, 8)
-
-        def at(p):
-            return data[base + p]
-
-        def back(k):
-            return data[end - k]
-
-        digit = lambda b: (b >= 48) & (b <= 57)  # noqa: E731
-        for p, ch in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
-            ok &= at(p) == ord(ch)
-        for p in (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18):
-            ok &= digit(at(p))
-        z = back(1) == ord("Z")
-        off = ((back(6) == ord("+")) | (back(6) == ord("-"))) & (back(3) == ord(":")) & digit(back(5)) \
-            & digit(back(4)) & digit(back(2)) & digit(back(1))
-        ok &= z | off
-        frac = ln - 19 - np.where(z, 1, 6)
-        ok &= (frac == 0) | ((frac >= 2) & (frac <= 7) & (data[np.where(ok, base + 19, 0)] == ord(".")))
-        for k in range(1, 7):
-            need = ok & (frac > k)
-            if need.any():
-                ok &= ~need | digit(data[np.where(need, base + 19 + k, 0)])
+        start, ln = offs[:-1], ln32.astype(np.int64)
+        long = ln >= 20
+        base = np.where(long, start, 0)
+        end = np.where(long, start + ln, 8)
+        ok = _shape_ok(lambda p: data[base + p], lambda q: data[end - q], ln,
+                       lambda q, m: data[np.where(m, base + 19 + q, 0)])
         out.append(ok)
         if with_year:
-            y = sum((at(p).astype(np.int64) - 48) * m for p, m in ((0, 1000), (1, 100), (2, 10), (3, 1)))
+            y = sum((data[base + p].astype(np.int64) - 48) * m for p, m in ((0, 1000), (1, 100), (2, 10), (3, 1)))
             years.append(np.where(ok, y, 0))
     full = np.concatenate(out) if out else np.zeros(0, bool)
     if with_year:
         return full, (np.concatenate(years) if years else np.zeros(0, np.int64))
     return full
+
+
+def _valid_where(arr, mask: np.ndarray):
+    """``arr`` (string cells, no nulls) with a null wherever ``mask`` is false, sharing its
+    buffers (only a validity bitmap is made): what ``if_else(mask, arr, None)`` gives, without
+    copying the text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out, at = [], 0
+    chunked = hasattr(arr, "chunks")
+    for a in _chunks(arr):
+        n = len(a)
+        m = mask[at: at + n]
+        at += n
+        if a.null_count or a.type not in (pa.string(), pa.large_string()):
+            out.append(pc.if_else(pa.array(m), a, None))
+            continue
+        bits = np.concatenate([np.zeros(a.offset, bool), m]) if a.offset else m
+        bitmap = pa.py_buffer(np.packbits(bits, bitorder="little"))
+        bufs = a.buffers()
+        out.append(pa.Array.from_buffers(a.type, n, [bitmap, bufs[1], bufs[2]], offset=a.offset))
+    return pa.chunked_array(out, type=arr.type) if chunked else out[0]
 
 
 def _utc_micros(arr, mask: np.ndarray) -> Optional[np.ndarray]:
@@ -528,7 +576,7 @@ def _utc_micros(arr, mask: np.ndarray) -> Optional[np.ndarray]:
     if not mask.any():
         return np.full(len(mask), np.iinfo(np.int64).min, np.int64)
     try:
-        ts = pc.if_else(pa.array(mask), arr, None).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        ts = _valid_where(arr, mask).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
     except pa.ArrowException:
         return None
     return _np(pc.fill_null(ts, np.iinfo(np.int64).min)).astype(np.int64)
