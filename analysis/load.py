@@ -178,9 +178,11 @@ class _FileCells:
     n_lf: int = 0                        # line feeds in ``raw``
     sha256: Optional[str] = None         # of the file's bytes as read
 
+    n_rows: int = 0                      # rows, once ``table`` is let go (_Pool.release)
+
     @property
     def n(self) -> int:
-        return self.table.num_rows if self.table is not None else 0
+        return self.table.num_rows if self.table is not None else self.n_rows
 
 
 def _csv_records(file: str, text: str, header_len_hint=None):
@@ -614,6 +616,17 @@ class _Pool:
     def value(self, name, i) -> str:
         return self.col(name)[int(i)].as_py()
 
+    def release(self, name) -> None:
+        """Let go of a column's cells and everything derived from it (after the checks:
+        the frame is being made); the files' own tables are let go with the first."""
+        for fc in self.cells:
+            if fc.table is not None:
+                fc.n_rows, fc.table = fc.table.num_rows, None
+        for key in [k for k in self._cache if k[1] == name]:
+            del self._cache[key]
+        if name in self.table.column_names:
+            self.table = self.table.drop_columns([name])
+
     def where(self, i, column) -> str:
         i = int(i)
         return _where(self.files[self.file_idx[i]], self.line[i], self.row[i], column)
@@ -946,10 +959,13 @@ def read_session_csv(path: PathLike, sidecar=_UNREAD) -> tuple[list[dict], list[
     return rows, fc.header
 
 
-def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd.DataFrame:
+def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False, release: bool = False) -> pd.DataFrame:
     """The kept rows, typed per codebook (integer -> Int64, number -> Float64, datetime ->
     UTC datetime64, string -> string; columns outside the codebooks stay text), with
-    ``source_file``, ``source_line`` and ``source_row``."""
+    ``source_file``, ``source_line`` and ``source_row``.  With ``release``, each column's
+    cells and derived arrays are let go as soon as it is converted (the peak of memory is
+    then the frame and one column, not the frame and every cell as read); the times a
+    mailed card's join reads again (:func:`analysis.mail.join_loaded`) are kept."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import paradigms
@@ -967,6 +983,7 @@ def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd
     ordered = list(dict.fromkeys(c for fc in pool.cells for c in fc.header))
     codebook_first = [c for c in ordered if c in dtypes] + [c for c in ordered if c not in dtypes]
     out: dict[str, object] = {}
+    hold = set(mail._TIMES) | {"study"} if "record" in names else set()
     for col in codebook_first:
         if col not in names:
             continue
@@ -976,13 +993,13 @@ def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd
         s = pool.col(col)
         empty = pool.empty(col)
         if dt == "integer":
-            v = pd.array(pool.ints(col), dtype="Int64")
-            v[empty | (pool.is_num(col) & ~pool.is_int(col)[0])] = pd.NA
-            v = v if every else v[keep]
+            ok = pool.is_int(col)[0]
+            na = empty if ok.all() else empty | (pool.is_num(col) & ~ok)
+            ints = pool.ints(col)
+            v = pd.arrays.IntegerArray(ints if every else ints[keep], na.copy() if every else na[keep])
         elif dt == "number":
-            v = pd.array(pool.floats(col), dtype="Float64")
-            v[empty] = pd.NA
-            v = v if every else v[keep]
+            fl = pool.floats(col)
+            v = pd.arrays.FloatingArray(fl.copy() if every else fl[keep], empty.copy() if every else empty[keep])
         elif dt == "datetime" and pool.full_time(col)[1] is not None and bool((pool.full_time(col)[0] | empty).all()):
             micros = np.where(empty, np.iinfo(np.int64).min, pool.full_time(col)[1])
             v = pd.Series(micros.view("datetime64[us]")).dt.tz_localize("UTC").array
@@ -1004,6 +1021,8 @@ def _typed(pool: _Pool, keep: np.ndarray, keep_empty_extras: bool = False) -> pd
             else:   # a column outside the codebooks: text as read, None where empty
                 v = pd.Series(arr.to_pylist(), dtype=object).array
         out[col] = v
+        if release and col not in hold:
+            pool.release(col)
     fidx = pool.file_idx if every else pool.file_idx[keep]
     out["source_file"] = _file_names(pool.files, fidx)
     out["source_line"] = pool.line if every else pool.line[keep]
@@ -1288,7 +1307,8 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     frame["source_line"] = pool.line
     frame["source_row"] = pool.row
     solo = ~mail.outcome_mask(pool)  # a mailed card's outcome record shares its dispatch's id and slot
-    checks.check_unique_ids(frame[solo])
+    every_solo = bool(solo.all())
+    checks.check_unique_ids(frame if every_solo else frame[solo])
     schedule_of = np.asarray([((fc.sidecar or {}).get("schedule_sha256") or "") for fc in pool.cells], dtype=object)
     sched = pd.Series(schedule_of[pool.file_idx], index=frame.index)
     # without a recorded schedule hash, a session is its own schedule (simulations make theirs in memory)
@@ -1297,7 +1317,8 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
         if no_hash.any():
             sched = sched.where(~no_hash, "session:" + frame["session"].astype(str))
         frame["slot"] = frame["slot"].where(frame["slot"] != "", None)
-        checks.check_slots(frame[solo], sched[solo])
+        checks.check_slots(frame if every_solo else frame[solo], sched if every_solo else sched[solo])
+    del frame, sched   # the across-file checks are done: their columns are not held while the frame is made
     per_file = pd.DataFrame([{"study": s, "experiment": e, "source_file": fc.file}
                              for fc, ps in zip(pool.cells, pairs) for s, e in ps])
     if not per_file.empty:
@@ -1345,7 +1366,7 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
 
     keep = ~withdrawn  # withdrawn data are never analysed: not even kept in memory
     if keep.any():
-        data = _typed(pool, keep)
+        data = _typed(pool, keep, release=True)
         data = _apply_provenance(pool, data, keep, prov)
         for fc in pool.cells:   # the column order of the frame 'compliance export' wrote
             order = (fc.meta or {}).get("frame_columns")
