@@ -81,14 +81,17 @@ class LoadedData:
 
     def experiments(self) -> list[tuple[str, int]]:
         """The (study, experiment) pairs present, in first-seen order."""
-        seen = dict.fromkeys(zip(self.data["study"], self.data["experiment"].astype(int)))
+        # the distinct pairs first (vectorised), then in Python: not a million pairs through zip
+        d = self.data[["study", "experiment"]].drop_duplicates() if len(self.data) else self.data
+        seen = dict.fromkeys(zip(d["study"], d["experiment"].astype(int)))
         seen.update(dict.fromkeys(zip(self.report["study"], self.report["experiment"].astype(int))))
         return list(seen)
 
     def files_of(self, study: str, experiment: int) -> tuple[str, ...]:
-        d = self.data[(self.data["study"] == study) & (self.data["experiment"] == experiment)]
+        d = self.data["source_file"][((self.data["study"] == study) & (self.data["experiment"] == experiment))
+                                     .to_numpy(dtype=bool, na_value=False)]
         r = self.report[(self.report["study"] == study) & (self.report["experiment"] == experiment)]
-        return tuple(dict.fromkeys(list(d["source_file"]) + list(r["source_file"])))
+        return tuple(dict.fromkeys(list(pd.unique(d)) + list(r["source_file"])))
 
     def origin_of(self, study: str, experiment: int) -> tuple[str, ...]:
         """How the sessions of one experiment were made (``real``, ``pilot``, ``simulated``,
