@@ -128,40 +128,108 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
     assert used == [1, 2]
 
 
-def test_start_dialog_asks_for_what_the_flags_did_not_give(cli, tmp_path):
-    """No --site or --experimenter: the Qt start dialog asks; the session then uses the answers."""
-    cli("schedule", "cialdini1975", "--participants", "3", "--seed", "1", "--out", "s.csv", check=0)
-    proc = subprocess.Popen([str(BIN / "compliance"), "run", "cialdini1975", "--schedule", "s.csv",
-                             "--data-dir", "d", "--windowed"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def _find_window(proc, name, err_path, timeout=40.0):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        assert proc.poll() is None, err_path.read_text()
+        found = _xdo("search", "--name", name).stdout.split()
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no window named {name!r} appeared")
+
+
+def _wait_for_text(path, text, proc, timeout=20.0):
+    t0 = time.time()
+    while text not in path.read_text() and time.time() - t0 < timeout:
+        assert proc.poll() is None, path.read_text()
+        time.sleep(0.1)
+    assert text in path.read_text(), path.read_text()
+
+
+def test_start_dialog_asks_everything_shows_errors_and_stays_open(cli, tmp_path):
+    """No flags but the paradigm: the Qt start dialog asks for the schedule, the experiment, the site and
+    the experimenter.  A mistyped path is refused in the dialog, which stays open; the schedule is then
+    picked with the file dialog, and the experiment is the schedule's (2), not the default (1)."""
+    if shutil.which("xdotool") is None:
+        pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
+    cli("schedule", "cialdini1975", "--experiment", "2", "--participants", "3", "--seed", "1", "--out", "s2.csv",
+        check=0)
+    err_path = tmp_path / "stderr.txt"
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen([str(BIN / "compliance"), "run", "cialdini1975", "--data-dir", "d", "--windowed"],
+                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=err, text=True)
     try:
-        t0 = time.time()
-        dlg = []
-        while not dlg and time.time() - t0 < 40:
-            assert proc.poll() is None, proc.stderr.read()
-            dlg = _xdo("search", "--name", "start a session").stdout.split()
-            time.sleep(0.2)
-        assert dlg, "the start dialog never appeared"
+        dlg = _find_window(proc, "start a session", err_path)
         time.sleep(0.5)
-        _xdo("windowactivate", "--sync", dlg[0])
-        for args in (["key", "Tab"], ["type", "S2"], ["key", "Tab"], ["type", "E7"], ["key", "Return"]):
+        _xdo("windowactivate", "--sync", dlg)
+        _xdo("type", "--delay", "30", "nope.csv")  # the schedule field has the focus: it is empty
+        _xdo("key", "Return")
+        _wait_for_text(err_path, "start dialog: schedule: nope.csv: no such file", proc)
+        time.sleep(0.5)
+        assert proc.poll() is None, "the dialog closed on a bad path"
+        assert dlg in _xdo("search", "--name", "start a session").stdout.split(), "the dialog vanished"
+        assert not (tmp_path / "d").exists(), "something was written before the input was valid"
+        # the file picker: Tab to Browse..., Space opens it, type the file's path, Enter
+        for args in (["key", "Tab"], ["key", "space"]):
+            _xdo(*args)
+            time.sleep(0.3)
+        picker = _find_window(proc, "Choose the schedule", err_path)
+        _xdo("windowactivate", "--sync", picker)
+        time.sleep(0.5)
+        _xdo("type", "--delay", "20", str(tmp_path / "s2.csv"))
+        _xdo("key", "Return")
+        t0 = time.time()
+        while _xdo("search", "--name", "Choose the schedule").stdout.split() and time.time() - t0 < 10:
+            time.sleep(0.2)
+        _xdo("windowactivate", "--sync", dlg)
+        time.sleep(0.3)
+        # back on Browse...; the experiment box is locked to the schedule's, so Tab goes to the site
+        for args in (["key", "Tab"], ["type", "S3"], ["key", "Tab"], ["type", "E2"], ["key", "Return"]):
             _xdo(*args)
             time.sleep(0.2)
         wid = _window_id(proc)
-        journal = tmp_path / "d" / "study-cialdini1975_exp-1_site-S2_session-1_events.jsonl"
+        journal = tmp_path / "d" / "study-cialdini1975_exp-2_site-S3_session-1_events.jsonl"
         _wait_for_screen(journal)
         _xdo("windowfocus", "--sync", wid)
         _xdo("key", "q")  # end the session at once
         _close_summary(journal, "participants recorded")
-        out, err = proc.communicate(timeout=30)
+        proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, err_path.read_text()
     (side,) = (tmp_path / "d").glob("*_data.json")
     meta = json.loads(side.read_text())
-    assert side.name.startswith("study-cialdini1975_exp-1_site-S2_session-1")
-    assert meta["experimenter"] == "E7" and meta["status"] == "completed" and meta["n_rows"] == 0
+    assert side.name.startswith("study-cialdini1975_exp-2_site-S3_session-1")
+    assert (meta["experiment"], meta["site"], meta["experimenter"]) == (2, "S3", "E2")
+    assert meta["status"] == "completed" and meta["schedule_file"] == "s2.csv"
+
+
+def test_start_dialog_cancelled_writes_nothing(cli, tmp_path):
+    if shutil.which("xdotool") is None:
+        pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
+    cli("schedule", "cialdini1975", "--participants", "3", "--seed", "1", "--out", "s.csv", check=0)
+    err_path = tmp_path / "stderr.txt"
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen([str(BIN / "compliance"), "run", "cialdini1975", "--schedule", "s.csv",
+                                 "--data-dir", "d", "--windowed"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+    try:
+        dlg = _find_window(proc, "start a session", err_path)
+        time.sleep(0.5)
+        _xdo("windowactivate", "--sync", dlg)
+        _xdo("key", "Return")  # site and experimenter are empty: refused, the dialog stays
+        _wait_for_text(err_path, "start dialog: site: required", proc)
+        assert proc.poll() is None
+        _xdo("key", "Escape")
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2
+    assert "start dialog cancelled; nothing was written" in err_path.read_text()
+    assert not (tmp_path / "d").exists()
 
 
 def test_seller_run_records_the_interruption_deviations(cli, tmp_path):
