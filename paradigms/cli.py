@@ -137,7 +137,6 @@ def _check_screen(command: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from .engine.sessions import run_session
     p = get(args.paradigm)
     exp = _schedule_experiment(args, p)
     size = _window_size(args)
@@ -146,9 +145,18 @@ def cmd_run(args) -> int:
         load_schedule(args.schedule, p, exp)
     _check_screen("run")
     exp = _ask_missing(args, p, exp)
-    res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
-                      session=args.session, fullscreen=not (args.windowed or size), pilot=args.pilot,
-                      size=size or (1280, 800), on_recovery=_print_recovery)
+    # the window first, with a "Loading..." frame; the session's checks, files and screens are
+    # built behind it and the session takes this window over (paradigms.screens.window)
+    from .screens.window import close_early, open_early
+    fullscreen = not (args.windowed or size)
+    open_early(size or (1280, 800), fullscreen=fullscreen)
+    try:
+        from .engine.sessions import run_session  # after the window: it is shown sooner
+        res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
+                          session=args.session, fullscreen=fullscreen, pilot=args.pilot,
+                          size=size or (1280, 800), on_recovery=_print_recovery)
+    finally:
+        close_early()  # only if a check failed before the session took the window
     print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
     return 0
 

@@ -272,7 +272,8 @@ class FieldScreen:
             self._log("ignored_during_transition", screen=screen, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=screen, tap=[round(x, 3), round(y, 3)])
-        event.clearEvents()
+        # no event.clearEvents() here: it pumps the window's events and then empties the key buffer,
+        # so a key that arrived between the poll above and that call would be dropped unjournalled
 
     def _collect(self, prompt: Prompt, scripted_key: Optional[str] = None, due: Optional[float] = None) -> str:
         """Draw the prompt until a button is tapped or a key pressed; its code.

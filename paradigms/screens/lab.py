@@ -346,7 +346,8 @@ class LabScreen:
             self._log("ignored_during_transition", screen=prompt.kind, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
-        event.clearEvents()
+        # no event.clearEvents(): it pumps the window's events and then empties the key buffer, so a
+        # key that arrived between the poll above and that call would be dropped unjournalled
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
         answer = None
