@@ -379,14 +379,23 @@ class LabScreen:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
             for point in self.taps.pop():
+                if answer is not None:  # behind the press that was taken: this screen is about to go
+                    self._log("ignored_during_transition", screen=prompt.kind,
+                              tap=[round(point[0], 3), round(point[1], 3)])
+                    continue
                 for ch, b in buttons:
                     if b.contains(point):
                         answer, lit = ch.code, b
                 if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
                     answer, lit = slider.getRating(), continue_button[1]
+            escape = False
             for name in poll_keys(self.kb):
+                if answer is not None or escape:  # behind the press that was taken: journalled, not lost
+                    self._log("ignored_during_transition", screen=prompt.kind, key=name)
+                    continue
                 if name == "escape":
-                    return "__escape__"
+                    escape = True
+                    continue
                 if entry is not None:
                     if name in ("return", "num_enter"):
                         answer = entry.text.replace("\n", " ").strip()
@@ -404,6 +413,8 @@ class LabScreen:
                 if name in keys:
                     answer = keys[name]
                     lit = next((b for ch, b in buttons if ch.code == answer), None)
+            if escape:
+                return "__escape__"
             if answer is not None:
                 continue  # one more frame: the screenshot shows the answered screen
 
