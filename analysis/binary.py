@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from .errors import DegenerateTableWarning, SmallExpectedCountWarning
+from .errors import AnalysisError, DegenerateTableWarning, SmallExpectedCountWarning
 from .results import (ChiSquareResult, ConditionRate, ContrastResult, ExclusionCount,
                       ExperimentAnalysis, LogitResult, LogitTerm)
 
@@ -339,7 +339,7 @@ def compare_proportions(x1: int, n1: int, x2: int, n2: int, *, treatment: str = 
     """
     for name, x, n in (("treatment", x1, n1), ("control", x2, n2)):
         if not (0 <= x <= n):
-            raise ValueError(f"{name}: complied = {x} is not between 0 and n = {n}")
+            raise AnalysisError(f"{name}: complied = {x} is not between 0 and n = {n}")
     control = tuple(control)
     notes: list[str] = []
     p1 = x1 / n1 if n1 else math.nan

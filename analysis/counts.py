@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .errors import AnalysisError
 from .results import _isnan, format_number, format_p, jsonable
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
@@ -462,7 +463,7 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
     """
     missing = [c for c in (outcome, *factors, *extra) if c not in data.columns]
     if missing:
-        raise ValueError(f"count analysis: column(s) {', '.join(missing)} not in the data "
+        raise AnalysisError(f"count analysis: column(s) {', '.join(missing)} not in the data "
                          f"(columns: {', '.join(map(str, data.columns))})")
     df = data.copy()
     keep = pd.Series(True, index=df.index)
@@ -473,13 +474,13 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
     bad = keep & df[outcome].notna() & (df[outcome].astype(str).str.strip() != "") & y.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"count analysis: row {i + 1}, column {outcome}: {df[outcome].iloc[i]!r} is not a number")
+        raise AnalysisError(f"count analysis: row {i + 1}, column {outcome}: {df[outcome].iloc[i]!r} is not a number")
     no_y = keep & y.isna()
     keep &= ~no_y
     y = y[keep]
     if ((y < 0) | (y != np.floor(y))).any():
         v = y[(y < 0) | (y != np.floor(y))].iloc[0]
-        raise ValueError(f"count analysis: column {outcome}: {v!r} is not a whole number >= 0")
+        raise AnalysisError(f"count analysis: column {outcome}: {v!r} is not a whole number >= 0")
     out = df[keep].copy()
     out[outcome] = y.astype(int)
     for f in factors:
@@ -921,7 +922,7 @@ def threshold_test(df: pd.DataFrame, outcome: str, a: str, treatment: str, contr
     t, c = df[a] == treatment, df[a].isin(control)
     k1, n1, k2, n2 = int(above[t].sum()), int(t.sum()), int(above[c].sum()), int(c.sum())
     if n1 == 0 or n2 == 0:
-        raise ValueError(f"threshold: no data for {treatment if n1 == 0 else ', '.join(control)} in column {a}")
+        raise AnalysisError(f"threshold: no data for {treatment if n1 == 0 else ', '.join(control)} in column {a}")
     p1, p2 = k1 / n1, k2 / n2
     lo, hi = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff", alpha=0.05)
     res = stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided")
@@ -967,9 +968,9 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
         Defaults to the first planned contrast's treatment vs every other level.
     """
     a, b = factors
-    df, dropped = prepare(data, outcome, factors, extra=(score,))
+    df, dropped = prepare(data, outcome, factors, extra=(score,) if score else ())
     if len(df) == 0:
-        raise ValueError("count analysis: no rows left after exclusions and withdrawals")
+        raise AnalysisError("count analysis: no rows left after exclusions and withdrawals")
     order = dict(level_order or {})
     a_levels, b_levels = _levels(df, a, order.get(a)), _levels(df, b, order.get(b))
     refs = dict(references or {})
@@ -1005,7 +1006,7 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
     nb = negative_binomial(df, outcome, a, b, ref_a, ref_b)
     planned = tuple(planned_contrast(df, outcome, a, b, t, tuple(c), label, b_levels=all_b)
                     for t, c, label in contrasts)
-    corr = liking_correlations(df, outcome, score, a, a_levels)
+    corr = liking_correlations(df, outcome, score, a, a_levels) if score else ()  # a plan may declare no score
     by_level = {c.favor: c for c in corr}
     diffs = tuple(correlation_difference(by_level[x], by_level[y]) for x, y in correlation_pairs
                   if x in by_level and y in by_level)

@@ -5,6 +5,8 @@ Every message is a single self-contained line, so that the command line can prin
 """
 from __future__ import annotations
 
+from paradigms.errors import ComplianceError
+
 __all__ = [
     "AnalysisError",
     "DataValidationError",
@@ -15,7 +17,7 @@ __all__ = [
 ]
 
 
-class AnalysisError(ValueError):
+class AnalysisError(ComplianceError, ValueError):
     """Base class of the errors raised by :mod:`analysis`."""
 
 

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
+from .errors import AnalysisError  # noqa: E402
 from .results import format_number  # noqa: E402
 
 __all__ = ["plot_forest"]
@@ -164,7 +165,7 @@ def plot_forest(result, path: Optional[Union[str, Path]] = None, dpi: int = 150)
     """
     panels = [c for c in result.contrasts if c.sites or c.original is not None]
     if not panels:
-        raise ValueError("nothing to plot: no contrast has a site with every condition")
+        raise AnalysisError("nothing to plot: no contrast has a site with every condition")
     per_panel = [len(_rows(c)) + 1.6 for c in panels]       # rows + header row + margins
     gap_in, top_in, bottom_in = 1.3, 0.7, 0.3
     height = sum(per_panel) * _ROW_IN + gap_in * len(panels) + top_in + bottom_in

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .errors import AnalysisError  # noqa: E402
 from .published import load_published, published_rates  # noqa: E402
 from .results import ExperimentAnalysis, format_number, format_p  # noqa: E402
 
@@ -53,7 +54,7 @@ def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]]
     """
     analyses = [analyses] if isinstance(analyses, ExperimentAnalysis) else list(analyses)
     if not analyses:
-        raise ValueError("nothing to plot: no experiment analysed")
+        raise AnalysisError("nothing to plot: no experiment analysed")
     pub = load_published() if published is None else published
     k = len(analyses)
     width = min(18.0, max(6.0, 1.25 * max(len(a.conditions) for a in analyses) + 2.5))

@@ -150,9 +150,7 @@ def _draw_counts(experiment, n: int, rng: np.random.Generator, n_items: int = 4)
 
 def _n_score_items(paradigm) -> int:
     """Number of items in the score composite, from the paradigm's lab design (default 4)."""
-    from paradigms.engine.sessions import driver_for
-
-    design = getattr(driver_for(paradigm), "design", None) if paradigm is not None else None
+    design = getattr(getattr(paradigm, "session", None), "design", None)  # a LabSession's declared design
     comp = getattr(design, "composite", None)
     return len(comp[1]) if comp else 4
 

@@ -13,6 +13,8 @@ from typing import Mapping, Optional, Sequence, Union
 
 import pandas as pd
 
+from .errors import AnalysisError
+
 #: Synthetic sessions start here (fixed, so that the same counts give the same file).
 _EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -48,7 +50,7 @@ def rows_from_counts(study: str, experiment: int, counts: Mapping[str, tuple[int
     for cond, (x, n) in counts.items():
         paradigm.experiment(experiment).condition(cond)  # one-line error if unknown
         if not 0 <= x <= n:
-            raise ValueError(f"{cond}: complied = {x} is not between 0 and n = {n}")
+            raise AnalysisError(f"{cond}: complied = {x} is not between 0 and n = {n}")
         for j in range(n):
             i += 1
             row = {c: "" for c in columns}

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping, Optional, Sequence
 
+from .errors import ComplianceError
+
 __all__ = [
     "Answer",
     "Step",
@@ -28,6 +30,8 @@ __all__ = [
     "BinaryModel",
     "Experiment",
     "Paradigm",
+    "SessionType",
+    "FieldSession",
     "DeclarationError",
     "COMMON_MEASURES",
     "BINARY_MEASURES",
@@ -35,7 +39,7 @@ __all__ = [
 ]
 
 
-class DeclarationError(ValueError):
+class DeclarationError(ComplianceError, ValueError):
     """A paradigm declaration, or a name looked up in one, is not valid."""
 
 
@@ -451,6 +455,42 @@ class BinaryModel:
 
 
 # --------------------------------------------------------------------------- #
+# Session types: how a paradigm is run.  The engine picks its driver by the
+# type, the presentation its screen; a declaration only names one.
+# --------------------------------------------------------------------------- #
+class SessionType:
+    """Base of the session types (:class:`FieldSession`, ``paradigms.vocab.lab.LabSession``).
+
+    A subclass says which ``setting`` it is for (``"field"`` or ``"lab"``).
+    """
+
+    setting = ""
+
+    def measures(self) -> tuple["Measure", ...]:
+        """The columns this kind of session fills beyond the common ones (none by default)."""
+        return ()
+
+
+@dataclass(frozen=True)
+class FieldSession(SessionType):
+    """One requester's (or seller's) tablet: the script step by step, one tap per answer.
+
+    A step may carry a timed cue (``Step.cue``, ``Step.cue_after``): the screen
+    shows its banner that many seconds in.  ``speak_first`` is for simulation
+    only: the probability that a simulated person answers a cued step before
+    the cue (the requester then records the answer that sets
+    ``protocol_deviation``); it needs a paradigm with cued steps.
+    """
+
+    speak_first: float = 0.0
+    setting = "field"
+
+    def __post_init__(self):
+        if not 0.0 <= float(self.speak_first) <= 1.0:
+            raise DeclarationError(f"FieldSession: speak_first {self.speak_first!r} is outside [0, 1]")
+
+
+# --------------------------------------------------------------------------- #
 # Experiments and paradigms.
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
@@ -522,9 +562,18 @@ class Experiment:
         return tuple(seen.values())
 
 
+_SETTINGS = ("field", "lab")
+_OUTCOMES = {"binary": (ContrastPlan,), "count": (CountPlan,)}
+
+
 @dataclass(frozen=True)
 class Paradigm:
-    """A whole study, declared as data."""
+    """A whole study, declared as data.
+
+    It checks itself when built: ``setting``, ``session``, ``outcome``, each
+    experiment's ``plan`` and simulation ``model`` must agree, and a
+    :class:`DeclarationError` names the field that does not.
+    """
 
     id: str
     citation: str
@@ -542,6 +591,49 @@ class Paradigm:
     #: what the field screen says while the requester waits for the next person
     ready_say: str = "Wait for a passer-by walking alone."
     ready_note: str = "Tap Approach as you step towards them: the screen then shows the script."
+    #: how the paradigm is run (FieldSession, LabSession, ...); by default one requester's tablet
+    session: SessionType = field(default_factory=FieldSession)
+
+    def __post_init__(self):
+        where = f"paradigm {self.id!r}"
+        if not (isinstance(self.id, str) and self.id.isidentifier() and self.id == self.id.lower()):
+            raise DeclarationError(f"{where}: id must be a lower-case identifier, e.g. 'cialdini1975'")
+        if self.setting not in _SETTINGS:
+            raise DeclarationError(f"{where}: setting must be one of {', '.join(_SETTINGS)}, not {self.setting!r}")
+        if self.outcome not in _OUTCOMES:
+            raise DeclarationError(f"{where}: outcome must be one of {', '.join(_OUTCOMES)}, not {self.outcome!r}")
+        if not isinstance(self.session, SessionType):
+            raise DeclarationError(f"{where}: session must be a session type (FieldSession, LabSession, ...), "
+                                   f"not {type(self.session).__name__}")
+        if self.session.setting != self.setting:
+            raise DeclarationError(f"{where}: session {type(self.session).__name__} is for the "
+                                   f"{self.session.setting} setting, but setting is {self.setting!r}")
+        object.__setattr__(self, "experiments", tuple(self.experiments))
+        object.__setattr__(self, "measures", tuple(self.measures))
+        object.__setattr__(self, "exclusion_reasons", _frozen(self.exclusion_reasons))
+        if not self.experiments:
+            raise DeclarationError(f"{where}: experiments: at least one is needed")
+        numbers = [e.number for e in self.experiments]
+        if len(set(numbers)) != len(numbers):
+            raise DeclarationError(f"{where}: experiments: duplicate experiment numbers {numbers}")
+        for e in self.experiments:
+            plans = _OUTCOMES[self.outcome]
+            if not isinstance(e.plan, plans):
+                raise DeclarationError(f"{where}: experiment {e.number}: plan {type(e.plan).__name__} does not "
+                                       f"analyse a {self.outcome} outcome (use {plans[0].__name__})")
+            if self.outcome == "binary":
+                if not isinstance(e.model, BinaryModel):
+                    raise DeclarationError(f"{where}: experiment {e.number}: model must be a BinaryModel for a "
+                                           f"binary outcome, not {type(e.model).__name__}")
+                missing = [c for c in e.condition_names if c not in e.model.rates]
+                if missing:
+                    raise DeclarationError(f"{where}: experiment {e.number}: model: no simulation rate for "
+                                           + ", ".join(missing))
+        if getattr(self.session, "speak_first", 0.0) and not any(s.cue for e in self.experiments for s in e.steps):
+            raise DeclarationError(f"{where}: session: speak_first needs a step with a timed cue")
+        for m in self.measures:
+            if not isinstance(m, Measure):
+                raise DeclarationError(f"{where}: measures: {m!r} is not a Measure")
 
     def experiment(self, number: int) -> Experiment:
         for e in self.experiments:
@@ -577,6 +669,8 @@ class Paradigm:
         if self.outcome == "binary":
             for m in BINARY_MEASURES:
                 cols[m.name] = m
+        for m in self.session.measures():
+            cols[m.name] = m
         for m in self.measures:
             cols[m.name] = m
         for e in exps:

@@ -16,83 +16,24 @@ improvement came in time or the customer spoke first.  A late interruption is
 a *protocol deviation*, kept and flagged in ``protocol_deviation``, never an
 exclusion.  Control conditions have no interruption step.
 
-Read this module top to bottom: citation, answers, scripts, conditions, the
-experiments (numbered as in the paper where the reference allows; see
-PROVENANCE), measures, texts, and the driver whose simulated customer
-sometimes answers before the seller can interrupt.  Everything else is
-derived.
+Read this module top to bottom: citation, scripts, conditions, the experiments
+(numbered as in the paper where the reference allows; see PROVENANCE),
+measures, texts, and the declaration, whose session is the sales table
+(``paradigms.vocab.sales``: the answers, the timed cue, and a simulated
+customer who sometimes answers before the seller can interrupt).  Everything
+else is derived.
 """
 from __future__ import annotations
 
-from types import MappingProxyType
+from .vocab import BinaryModel, Condition, Contrast, ContrastPlan, Experiment, Paradigm, Rate
+from .vocab.sales import EXCLUSIONS, READY_NOTE, SALES_TABLE, interruption_step, purchase_step, sales_measures
 
-from .base import (EXCLUSION_REASONS, Answer, BinaryModel, Condition, Contrast, ContrastPlan, DeclarationError,
-                   Experiment, Measure, Paradigm, Rate, Step)
-from .engine.sessions import FieldDriver
-from .engine.simulate import ScriptedParticipant
+__all__ = ["PARADIGM"]
 
 CITATION = (
     "Burger, J. M. (1986). Increasing compliance by improving the deal: The that's-not-all technique. "
     "Journal of Personality and Social Psychology, 51(2), 277-283."
 )
-
-#: Seconds after the opening-offer screen appears (the seller tapped Approach as
-#: they began the line) at which the "INTERRUPT NOW" banner shows: time to say
-#: the price and pause for a breath.  RECONSTRUCTION: the reference gives no timing.
-INTERRUPT_AFTER_S = 2.5
-
-#: Value of ``protocol_deviation`` when the customer answered before the improvement.
-SPOKE_BEFORE_CUE = "spoke_before_cue"
-
-#: Value of ``protocol_deviation`` when the seller tapped *Interrupted in time*
-#: before the banner was due: the improvement came too early, before the pause.
-INTERRUPTED_BEFORE_CUE = "interrupted_before_cue"
-
-#: Probability that a simulated customer answers before the seller can interrupt.
-#: A simulation assumption (no source reports how often this happened).
-SPEAK_FIRST_P = 0.05
-
-# --------------------------------------------------------------------------- #
-# Answers the seller records (one tap, or the key in brackets).
-# --------------------------------------------------------------------------- #
-IN_TIME = Answer("in_time", "Interrupted in time [I]", "i", tone="positive")
-ANSWERED_FIRST = Answer("answered_first", "Customer answered first [F]", "f",
-                        sets={"protocol_deviation": SPOKE_BEFORE_CUE}, tone="negative")
-
-
-def bought(price: float) -> Answer:
-    """The customer bought at the final ``price`` (dollars)."""
-    return Answer("agree", "Bought [B]", "b", sets={"complied": 1, "amount_paid": float(price)})
-
-
-DID_NOT_BUY = Answer("refuse", "Did not buy [N]", "n", sets={"complied": 0, "amount_paid": 0.0})
-
-
-def interruption_step(say: str, cue: str, improvement: str, show: str = "") -> Step:
-    """The opening offer of a that's-not-all condition, with the timed cue.
-
-    Both answers go on to the purchase step: a late improvement is still made
-    (so the customer hears the same final deal) and flagged, not excluded.
-    """
-    return Step(
-        id="opening_offer",
-        say=say,
-        note=(show + f"Say the line, then pause. At the orange banner ({INTERRUPT_AFTER_S:g} s in), {improvement} "
-              f"at once, before the customer answers; tap I as you start. If the customer spoke first, tap F "
-              f"and still {improvement}."),
-        answers=(IN_TIME, ANSWERED_FIRST),
-        cue=cue,
-        cue_after=INTERRUPT_AFTER_S,
-        before_cue={"protocol_deviation": INTERRUPTED_BEFORE_CUE},
-        title="OPENING OFFER",
-    )
-
-
-def purchase_step(say: str, note: str, price: float) -> Step:
-    """The final offer and the customer's decision (the target request)."""
-    return Step(id="purchase", say=say, note=note, answers=(bought(price), DID_NOT_BUY), target=True,
-                title="DECISION: BUY?")
-
 
 # --------------------------------------------------------------------------- #
 # The scripts.  The deals (a cupcake for 75 cents, two cookies added "for
@@ -244,32 +185,8 @@ EXPERIMENTS = (
 # --------------------------------------------------------------------------- #
 # Measures beyond the common ones (the step answers and times are derived).
 # --------------------------------------------------------------------------- #
-MEASURES = (
-    Measure("amount_paid", "number",
-            "dollars paid: the final price of one item when the customer bought, 0 when not; empty if "
-            "the decision was never reached", minimum=0.0, maximum=PRICE),
-    Measure("protocol_deviation", "string",
-            f"'{SPOKE_BEFORE_CUE}' when the customer answered before the seller could improve the deal "
-            f"(the interruption came late); '{INTERRUPTED_BEFORE_CUE}' when the seller recorded the "
-            "interruption before the banner was due (it came too early); the row is kept and analysed, "
-            "flagged, NOT excluded; empty when the interruption came in time or the condition has none",
-            allowed=(SPOKE_BEFORE_CUE, INTERRUPTED_BEFORE_CUE)),
-)
+MEASURES = sales_measures(PRICE)
 
-# --------------------------------------------------------------------------- #
-# Exclusion reasons: a subset of the toolkit's codes, with their meaning at a
-# sales table (the codes must stay those of the common codebook).
-# --------------------------------------------------------------------------- #
-EXCLUSIONS = MappingProxyType({
-    "knows_requester": "the customer knows the seller or the study",
-    "left_before_request": "the customer walked away before the final offer was complete",
-    "not_alone": "the customer was with someone who took part in the decision",
-    "already_approached": "the customer had already heard an offer at this table",
-    "other": "another reason, described in the session notes",
-})
-if not set(EXCLUSIONS) <= set(EXCLUSION_REASONS):
-    raise DeclarationError("burger1986: exclusion codes must be those of the common codebook: "
-                           + ", ".join(sorted(set(EXCLUSIONS) - set(EXCLUSION_REASONS))))
 
 # --------------------------------------------------------------------------- #
 # Ethics and training texts.
@@ -353,79 +270,12 @@ Simulation rates of Experiments 2 and 6 are borrowed from Experiment 1 and say s
 probability that a simulated customer answers before the interruption (5%) is an assumption."""
 
 
-# --------------------------------------------------------------------------- #
-# The driver: the field tablet, with a simulated customer who sometimes answers
-# before the seller can interrupt.
-# --------------------------------------------------------------------------- #
-class TNAParticipant(ScriptedParticipant):
-    """A simulated customer (and diligent seller) for that's-not-all scripts.
-
-    At a step with a cue (the opening offer) the customer speaks before the cue
-    with probability ``speak_first``: the seller then records the answer that
-    sets ``protocol_deviation``, and the simulated tap comes *before* the cue
-    time; otherwise the seller interrupts in time, after the cue.  Buying at the
-    purchase step follows the condition's rate whatever happened at the cue
-    (no source says whether a late interruption changes buying).
-    """
-
-    def __init__(self, model, rng, participants, speak_first: float = SPEAK_FIRST_P):
-        super().__init__(model, rng, participants)
-        if not 0.0 <= float(speak_first) <= 1.0:
-            raise ValueError(f"speak_first {speak_first!r} is outside [0, 1]")
-        self.speak_first = float(speak_first)
-        self._early = None  # True/False after choosing at a cue step, until its think time is drawn
-
-    def choose(self, prompt, condition):
-        step = prompt.step
-        if prompt.kind == "step" and step is not None and step.cue:
-            if self._exclude_next and self._first_screen:
-                return super().choose(prompt, condition)
-            self._first_screen = False
-            self._early = self.rng.random() < self.speak_first
-            flagged = [a for a in step.answers if "protocol_deviation" in a.sets]
-            in_time = [a for a in step.answers if "protocol_deviation" not in a.sets]
-            if not flagged or not in_time:
-                raise ValueError(f"step {step.id!r} needs an in-time answer and one that sets protocol_deviation")
-            return (flagged if self._early else in_time)[0].code
-        return super().choose(prompt, condition)
-
-    def think_time(self, prompt) -> float:
-        step = prompt.step
-        if prompt.kind == "step" and step is not None and step.cue and self._early is not None:
-            early, self._early = self._early, None
-            if early:
-                return self.rng.uniform(0.3, 0.9) * step.cue_after
-            return step.cue_after + self.rng.uniform(0.3, 1.5)
-        return super().think_time(prompt)
-
-
-class ThatsNotAllDriver(FieldDriver):
-    """FieldDriver for the sales-table paradigms (Burger 1986, Pollock et al. 1998)."""
-
-    def __init__(self, speak_first: float = SPEAK_FIRST_P):
-        self.speak_first = float(speak_first)
-
-    def scripted_participant(self, paradigm, experiment, model, rng, participants):
-        return TNAParticipant(model, rng, participants, self.speak_first)
-
-    def run(self, paradigm, experiment, store, slots, io, new_id):
-        scripted = getattr(io, "participant", None) or getattr(io, "scripted", None)
-        if isinstance(scripted, TNAParticipant):  # a simulation: record the assumption in the sidecar
-            store.set_meta(simulated_speak_first_p=scripted.speak_first)
-        return super().run(paradigm, experiment, store, slots, io, new_id)
-
-
-DRIVER = ThatsNotAllDriver()
-
-#: the ready screen of a sales table
-READY_NOTE = ("Tap Approach as you begin the opening line: the script appears, and the timer for "
-              "the interruption starts.")
-
 PARADIGM = Paradigm(
     id="burger1986",
     citation=CITATION,
     title="That's-not-all (improving the deal before the answer)",
     setting="field",
+    session=SALES_TABLE,
     outcome="binary",
     experiments=EXPERIMENTS,
     measures=MEASURES,

@@ -16,7 +16,10 @@ consent, debriefing and training texts.  Everything else is derived.
 """
 from __future__ import annotations
 
-from .base import Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, Paradigm, Rate, Step
+from .vocab import (Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, FieldSession, Paradigm, Rate,
+                    Step)
+
+__all__ = ["PARADIGM"]
 
 CITATION = (
     "Cialdini, R. B., Vincent, J. E., Lewis, S. K., Catalan, J., Wheeler, D., & Darby, B. L. (1975). "
@@ -272,6 +275,7 @@ PARADIGM = Paradigm(
     citation=CITATION,
     title="Door-in-the-face (reciprocal concessions)",
     setting="field",
+    session=FieldSession(),
     outcome="binary",
     experiments=EXPERIMENTS,
     measures=MEASURES,

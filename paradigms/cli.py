@@ -8,26 +8,31 @@
     compliance analyze PATH... [--json] [--plot FILE]
     compliance reproduce STUDY [--experiment N] [--json]
 
-Every error is one line on stderr (``compliance: error: ...``) and exit code 2;
-nothing is written or overwritten when a command fails on bad input.
+Every error the toolkit reports (a :class:`~paradigms.errors.ComplianceError`,
+or the machine refusing a file: an ``OSError``) is one line on stderr
+(``compliance: error: ...``) and exit code 2; nothing is written or overwritten
+when a command fails on bad input.  Anything else is a bug: its traceback is
+shown, with a line saying so, and the exit code is 70 (``EX_SOFTWARE``).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import traceback
 import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__, all_paradigms, get
-from .base import DeclarationError
+from .errors import ComplianceError
 
 EXIT_BAD_INPUT = 2
+#: a bug (an exception that is not the toolkit's own): sysexits' EX_SOFTWARE
+EXIT_BUG = 70
 
 
-class CLIError(Exception):
+class CLIError(ComplianceError):
     """A problem with what the user asked for; printed as one line."""
 
 
@@ -152,9 +157,10 @@ def cmd_run(args) -> int:
     open_early(size or (1280, 800), fullscreen=fullscreen)
     try:
         from .engine.sessions import run_session  # after the window: it is shown sooner
+        from .screens.registry import present
         res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
                           session=args.session, fullscreen=fullscreen, pilot=args.pilot,
-                          size=size or (1280, 800), on_recovery=_print_recovery)
+                          size=size or (1280, 800), on_recovery=_print_recovery, present=present)
     finally:
         close_early()  # only if a check failed before the session took the window
     print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
@@ -172,12 +178,14 @@ def cmd_simulate(args) -> int:
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise CLIError(f"--time-scale must be a number above 0, not {args.time_scale}")
     size = _window_size(args)
+    present = None
     if args.mode == "visual":
         _check_screen("simulate")
+        from .screens.registry import present
     res = simulate(p, exp, args.participants, args.seed, args.data_dir, mode=args.mode, rates=rates,
                    time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots,
                    site=args.site, site_sd=args.site_sd, window_size=size or (1280, 800),
-                   on_recovery=_print_recovery)
+                   on_recovery=_print_recovery, present=present)
     print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
     if not args.quiet:
         _print_summary(res.csv_path, p)
@@ -335,10 +343,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         handler = getattr(args, "func", None) or args.handler
         return int(handler(args) or 0)
-    except (CLIError, DeclarationError, ValueError, FileExistsError, FileNotFoundError, KeyError) as exc:
+    except ComplianceError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"compliance: error: {msg}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a folder that cannot be written, a disk that is full, ...
         where = exc.filename if exc.filename is not None else ""
         what = exc.strerror or str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -353,9 +364,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("compliance: interrupted; everything recorded so far is saved", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except Exception:  # not the toolkit's own error: a bug, shown whole
+        traceback.print_exc()
+        print(f"compliance: internal error: '{args.command}' failed with the exception above; this is a bug "
+              "in the toolkit, not in your input: please report it with the traceback", file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

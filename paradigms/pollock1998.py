@@ -20,9 +20,11 @@ exclusion), one tap for bought / did not buy.
 """
 from __future__ import annotations
 
-from .base import BinaryModel, Condition, Contrast, Experiment, FactorialLogitPlan, Measure, Paradigm, Rate
-from .burger1986 import EXCLUSIONS, INTERRUPTED_BEFORE_CUE, READY_NOTE, SPOKE_BEFORE_CUE, ThatsNotAllDriver, interruption_step, purchase_step
-from .burger1986 import MEASURES as _TNA_MEASURES
+from .vocab import BinaryModel, Condition, Contrast, Experiment, FactorialLogitPlan, Paradigm, Rate
+from .vocab.sales import (EXCLUSIONS, INTERRUPTED_BEFORE_CUE, READY_NOTE, SALES_TABLE, SPOKE_BEFORE_CUE,
+                          interruption_step, purchase_step, sales_measures)
+
+__all__ = ["PARADIGM"]
 
 CITATION = (
     "Pollock, C. L., Smith, S. D., Knowles, E. S., & Bruce, H. J. (1998). Mindfulness limits compliance "
@@ -166,10 +168,7 @@ EXPERIMENTS = (
     ),
 )
 
-MEASURES = tuple(
-    Measure(m.name, m.dtype, m.description, m.allowed, m.minimum, max(v[1] for v in PRICES.values()),
-            m.missing_ok) if m.name == "amount_paid" else m
-    for m in _TNA_MEASURES)
+MEASURES = sales_measures(max(v[1] for v in PRICES.values()))
 
 # --------------------------------------------------------------------------- #
 # Ethics and training texts.
@@ -246,13 +245,12 @@ a weak or a good reason and of every $5 cell by reason; whether 76% / 45% are me
 reasons or over the reason-given cells; every test statistic. How the six published rates are mapped
 onto the twelve cells for simulation is stated in each rate's source."""
 
-DRIVER = ThatsNotAllDriver()
-
 PARADIGM = Paradigm(
     id="pollock1998",
     citation=CITATION,
     title="That's-not-all limited by mindfulness (price × technique × reason)",
     setting="field",
+    session=SALES_TABLE,
     outcome="binary",
     experiments=EXPERIMENTS,
     measures=MEASURES,

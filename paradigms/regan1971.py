@@ -17,12 +17,15 @@ afterwards.  3 favor x 2 liking conditions, between subjects.
 Read this module top to bottom: citation, the confederate's scripts, the six
 conditions, the experiment (contrasts and simulation model), the lab session
 (cover task, questionnaire), the measures, and the consent, debriefing,
-training and coding texts.  ``DRIVER`` runs it on the lab screens.
+training and coding texts.  ``session=LabSession(DESIGN)`` says it runs on the lab
+screens.
 """
 from __future__ import annotations
 
-from .base import Answer, Condition, Contrast, CountPlan, Experiment, Measure, Paradigm, Step
-from .engine.lab import Break, CellMean, CountModel, LabDesign, LabDriver, RatingItem, TextItem
+from .vocab import (Answer, Break, CellMean, Condition, Contrast, CountModel, CountPlan, Experiment, LabDesign,
+                    LabSession, Measure, Paradigm, RatingItem, Step, TextItem)
+
+__all__ = ["PARADIGM"]
 
 CITATION = ("Regan, D. T. (1971). Effects of a favor and liking on compliance. "
             "Journal of Experimental Social Psychology, 7(6), 627-639.")
@@ -384,6 +387,7 @@ PARADIGM = Paradigm(
     citation=CITATION,
     title="Favor and liking (reciprocity in the lab)",
     setting="lab",
+    session=LabSession(DESIGN),
     outcome="count",
     experiments=EXPERIMENTS,
     measures=MEASURES,
@@ -394,6 +398,3 @@ PARADIGM = Paradigm(
     provenance=PROVENANCE,
     exclusion_reasons=EXCLUSION_REASONS,
 )
-
-#: The lab session driver (``paradigms.engine.sessions.driver_for`` uses it).
-DRIVER = LabDriver(DESIGN)

@@ -81,3 +81,39 @@ def test_schedule_refuses_to_overwrite(cli, tmp_path):
     proc = cli("schedule", "cialdini1975", "--participants", "9", "--seed", "2", "--out", "s.csv")
     assert proc.returncode == 2 and "already exists" in proc.stderr
     assert (tmp_path / "s.csv").read_bytes() == before
+
+
+def test_only_the_toolkits_own_errors_are_one_line_a_bug_shows_its_traceback(monkeypatch, capsys):
+    """issue 8.5: the CLI catches its own error classes; anything else is a bug and says so."""
+    import paradigms.cli as cli
+    from paradigms.errors import UsageError
+
+    def own(args):
+        raise UsageError("--thing 5: not a thing")
+
+    def bug(args):
+        return {}["missing"]  # a KeyError from a bug, not from the user's input
+
+    monkeypatch.setattr(cli, "cmd_list", own)
+    assert cli.main(["list"]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err == "compliance: error: --thing 5: not a thing\n"
+    monkeypatch.setattr(cli, "cmd_list", bug)
+    assert cli.main(["list"]) == cli.EXIT_BUG == 70
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "KeyError: 'missing'" in err
+    assert err.rstrip().splitlines()[-1].startswith("compliance: internal error: 'list' failed")
+    assert "this is a bug in the toolkit, not in your input" in err
+
+
+def test_every_error_class_of_the_toolkit_is_a_compliance_error():
+    from analysis.errors import AnalysisError, DataValidationError, ReferenceDataError
+    from paradigms.base import DeclarationError
+    from paradigms.cli import CLIError
+    from paradigms.engine.schedule import ScheduleError
+    from paradigms.engine.store import SessionExistsError
+    from paradigms.errors import ComplianceError, UsageError
+    for cls in (AnalysisError, DataValidationError, ReferenceDataError, DeclarationError, CLIError, ScheduleError,
+                SessionExistsError, UsageError):
+        assert issubclass(cls, ComplianceError), cls
+    assert issubclass(SessionExistsError, FileExistsError) and issubclass(UsageError, ValueError)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from paradigms.engine.field import (APPROACH, END, EXCLUDE, QUIT, FieldTrial, Response,
-                                    run_field_session)
+from paradigms.engine.field import APPROACH, END, EXCLUDE, QUIT, FieldTrial, Response
+from paradigms.engine.loop import run_participants
 from paradigms.engine.schedule import make_schedule
 from paradigms.engine.store import SessionStore, read_rows
 
@@ -93,7 +93,7 @@ def test_quit_mid_participant_saves_partial_record(ditf, tmp_path):
     answers = {"rejection_moderation": ["refuse", "agree"], "exposure_control": ["agree"],
                "smaller_request_only": ["agree"]}[first]
     with store:
-        store.status = run_field_session(ditf, 1, store, iter(sched.slots),
+        store.status = run_participants(ditf, 1, store, iter(sched.slots),
                                          ListIO([APPROACH, *answers, "debriefed", APPROACH, QUIT]),
                                          lambda: next(ids))
     rows = read_rows(store.csv_path)
@@ -106,6 +106,6 @@ def test_quit_mid_participant_saves_partial_record(ditf, tmp_path):
 def test_end_session_button(ditf, tmp_path):
     store = SessionStore(tmp_path, ditf, 1, "S1", "E1")
     with store:
-        store.status = run_field_session(ditf, 1, store, iter(make_schedule(ditf, 1, 3, 1).slots),
+        store.status = run_participants(ditf, 1, store, iter(make_schedule(ditf, 1, 3, 1).slots),
                                          ListIO([END]), lambda: "X")
     assert store.status == "completed" and read_rows(store.csv_path) == []

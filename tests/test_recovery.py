@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -38,19 +39,16 @@ def fake_screen(monkeypatch):
     """run_session without a window: the scripted participant answers ``n`` passers-by, then ends."""
     shown = []
 
-    class Win:
-        def close(self):
-            pass
-
-    def screen_io(self, paradigm, experiment, win, scripted=None, time_scale=1.0):
+    @contextmanager
+    def present(paradigm, experiment, size=None, fullscreen=False, scripted=None, time_scale=1.0):
         io = ScriptedIO(ScriptedParticipant(paradigm.experiment(experiment).model, random.Random(2),
                                             fake_screen_n[0]), SimClock())
         io.show_recovery = shown.append
-        return io
+        yield io
 
     fake_screen_n = [2]
-    monkeypatch.setattr(sessions, "_open_window", lambda **kw: Win())
-    monkeypatch.setattr(sessions.FieldDriver, "screen_io", screen_io)
+    real = sessions.run_session
+    monkeypatch.setattr(sessions, "run_session", lambda *a, **kw: real(*a, **{**kw, "present": present}))
     return fake_screen_n, shown
 
 
@@ -104,7 +102,7 @@ def test_a_crash_while_writing_a_row_leaves_no_answer_only_in_the_journal(ditf, 
     rows = pd.read_csv(csv_path)
     assert len(rows) == 1
     journal = _journal(csv_path.with_name(csv_path.name.replace("_data.csv", "_events.jsonl")))
-    debriefed = {e["participant_id"] for e in journal if e.get("screen") == "debrief" and e.get("event") == "tap"}
+    debriefed = {e["participant_id"] for e in journal if e.get("screen") == "debrief" and e.get("event") == "response"}
     assert debriefed, "the session must have got as far as a debriefing"
     assert debriefed <= set(rows["participant_id"]), "a debriefed participant is in the journal only"
 
@@ -115,7 +113,7 @@ def test_next_run_records_the_lost_slot_and_says_so(ditf, tmp_path, fake_screen,
     data = tmp_path / "d"
     _die(tmp_path / "s.csv", data, "row:2")  # participant 2 (slot 2) was in progress
     journal = _journal(next(data.glob("*_events.jsonl")))
-    pid2 = next(e["participant_id"] for e in journal if e.get("event") == "approach" and e["slot"] == 2)
+    pid2 = next(e["participant_id"] for e in journal if e.get("event") == "participant" and e["slot"] == 2)
     fake_screen[0][0] = 2
     told = []
     res = sessions.run_session(ditf, 1, tmp_path / "s.csv", "S1", "E1", data, on_recovery=told.append)

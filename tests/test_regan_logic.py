@@ -12,10 +12,11 @@ import pytest
 import paradigms
 from paradigms.base import DeclarationError
 from paradigms.engine.field import END
-from paradigms.engine.lab import (AGREE, DECLINE, NEXT, LabResponse, LabTrial, parse_rating, parse_tickets,
-                                  run_lab_session)
+from paradigms.engine.lab import AGREE, DECLINE, NEXT, LabTrial, parse_rating, parse_tickets
+from paradigms.engine.loop import run_participants
+from paradigms.engine.prompts import Response
 from paradigms.engine.schedule import make_schedule
-from paradigms.engine.sessions import driver_for, simulate
+from paradigms.engine.sessions import simulate
 from paradigms.engine.store import SessionStore
 from paradigms.protocol import render_protocol
 
@@ -126,9 +127,8 @@ def test_rating_refuses_off_scale(value):
 # The lab trial, screen by screen
 # --------------------------------------------------------------------------- #
 def _trial(regan, cond="no_favor_pleasant"):
-    from paradigms.regan1971 import DESIGN
     exp = regan.experiment(1)
-    return LabTrial(regan, exp, DESIGN, exp.condition(cond), "sim-test", 1, "2026-01-01T00:00:00")
+    return LabTrial(regan, exp, regan.session.design, exp.condition(cond), "sim-test", 1, "2026-01-01T00:00:00")
 
 
 def _answer(trial, prompt, tickets=("3", "3")):
@@ -158,7 +158,7 @@ def test_trial_walks_through_every_screen_and_fills_the_row(regan):
     while not t.done:
         p = t.prompt()
         kinds.append(p.kind)
-        t.respond(LabResponse(_answer(t, p), "2026-01-01T00:10:00"))
+        t.respond(Response(_answer(t, p), "2026-01-01T00:10:00"))
     assert kinds[:3] == ["cue_card", "consent", "break"]
     assert kinds.count("painting") == 12 and kinds.count("break") == 3
     assert kinds[-4:] == ["tickets", "tickets_confirm", "exclusion", "debrief"]
@@ -177,30 +177,30 @@ def test_trial_refuses_bad_entries_and_shows_why(regan):
     t = _trial(regan)
     while t.prompt().kind != "painting":
         p = t.prompt()
-        t.respond(LabResponse(_answer(t, p), "t"))
+        t.respond(Response(_answer(t, p), "t"))
     with pytest.raises(ValueError, match="painting_01: 10 is outside 1..9"):
-        t.respond(LabResponse(10, "t"))
+        t.respond(Response(10, "t"))
     assert t.prompt().kind == "painting" and "outside" in t.prompt().error
-    t.respond(LabResponse(9, "t"))
+    t.respond(Response(9, "t"))
     assert t.prompt().error == "" and t.values["painting_01"] == 9
     while t.prompt().kind != "tickets":
         p = t.prompt()
-        t.respond(LabResponse(_answer(t, p), "t"))
+        t.respond(Response(_answer(t, p), "t"))
     for bad in ("-1", "21", "two", ""):
         with pytest.raises(ValueError):
-            t.respond(LabResponse(bad, "t"))
+            t.respond(Response(bad, "t"))
         assert t.prompt().kind == "tickets"
-    t.respond(LabResponse("4", "t"))
+    t.respond(Response("4", "t"))
     with pytest.raises(ValueError, match="differ \\(4 then 5\\)"):
-        t.respond(LabResponse("5", "t"))
+        t.respond(Response("5", "t"))
     assert t.prompt().kind == "tickets" and "differ" in t.prompt().error  # back to the first entry
-    t.respond(LabResponse("5", "t"))
-    t.respond(LabResponse("5", "t"))
+    t.respond(Response("5", "t"))
+    t.respond(Response("5", "t"))
     assert t.values["tickets"] == 5 and t.prompt().kind == "exclusion"
     with pytest.raises(ValueError, match="not a choice"):
-        t.respond(LabResponse("maybe", "t"))
-    t.respond(LabResponse("suspicious", "t"))
-    t.respond(LabResponse("withdraw", "t2"))
+        t.respond(Response("maybe", "t"))
+    t.respond(Response("suspicious", "t"))
+    t.respond(Response("withdraw", "t2"))
     row = t.row()
     assert (row["excluded"], row["exclusion_reason"], row["debriefed"], row["data_consent"], row["t_end"]) == \
            (1, "suspicious", 1, 0, "t2")
@@ -208,8 +208,8 @@ def test_trial_refuses_bad_entries_and_shows_why(regan):
 
 def test_declined_consent_keeps_only_a_marked_slot(regan):
     t = _trial(regan)
-    t.respond(LabResponse(NEXT, "t"))
-    t.respond(LabResponse(DECLINE, "t1"))
+    t.respond(Response(NEXT, "t"))
+    t.respond(Response(DECLINE, "t1"))
     assert t.done
     row = t.row()
     assert (row["excluded"], row["data_consent"], row["debriefed"]) == (1, 0, 0)
@@ -239,7 +239,7 @@ def test_data_only_is_reproducible_with_a_seed(regan, tmp_path):
 
 def test_model_draws_follow_the_model(regan):
     """Cell means within 4 SE of the model's; liking tracks tickets in no favor, not in confederate favor."""
-    from paradigms.regan1971 import DESIGN
+    DESIGN = regan.session.design
     model = regan.experiment(1).model
     rng = np.random.default_rng(9)
     rows = []
@@ -273,20 +273,10 @@ def test_rate_override_sets_cell_means(regan, tmp_path):
 def test_exclusions_and_withdrawals_are_coded(regan, tmp_path):
     from dataclasses import replace
 
-    from paradigms.engine import sessions
-    driver = driver_for(regan)
-
-    class Driver(type(driver)):
-        def model(self, paradigm, experiment, overrides):
-            return replace(paradigm.experiment(experiment).model, p_suspicious=0.3, p_knew_confederate=0.2,
-                           p_withdraw=0.25)
-
-    orig = sessions.driver_for
-    sessions.driver_for = lambda p: Driver(driver.design)
-    try:
-        r = simulate(regan, 1, 200, seed=3, data_dir=tmp_path)
-    finally:
-        sessions.driver_for = orig
+    # the simulation model is declared data: a study with other assumptions is the same study, replaced
+    exp = regan.experiment(1)
+    model = replace(exp.model, p_suspicious=0.3, p_knew_confederate=0.2, p_withdraw=0.25)
+    r = simulate(replace(regan, experiments=(replace(exp, model=model),)), 1, 200, seed=3, data_dir=tmp_path)
     df = pd.read_csv(r.csv_path, keep_default_na=False)
     ex = df[df.excluded == 1]
     assert set(ex["exclusion_reason"]) == {"suspicious", "knew_confederate"}
@@ -307,9 +297,7 @@ def test_free_text_is_quoted_and_round_trips(regan, tmp_path):
 
 
 def test_quit_mid_session_saves_the_participant_as_excluded(regan, tmp_path):
-    from paradigms.engine.field import QUIT
-    from paradigms.engine.lab import LabResponse
-    from paradigms.regan1971 import DESIGN
+    from paradigms.engine.prompts import QUIT
 
     class IO:
         def __init__(self):
@@ -318,12 +306,12 @@ def test_quit_mid_session_saves_the_participant_as_excluded(regan, tmp_path):
         def wait(self, prompt):
             self.n += 1
             if prompt.kind == "painting" and prompt.index == 3:
-                return LabResponse(QUIT, "tq")
-            return LabResponse({"ready": NEXT, "consent": AGREE}.get(prompt.kind, _answer(None, prompt)), "t")
+                return Response(QUIT, "tq")
+            return Response({"ready": NEXT, "consent": AGREE}.get(prompt.kind, _answer(None, prompt)), "t")
 
     slots = iter(make_schedule(regan, 1, 6, seed=1).slots)
     with SessionStore(tmp_path, regan, 1, "S1", "E1", 1) as store:
-        status = run_lab_session(regan, 1, DESIGN, store, slots, IO(), lambda: "P1")
+        status = run_participants(regan, 1, store, slots, IO(), lambda: "P1")
     assert status == "aborted"
     df = pd.read_csv(store.csv_path, keep_default_na=False)
     assert len(df) == 1 and df.loc[0, "exclusion_reason"] == "session_quit" and df.loc[0, "painting_02"] == 5
@@ -334,12 +322,10 @@ def test_quit_mid_session_saves_the_participant_as_excluded(regan, tmp_path):
 
 
 def test_end_session_from_the_ready_screen(regan, tmp_path):
-    from paradigms.regan1971 import DESIGN
-
     class IO:
         def wait(self, prompt):
-            return LabResponse(END, "t")
+            return Response(END, "t")
 
     with SessionStore(tmp_path, regan, 1, "S1", "E1", 1) as store:
-        assert run_lab_session(regan, 1, DESIGN, store, iter(()), IO(), lambda: "P") == "completed"
+        assert run_participants(regan, 1, store, iter(()), IO(), lambda: "P") == "completed"
     assert store.n_rows == 0

@@ -11,6 +11,7 @@ import pytest
 
 import paradigms
 from paradigms.engine.sessions import simulate
+from paradigms.screens.registry import present
 
 pytestmark = pytest.mark.screen
 
@@ -25,7 +26,7 @@ def regan():
 @pytest.fixture(scope="module")
 def visual_run(regan, tmp_path_factory):
     root = tmp_path_factory.mktemp("visual")
-    res = simulate(regan, 1, 6, seed=7, data_dir=root / "data", mode="visual", time_scale=0.01,
+    res = simulate(regan, 1, 6, seed=7, data_dir=root / "data", mode="visual", present=present, time_scale=0.01,
                    screenshot_dir=root / "shots")
     return res, root / "shots"
 
@@ -89,9 +90,9 @@ def test_refused_ticket_entry_is_shown_and_entered_again(regan, tmp_path):
             return Clumsy(model, self.design, rng, participants)
 
     orig = sessions.driver_for
-    sessions.driver_for = lambda p: Driver(base.design)
+    sessions.driver_for = lambda p: Driver(p.session)
     try:
-        res = simulate(regan, 1, 1, seed=3, data_dir=tmp_path / "d", mode="visual", time_scale=0.005,
+        res = simulate(regan, 1, 1, seed=3, data_dir=tmp_path / "d", mode="visual", present=present, time_scale=0.005,
                        screenshot_dir=tmp_path / "shots")
     finally:
         sessions.driver_for = orig

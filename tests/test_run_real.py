@@ -41,7 +41,7 @@ def _wait_for_screen(journal, timeout=30.0, settle=0.0):
     """Until the session has drawn a screen that has not been answered yet (the screen journals
     ``drawn`` at its first frame), then ``settle`` seconds."""
     t0 = time.time()
-    while not _count(journal, "drawn") > _count(journal, "tap") and time.time() - t0 < timeout:
+    while not _count(journal, "drawn") > _count(journal, "response") and time.time() - t0 < timeout:
         time.sleep(0.01)
     time.sleep(settle)
 
@@ -80,12 +80,12 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
             # (Input that arrives while a screen is being built is dropped on purpose, so a
             # double tap cannot answer a question the requester has not seen.)
             t0 = time.time()
-            while count("tap") == n_taps and time.time() - t0 < 15:
+            while count("response") == n_taps and time.time() - t0 < 15:
                 time.sleep(0.05)
-            assert count("tap") > n_taps, "the screen did not take the input"
+            assert count("response") > n_taps, "the screen did not take the input"
             _wait_for_screen(journal)
 
-        taps = lambda: count("tap")  # noqa: E731
+        taps = lambda: count("response")  # noqa: E731
         _wait_for_screen(journal)
         conditions = list(pd.read_csv(tmp_path / "s.csv")["condition"][:2])
         steps = {"rejection_moderation": 2, "exposure_control": 1, "smaller_request_only": 1}
@@ -254,12 +254,12 @@ def test_seller_run_records_the_interruption_deviations(cli, tmp_path):
                 n_tna += 1
             keys = ["space"] + ([["f", "i"][n_tna - 1]] if row.technique == "tna" else []) + ["b", "d"]
             for key in keys:
-                n = _count(journal, "tap")
+                n = _count(journal, "response")
                 _xdo("key", key)
                 t0 = time.time()
-                while _count(journal, "tap") == n and time.time() - t0 < 15:
+                while _count(journal, "response") == n and time.time() - t0 < 15:
                     time.sleep(0.05)
-                assert _count(journal, "tap") > n, f"the screen did not take {key!r}"
+                assert _count(journal, "response") > n, f"the screen did not take {key!r}"
                 _wait_for_screen(journal)
             if n_tna == 2:
                 break

@@ -9,6 +9,7 @@ import pytest
 
 from paradigms.engine.field import QUIT, FieldTrial
 from paradigms.engine.sessions import simulate
+from paradigms.screens.registry import present
 
 pytestmark = pytest.mark.screen
 
@@ -30,7 +31,7 @@ def _press_when_shown(screen, presses):
 
 def test_visual_simulation_writes_the_data_only_schema(ditf, tmp_path):
     shots = tmp_path / "shots"
-    vis = simulate(ditf, 1, 6, seed=3, data_dir=tmp_path / "v", mode="visual", time_scale=0.005,
+    vis = simulate(ditf, 1, 6, seed=3, data_dir=tmp_path / "v", mode="visual", present=present, time_scale=0.005,
                    screenshot_dir=shots)
     dat = simulate(ditf, 1, 6, seed=3, data_dir=tmp_path / "d")
     v = pd.read_csv(vis.csv_path, dtype=str, keep_default_na=False)
@@ -57,7 +58,7 @@ def test_escape_asks_then_quits(ditf):
         # Esc on the script (screen 1), N on the question (screen 2), Esc back on the script
         # (screen 3), Y on the question (screen 4): the first Esc is cancelled, the second confirmed
         presser = _press_when_shown(screen, [(1, "escape"), (2, "n"), (3, "escape"), (4, "y")])
-        assert screen.wait(prompt).code == QUIT
+        assert screen.wait(prompt).value == QUIT
         presser.join(timeout=10)
         assert screen.screens_shown == 4
     finally:
@@ -73,6 +74,6 @@ def test_keyboard_shortcut_gives_the_answer(ditf):
         e = ditf.experiment(1)
         prompt = FieldTrial(ditf, e, e.condition("exposure_control"), "P1", 1, "t").prompt()
         _press_when_shown(screen, [(1, "c")])
-        assert screen.wait(prompt).code == "agree_first"
+        assert screen.wait(prompt).value == "agree_first"
     finally:
         win.close()

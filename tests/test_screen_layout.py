@@ -12,6 +12,7 @@ import pytest
 
 import paradigms
 from paradigms.engine.field import READY_CHOICES, FieldTrial, Prompt
+from paradigms.screens.registry import screen_for
 
 pytestmark = pytest.mark.screen
 
@@ -46,13 +47,14 @@ def _lab_prompts():
     import dataclasses
     import random
 
+    from paradigms.engine.drivers import driver_for
     from paradigms.engine.lab import READY_CHOICES as LAB_READY, LabPrompt, LabTrial
-    from paradigms.engine.simulate import SimClock
+    from paradigms.engine.simulate import ScriptedIO, SimClock
     from paradigms.screens.lab import _CONFIRM_QUIT
     p = paradigms.get("regan1971")
     e = p.experiment(1)
-    driver = __import__("paradigms.regan1971", fromlist=["DRIVER"]).DRIVER
-    io = driver.scripted_io(p, 1, driver.model(p, 1, {}), random.Random(1), SimClock(), 1)
+    driver = driver_for(p)
+    io = ScriptedIO(driver.scripted_participant(p, 1, driver.model(p, 1, {}), random.Random(1), 1), SimClock())
     trial = LabTrial(p, e, driver.design, e.conditions[0], "Pdeadbeef", 1, "t")
     out = [LabPrompt("ready", "experimenter", "READY", text="Press Space before the next participant arrives: "
                      "the cue card with this session's scripts comes next.", choices=LAB_READY,
@@ -138,7 +140,7 @@ def test_lab_screens_fit_every_window_shape():
     for size in SIZES:
         win = open_window(size=size)
         try:
-            lab = driver.screen_io(p, 1, win)
+            lab = screen_for(p, 1, win)
             for prompt in prompts:
                 stims, slider, entry, buttons, cont = lab._compose(prompt)
                 named = [(f"text {i}", s) for i, s in enumerate(stims)]

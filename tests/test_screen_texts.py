@@ -25,15 +25,13 @@ def test_reflow_keeps_paragraphs_and_stage_directions():
 def test_regan_ready_screen_and_cue_card_agree():
     """READY comes before the participant arrives, as the cue card after it says."""
 
-    from paradigms.engine.lab import LabTrial, run_lab_session
+    from paradigms.engine.lab import LabTrial, ready_prompt
 
-    import inspect
     p = paradigms.get("regan1971")
-    src = inspect.getsource(run_lab_session)
-    assert "has arrived" not in src and "before the next participant arrives" in src
-    from paradigms.regan1971 import DRIVER
+    ready = ready_prompt(p, 1, "S1", 0).text
+    assert "has arrived" not in ready and "before the next participant arrives" in ready
     e = p.experiment(1)
-    card = LabTrial(p, e, DRIVER.design, e.conditions[0], "P1", 1, "t").prompt()
+    card = LabTrial(p, e, p.session.design, e.conditions[0], "P1", 1, "t").prompt()
     assert card.kind == "cue_card" and "before the participant arrives" in card.note
     assert "participant is seated" in card.note and "participant is seated" in card.choices[0].label.lower() + card.note
 

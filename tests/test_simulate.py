@@ -67,7 +67,7 @@ def test_exclusion_rate_produces_coded_exclusions(ditf, tmp_path):
             return BinaryModel(m.rates, m.first_agree, exclusion_rate=0.5)
 
     orig = sessions.driver_for
-    sessions.driver_for = lambda p: Driver()
+    sessions.driver_for = lambda p: Driver(p.session)
     try:
         r = simulate(ditf, 1, 200, seed=3, data_dir=tmp_path)
     finally:

@@ -6,13 +6,15 @@ import csv
 import itertools
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
 import pytest
 
 import paradigms
-from paradigms.engine.field import APPROACH, END, FieldTrial, Response, run_field_session
+from paradigms.engine.field import APPROACH, END, FieldTrial, Response
+from paradigms.engine.loop import run_participants
 from paradigms.engine.schedule import make_schedule
 from paradigms.engine.sessions import simulate
 from paradigms.engine.store import SessionStore
@@ -255,7 +257,7 @@ def test_run_field_session_writes_the_flagged_row_and_the_loader_keeps_it(burger
     io = _ListIO([APPROACH, "answered_first", "refuse", "debriefed", APPROACH, "agree", "debriefed", END])
     ids = iter(["P1", "P2"])
     with SessionStore(tmp_path, burger, 1, "S1", "E1", 1) as store:
-        status = run_field_session(burger, 1, store, slots, io, lambda: next(ids))
+        status = run_participants(burger, 1, store, slots, io, lambda: next(ids))
     assert status == "completed"
     cue_prompts = [p for p in io.prompts if p.step is not None and p.step.cue]
     assert len(cue_prompts) == 1 and cue_prompts[0].condition == "thats_not_all"
@@ -279,9 +281,9 @@ def test_data_only_simulation_is_reproducible(pollock, tmp_path):
 
 
 def _sim(pid, experiment, n, seed, path, speak_first, monkeypatch):
-    mod = __import__(f"paradigms.{pid}", fromlist=["DRIVER"])
-    monkeypatch.setattr(mod, "DRIVER", type(mod.DRIVER)(speak_first=speak_first))
-    res = simulate(paradigms.get(pid), experiment, n, seed=seed, data_dir=path)
+    p = paradigms.get(pid)
+    p = replace(p, session=replace(p.session, speak_first=speak_first))  # the assumption is declared data
+    res = simulate(p, experiment, n, seed=seed, data_dir=path)
     return res, pd.read_csv(res.csv_path, dtype=str, keep_default_na=False)
 
 
@@ -291,7 +293,7 @@ def _seconds(a: str, b: str) -> float:
 
 @pytest.mark.parametrize("speak_first", [0.0, 1.0])
 def test_simulated_customer_speaking_first_answers_before_the_cue(speak_first, tmp_path, monkeypatch):
-    from paradigms.burger1986 import INTERRUPT_AFTER_S
+    from paradigms.vocab.sales import INTERRUPT_AFTER_S
     res, d = _sim("burger1986", 2, 40, 5, tmp_path, speak_first, monkeypatch)
     tna = d[d["condition"] == "price_reduction"]
     ctl = d[d["condition"] == "price_reduction_control"]

@@ -9,6 +9,7 @@ import pytest
 import paradigms
 from paradigms.engine.field import FieldTrial
 from paradigms.engine.sessions import simulate
+from paradigms.screens.registry import present
 
 pytestmark = pytest.mark.screen
 
@@ -18,7 +19,7 @@ def test_visual_simulation_writes_the_data_only_columns(pid, experiment, n, tmp_
     p = paradigms.get(pid)
     shots = tmp_path / "shots"
     # the banner is timed from the Approach tap: at 0.02 it is due 50 ms after it, after the first frame
-    vis = simulate(p, experiment, n, seed=8, data_dir=tmp_path / "v", mode="visual", time_scale=0.02,
+    vis = simulate(p, experiment, n, seed=8, data_dir=tmp_path / "v", mode="visual", present=present, time_scale=0.02,
                    screenshot_dir=shots)
     dat = simulate(p, experiment, n, seed=8, data_dir=tmp_path / "d")
     v = pd.read_csv(vis.csv_path, dtype=str, keep_default_na=False)
@@ -38,8 +39,9 @@ def test_cue_banner_appears_only_after_cue_after():
     banner is never early (a busy machine can only make it late)."""
     import time
 
-    from paradigms.burger1986 import DRIVER, INTERRUPT_AFTER_S
+    from paradigms.screens.registry import screen_for
     from paradigms.screens.window import open_window
+    from paradigms.vocab.sales import INTERRUPT_AFTER_S
 
     p = paradigms.get("burger1986")
     e = p.experiment(1)
@@ -47,7 +49,7 @@ def test_cue_banner_appears_only_after_cue_after():
     scale = 0.2  # banner INTERRUPT_AFTER_S * 0.2 s after the screen opens
     win = open_window(size=(800, 500))
     try:
-        screen = DRIVER.screen_io(p, 1, win, time_scale=scale)
+        screen = screen_for(p, 1, win, time_scale=scale)
         events = []
         screen.journal = lambda name, **kw: events.append((time.monotonic(), name, kw))
         log = []
@@ -66,7 +68,7 @@ def test_cue_banner_appears_only_after_cue_after():
             screen.kb.device.makeResponse(code=None, tDown=0.0, name="i")
         presser = threading.Thread(target=press_after_banner, daemon=True)
         presser.start()
-        assert screen.wait(prompt).code == "in_time"
+        assert screen.wait(prompt).value == "in_time"
         presser.join(timeout=30)
     finally:
         win.close()

@@ -4,35 +4,27 @@ A field session is a loop over passers-by.  For each one the requester sees a
 *ready* screen, taps *Approach* (the next schedule slot is taken), reads the
 condition's script step by step and taps each answer, then gives the
 debriefing and records it.  :class:`FieldTrial` is that per-participant state
-machine; :func:`run_field_session` drives it with any :class:`SessionIO` --
-the PsychoPy screen in the lab or field, or a scripted participant in
-simulation -- so both go through the same code.
+machine; the one session loop (:func:`paradigms.engine.loop.run_participants`)
+drives it with any :class:`~paradigms.engine.prompts.SessionIO` -- the PsychoPy
+screen in the field, or a scripted participant in simulation -- so both go
+through the same code.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Mapping, Optional, Protocol
+from typing import Mapping, Optional
 
 from ..base import Condition, Experiment, Paradigm, Step
+from .prompts import END, QUIT, Choice, Response, SessionIO, find_choice
 from .store import STORE_COLUMNS
 
-__all__ = ["Choice", "Prompt", "Response", "FieldTrial", "SessionIO", "run_field_session",
-           "QUIT", "APPROACH", "END", "EXCLUDE", "BACK", "DEBRIEF_CHOICES"]
+__all__ = ["Choice", "Prompt", "Response", "FieldTrial", "SessionIO", "ready_prompt", "opening_record",
+           "QUIT", "APPROACH", "END", "EXCLUDE", "BACK", "DEBRIEF_CHOICES", "READY_CHOICES"]
 
-QUIT = "__quit__"        # returned by an IO when the user confirmed Esc
 APPROACH = "approach"
-END = "end_session"
 EXCLUDE = "exclude"
 BACK = "back"
-
-
-@dataclass(frozen=True)
-class Choice:
-    code: str
-    label: str
-    key: str
-    tone: str = "neutral"  # "positive", "negative" or "neutral": colour on screen
 
 
 @dataclass(frozen=True)
@@ -48,28 +40,13 @@ class Prompt:
     step: Optional[Step] = None
     condition: Optional[str] = None
 
+    @property
+    def key(self) -> str:
+        """Identifies the screen in the event journal (the step is journalled beside it)."""
+        return self.kind
+
     def choice(self, code: str) -> Choice:
         return find_choice(self.choices, code, self.kind)
-
-
-def find_choice(choices, code: str, screen: str) -> Choice:
-    """The choice with ``code`` on a screen; a ValueError naming the screen otherwise."""
-    for c in choices:
-        if c.code == code:
-            return c
-    raise ValueError(f"{code!r} is not a choice on the {screen} screen "
-                     f"({', '.join(c.code for c in choices) or 'no choices'})")
-
-
-@dataclass(frozen=True)
-class Response:
-    code: str
-    t: str  # ISO 8601 time of the tap
-
-
-class SessionIO(Protocol):
-    def wait(self, prompt: Prompt) -> Response:  # pragma: no cover - protocol
-        ...
 
 
 DEBRIEF_CHOICES = (
@@ -147,9 +124,9 @@ class FieldTrial:
         raise RuntimeError("the participant's record is complete")
 
     def respond(self, response: Response) -> None:
+        """Record the answer to the current screen; ``ValueError`` if it is not a choice there."""
         prompt = self.prompt()
-        prompt.choice(response.code)  # refuses a code that is not on this screen
-        code = response.code
+        code = prompt.choice(response.value).code  # refuses a value that is not a choice on this screen
         shown_t, self._shown_t = self._shown_t, response.t
         if self._state == "step":
             if code == EXCLUDE:
@@ -209,57 +186,7 @@ READY_CHOICES = (Choice(APPROACH, "Approach [Space]", "space", "positive"),
                  Choice(END, "End session [Q]", "q", "neutral"))
 
 
-def run_field_session(paradigm: Paradigm, experiment: int, store, slots: Iterator,
-                      io: SessionIO, new_id: Callable[[], str],
-                      on_participant: Optional[Callable[[dict], None]] = None) -> str:
-    """Drive one field session to its end; returns ``"completed"`` or ``"aborted"``.
-
-    ``slots`` yields schedule slots (``.slot``, ``.condition``); taking one
-    from it must be durable (the :class:`~paradigms.engine.schedule.SlotLedger`
-    does this).  Every tap is journalled in the store; every finished
-    participant is appended to the CSV at once.
-    """
-    exp = paradigm.experiment(experiment)
-    while True:
-        ready = Prompt("ready", "READY", paradigm.ready_say, paradigm.ready_note, READY_CHOICES,
-                       f"Session {store.session}  |  site {store.site}  |  {store.rows_written()} recorded")
-        store.event("show", screen="ready")
-        r = io.wait(ready)
-        store.event("tap", screen="ready", code=r.code)
-        if r.code == QUIT:
-            return "aborted"
-        if r.code == END:
-            return "completed"
-        try:
-            slot = next(slots)
-        except StopIteration:
-            return "completed"
-        trial = FieldTrial(paradigm, exp, exp.condition(slot.condition), new_id(), slot.slot, r.t)
-        store.event("approach", slot=slot.slot, condition=slot.condition,
-                    participant_id=trial.values["participant_id"])
-        while not trial.done:
-            prompt = trial.prompt()
-            store.event("show", screen=prompt.kind, step=prompt.step.id if prompt.step else None)
-            r = io.wait(prompt)
-            tap = dict(screen=prompt.kind, step=prompt.step.id if prompt.step else None,
-                       code=r.code, participant_id=trial.values["participant_id"])
-            if r.code == QUIT:
-                store.event("tap", **tap)
-                trial.interrupt(r.t)
-                store.append(trial.row())
-                return "aborted"
-            try:
-                trial.respond(r)
-            except ValueError:
-                store.event("tap", refused=True, **tap)
-                raise
-            if trial.done:
-                # the row is on disk before the answer that completed it is journalled: an answer in the
-                # journal always has its row (a crash between the two cannot leave it in the journal only)
-                row = trial.row()
-                store.append(row)
-                store.event("tap", **tap)
-                if on_participant is not None:
-                    on_participant(row)
-            else:
-                store.event("tap", **tap)
+def ready_prompt(paradigm: Paradigm, session: int, site: str, recorded: int) -> Prompt:
+    """The screen between passers-by: what to wait for, Approach, End session."""
+    return Prompt("ready", "READY", paradigm.ready_say, paradigm.ready_note, READY_CHOICES,
+                  f"Session {session}  |  site {site}  |  {recorded} recorded")

@@ -1,4 +1,4 @@
-"""Lab-session logic: the participant's and the experimenter's screens as data, no PsychoPy.
+"""Lab-session logic: the participant's and the experimenter's screens as logic, no PsychoPy.
 
 A *lab* paradigm (Regan, 1971, is the first) runs one participant at a time
 in a room with a confederate.  The computer shows the participant a cover
@@ -8,39 +8,36 @@ shows a questionnaire; the experimenter enters the outcome (tickets bought),
 the confederate's report of how the scripts went, and any exclusion; the
 participant reads the debriefing and says whether the data may be kept.
 
-:class:`LabTrial` is that per-participant state machine.  It hands out
-:class:`LabPrompt` objects and takes :class:`LabResponse` objects, and it
-validates every value itself (a rating outside the scale, a ticket count of
-``"two"``), so the PsychoPy screen (``paradigms.screens.lab``) and the
-simulated participant go through the same checks.  :func:`run_lab_session`
-drives trials with any IO that has ``wait(prompt) -> LabResponse``;
-:class:`LabDriver` is the driver interface of
-:mod:`paradigms.engine.sessions`.
-
-The simulation model of a count outcome, :class:`CountModel`, lives here too:
-a negative binomial number of tickets per cell whose person-level rate rises
-with how much the participant likes the confederate, by a slope that can
-differ between favor conditions.
+:class:`LabTrial` is that per-participant state machine, built from the
+declared :class:`~paradigms.vocab.lab.LabDesign`.  It hands out
+:class:`LabPrompt` objects and takes :class:`~paradigms.engine.prompts.Response`
+objects, and it validates every value itself (a rating outside the scale, a
+ticket count of ``"two"``), so the PsychoPy screen (the presentation side) and
+the simulated participant go through the same checks.  The one session loop,
+:func:`paradigms.engine.loop.run_participants`, drives it as it drives the
+field trial.  :class:`LabScriptedParticipant` answers each screen as the
+declared :class:`~paradigms.vocab.count.CountModel` draws the participant.
 """
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable, Iterator, Mapping, Optional
+from typing import Mapping, Optional
 
 import numpy as np
 
-from ..base import Condition, DeclarationError, Experiment, Paradigm, Step
-from .field import END, QUIT, Choice, find_choice, opening_record
-from .simulate import SimClock
+from ..base import Condition, Experiment, Paradigm, Step
+from ..errors import UsageError
+from ..vocab.count import NO_EXCLUSION, CountModel, SimPerson
+from ..vocab.lab import Break, LabDesign, RatingItem, TextItem
+from .field import opening_record
+from .prompts import END, Choice, Response, find_choice
 
 __all__ = [
-    "EXPERIMENTER_KEY", "NEXT", "AGREE", "DECLINE", "NO_EXCLUSION", "DEBRIEF_CODES",
-    "RatingItem", "TextItem", "LabDesign", "LabPrompt", "LabResponse", "LabTrial",
-    "parse_tickets", "parse_rating", "run_lab_session",
-    "CellMean", "CountModel", "SimPerson", "LabScriptedParticipant", "LabScriptedIO", "LabDriver",
+    "EXPERIMENTER_KEY", "LEFT_KEY", "NEXT", "AGREE", "DECLINE", "NO_EXCLUSION", "DEBRIEF_CODES",
+    "LabPrompt", "LabTrial", "ready_prompt", "parse_tickets", "parse_rating", "LabScriptedParticipant",
 ]
 
 #: The key the experimenter presses to move the participant's screen on at a
@@ -54,7 +51,6 @@ LEFT_KEY = "f10"
 NEXT = "next"
 AGREE = "agree"
 DECLINE = "decline"
-NO_EXCLUSION = "none"
 
 #: debriefing codes -> (debriefed, data_consent)
 DEBRIEF_CODES: Mapping[str, tuple] = MappingProxyType({
@@ -67,8 +63,8 @@ DEBRIEF_CODES: Mapping[str, tuple] = MappingProxyType({
 # --------------------------------------------------------------------------- #
 # Validation of typed and rated values (pure, tested without a screen).
 # --------------------------------------------------------------------------- #
-def parse_tickets(text, maximum: int = 20) -> int:
-    """The number of tickets bought, from what the experimenter typed.
+def parse_tickets(text, maximum: int = 20, name: str = "tickets") -> int:
+    """The count the experimenter typed (tickets bought), as an int.
 
     Accepts a whole number from 0 to ``maximum`` written in digits, with
     surrounding blanks (a trailing newline from the Enter key) ignored.
@@ -86,16 +82,16 @@ def parse_tickets(text, maximum: int = 20) -> int:
     >>> parse_tickets("21")
     Traceback (most recent call last):
     ...
-    ValueError: tickets: 21 is outside 0..20
+    paradigms.errors.UsageError: tickets: 21 is outside 0..20
     """
     s = "" if text is None else str(text).strip()
     if not s:
-        raise ValueError("tickets: nothing was entered; type a whole number from 0 to %d" % maximum)
+        raise UsageError(f"{name}: nothing was entered; type a whole number from 0 to {maximum}")
     if not s.isascii() or not s.lstrip("+-").isdigit():
-        raise ValueError(f"tickets: {s!r} is not a whole number in digits (0 to {maximum})")
+        raise UsageError(f"{name}: {s!r} is not a whole number in digits (0 to {maximum})")
     n = int(s)
     if not 0 <= n <= maximum:
-        raise ValueError(f"tickets: {n} is outside 0..{maximum}")
+        raise UsageError(f"{name}: {n} is outside 0..{maximum}")
     return n
 
 
@@ -105,105 +101,17 @@ def parse_rating(value, low: int, high: int, name: str) -> int:
     A slider reports floats (``4.0``); a whole-number float is accepted.
     """
     if value is None or isinstance(value, bool):
-        raise ValueError(f"{name}: no rating was given")
+        raise UsageError(f"{name}: no rating was given")
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: {value!r} is not a number") from None
+        raise UsageError(f"{name}: {value!r} is not a number") from None
     if not math.isfinite(f) or f != int(f):
-        raise ValueError(f"{name}: {value!r} is not a whole point of the scale")
+        raise UsageError(f"{name}: {value!r} is not a whole point of the scale")
     n = int(f)
     if not low <= n <= high:
-        raise ValueError(f"{name}: {n} is outside {low}..{high}")
+        raise UsageError(f"{name}: {n} is outside {low}..{high}")
     return n
-
-
-# --------------------------------------------------------------------------- #
-# The design of a lab session, declared by the paradigm module.
-# --------------------------------------------------------------------------- #
-@dataclass(frozen=True)
-class RatingItem:
-    """One rating on a slider: the column it fills, the question and the anchors."""
-
-    column: str
-    question: str
-    low_label: str
-    high_label: str
-    low: int = 1
-    high: int = 9
-
-
-@dataclass(frozen=True)
-class TextItem:
-    """A free-text answer (stored verbatim; the CSV writer quotes it)."""
-
-    column: str
-    question: str
-    note: str = ""
-    max_chars: int = 1000
-
-
-@dataclass(frozen=True)
-class Break:
-    """A participant screen that waits for the experimenter's key.
-
-    ``participant_text`` is what the participant sees; ``experimenter_note``
-    names the scripted event that happens meanwhile (the step id).
-    """
-
-    id: str
-    participant_text: str
-    step: str
-
-
-@dataclass(frozen=True)
-class LabDesign:
-    """What the computer shows in one lab session, in order.
-
-    Parameters
-    ----------
-    welcome : str
-        Participant-facing consent text (the cover story, not the hypothesis).
-    painting_question, painting_low, painting_high : str
-        The rating question under each painting and its scale anchors.
-    paintings : int
-        Number of paintings; ``painting_01`` .. columns.
-    blocks : tuple of Break
-        ``blocks[0]`` is shown before the first painting block, ``blocks[1]``
-        between the blocks, ``blocks[2]`` after the last painting.
-    questionnaire : tuple of RatingItem and TextItem
-        The post-session questionnaire, in order.
-    composite : (column, tuple of item columns)
-        The mean of these items is written to ``column``.
-    debriefing_participant : str
-        The debriefing as the participant reads it.
-    """
-
-    welcome: str
-    painting_question: str
-    painting_low: str
-    painting_high: str
-    paintings: int
-    breaks: tuple[Break, Break, Break]
-    questionnaire: tuple
-    composite: tuple[str, tuple[str, ...]]
-    debriefing_participant: str
-    data_question: str
-    max_tickets: int = 20
-    confederate_name: str = "your partner"
-
-    @property
-    def painting_columns(self) -> tuple[str, ...]:
-        return tuple(f"painting_{i:02d}" for i in range(1, self.paintings + 1))
-
-    @property
-    def first_block(self) -> tuple[str, ...]:
-        half = (self.paintings + 1) // 2
-        return self.painting_columns[:half]
-
-    @property
-    def second_block(self) -> tuple[str, ...]:
-        return self.painting_columns[len(self.first_block):]
 
 
 # --------------------------------------------------------------------------- #
@@ -251,16 +159,20 @@ class LabPrompt:
         return find_choice(self.choices, code, self.kind)
 
 
-@dataclass(frozen=True)
-class LabResponse:
-    """What came back from a screen: a choice code, a rating or a text, and its time."""
-
-    value: object
-    t: str
-
-
 READY_CHOICES = (Choice(NEXT, "Next participant [Space]", "space", "positive"),
                  Choice(END, "End session [Q]", "q", "neutral"))
+
+
+def ready_prompt(paradigm: Paradigm, session: int, site: str, recorded: int) -> LabPrompt:
+    """The experimenter's screen between participants."""
+    return LabPrompt("ready", "experimenter", "READY",
+                     text="Press Space before the next participant arrives: the cue card with this "
+                          "session's scripts comes next, for the confederate to read before the "
+                          "participant is seated.",
+                     choices=READY_CHOICES,
+                     header=f"Session {session}  |  site {site}  |  {recorded} recorded")
+
+
 CONSENT_CHOICES = (Choice(AGREE, "I agree to take part [Y]", "y", "positive"),
                    Choice(DECLINE, "I do not agree [N]", "n", "neutral"))
 
@@ -367,14 +279,14 @@ class LabTrial:
                              text=step.say, note=step.note, choices=_fidelity_choices(step), step=step,
                              **common)
         if kind == "tickets":
-            return LabPrompt("tickets", "experimenter", "Tickets bought",
-                             text=f"How many raffle tickets did the participant buy? Type a whole number "
+            return LabPrompt("tickets", "experimenter", d.count_title,
+                             text=f"{d.count_question} Type a whole number "
                                   f"from 0 to {d.max_tickets}, then press Enter.",
-                             note="Take the number from the confederate's sealed slip, out of the "
-                                  "participant's sight.", **common)
+                             note=d.count_note, **common)
         if kind == "tickets_confirm":
-            return LabPrompt("tickets_confirm", "experimenter", "Tickets bought: type it again",
-                             text="Type the number of tickets once more to confirm it, then press Enter.",
+            return LabPrompt("tickets_confirm", "experimenter", f"{d.count_title}: type it again",
+                             text=f"Type the number of {d.count_column.replace('_', ' ')} once more to confirm "
+                                  "it, then press Enter.",
                              note="The two entries must match; if they differ you start again.", **common)
         if kind == "exclusion":
             reasons = tuple(Choice(code, f"{code.replace('_', ' ')} [{i}]", str(i), "negative")
@@ -406,7 +318,7 @@ class LabTrial:
         return "\n".join(lines)
 
     # -- taking answers ------------------------------------------------------
-    def respond(self, response: LabResponse) -> None:
+    def respond(self, response: Response) -> None:
         """Record a response to the current prompt; ``ValueError`` if it is refused."""
         prompt = self.prompt()
         try:
@@ -422,7 +334,7 @@ class LabTrial:
     def _finish(self) -> None:
         self._i = len(self._queue)
 
-    def _respond(self, prompt: LabPrompt, r: LabResponse) -> None:
+    def _respond(self, prompt: LabPrompt, r: Response) -> None:
         v = r.value
         kind = prompt.kind
         if kind in ("painting", "rating"):
@@ -434,17 +346,18 @@ class LabTrial:
             item: TextItem = prompt.item
             text = "" if v is None else str(v).strip()
             if len(text) > item.max_chars:
-                raise ValueError(f"{item.column}: {len(text)} characters; at most {item.max_chars}")
+                raise UsageError(f"{item.column}: {len(text)} characters; at most {item.max_chars}")
             self.values[item.column] = text
         elif kind == "tickets":
-            self._first_tickets = parse_tickets(v, self.design.max_tickets)
+            self._first_tickets = parse_tickets(v, self.design.max_tickets, self.design.count_column)
         elif kind == "tickets_confirm":
-            n = parse_tickets(v, self.design.max_tickets)
+            column = self.design.count_column
+            n = parse_tickets(v, self.design.max_tickets, column)
             if n != self._first_tickets:
                 first, self._first_tickets = self._first_tickets, None
                 self._i -= 1  # back to the first entry
-                raise ValueError(f"tickets: the two entries differ ({first} then {n}); enter the number again")
-            self.values["tickets"] = n
+                raise UsageError(f"{column}: the two entries differ ({first} then {n}); enter the number again")
+            self.values[column] = n
         else:
             code = prompt.choice(str(v)).code
             if kind == "consent" and code == DECLINE:
@@ -484,242 +397,6 @@ class LabTrial:
     def row(self) -> dict:
         cols = set(self.paradigm.columns(self.experiment.number))
         return {k: v for k, v in self.values.items() if k in cols}
-
-
-def run_lab_session(paradigm: Paradigm, experiment: int, design: LabDesign, store, slots: Iterator, io,
-                    new_id: Callable[[], str]) -> str:
-    """Drive one lab session to its end; ``"completed"`` or ``"aborted"``.
-
-    Every response is journalled in the store (values of free-text answers
-    are journalled by length only: the text itself goes to the CSV once);
-    every finished participant is appended at once.  A refused entry is
-    journalled as ``refused`` and the same screen is shown again with the
-    message.
-    """
-    exp = paradigm.experiment(experiment)
-    while True:
-        ready = LabPrompt("ready", "experimenter", "READY",
-                          text="Press Space before the next participant arrives: the cue card with this "
-                               "session's scripts comes next, for the confederate to read before the "
-                               "participant is seated.",
-                          choices=READY_CHOICES,
-                          header=f"Session {store.session}  |  site {store.site}  |  "
-                                 f"{store.rows_written()} recorded")
-        store.event("show", screen="ready")
-        r = io.wait(ready)
-        store.event("response", screen="ready", value=r.value)
-        if r.value == QUIT:
-            return "aborted"
-        if r.value == END:
-            return "completed"
-        try:
-            slot = next(slots)
-        except StopIteration:
-            return "completed"
-        trial = LabTrial(paradigm, exp, design, exp.condition(slot.condition), new_id(), slot.slot, r.t)
-        pid = trial.values["participant_id"]
-        store.event("participant", slot=slot.slot, condition=slot.condition, participant_id=pid)
-        while not trial.done:
-            prompt = trial.prompt()
-            store.event("show", screen=prompt.key, participant_id=pid)
-            r = io.wait(prompt)
-            logged = ({"chars": len(str(r.value))} if prompt.kind == "text" and r.value != QUIT
-                      else {"value": r.value})
-            if r.value == QUIT:
-                store.event("response", screen=prompt.key, participant_id=pid, value=QUIT)
-                trial.interrupt(r.t)
-                store.append(trial.row())
-                return "aborted"
-            try:
-                trial.respond(r)
-            except ValueError as exc:
-                store.event("refused", screen=prompt.key, participant_id=pid, message=str(exc), **logged)
-                continue
-            if trial.done:
-                # the row is on disk before the answer that completed it is journalled (see field.py)
-                store.append(trial.row())
-            store.event("response", screen=prompt.key, participant_id=pid, **logged)
-
-
-# --------------------------------------------------------------------------- #
-# The simulation model of a count outcome.
-# --------------------------------------------------------------------------- #
-@dataclass(frozen=True)
-class CellMean:
-    """Mean number of tickets in one cell, and where it comes from."""
-
-    mean: float
-    source: str
-
-    def __post_init__(self):
-        if not (math.isfinite(self.mean) and self.mean >= 0):
-            raise DeclarationError(f"cell mean {self.mean!r} must be a number >= 0")
-
-
-class _Description(dict):
-    """A JSON-safe dict whose ``str`` is a Markdown table (the printed protocol shows it)."""
-
-    def __str__(self) -> str:
-        lines = [f"Count model: {self['distribution']}.", "",
-                 "| condition | mean tickets | source |", "|---|---|---|"]
-        for name, c in self["cell_means"].items():
-            lines.append(f"| `{name}` | {c['mean']:.2f} | {c['source']} |")
-        lines += ["", f"- dispersion alpha = {self['dispersion']['alpha']:g} ({self['dispersion']['source']})",
-                  f"- liking slope (log rate per SD of liking), by favor: "
-                  + ", ".join(f"{k} = {v:g}" for k, v in self["liking_slope"]["by_level"].items())
-                  + f" ({self['liking_slope']['source']})",
-                  f"- liking manipulation shift (SD of liking), by liking: "
-                  + ", ".join(f"{k} = {v:g}" for k, v in self["liking_shift"]["by_level"].items())
-                  + f" ({self['liking_shift']['source']})",
-                  f"- counts above {self['max_tickets']} are recorded as {self['max_tickets']} "
-                  "(the most the entry screen accepts)",
-                  f"- P(suspicious) = {self['p_suspicious']:g}, P(knew the confederate) = "
-                  f"{self['p_knew_confederate']:g}, P(withdraws data) = {self['p_withdraw']:g}",
-                  f"- `--rate NAME=MEAN` sets a cell mean (NAME a condition, or a {self['slope_factor']} "
-                  "level for all its cells)"]
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class CountModel:
-    """How simulated participants of a count paradigm behave.
-
-    Tickets of participant *i* in cell *c*: negative binomial (NB2, variance
-    ``mu + alpha * mu**2``) with mean ``mu_c * exp(b * z_i - b**2 / 2)``,
-    where ``z_i`` ~ N(0, 1) is how much more (or less) than his cell the
-    participant likes the confederate and ``b`` the liking slope of the
-    cell's favor level (the ``-b**2/2`` keeps the cell mean at ``mu_c``).
-    Liking ratings are ``round(5 + 1.2 * (shift + z_i) + N(0, item_noise))``
-    clipped to 1..9, with ``shift`` set by the cell's liking level, so the
-    liking items correlate with tickets where ``b`` is not zero.
-    """
-
-    cell_means: Mapping[str, CellMean]
-    dispersion: float
-    dispersion_source: str
-    slope_factor: str
-    liking_slope: Mapping[str, float]
-    liking_slope_source: str
-    shift_factor: str
-    liking_shift: Mapping[str, float]
-    liking_shift_source: str
-    cell_factors: Mapping[str, Mapping[str, str]]
-    item_noise: float = 1.0
-    max_tickets: int = 20
-    p_suspicious: float = 0.0
-    p_knew_confederate: float = 0.0
-    p_withdraw: float = 0.0
-
-    def __post_init__(self):
-        object.__setattr__(self, "cell_means", MappingProxyType(dict(self.cell_means)))
-        object.__setattr__(self, "liking_slope", MappingProxyType(dict(self.liking_slope)))
-        object.__setattr__(self, "liking_shift", MappingProxyType(dict(self.liking_shift)))
-        object.__setattr__(self, "cell_factors",
-                           MappingProxyType({k: MappingProxyType(dict(v)) for k, v in self.cell_factors.items()}))
-        if not self.dispersion > 0:
-            raise DeclarationError(f"dispersion alpha must be > 0, not {self.dispersion!r}")
-        for name in ("p_suspicious", "p_knew_confederate", "p_withdraw"):
-            p = getattr(self, name)
-            if not 0.0 <= p <= 1.0:
-                raise DeclarationError(f"{name} {p!r} is outside [0, 1]")
-
-    # -- overrides ---------------------------------------------------------
-    def with_means(self, overrides: Mapping[str, float]) -> "CountModel":
-        """Cell means set on the command line (``--rate NAME=MEAN``).
-
-        ``NAME`` is a condition, or a level of the slope factor (``no_favor``)
-        meaning every cell at that level.
-        """
-        means = dict(self.cell_means)
-        levels = {lv for f in self.cell_factors.values() for k, lv in f.items() if k == self.slope_factor}
-        for name, value in overrides.items():
-            if name in means:
-                targets = [name]
-            elif name in levels:
-                targets = [c for c, f in self.cell_factors.items() if f.get(self.slope_factor) == name]
-            else:
-                raise DeclarationError(f"--rate: unknown condition {name!r}; known: {', '.join(means)} "
-                                       f"(or a {self.slope_factor} level: {', '.join(sorted(levels))})")
-            for c in targets:
-                means[c] = CellMean(float(value), "set on the command line")
-        return replace(self, cell_means=means)
-
-    def describe(self) -> dict:
-        """JSON-safe description (written to the session sidecar and the protocol)."""
-        return _Description({
-            "kind": "count",
-            "distribution": "negative binomial (NB2: variance = mu + alpha * mu^2) per person, "
-                            "person rate shifted by liking",
-            "cell_means": {k: {"mean": c.mean, "source": c.source} for k, c in self.cell_means.items()},
-            "dispersion": {"alpha": self.dispersion, "source": self.dispersion_source},
-            "slope_factor": self.slope_factor,
-            "liking_slope": {"by_level": dict(self.liking_slope), "source": self.liking_slope_source},
-            "liking_shift": {"factor": self.shift_factor, "by_level": dict(self.liking_shift),
-                             "source": self.liking_shift_source},
-            "item_noise_sd": self.item_noise,
-            "max_tickets": self.max_tickets,
-            "p_suspicious": self.p_suspicious,
-            "p_knew_confederate": self.p_knew_confederate,
-            "p_withdraw": self.p_withdraw,
-        })
-
-    # -- drawing one participant ------------------------------------------------
-    def draw(self, condition: str, rng: np.random.Generator, design: LabDesign) -> "SimPerson":
-        if condition not in self.cell_means:
-            raise DeclarationError(f"no simulated cell mean for condition {condition!r}")
-        f = self.cell_factors.get(condition, {})
-        b = float(self.liking_slope.get(f.get(self.slope_factor, ""), 0.0))
-        shift = float(self.liking_shift.get(f.get(self.shift_factor, ""), 0.0))
-        z = float(rng.standard_normal())
-        mu = self.cell_means[condition].mean * math.exp(b * z - b * b / 2)
-        if mu <= 0:
-            tickets = 0
-        else:
-            r = 1.0 / self.dispersion
-            tickets = int(rng.negative_binomial(r, r / (r + mu)))
-        tickets = min(tickets, self.max_tickets)
-        values: dict[str, object] = {}
-        for col in design.painting_columns:
-            values[col] = int(np.clip(round(5.5 + 1.8 * rng.standard_normal()), 1, 9))
-        for item in design.questionnaire:
-            if isinstance(item, RatingItem) and item.column in design.composite[1]:
-                x = 5 + 1.2 * (shift + z) + self.item_noise * rng.standard_normal()
-                values[item.column] = int(np.clip(round(x), item.low, item.high))
-        knew = bool(rng.random() < self.p_knew_confederate)
-        suspicious = bool(rng.random() < self.p_suspicious)
-        withdraw = bool(rng.random() < self.p_withdraw)
-        for item in design.questionnaire:
-            if isinstance(item, RatingItem) and item.column not in values:
-                values[item.column] = int(rng.integers(4, 8)) if knew else 1
-            elif isinstance(item, TextItem):
-                pool = _SUSPICIOUS_ANSWERS if suspicious else _PLAIN_ANSWERS
-                values[item.column] = pool[int(rng.integers(len(pool)))]
-        exclusion = "knew_confederate" if knew else ("suspicious" if suspicious else NO_EXCLUSION)
-        return SimPerson(condition, tickets, values, exclusion, "withdraw" if withdraw else "keep")
-
-
-#: Simulated answers to the suspicion probe: commas and quotes on purpose, so
-#: the CSV writer's quoting is exercised (no line breaks: Enter submits the
-#: answer on the screen, so a real one cannot hold any).  No names.
-_PLAIN_ANSWERS = (
-    "How people judge modern art.",
-    "Whether first impressions of paintings, like colour and shape, change over time",
-    'Aesthetic judgement; maybe "complexity" vs simplicity',
-    "Art preferences of students, and whether they are stable",
-)
-_SUSPICIOUS_ANSWERS = (
-    "I think the raffle tickets were part of it, to see if the drink made me buy more.",
-    'My partner was "in on it", I guess; the study was about favors.',
-)
-
-
-@dataclass(frozen=True)
-class SimPerson:
-    condition: str
-    tickets: int
-    values: Mapping[str, object]
-    exclusion: str
-    debrief: str
 
 
 class LabScriptedParticipant:
@@ -774,42 +451,3 @@ class LabScriptedParticipant:
         if k == "debrief":
             return p.debrief
         raise ValueError(f"the scripted participant has no answer for a {k!r} screen")
-
-
-class LabScriptedIO:
-    """Data-only simulation: answers go straight to the logic, no window."""
-
-    def __init__(self, participant: LabScriptedParticipant, clock: SimClock):
-        self.participant = participant
-        self.clock = clock
-
-    def wait(self, prompt: LabPrompt) -> LabResponse:
-        value = self.participant.choose(prompt, prompt.condition)
-        return LabResponse(value, self.clock.advance(self.participant.think_time(prompt)))
-
-
-class LabDriver:
-    """The driver of a lab paradigm (see :mod:`paradigms.engine.sessions`).
-
-    ``design`` is the paradigm's :class:`LabDesign`.
-    """
-
-    def __init__(self, design: LabDesign):
-        self.design = design
-
-    def run(self, paradigm, experiment, store, slots, io, new_id) -> str:
-        return run_lab_session(paradigm, experiment, self.design, store, slots, io, new_id)
-
-    def model(self, paradigm: Paradigm, experiment: int, overrides: Mapping[str, float]) -> CountModel:
-        model = paradigm.experiment(experiment).model
-        return model.with_means(overrides) if overrides else model
-
-    def scripted_participant(self, paradigm, experiment, model, rng, participants):
-        return LabScriptedParticipant(model, self.design, rng, participants)
-
-    def scripted_io(self, paradigm, experiment, model, rng, clock, participants):
-        return LabScriptedIO(self.scripted_participant(paradigm, experiment, model, rng, participants), clock)
-
-    def screen_io(self, paradigm, experiment, win, scripted=None, time_scale: float = 1.0):
-        from ..screens.lab import LabScreen
-        return LabScreen(win, paradigm, self.design, scripted=scripted, time_scale=time_scale)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from ..base import Paradigm
+from ..errors import ComplianceError
 from . import locks as _locks
 from .store import now_iso
 
@@ -36,7 +37,7 @@ __all__ = ["Slot", "Schedule", "ScheduleError", "make_schedule", "write_schedule
 MAX_PARTICIPANTS = 100_000
 
 
-class ScheduleError(ValueError):
+class ScheduleError(ComplianceError, ValueError):
     """A schedule is malformed, tampered with, or used up."""
 
 

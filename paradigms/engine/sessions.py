@@ -1,22 +1,20 @@
 """What ``compliance schedule``, ``run`` and ``simulate`` do, as functions.
 
-A paradigm's *driver* knows how one participant goes through its screens.
-Field paradigms (the requester's tablet) all share :class:`FieldDriver`; a lab
-paradigm supplies its own by defining ``DRIVER`` in its module.  A driver has:
+The paradigm's declared session type picks its driver
+(:func:`~paradigms.engine.drivers.driver_for`); the one session loop
+(:func:`~paradigms.engine.loop.run_participants`) runs it.  The engine draws
+nothing: a real session and a visual simulation are handed a *presenter* by
+the caller (the CLI passes the presentation side's ``present``), a
+context manager that opens the window and yields the screen for the paradigm::
 
-``run(paradigm, experiment, store, slots, io, new_id) -> status``
-    the session loop, independent of presentation;
-``scripted_io(paradigm, experiment, model, rng, clock, participants)``
-    the data-only simulated participant;
-``screen_io(paradigm, experiment, win, scripted=None, time_scale=1.0)``
-    the PsychoPy presentation (imports PsychoPy; real input, or synthetic
-    input from ``scripted`` for the visual simulation);
-``model(paradigm, experiment, overrides) -> model``
-    the simulation model with ``--rate``-style overrides applied.
+    with present(paradigm, experiment, size=(1280, 800), fullscreen=True,
+                 scripted=None, time_scale=1.0) as io:
+        ...  # io.wait(prompt) -> Response
+
+so logic never knows its presentation.
 """
 from __future__ import annotations
 
-import importlib
 import random
 import secrets
 from dataclasses import dataclass
@@ -24,45 +22,21 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional
 
 from ..base import BinaryModel, Paradigm, Rate
-from .field import run_field_session
+from ..errors import UsageError
+from .drivers import FieldDriver, LabDriver, driver_for
+from .loop import run_participants
 from .recovery import Recovery, crash_row, recover_data_dir
 from .schedule import Schedule, ScheduleError, SlotLedger, load_schedule, make_schedule, write_schedule
-from .simulate import ScriptedIO, ScriptedParticipant, SimClock, sim_id_factory
+from .simulate import ScriptedIO, SimClock, sim_id_factory
 from .store import SessionStore, dataset_uid
 
-__all__ = ["FieldDriver", "driver_for", "new_participant_id", "create_schedule", "simulate",
+__all__ = ["FieldDriver", "LabDriver", "driver_for", "new_participant_id", "create_schedule", "simulate",
            "run_session", "SessionResult", "site_shifted"]
 
 
 def new_participant_id() -> str:
     """A random pseudonym; carries nothing about the person."""
     return "P" + secrets.token_hex(4)
-
-
-class FieldDriver:
-    """The requester's tablet: the script, one tap per answer."""
-
-    def run(self, paradigm, experiment, store, slots, io, new_id):
-        return run_field_session(paradigm, experiment, store, slots, io, new_id)
-
-    def model(self, paradigm: Paradigm, experiment: int, overrides: Mapping[str, float]) -> BinaryModel:
-        model = paradigm.experiment(experiment).model
-        return model.with_rates(overrides) if overrides else model
-
-    def scripted_participant(self, paradigm, experiment, model, rng, participants):
-        return ScriptedParticipant(model, rng, participants)
-
-    def scripted_io(self, paradigm, experiment, model, rng, clock, participants):
-        return ScriptedIO(self.scripted_participant(paradigm, experiment, model, rng, participants), clock)
-
-    def screen_io(self, paradigm, experiment, win, scripted=None, time_scale: float = 1.0):
-        from ..screens.field import FieldScreen
-        return FieldScreen(win, paradigm, scripted=scripted, time_scale=time_scale, experiment=experiment)
-
-
-def driver_for(paradigm: Paradigm):
-    module = importlib.import_module(f"paradigms.{paradigm.id}")
-    return getattr(module, "DRIVER", None) or FieldDriver()
 
 
 @dataclass(frozen=True)
@@ -137,25 +111,33 @@ def _pilot_slots(schedule: Schedule, store: SessionStore) -> Iterator:
         yield slot
 
 
-def _open_window(size=(1280, 800), fullscreen=False):
-    from ..screens.window import open_window
-    return open_window(size=size, fullscreen=fullscreen)
-
-
 def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, data_dir,
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
              session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
-             window_size=(1280, 800), on_recovery=None) -> SessionResult:
-    """Run ``participants`` simulated passers-by through the real session code.
+             window_size=(1280, 800), on_recovery=None, present=None) -> SessionResult:
+    """Run ``participants`` simulated participants through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
     would make it); answers are drawn from a generator seeded with ``seed``,
     so data-only runs with the same seed give the same outcomes.  ``site_sd``
     (binary paradigms) varies the effect between sites: see :func:`site_shifted`.
+    ``mode="visual"`` draws every screen through ``present`` (see the module's
+    docstring) with the same answers as synthetic input.
+
+    Examples
+    --------
+    >>> import tempfile, paradigms
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     res = simulate(paradigms.get("cialdini1975"), 1, 12, seed=3, data_dir=d)
+    ...     (res.status, res.rows)
+    ('completed', 12)
     """
     if mode not in ("data-only", "visual"):
-        raise ValueError(f"--mode must be data-only or visual, not {mode!r}")
+        raise UsageError(f"--mode must be data-only or visual, not {mode!r}")
+    if mode == "visual" and present is None:
+        raise UsageError("--mode visual needs the session screens: pass present=, the presenter of the "
+                         "presentation side (the compliance CLI passes it)")
     driver = driver_for(paradigm)
     model = driver.model(paradigm, experiment, dict(rates or {}))
     if site_sd:
@@ -172,27 +154,27 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     # pseudonyms from their own generator, seeded by everything that names the session, so
     # simulated ids are reproducible and yet unique across paradigms, sites and sessions
     new_id = sim_id_factory(random.Random(f"{paradigm.id}:{experiment}:{site}:{store.session}:{seed}"))
+    scripted = driver.scripted_participant(paradigm, experiment, model, rng, participants)
     with store:
+        extra = driver.simulation_meta(paradigm)
+        if extra:
+            store.set_meta(**extra)
         if mode == "data-only":
-            io = driver.scripted_io(paradigm, experiment, model, rng, SimClock(), participants)
+            io = ScriptedIO(scripted, SimClock())
             try:
-                status = driver.run(paradigm, experiment, store, slots, io, new_id)
+                status = run_participants(paradigm, experiment, store, slots, io, new_id, driver)
             except Exception:
                 # a data-only simulation that failed recorded nothing worth keeping: the folder is
                 # left as it was found (Ctrl-C keeps what was simulated, marked aborted)
                 store.discard()
                 raise
         else:
-            scripted = driver.scripted_participant(paradigm, experiment, model, rng, participants)
-            win = _open_window(size=tuple(window_size))
-            try:
-                io = driver.screen_io(paradigm, experiment, win, scripted=scripted, time_scale=time_scale)
+            with present(paradigm, experiment, size=tuple(window_size), fullscreen=False, scripted=scripted,
+                         time_scale=time_scale) as io:
                 _journal_into(io, store)
                 if screenshot_dir is not None:
                     io.screenshot_dir = Path(screenshot_dir)
-                status = driver.run(paradigm, experiment, store, slots, io, new_id)
-            finally:
-                win.close()
+                status = run_participants(paradigm, experiment, store, slots, io, new_id, driver)
         store.status = status
     return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows, recovery)
 
@@ -207,10 +189,10 @@ def site_shifted(paradigm: Paradigm, experiment: int, model, site: str, seed: in
     """
     import math
     if not isinstance(model, BinaryModel):
-        raise ValueError(f"--site-sd shifts the log-odds of compliance; {paradigm.id} has a "
+        raise UsageError(f"--site-sd shifts the log-odds of compliance; {paradigm.id} has a "
                          f"{type(model).__name__}, not a binary model")
     if not (site_sd > 0 and math.isfinite(site_sd)):
-        raise ValueError(f"--site-sd {site_sd}: a standard deviation must be a positive number")
+        raise UsageError(f"--site-sd {site_sd}: a standard deviation must be a positive number")
     u = random.Random(f"site-sd:{paradigm.id}:{experiment}:{site}:{seed}").gauss(0.0, site_sd)
     shifted = {}
     for c in paradigm.experiment(experiment).conditions:
@@ -249,7 +231,7 @@ def _describe_model(model) -> dict:
 
 def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, experimenter: str,
                 data_dir, session: Optional[int] = None, fullscreen: bool = True,
-                size=(1280, 800), pilot: bool = False, on_recovery=None) -> SessionResult:
+                size=(1280, 800), pilot: bool = False, on_recovery=None, present=None) -> SessionResult:
     """A real session: the PsychoPy screen, slots taken from the schedule's ledger.
 
     Everything is checked before the data folder is touched (schedule, codes,
@@ -262,12 +244,16 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
     (``exclusion_reason = session_crash``) at the top of this session's file.
 
     A pilot (``pilot=True``) never takes a slot of the schedule: it runs the
-    schedule's order from slot 1 without touching the slot log.
+    schedule's order from slot 1 without touching the slot log.  ``present``
+    opens the screen (see the module's docstring); it is required.
     """
+    if present is None:
+        raise UsageError("a real session needs the session screens: pass present=, the presenter of the "
+                         "presentation side (the compliance CLI passes it)")
     schedule = load_schedule(schedule_path, paradigm, experiment)
     ledger = None if pilot else SlotLedger(schedule)
     if ledger is not None and ledger.remaining() == 0:
-        raise ValueError(f"{schedule.path}: all {len(schedule.slots)} slots are used; make a new schedule")
+        raise UsageError(f"{schedule.path}: all {len(schedule.slots)} slots are used; make a new schedule")
     meta = {"mode": "pilot" if pilot else "run", "seed": schedule.seed,
             # the file's name and hash only: the path as typed may name the user (a home folder)
             "schedule_file": Path(schedule.path).name, "schedule_sha256": schedule.sha256, "pilot": pilot}
@@ -287,16 +273,12 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
             store.event("lost_slot_recorded", slot=lost.slot, condition=lost.condition,
                         crashed_session_file=lost.session_file, participant_id=lost.participant_id)
         slots = _pilot_slots(schedule, store) if pilot else _ledger_slots(ledger, store)
-        win = _open_window(size=size, fullscreen=fullscreen)
-        try:
-            io = driver.screen_io(paradigm, experiment, win)
+        with present(paradigm, experiment, size=size, fullscreen=fullscreen) as io:
             _journal_into(io, store)
             if recovery and hasattr(io, "show_recovery"):
                 io.show_recovery(recovery)
-            status = driver.run(paradigm, experiment, store, slots, io, new_participant_id)
+            status = run_participants(paradigm, experiment, store, slots, io, new_participant_id, driver)
             _show_end(io, status, store, ledger)
-        finally:
-            win.close()
         store.status = status
     return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows, recovery)
 

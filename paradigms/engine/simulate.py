@@ -1,13 +1,18 @@
 """Simulated participants, as jsPsych's simulation mode and oTree's bots do it.
 
-A :class:`ScriptedParticipant` answers each screen the way the paradigm's
-simulation model says a passer-by (and a diligent requester) would.  In
-*data-only* mode :class:`ScriptedIO` hands those answers straight to the
-session logic with simulated times; in *visual* mode the PsychoPy screen
-draws every screen and the same answers arrive as synthetic key presses
-(``paradigms.screens.field``).  Either way the data pass through
-:func:`~paradigms.engine.field.run_field_session` and the same store, so the
+A :class:`ScriptedParticipant` answers each field screen the way the
+paradigm's simulation model says a passer-by (and a diligent requester) would;
+:class:`~paradigms.engine.lab.LabScriptedParticipant` does the same for a lab
+session.  In *data-only* mode :class:`ScriptedIO` hands those answers straight
+to the session logic with simulated times; in *visual* mode the PsychoPy screen
+draws every screen and the same answers arrive as synthetic key presses.
+Either way the data pass through the one session loop
+(:func:`~paradigms.engine.loop.run_participants`) and the same store, so the
 files have exactly the schema of a real session.
+
+>>> clock = SimClock()
+>>> clock.advance(4.5)
+'2026-01-05T10:00:04.500+00:00'
 """
 from __future__ import annotations
 
@@ -15,8 +20,10 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from ..base import BinaryModel, Paradigm
-from .field import APPROACH, END, EXCLUDE, Prompt, Response
+from ..base import BinaryModel, DeclarationError
+from ..errors import UsageError
+from .field import APPROACH, END, EXCLUDE, Prompt
+from .prompts import Response
 
 __all__ = ["SimClock", "ScriptedParticipant", "ScriptedIO", "sim_id_factory", "SIM_EPOCH"]
 
@@ -46,22 +53,41 @@ def sim_id_factory(rng: random.Random):
 
 
 class ScriptedParticipant:
-    """Chooses the answer on each screen from the simulation model.
+    """Chooses the answer on each field screen from the simulation model.
 
     At a target request the passer-by complies with the condition's rate; at a
     first request they agree with ``model.first_agree``; with
     ``model.exclusion_rate`` the requester excludes them at the first screen
     (reason ``knows_requester``).  Every passer-by is debriefed and consents.
     ``think_time`` returns the simulated seconds before each answer.
+
+    At a step with a timed cue (the that's-not-all opening offer) the person
+    speaks before the cue with probability ``speak_first``: the requester then
+    records the answer that sets ``protocol_deviation``, and the simulated tap
+    comes *before* the cue time; otherwise the requester acts in time, after
+    the cue.  What follows the cue step follows the condition's rate whatever
+    happened at the cue (no source says whether a late interruption changes
+    buying).
     """
 
-    def __init__(self, model: BinaryModel, rng: random.Random, participants: int):
+    def __init__(self, model: BinaryModel, rng: random.Random, participants: int, speak_first: float = 0.0):
+        if not 0.0 <= float(speak_first) <= 1.0:
+            raise UsageError(f"speak_first {speak_first!r} is outside [0, 1]")
         self.model = model
         self.rng = rng
         self.remaining = int(participants)
+        self.speak_first = float(speak_first)
         self._exclude_next = False
+        self._first_screen = False
+        self._early: Optional[bool] = None  # chosen at a cue step, until its think time is drawn
 
     def think_time(self, prompt: Prompt) -> float:
+        step = prompt.step
+        if prompt.kind == "step" and step is not None and step.cue and self._early is not None:
+            early, self._early = self._early, None
+            if early:
+                return self.rng.uniform(0.3, 0.9) * step.cue_after
+            return step.cue_after + self.rng.uniform(0.3, 1.5)
         if prompt.kind == "step":
             return self.rng.uniform(4.0, 12.0)
         if prompt.kind == "ready":
@@ -85,13 +111,15 @@ class ScriptedParticipant:
             self._exclude_next = False
             return EXCLUDE
         self._first_screen = False
+        if step.cue:
+            return self._at_cue(step)
         answers = step.answers
         if step.target:
             p = self.model.rates[condition].p
             want = 1 if self.rng.random() < p else 0
             matching = [a for a in answers if a.sets.get("complied") == want]
             if not matching:
-                raise ValueError(f"step {step.id!r} has no answer that sets complied={want}")
+                raise DeclarationError(f"step {step.id!r} has no answer that sets complied={want}")
             if want == 0:  # not complying means refusing, not volunteering for something else
                 matching = [a for a in matching if not a.code.startswith("agree")] or matching
             return matching[0].code
@@ -101,22 +129,40 @@ class ScriptedParticipant:
                 return a.code
         return answers[0].code
 
+    def _at_cue(self, step) -> str:
+        self._early = self.rng.random() < self.speak_first
+        flagged = [a for a in step.answers if "protocol_deviation" in a.sets]
+        in_time = [a for a in step.answers if "protocol_deviation" not in a.sets]
+        if not flagged or not in_time:
+            raise DeclarationError(f"step {step.id!r} needs an in-time answer and one that sets protocol_deviation")
+        return (flagged if self._early else in_time)[0].code
+
 
 class ScriptedIO:
-    """Data-only simulation: answers go straight to the logic, no window."""
+    """Data-only simulation: a scripted participant's answers go straight to the logic, no window.
 
-    def __init__(self, participant: ScriptedParticipant, clock: SimClock):
+    The same class serves every kind of session: ``participant`` has
+    ``choose(prompt, condition)`` and ``think_time(prompt)``.  A participant
+    that gives a refused answer sees the same screen again (with the message,
+    where the screen has one), as a person would; one that gives refused
+    answers :data:`MAX_REFUSED` times in a row on one screen is a bug in the
+    script, and stops the simulation with the screen named.
+    """
+
+    #: refused answers in a row on one screen before a scripted participant is taken to be stuck
+    MAX_REFUSED = 50
+
+    def __init__(self, participant, clock: SimClock):
         self.participant = participant
         self.clock = clock
+        self._last = None
+        self._repeats = 0
 
-    def wait(self, prompt: Prompt) -> Response:
-        code = self.participant.choose(prompt, prompt.condition)
-        return Response(code, self.clock.advance(self.participant.think_time(prompt)))
-
-
-def check_paradigm(paradigm: Paradigm) -> None:
-    """Simulation needs a rate for every condition of every experiment."""
-    for e in paradigm.experiments:
-        missing = [c for c in e.condition_names if c not in e.model.rates]
-        if missing:
-            raise ValueError(f"{paradigm.id} experiment {e.number}: no simulation rate for {', '.join(missing)}")
+    def wait(self, prompt) -> Response:
+        self._repeats = self._repeats + 1 if prompt == self._last else 0
+        self._last = prompt
+        if self._repeats >= self.MAX_REFUSED:
+            raise RuntimeError(f"the scripted participant answered the {prompt.kind} screen "
+                               f"{self.MAX_REFUSED} times without an answer it accepts")
+        value = self.participant.choose(prompt, prompt.condition)
+        return Response(value, self.clock.advance(self.participant.think_time(prompt)))

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from ..base import Paradigm
+from ..errors import ComplianceError, UsageError
 from . import locks as _locks
 
 __all__ = ["STORE_COLUMNS", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
@@ -40,7 +41,7 @@ STORE_COLUMNS = ("study", "experiment", "site", "session", "experimenter")
 _KEY_RE = re.compile(r"^[A-Za-z0-9]+$")
 
 
-class SessionExistsError(FileExistsError):
+class SessionExistsError(ComplianceError, FileExistsError):
     """The data directory already holds this session."""
 
 
@@ -51,7 +52,7 @@ def now_iso() -> str:
 def psychds_stem(study: str, experiment: int, site: str, session: int) -> str:
     for name, value in (("study", study), ("site", site)):
         if not _KEY_RE.match(value):
-            raise ValueError(f"{name} {value!r} must be letters and digits only (it becomes a file-name keyword)")
+            raise UsageError(f"{name} {value!r} must be letters and digits only (it becomes a file-name keyword)")
     return f"study-{study}_exp-{int(experiment)}_site-{site}_session-{int(session)}"
 
 
@@ -123,10 +124,10 @@ def read_dataset_description(root: Path) -> Optional[dict]:
     try:
         desc = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not readable JSON ({str(exc).splitlines()[0]}); repair or move it away "
+        raise UsageError(f"{path}: not readable JSON ({str(exc).splitlines()[0]}); repair or move it away "
                          "before writing sessions here") from None
     if not isinstance(desc, dict) or not isinstance(desc.get("variableMeasured", []), list):
-        raise ValueError(f"{path}: not a Psych-DS dataset description (expected a JSON object "
+        raise UsageError(f"{path}: not a Psych-DS dataset description (expected a JSON object "
                          "with a variableMeasured list)")
     return desc
 
@@ -224,10 +225,10 @@ class SessionStore:
         self.columns: tuple[str, ...] = paradigm.columns(self.experiment)
         # everything is checked before anything is written
         if not _KEY_RE.match(experimenter or ""):
-            raise ValueError(f"experimenter {experimenter!r} must be a code of letters and digits")
+            raise UsageError(f"experimenter {experimenter!r} must be a code of letters and digits")
         psychds_stem(paradigm.id, self.experiment, site, 1)  # checks the site code
         if session is not None and int(session) < 1:
-            raise ValueError(f"session must be 1 or more, not {session}")
+            raise UsageError(f"session must be 1 or more, not {session}")
         read_dataset_description(self.root)  # a corrupt description is refused now, not half-way
         if session is None:
             session = self._next_session_number()

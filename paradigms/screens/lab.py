@@ -2,7 +2,7 @@
 experimenter's cue card and entries, for lab paradigms (Regan, 1971).
 
 :class:`LabScreen` shows a :class:`~paradigms.engine.lab.LabPrompt` and returns a
-:class:`~paradigms.engine.lab.LabResponse`; all checking of values happens in
+:class:`~paradigms.engine.prompts.Response`; all checking of values happens in
 the pure logic (:mod:`paradigms.engine.lab`), which hands back the prompt with
 an ``error`` to show when an entry is refused.
 
@@ -47,8 +47,9 @@ import numpy as np
 from psychopy import core, event, visual
 from psychopy.hardware import keyboard
 
-from ..engine.field import QUIT, Choice
-from ..engine.lab import LabDesign, LabPrompt, LabResponse
+from ..engine.lab import LabPrompt
+from ..engine.prompts import QUIT, Choice, Response
+from ..vocab.lab import LabDesign
 from ..engine.store import now_iso
 from .field import TapListener, poll_keys
 from .layout import Box, fit_text, is_experimenter_key, lab_boxes, reflow, slider_line, snap
@@ -167,7 +168,7 @@ class LabScreen:
             self.journal(event_name, **fields)
 
     # -- public -------------------------------------------------------------
-    def wait(self, prompt: LabPrompt) -> LabResponse:
+    def wait(self, prompt: LabPrompt) -> Response:
         plan = None
         if self.scripted is not None:
             value = self.scripted.choose(prompt, prompt.condition)
@@ -176,9 +177,9 @@ class LabScreen:
         while True:
             value = self._collect(prompt, plan)
             if value != "__escape__":
-                return LabResponse(value, now_iso())
+                return Response(value, now_iso())
             if self._collect(_CONFIRM_QUIT) == "yes":
-                return LabResponse(QUIT, now_iso())
+                return Response(QUIT, now_iso())
             if plan is not None:
                 plan = (plan[0], 0.0)
 

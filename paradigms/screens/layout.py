@@ -18,6 +18,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..errors import UsageError
+
 __all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "FONT", "parse_size", "reflow"]
 
 #: fonts tried in this order.  Noto Sans (PsychoPy's own) renders glyphs about ten times more
@@ -87,7 +89,7 @@ def parse_size(text: str) -> tuple[int, int]:
     except ValueError:
         size = None
     if not sep or size is None or min(size) < 200 or max(size) > 8000:
-        raise ValueError(f"--window-size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1024x768")
+        raise UsageError(f"--window-size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1024x768")
     return size
 
 

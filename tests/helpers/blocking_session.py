@@ -15,7 +15,8 @@ import sys
 import paradigms
 from paradigms.engine.field import Prompt, Response
 from paradigms.engine.schedule import SlotLedger, load_schedule
-from paradigms.engine.sessions import FieldDriver, _ledger_slots, new_participant_id
+from paradigms.engine.loop import run_participants
+from paradigms.engine.sessions import _ledger_slots, new_participant_id
 from paradigms.engine.simulate import ScriptedParticipant, SimClock
 from paradigms.engine.store import SessionStore
 
@@ -40,7 +41,7 @@ def main(schedule_path: str, data_dir: str) -> None:
     model = p.experiment(1).model
     with store:
         io = PausingIO(ScriptedParticipant(model, random.Random(3), 10_000), SimClock(), store)
-        store.status = FieldDriver().run(p, 1, store, _ledger_slots(ledger, store), io, new_participant_id)
+        store.status = run_participants(p, 1, store, _ledger_slots(ledger, store), io, new_participant_id)
 
 
 if __name__ == "__main__":

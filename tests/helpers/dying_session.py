@@ -17,7 +17,8 @@ import sys
 import paradigms
 from paradigms.engine import store as store_mod
 from paradigms.engine.schedule import SlotLedger, load_schedule
-from paradigms.engine.sessions import FieldDriver, _ledger_slots, new_participant_id
+from paradigms.engine.loop import run_participants
+from paradigms.engine.sessions import _ledger_slots, new_participant_id
 from paradigms.engine.simulate import ScriptedIO, ScriptedParticipant, SimClock
 from paradigms.engine.store import SessionStore
 
@@ -50,7 +51,7 @@ def main(schedule_path: str, data_dir: str, point: str) -> None:
                                                          "schedule_sha256": ledger.schedule.sha256})
     with store:
         io = ScriptedIO(ScriptedParticipant(p.experiment(1).model, random.Random(5), 10), SimClock())
-        store.status = FieldDriver().run(p, 1, store, _ledger_slots(ledger, store), io, new_participant_id)
+        store.status = run_participants(p, 1, store, _ledger_slots(ledger, store), io, new_participant_id)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,68 @@
+"""What a screen of logic hands out and takes back, for every kind of session.
+
+A trial (:class:`~paradigms.engine.field.FieldTrial`,
+:class:`~paradigms.engine.lab.LabTrial`) hands out prompts -- a screen's title,
+text and :class:`Choice` buttons -- and takes back one :class:`Response`: the
+value given (a choice's code, a rating, a typed text) and the ISO 8601 time it
+was given.  A touchscreen tap, a key press in the lab and a simulated
+participant's answer all reach the logic as the same response.
+
+>>> ok = Choice("agree", "Agreed [A]", "a", "positive")
+>>> find_choice((ok,), "agree", "step").label
+'Agreed [A]'
+>>> Response("agree", "2026-01-05T10:00:04.000+00:00").value
+'agree'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..errors import UsageError
+
+__all__ = ["Choice", "Response", "SessionIO", "find_choice", "QUIT", "END"]
+
+#: The value an IO returns when the user confirmed Esc (quit the session).
+QUIT = "__quit__"
+#: The value of the ready screen's "End session" choice.
+END = "end_session"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button of a screen, with its keyboard shortcut and colour."""
+
+    code: str
+    label: str
+    key: str
+    tone: str = "neutral"  # "positive", "negative" or "neutral": colour on screen
+
+
+@dataclass(frozen=True)
+class Response:
+    """What came back from a screen: the value given and when (ISO 8601)."""
+
+    value: object
+    t: str
+
+
+class SessionIO(Protocol):
+    """Anything that shows a prompt and waits for its response: a PsychoPy screen or a scripted participant."""
+
+    def wait(self, prompt) -> Response:  # pragma: no cover - protocol
+        ...
+
+
+def find_choice(choices, code: str, screen: str) -> Choice:
+    """The choice with ``code`` on a screen; a ValueError naming the screen otherwise.
+
+    >>> find_choice((), "agree", "ready")
+    Traceback (most recent call last):
+    ...
+    paradigms.errors.UsageError: 'agree' is not a choice on the ready screen (no choices)
+    """
+    for c in choices:
+        if c.code == code:
+            return c
+    raise UsageError(f"{code!r} is not a choice on the {screen} screen "
+                     f"({', '.join(c.code for c in choices) or 'no choices'})")
