@@ -40,3 +40,4 @@ protocols: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -p no:cacheprovider --benchmark-enable --benchmark-only -q
+	$(BIN)/python benchmarks/p2_load.py   # P2: 1,000,000 rows in 500 files, load and analyze vs pyarrow's bare read

@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import AnalysisError
-from .results import _Result, format_number, format_p
+from .results import LikelihoodRatioTest, Result, format_number, format_p
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = ["METHODS", "SimpleEffect", "InteractionTerm", "LikelihoodRatioTest", "TechniqueByPrice",
@@ -87,7 +87,7 @@ def _pct(k: int, n: int) -> str:
 
 
 @dataclass(frozen=True)
-class SimpleEffect(_Result):
+class SimpleEffect(Result):
     """The technique against the control at one price.
 
     ``risk_difference`` (treatment − control) and its Newcombe CI come from the
@@ -103,6 +103,10 @@ class SimpleEffect(_Result):
     why the ML odds ratio is not available; ``"none"``: not estimable at all,
     ``not_estimable`` says why.
     """
+
+    _aliases = {"statistic": "z", "pvalue": "p", "ci_low": "or_ci_low", "ci_high": "or_ci_high",
+                "estimate": "odds_ratio", "term": "price"}
+    _measure = "odds ratio"
 
     price: str
     n_treatment: int
@@ -143,7 +147,7 @@ class SimpleEffect(_Result):
 
 
 @dataclass(frozen=True)
-class InteractionTerm(_Result):
+class InteractionTerm(Result):
     """The technique × price term: ``estimate`` is the ratio of odds ratios.
 
     ``estimate = exp(coef)`` = OR(technique at the other price) / OR(technique
@@ -155,6 +159,9 @@ class InteractionTerm(_Result):
     and only the likelihood-ratio test (``lr_chi2``, ``lr_p``), which compares
     the two models' maximised likelihoods and stays valid, is reported.
     """
+
+    _aliases = {"statistic": "z", "pvalue": "p", "estimate": "estimate", "term": "term"}
+    _measure = "ratio of odds ratios"
 
     term: str
     estimate: float
@@ -182,20 +189,7 @@ class InteractionTerm(_Result):
 
 
 @dataclass(frozen=True)
-class LikelihoodRatioTest(_Result):
-    """A likelihood-ratio test of nested logistic models."""
-
-    label: str
-    chi2: float
-    df: int
-    p: float
-
-    def __str__(self) -> str:
-        return f"{self.label}: LR χ²({self.df}) = {format_number(self.chi2)}, {format_p(self.p)}"
-
-
-@dataclass(frozen=True)
-class TechniqueByPrice(_Result):
+class TechniqueByPrice(Result):
     """Everything :func:`technique_by_price` reports."""
 
     formula: str

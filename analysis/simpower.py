@@ -33,14 +33,18 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
+from .results import Result
 
 __all__ = ["SimulatedTest", "SimulationPower", "SimulationSampleSize", "simulate_dataset", "simulation_power",
            "simulation_sample_size"]
 
 
 @dataclass(frozen=True)
-class SimulatedTest:
+class SimulatedTest(Result):
     """Simulated power of one test: rejections of H0 at α among the simulated data sets."""
+
+    _aliases = {'estimate': 'power', 'term': 'name', 'n': 'simulations'}
+    _measure = "simulated power"
 
     name: str
     rejections: int
@@ -60,7 +64,7 @@ class SimulatedTest:
 
 
 @dataclass(frozen=True)
-class SimulationPower:
+class SimulationPower(Result):
     """Simulated power of every test of a plan, at ``n`` participants per condition."""
 
     study: str
@@ -160,6 +164,14 @@ def simulate_dataset(experiment, n: int, rng: np.random.Generator, n_items: int 
 
     Columns as the session CSVs give them to the analysis (condition, the outcome,
     ``excluded``, ``data_consent``, the factor columns and, for count plans, the score).
+
+    Examples
+    --------
+    >>> import numpy as np, paradigms
+    >>> exp = paradigms.get('pollock1998').experiment(1)
+    >>> df = simulate_dataset(exp, 5, np.random.default_rng(1))
+    >>> len(df) == 5 * len(exp.conditions), 'complied' in df
+    (True, True)
     """
     from paradigms.base import BinaryModel
 
@@ -310,9 +322,9 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 
     Examples
     --------
-    >>> r = simulation_power("pollock1998", 1, n=20, simulations=20, seed=3)
+    >>> r = simulation_power("pollock1998", 1, n=10, simulations=4, seed=3)
     >>> r.tests[0].simulations
-    20
+    4
     """
     import paradigms
 
@@ -328,7 +340,7 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 
 
 @dataclass(frozen=True)
-class SimulationSampleSize:
+class SimulationSampleSize(Result):
     """n per condition at which the first (confirmatory) test's simulated power reaches the target.
 
     Search: n doubles from ``n_start`` until the power reaches the target, then bisection
@@ -336,6 +348,9 @@ class SimulationSampleSize:
     seeds (common random numbers), which keeps the simulated curve nearly monotone; each
     point still has Monte-Carlo error (``mc_se``), so ``n`` is uncertain by about that much.
     """
+
+    _aliases = {'estimate': 'n', 'term': 'test'}
+    _measure = "n per condition reaching the target power"
 
     study: str
     experiment: int
@@ -366,7 +381,15 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
                            alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: int = 10,
                            n_max: int = 2000, test: int = 0, progress: bool = False) -> SimulationSampleSize:
     """Smallest n per condition whose simulated power of test ``test`` (default the first:
-    the interaction, or the first planned contrast) reaches ``target``."""
+    the interaction, or the first planned contrast) reaches ``target``.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> r = simulation_sample_size(paradigms.get('pollock1998'), 1, simulations=4, n_start=10, n_max=10, seed=1)
+    >>> r.target, r.n_max, [n for n, _ in r.evaluated]
+    (0.8, 10, [10])
+    """
     from .power import _check_unit
 
     target = _check_unit("target", target)

@@ -649,7 +649,15 @@ class Paradigm:
 
         With ``experiment`` given, the step columns are that experiment's;
         without it, the union over all experiments (the dataset description).
+        The declaration is frozen, so each codebook is derived once and kept.
         """
+        key = None if experiment is None else int(experiment)
+        cache = self.__dict__.setdefault("_codebooks", {})
+        if key not in cache:
+            cache[key] = self._derive_codebook(key)
+        return cache[key]
+
+    def _derive_codebook(self, experiment: Optional[int]) -> tuple[Measure, ...]:
         exps: Sequence[Experiment] = (
             [self.experiment(experiment)] if experiment is not None else self.experiments
         )
