@@ -377,13 +377,15 @@ def _limit_fit(X: np.ndarray, k: np.ndarray, n: np.ndarray) -> _Limit:
 
 
 def _firth(X: np.ndarray, k: np.ndarray, n: np.ndarray, fix: Optional[tuple[int, float]] = None,
-           start: Optional[np.ndarray] = None, maxiter: int = 200):
+           start: Optional[np.ndarray] = None, maxiter: int = 1000):
     """Firth's penalised ML (log-likelihood + ½ log det I(b)); (beta, penalised llf, converged).
 
     Newton steps on the modified score ``X'(k - n·pi + h(1/2 - pi))`` with step
     halving on the penalised log-likelihood; ``fix=(j, value)`` holds
     coefficient ``j`` at ``value`` (the penalty still uses the whole
-    information matrix, as in logistf's profile likelihood).
+    information matrix, as in logistf's profile likelihood).  Converged when
+    the free part of the modified score is below 1e-10 or a step changes
+    nothing (1e-10 in the coefficients, 1e-12 in the penalised log-likelihood).
     """
     p = X.shape[1]
     free = np.ones(p, dtype=bool)
@@ -393,71 +395,104 @@ def _firth(X: np.ndarray, k: np.ndarray, n: np.ndarray, fix: Optional[tuple[int,
         beta[fix[0]] = fix[1]
 
     def pen(b):
-        pi = stats.logistic.cdf(X @ b)
-        info = X.T @ (X * (n * pi * (1 - pi))[:, None])
-        sign, logdet = np.linalg.slogdet(info)
-        return (_loglik(X @ b, k, n) + 0.5 * logdet) if sign > 0 else -math.inf, pi, info
+        # QR of W^1/2 X: log det I = 2 sum log|diag R| and the hat values h = rowsum(Q^2), both
+        # accurate when a cell's weight is tiny (a rate near 0 or 1), where inverting I is not
+        eta = X @ b
+        pi = stats.logistic.cdf(eta)
+        q, r = np.linalg.qr(np.sqrt(n * pi * (1 - pi))[:, None] * X)
+        d = np.abs(np.diag(r))
+        value = (_loglik(eta, k, n) + float(np.sum(np.log(d)))) if np.all(d > 0) else -math.inf
+        return value, pi, np.sum(q * q, axis=1)
 
-    value, pi, info = pen(beta)
+    value, pi, h = pen(beta)
     converged = False
     for _ in range(maxiter):
-        inv = np.linalg.inv(info)
-        w = n * pi * (1 - pi)
-        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
         score = X.T @ (k - n * pi + h * (0.5 - pi))
-        step = np.zeros(p)
-        step[free] = np.linalg.solve(info[np.ix_(free, free)], score[free])
-        t = 1.0
-        while True:
-            new = beta + t * step
-            new_value, new_pi, new_info = pen(new)
-            if new_value >= value - 1e-12 or t < 1e-8:
+        if np.max(np.abs(score[free])) < 1e-10:
+            converged = True
+            break
+        a_free = np.sqrt(n * pi * (1 - pi))[:, None] * X[:, free]
+        newton = np.zeros(p)
+        newton[free] = np.linalg.lstsq(a_free.T @ a_free, score[free], rcond=None)[0]
+        gradient = np.where(free, score, 0.0)
+        # the modified score is the gradient of the penalised log-likelihood: where the Newton
+        # (Fisher-scoring) direction fails to climb, a steepest-ascent step does
+        for step in (newton, gradient / max(1.0, float(np.max(np.abs(gradient))))):
+            t = 1.0
+            while True:
+                new = beta + t * step
+                new_value, new_pi, new_h = pen(new)
+                if new_value >= value - 1e-12 or t < 1e-10:
+                    break
+                t /= 2
+            if new_value >= value - 1e-12:
                 break
-            t /= 2
-        beta, delta, value, pi, info = new, new_value - value, new_value, new_pi, new_info
+        if new_value < value - 1e-12:  # neither climbs: at a maximum if the score says so
+            converged = bool(np.isfinite(value) and np.max(np.abs(score[free])) < 1e-6)
+            break
+        beta, delta, value, pi, h = new, new_value - value, new_value, new_pi, new_h
         if np.max(np.abs(t * step)) < 1e-10 and abs(delta) < 1e-12:
             converged = True
             break
     return beta, value, converged
 
 
-def _firth_term(X: np.ndarray, k: np.ndarray, n: np.ndarray, j: int, alpha: float):
+def _firth_term(X: np.ndarray, k: np.ndarray, n: np.ndarray, j: int, alpha: float, reach: float = 60.0):
     """Firth estimate of coefficient ``j`` with its profile penalised-likelihood CI and LR test.
 
     Returns (estimate, ci_low, ci_high, lr_chi2, p, converged): the CI is the
     set of values ``b`` with ``2 (l*(b_hat) - max l*(b_j = b)) <= chi2_1(1 - alpha)``
-    (Heinze & Schemper, 2002), found by bracketing and Brent's method; the test
-    is the penalised likelihood ratio of ``b_j = 0``, referred to chi2(1).
+    (Heinze & Schemper, 2002), bracketed by steps doubling outward from the
+    estimate (a limit beyond ``reach`` on the log-odds scale is reported as
+    infinite) and found by Brent's method; the test is the penalised
+    likelihood ratio of ``b_j = 0``, referred to chi2(1).  ``converged``: the
+    fit, the two limits and the fit at 0 all converged.
     """
     from scipy.optimize import brentq
 
     beta, top, converged = _firth(X, k, n)
+    if not (converged and np.all(np.isfinite(beta)) and math.isfinite(top)):
+        return math.nan, math.nan, math.nan, math.nan, math.nan, False
     crit = float(stats.chi2.ppf(1 - alpha, 1))
-    cache = {}
+    state = {"start": beta}
 
     def dev(b):
-        fit, value, ok = _firth(X, k, n, fix=(j, b), start=beta)
-        cache[b] = ok
-        return 2 * (top - value)
+        # warm start from the last profile point; if that fit stalls (far out, where cells' weights
+        # are tiny), also from the estimate and from 0, and keep the highest penalised likelihood
+        fit, value, ok = _firth(X, k, n, fix=(j, b), start=state["start"])
+        for start in ((beta, None) if not ok else ()):
+            f2, v2, ok2 = _firth(X, k, n, fix=(j, b), start=start)
+            if v2 > value:
+                fit, value, ok = f2, v2, ok2
+        if ok and math.isfinite(value):
+            state["start"] = fit
+        return min(2 * (top - value), 1e6) if math.isfinite(value) else 1e6, ok
 
     pi = stats.logistic.cdf(X @ beta)
     info = X.T @ (X * (n * pi * (1 - pi))[:, None])
-    se = math.sqrt(np.linalg.inv(info)[j, j])
-    bounds = []
+    se = float(math.sqrt(max(np.linalg.pinv(info, hermitian=True)[j, j], 1e-4)))
+    bounds, oks = [], []
     for sign in (-1.0, 1.0):
-        step, lo = se, beta[j]
-        hi = lo + sign * step
-        found = False
-        for _ in range(60):
-            if dev(hi) > crit:
+        state["start"] = beta
+        step, lo = min(se, 1.0), float(beta[j])
+        hi, found = lo + sign * step, False
+        while abs(hi - beta[j]) <= reach:
+            if dev(hi)[0] > crit:
                 found = True
                 break
             lo, step = hi, step * 2
             hi = lo + sign * step
-        bounds.append(brentq(lambda b: dev(b) - crit, min(lo, hi), max(lo, hi), xtol=1e-10) if found else sign * math.inf)
-    lr = max(dev(0.0), 0.0)
-    return (float(beta[j]), float(bounds[0]), float(bounds[1]), float(lr), float(stats.chi2.sf(lr, 1)),
-            converged and all(cache.values()))
+        if not found:
+            bounds.append(sign * math.inf)
+            continue
+        root = brentq(lambda b: dev(b)[0] - crit, min(lo, hi), max(lo, hi), xtol=1e-10)
+        bounds.append(float(root))
+        oks.append(dev(root)[1])
+    state["start"] = beta
+    lr, ok0 = dev(0.0)
+    lr = max(lr, 0.0)
+    return (float(beta[j]), bounds[0], bounds[1], float(lr), float(stats.chi2.sf(lr, 1)),
+            bool(ok0 and all(oks)))
 
 
 def _limit_word(r1: float, r0: float) -> str:
@@ -479,6 +514,18 @@ def _cell_design(cells: pd.DataFrame, rhs: str) -> tuple[np.ndarray, list[str]]:
     return X.to_numpy(dtype=float), list(X.columns)
 
 
+def _cell_counts(d: pd.DataFrame, outcome: str, factors: list[str]) -> pd.DataFrame:
+    """One row per observed combination of ``factors``: its compliers ``k`` of ``n``."""
+    return d.groupby(factors, observed=True)[outcome].agg(k="sum", n="count").reset_index()
+
+
+def _lp_separates(d: pd.DataFrame, outcome: str, factors: list[str], rhs: str) -> bool:
+    """Whether any direction separates the data (the ML estimate does not exist)."""
+    cells = _cell_counts(d, outcome, factors)
+    X, _ = _cell_design(cells, rhs)
+    return bool(_separated_rows(X, cells["k"].to_numpy(dtype=float), cells["n"].to_numpy(dtype=float)).any())
+
+
 class _SeparatedModel:
     """The technique × price model fitted on cell counts when the ML estimate does not exist.
 
@@ -491,7 +538,7 @@ class _SeparatedModel:
 
     def __init__(self, d: pd.DataFrame, outcome: str, factors: list[str], rhs_at, reference: str,
                  reduced_rhs: str):
-        self.cells = d.groupby(factors, observed=True)[outcome].agg(k="sum", n="count").reset_index()
+        self.cells = _cell_counts(d, outcome, factors)
         self.k = self.cells["k"].to_numpy(dtype=float)
         self.n = self.cells["n"].to_numpy(dtype=float)
         self.rhs_at = rhs_at  # price level -> the model's right-hand side with that reference price
@@ -642,7 +689,7 @@ def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", techniq
         notes.append("no participants in " + ", ".join(empty) + ": the model is not fitted")
     else:
         why = ""
-        if not sep:
+        if not sep and not _lp_separates(d, outcome, cols[1:], rhs):  # quasi-separation of another pattern
             fit, why = _fit(formula, d)
         if fit is None:
             def rhs_at(level):

@@ -210,3 +210,44 @@ def test_cli_analyze_json_keeps_its_keys_and_adds_the_method(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "ratio of odds ratios not estimable" in text and "LR χ²(1) = 80.14, p < .001" in text
     assert "OR = 4.65, 95% CI" in text and "Firth penalised estimate" in text
+
+
+def test_a_cell_at_rate_one_makes_the_odds_ratio_infinite_at_the_limit_and_firth_finite():
+    cells = dict(EDGE)
+    cells.update({("1", "tna", r): (40, 40) for r in ("none", "weak", "good")})
+    cells.update({("5", "tna", "none"): (5, 40), ("5", "tna", "weak"): (9, 40), ("5", "tna", "good"): (7, 40)})
+    res = technique_by_price(_frame(cells))
+    s1, s5 = res.simple_effects
+    assert (s1.method, s5.method) == ("firth", "wald")
+    assert s1.not_estimable == "the ML odds ratio is infinite: tna 120/120, control 42/120 complied"
+    assert s1.or_ci_low < s1.odds_ratio < s1.or_ci_high and s1.odds_ratio > 50
+    # the $5 effect at the limit: the ML fit of the other cells (tna / 1 is fitted exactly), one
+    # parameter per technique x price cell plus reason
+    rest = _frame(cells).query("not (price == '1' and technique == 'tna')")
+    rest = rest.assign(cell=rest["technique"] + rest["price"])
+    f = smf.logit("complied ~ C(cell, Treatment('control5')) + C(reason)", data=rest).fit(disp=0, tol=1e-12)
+    assert math.log(s5.odds_ratio) == pytest.approx(f.params["C(cell, Treatment('control5'))[T.tna5]"], rel=1e-8)
+    assert s5.p == pytest.approx(f.pvalues["C(cell, Treatment('control5'))[T.tna5]"], rel=1e-6)
+    assert res.interaction.method == "none"
+    assert "ratio of odds ratios is 0" in res.interaction.not_estimable
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tiny_degenerate_data_never_raise_and_every_reported_estimate_is_coherent(seed):
+    rng = np.random.default_rng(seed)
+    keys = list(EDGE)
+    for _ in range(5):
+        cells = {}
+        for key in keys:
+            m = int(rng.integers(1, 6))
+            cells[key] = (int(rng.binomial(m, rng.choice([0.0, 0.0, 0.3, 0.7, 1.0, 1.0]))), m)
+        for reason in ("reason", None):
+            res = technique_by_price(_frame(cells), reason=reason)
+            str(res)
+            json.dumps(res.to_dict())
+            assert res.interaction.method in ("wald", "none")
+            assert math.isfinite(res.interaction.lr_chi2) and res.interaction.lr_chi2 >= 0
+            for s in res.simple_effects:
+                assert s.method in ("wald", "firth")
+                assert s.or_ci_low <= s.odds_ratio <= s.or_ci_high and 0 <= s.p <= 1
+                assert (s.method == "firth") == bool(s.not_estimable)
