@@ -115,6 +115,8 @@ def _np(arr) -> np.ndarray:
 def file_keywords(path) -> dict[str, str]:
     """Psych-DS keywords of a session file name: ``{column: value}``.
 
+    Examples
+    --------
     >>> file_keywords("study-cialdini1975_exp-1_site-S1_session-3_data.csv")
     {'study': 'cialdini1975', 'experiment': '1', 'site': 'S1', 'session': '3'}
     """

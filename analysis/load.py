@@ -29,7 +29,7 @@ from typing import Mapping, Optional, Union
 import numpy as np
 import pandas as pd
 
-from . import audit, checks
+from . import audit, checks, mail
 from .errors import DataIntegrityWarning, DataValidationError
 from .status import ANALYSED, participant_status
 
@@ -766,7 +766,7 @@ def _check_cells(pool: _Pool, cand: _Candidates, paradigm, exp_no: int, rows: np
     i2 = _first(live & (excl == 0) & ~reason_empty)
     cand.add(i2, 3, (i2, 1001), lambda: f"{pool.where(i2, 'exclusion_reason')}: "
                                         f"{pool.value('exclusion_reason', i2)!r} given although excluded = 0")
-    if paradigm.outcome == "binary" and "complied" in names:
+    if paradigm.outcome == "binary" and "complied" in names and not mail.is_mail(paradigm):  # (a card: see mail.py)
         i3 = _first(live & (excl == 0) & pool.empty("complied"))
         cand.add(i3, 3, (i3, 1002), lambda: f"{pool.where(i3, 'complied')}: empty for a participant who is "
                                             "neither excluded nor withdrawn")
@@ -778,7 +778,8 @@ def _withdrawn_mask(pool: _Pool) -> np.ndarray:
         return np.zeros(pool.n, bool)
     ok, big = pool.is_int("data_consent")
     fl = pool.is_num("data_consent")
-    return (ok & ~big & (pool.ints("data_consent") == 0)) | (fl & ~ok & (pool.floats("data_consent") == 0))
+    given = ~pool.empty("data_consent")  # an empty cell (could not be asked) reads as 0 in a clean cast
+    return given & ((ok & ~big & (pool.ints("data_consent") == 0)) | (fl & ~ok & (pool.floats("data_consent") == 0)))
 
 
 def _first_in_files(check, frame: pd.DataFrame, file_idx: np.ndarray, starts: dict):
@@ -1270,7 +1271,8 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     frame["source_file"] = pd.Categorical.from_codes(pool.file_idx, categories=pd.Index(pool.files, dtype=object))
     frame["source_line"] = pool.line
     frame["source_row"] = pool.row
-    checks.check_unique_ids(frame)
+    solo = ~mail.outcome_mask(pool)  # a mailed card's outcome record shares its dispatch's id and slot
+    checks.check_unique_ids(frame[solo])
     schedule_of = np.asarray([((fc.sidecar or {}).get("schedule_sha256") or "") for fc in pool.cells], dtype=object)
     sched = pd.Series(schedule_of[pool.file_idx], index=frame.index)
     # without a recorded schedule hash, a session is its own schedule (simulations make theirs in memory)
@@ -1279,7 +1281,7 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
         if no_hash.any():
             sched = sched.where(~no_hash, "session:" + frame["session"].astype(str))
         frame["slot"] = frame["slot"].where(frame["slot"] != "", None)
-        checks.check_slots(frame, sched)
+        checks.check_slots(frame[solo], sched[solo])
     per_file = pd.DataFrame([{"study": s, "experiment": e, "source_file": fc.file}
                              for fc, ps in zip(pool.cells, pairs) for s, e in ps])
     if not per_file.empty:
@@ -1337,4 +1339,5 @@ def load_sessions(*paths: PathLike, include_simulated: bool = False,
     else:
         data = pd.DataFrame(columns=["study", "experiment", "condition", "excluded", "complied",
                                      "source_file", "source_line"])
+    data, report = mail.join_loaded(data, report, pool, keep)  # a card's two records, one row; pending apart
     return LoadedData(data, report, tuple(str(f) for f in files), origins)

@@ -613,6 +613,9 @@ def _published_side(rows: pd.DataFrame, contrast, role: str, experiment) -> Side
                     reason="cell counts not published")
     missing = "no published statistic for this contrast" if (w_row is None and chi_row is None) else \
         "the contrast's N is not published"
+    said = rows[(rows["condition"] == contrast.treatment) & (rows["control"] == ctrl) & (rows["note"] != "")]
+    if w_row is None and chi_row is None and not said.empty:  # the reference data say why (an NA row's note)
+        missing += f" ({said.iloc[0]['note']})"
     return Side(role, MISSING, reason=missing)
 
 
@@ -857,4 +860,8 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
                            alpha=alpha, sesoi_h=sesoi_h, sesoi_rd=sesoi_rd, notes=[tnote]))
     if not out:
         notes.append("the plan declares no confirmatory contrast")
+    if rep_rows is not None:  # where both publish only the whole study's rate (analysis/whole_study.py)
+        from .whole_study import compare_whole_study
+        whole = compare_whole_study(study, experiment, rep_rows)
+        notes += whole.lines() if whole is not None else []
     return Replication(study, int(experiment), what, tuple(out), tuple(notes))

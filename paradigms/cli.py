@@ -162,7 +162,10 @@ def cmd_simulate(args) -> int:
                    time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots,
                    site=args.site, site_sd=args.site_sd, window_size=size or (1280, 800),
                    on_recovery=_print_recovery, present=present)
-    print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
+    if p.session.deferred_outcome:  # a mailing log: a dispatch and a later outcome record per card
+        print(f"simulated {args.participants} cards ({res.rows} records, {args.mode}) -> {res.csv_path}")
+    else:
+        print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
     if not args.quiet:
         _print_summary(res.csv_path, p)
     return 0
@@ -182,6 +185,8 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     from statsmodels.stats.proportion import proportion_confint
     df = pd.read_csv(csv_path)
     from analysis.status import ANALYSED, participant_status
+    if paradigm.session.deferred_outcome:  # one outcome record per card whose outcome is in
+        df = df[df["record"] == "outcome"]
     df = df[participant_status(df) == ANALYSED]
     w = max([len("condition")] + [len(str(c)) for c in df["condition"].unique()])
     print(f"\n{'condition':<{w}} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")

@@ -257,7 +257,7 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
                          "presentation side (the compliance CLI passes it)")
     schedule = load_schedule(schedule_path, paradigm, experiment)
     ledger = None if pilot else SlotLedger(schedule)
-    if ledger is not None and ledger.remaining() == 0:
+    if ledger is not None and ledger.remaining() == 0 and not paradigm.session.deferred_outcome:
         raise UsageError(f"{schedule.path}: all {len(schedule.slots)} slots are used; make a new schedule")
     meta = {"mode": "pilot" if pilot else "run", "seed": schedule.seed,
             # the file's name and hash only: the path as typed may name the user (a home folder)
