@@ -591,6 +591,9 @@ def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", techniq
     TechniqueByPrice
         ``interaction`` (ratio of odds ratios, CI, p), ``simple_effects`` (one
         per price, lower price first), ``reason_moderation`` and ``notes``.
+        Under separation each estimate's ``method`` says how it was made
+        (``"wald"``, ``"firth"``, or ``"none"`` with ``not_estimable``); the
+        interaction's LR test is always reported when the model is fitted.
 
     Raises
     ------
