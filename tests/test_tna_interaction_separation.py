@@ -6,7 +6,7 @@ The data set is the issue's: ``compliance simulate pollock1998 --participants 48
 that's-not-all).  Its cell counts are typed in below, so that the test does not depend on the
 simulator's random stream.
 
-R 4.2.2 (/tmp script, reproduced here)::
+R 4.2.2, individual rows (the whole script)::
 
     cells <- expand.grid(reason = c("none", "weak", "good"), technique = c("tna", "control"),
                          price = c("1", "5"), stringsAsFactors = FALSE)
