@@ -251,3 +251,18 @@ def test_tiny_degenerate_data_never_raise_and_every_reported_estimate_is_coheren
                 assert s.method in ("wald", "firth")
                 assert s.or_ci_low <= s.odds_ratio <= s.or_ci_high and 0 <= s.p <= 1
                 assert (s.method == "firth") == bool(s.not_estimable)
+
+
+def test_the_plot_gives_the_lr_test_where_the_ratio_has_no_wald_test(tmp_path, monkeypatch):
+    """Under separation the interaction plot's title gives the interaction's LR test, not 'NA'."""
+    import matplotlib.pyplot as plt
+
+    from analysis import plot as plot_mod
+    from analysis.results import ChiSquareResult, ExperimentAnalysis
+    model = technique_by_price(_frame())
+    titles = []
+    monkeypatch.setattr(plt.Axes, "set_title", lambda self, text, **kw: titles.append(text))
+    res = ExperimentAnalysis("pollock1998", 1, "", (), (), ChiSquareResult(float("nan"), 1, 480, float("nan")),
+                             None, 480, 0, 0, interaction=model)
+    plot_mod.plot_interaction(res, tmp_path / "i.png")
+    assert "not estimable; LR χ²(1) = 80.14, p < .001" in titles[-1] and "NA" not in titles[-1]
