@@ -45,3 +45,4 @@ ifdef XVFB
 else
 	$(BIN)/python -m pytest benchmarks -p no:cacheprovider --benchmark-enable --benchmark-only -q
 endif
+	$(BIN)/python benchmarks/p2_load.py   # P2: 1,000,000 rows in 500 files, load and analyze vs pyarrow's bare read

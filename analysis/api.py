@@ -40,6 +40,17 @@ def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
     Binary paradigms give an :class:`ExperimentAnalysis` (with the declared
     interaction model, if any); count paradigms a
     :class:`~analysis.counts.CountAnalysis`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
+    >>> (res,) = analyze(tmp)
+    >>> res.n_analysed, [c.complied for c in res.conditions]
+    (120, [25, 12, 13])
+    >>> print(res.contrasts[0].label)
+    door-in-the-face vs the two controls combined (the paper's test)
     """
     import paradigms
 
@@ -64,6 +75,18 @@ def analyze_plan(loaded: LoadedData, paradigm, experiment, warn: bool = True):
     ``ContrastPlan`` gives the binary analysis of every contrast;
     ``FactorialLogitPlan`` adds the declared treatment x moderator logistic
     model; ``CountPlan`` gives the count analysis.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
+    >>> import paradigms
+    >>> from analysis.load import load_sessions
+    >>> ditf = paradigms.get('cialdini1975')
+    >>> res = analyze_plan(load_sessions(tmp), ditf, ditf.experiment(1), warn=False)
+    >>> type(res).__name__, res.n_analysed
+    ('ExperimentAnalysis', 120)
     """
     from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
 

@@ -48,7 +48,18 @@ def _sha(line: bytes) -> str:
 
 def read_audit_log(path) -> list[dict]:
     """Every entry of an audit log, each with its ``line`` number; refused if a line is not
-    a JSON object with the audit fields (naming the line and the field)."""
+    a JSON object with the audit fields (naming the line and the field).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.synthetic import write_session_csv
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> f = write_session_csv(d / "s_data.csv", [{"participant_id": "p-1", "data_consent": 1}])
+    >>> _ = append_withdrawal(d, "p-1", "asked by e-mail", "E1", now="2026-03-01T10:00:00.000+00:00")
+    >>> [(e["line"], e["action"], e["participant_id"], e["by"]) for e in read_audit_log(d / AUDIT_LOG)]
+    [(1, 'withdraw', 'p-1', 'E1')]
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -75,7 +86,18 @@ def read_audit_log(path) -> list[dict]:
 
 
 def check_chain(path) -> list[str]:
-    """Discrepancies of one audit log's chain (one line each): numbering and ``prev_sha256``."""
+    """Discrepancies of one audit log's chain (one line each): numbering and ``prev_sha256``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.synthetic import write_session_csv
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> f = write_session_csv(d / "s_data.csv", [{"participant_id": "p-1", "data_consent": 1}])
+    >>> _ = append_withdrawal(d, "p-1", "asked by e-mail", "E1", now="2026-03-01T10:00:00.000+00:00")
+    >>> check_chain(d / AUDIT_LOG)
+    []
+    """
     problems = []
     try:
         entries = read_audit_log(path)
@@ -96,12 +118,34 @@ def check_chain(path) -> list[str]:
 
 
 def audit_logs_for(csv_path) -> tuple[Path, ...]:
-    """The audit logs that apply to a session file: in its folder and every folder above."""
+    """The audit logs that apply to a session file: in its folder and every folder above.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.synthetic import write_session_csv
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> f = write_session_csv(d / "s_data.csv", [{"participant_id": "p-1", "data_consent": 1}])
+    >>> _ = append_withdrawal(d, "p-1", "asked by e-mail", "E1", now="2026-03-01T10:00:00.000+00:00")
+    >>> audit_logs_for(f) == (d / AUDIT_LOG,)
+    True
+    """
     return tuple(d / AUDIT_LOG for d in Path(csv_path).absolute().parents if (d / AUDIT_LOG).is_file())
 
 
 def withdrawals_for(csv_paths) -> dict[str, dict]:
-    """Participant id -> its withdrawal entry (with ``log``), from every log applying to the files."""
+    """Participant id -> its withdrawal entry (with ``log``), from every log applying to the files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.synthetic import write_session_csv
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> f = write_session_csv(d / "s_data.csv", [{"participant_id": "p-1", "data_consent": 1}])
+    >>> _ = append_withdrawal(d, "p-1", "asked by e-mail", "E1", now="2026-03-01T10:00:00.000+00:00")
+    >>> {k: v["reason"] for k, v in withdrawals_for([f]).items()}
+    {'p-1': 'asked by e-mail'}
+    """
     logs = dict.fromkeys(log for f in csv_paths for log in audit_logs_for(f))
     out: dict[str, dict] = {}
     for log in logs:

@@ -93,7 +93,13 @@ def wilson_ci(complied: int, n: int, alpha: float = _ALPHA) -> tuple[float, floa
 
 
 def condition_rate(condition: str, complied: int, n: int, alpha: float = _ALPHA) -> ConditionRate:
-    """Rate of compliance in one condition with its Wilson interval."""
+    """Rate of compliance in one condition with its Wilson interval.
+
+    Examples
+    --------
+    >>> print(condition_rate("control", 12, 40))
+    control: 12/40 complied (30.0%), 95% CI [18.1%, 45.4%] (Wilson)
+    """
     notes: tuple[str, ...] = ()
     if n == 0:
         notes = ("no participants analysed in this condition: rate undefined",)
@@ -113,6 +119,11 @@ def newcombe_diff_ci(x1: int, n1: int, x2: int, n2: int, alpha: float = _ALPHA) 
     with (l, u) the Wilson limits of each proportion.  Checked in the tests against
     ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``
     and against Newcombe's Table II.  NaN when either group is empty.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in newcombe_diff_ci(25, 40, 12, 40)]
+    [0.1065, 0.5035]
     """
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan)
@@ -141,6 +152,14 @@ def odds_ratio_ci(x1: int, n1: int, x2: int, n2: int,
     Returns
     -------
     (or, low, high, corrected)
+
+    Examples
+    --------
+    >>> or_, lo, hi, corrected = odds_ratio_ci(25, 40, 12, 40)
+    >>> round(or_, 4), round(lo, 4), round(hi, 4), corrected
+    (3.8889, 1.5326, 9.8679, False)
+    >>> odds_ratio_ci(10, 10, 5, 10)[3]   # a zero cell: Haldane's 0.5 added
+    True
     """
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan, math.nan, False)
@@ -157,6 +176,11 @@ def risk_ratio_ci(x1: int, n1: int, x2: int, n2: int,
 
     When any cell is zero, 0.5 is added to every cell (so each n grows by 1) and the
     fourth return value is True.  NaN when either group is empty.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in risk_ratio_ci(25, 40, 12, 40)[:3]]
+    [2.0833, 1.2253, 3.5421]
     """
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan, math.nan, False)
@@ -169,7 +193,15 @@ def risk_ratio_ci(x1: int, n1: int, x2: int, n2: int,
 
 
 def cohens_h(p1: float, p2: float) -> float:
-    """Cohen's h = 2·asin(√p1) − 2·asin(√p2); NaN if either rate is undefined."""
+    """Cohen's h = 2·asin(√p1) − 2·asin(√p2); NaN if either rate is undefined.
+
+    Examples
+    --------
+    >>> round(cohens_h(0.625, 0.3), 4)
+    0.6642
+    >>> cohens_h(float('nan'), 0.3)
+    nan
+    """
     if any(p is None or (isinstance(p, float) and math.isnan(p)) for p in (p1, p2)):
         return math.nan
     return 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
@@ -202,6 +234,13 @@ def pearson_chi2(table, correction: bool = False, warn: bool = True) -> ChiSquar
     -------
     ChiSquareResult
         NaN statistic and p, with a note, when a row or column of the table is empty.
+
+    Examples
+    --------
+    >>> print(pearson_chi2([[25, 15], [12, 28]]))
+    χ²(1, N = 80) = 8.50, p = .004
+    >>> print(pearson_chi2([[25, 15], [12, 28]], correction=True))
+    χ²(1, N = 80) = 7.24, p = .007 (Yates)
     """
     t = np.asarray(table, dtype=float)
     n = int(t.sum())
@@ -227,6 +266,11 @@ def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
 
     H0: the odds ratio of compliance, treatment vs control, is 1 (conditional on
     the margins).  H1: it is not 1.  NaN when either group is empty.
+
+    Examples
+    --------
+    >>> round(fisher_exact_p(25, 40, 12, 40), 6)
+    0.006746
     """
     if n1 == 0 or n2 == 0:
         return math.nan
@@ -273,6 +317,11 @@ def barnard_exact_p(x1: int, n1: int, x2: int, n2: int, grid: int = 400,
     grid and refined with a bounded scalar search.  NaN when either group is empty,
     and NaN without allocating anything when there are more than ``max_tables``
     tables to enumerate (:func:`exact_test_size_note` says why).
+
+    Examples
+    --------
+    >>> round(barnard_exact_p(7, 10, 2, 10), 4)
+    0.0414
     """
     if n1 == 0 or n2 == 0 or exact_test_size_note(n1, n2, max_tables=max_tables):
         return math.nan
@@ -391,6 +440,11 @@ def omnibus_chi2(counts: Sequence[tuple[int, int]], warn: bool = True) -> ChiSqu
     Parameters
     ----------
     counts : sequence of (complied, n)
+
+    Examples
+    --------
+    >>> print(omnibus_chi2([(25, 40), (12, 40), (13, 40)]))
+    χ²(2, N = 120) = 10.77, p = .005
     """
     rows = [[x, n - x] for x, n in counts if n > 0]
     dropped = sum(1 for _, n in counts if n == 0)
@@ -423,6 +477,16 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     of its four cells) with its Wald CI, and its p value is Fisher's exact test of
     the two conditions; the term and a note say so.  When the reference condition
     has no participants another condition is the reference, and a note says so.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_counts
+    >>> df = frame_from_counts('cialdini1975', 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)})
+    >>> res = logistic_regression(df, reference='exposure_control')
+    >>> print(res.terms[0])
+    rejection_moderation: b = 1.36, SE = 0.48, OR = 3.89, 95% CI [1.53, 9.87], z = 2.86, p = .004
+    >>> res.lr_df, round(res.lr_chi2, 4)
+    (2, 10.7657)
     """
     d = data[[condition, outcome]].dropna().copy()
     d[outcome] = d[outcome].astype(int)
@@ -512,6 +576,16 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
         The exclusion report of :func:`analysis.load.load_sessions`.
     reference : str, optional
         Reference level of the logistic regression (default: see ``_reference_condition``).
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_counts
+    >>> df = frame_from_counts('cialdini1975', 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)})
+    >>> res = analyze_experiment(df, 'cialdini1975', 1, warn=False)
+    >>> print(res.omnibus)
+    χ²(2, N = 120) = 10.77, p = .005
+    >>> [k.label for k in res.contrasts if k.confirmatory]
+    ["door-in-the-face vs the two controls combined (the paper's test)", 'door-in-the-face vs exposure control', 'door-in-the-face vs smaller request only']
     """
     import paradigms
 

@@ -19,7 +19,16 @@ __all__ = ["add_subcommands", "cmd_analyze", "cmd_reproduce", "main"]
 
 
 def add_subcommands(subparsers) -> None:
-    """Register ``analyze`` and ``reproduce`` on an argparse subparsers object."""
+    """Register ``analyze`` and ``reproduce`` on an argparse subparsers object.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog='compliance')
+    >>> add_subcommands(parser.add_subparsers(dest='command'))
+    >>> parser.parse_args(['reproduce', 'cialdini1975', '--experiment', '1']).experiment
+    1
+    """
     p = subparsers.add_parser(
         "analyze", help="rates, contrasts and tests of session CSVs",
         description="Analyse session CSVs as each paradigm's analysis plan declares. Binary outcomes "
@@ -72,7 +81,20 @@ def _emit_json(objs, out, extra=None) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, out=None) -> int:
-    """Handler of ``compliance analyze``; returns the exit status (0)."""
+    """Handler of ``compliance analyze``; returns the exit status (0).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
+    >>> import argparse, io
+    >>> out = io.StringIO()
+    >>> cmd_analyze(argparse.Namespace(paths=[str(tmp)], json=False, plot=None), out=out)
+    0
+    >>> print(out.getvalue().splitlines()[0])
+    cialdini1975, Experiment 1: Rejection-moderation vs exposure and smaller-request-only controls
+    """
     from .api import analyze
     from .load import load_sessions, origin_label
 
@@ -105,7 +127,17 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace, out=None) -> int:
-    """Handler of ``compliance reproduce``; returns the exit status (0)."""
+    """Handler of ``compliance reproduce``; returns the exit status (0).
+
+    Examples
+    --------
+    >>> import argparse, io
+    >>> out = io.StringIO()
+    >>> cmd_reproduce(argparse.Namespace(study='cialdini1975', experiment=1, json=False), out=out)
+    0
+    >>> out.getvalue().splitlines()[0][:40]
+    'cialdini1975, Experiment 1: 6 match, 0 m'
+    """
     from .reproduce import reproduce
 
     out = out or sys.stdout
@@ -131,7 +163,16 @@ def cmd_reproduce(args: argparse.Namespace, out=None) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Standalone entry point: ``python -m analysis.cli {analyze,reproduce} ...``."""
+    """Standalone entry point: ``python -m analysis.cli {analyze,reproduce} ...``.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> buf = io.StringIO()
+    >>> with contextlib.redirect_stdout(buf): status = main(['reproduce', 'cialdini1975', '--experiment', '1'])
+    >>> status, buf.getvalue().splitlines()[0][:40]
+    (0, 'cialdini1975, Experiment 1: 6 match, 0 m')
+    """
     from .errors import AnalysisError
 
     parser = argparse.ArgumentParser(prog="compliance", description="Analysis of compliance replications.")

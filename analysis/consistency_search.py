@@ -31,7 +31,7 @@ from scipy import stats
 
 from .errors import ReferenceDataError
 from .published import load_published, split_conditions
-from .results import _Result
+from .results import Result
 
 __all__ = ["SEARCH_METHODS", "Constraint", "MethodFit", "CountSearch", "search_counts"]
 
@@ -46,8 +46,10 @@ _EPS = 1e-9
 
 
 @dataclass(frozen=True)
-class Constraint(_Result):
+class Constraint(Result):
     """One published figure the tables must reproduce."""
+
+    _aliases = {'estimate': 'value', 'term': 'label', 'measure': 'statistic'}
 
     statistic: str
     condition: str
@@ -56,6 +58,12 @@ class Constraint(_Result):
     decimals: int
     as_printed: str
     source: str = ""
+
+    def _own_row(self, part: str = "") -> dict:
+        # ``statistic`` names the published figure (a field older than the base): see ``measure``
+        row = super()._own_row(part)
+        row["statistic"] = None
+        return row
 
     @property
     def label(self) -> str:
@@ -68,8 +76,11 @@ class Constraint(_Result):
 
 
 @dataclass(frozen=True)
-class MethodFit(_Result):
+class MethodFit(Result):
     """Tables that fit under one method: all constraints, and each constraint left out in turn."""
+
+    _aliases = {'estimate': 'n_fits', 'term': 'method'}
+    _measure = "count tables that fit"
 
     method: str
     description: str
@@ -86,7 +97,7 @@ class MethodFit(_Result):
 
 
 @dataclass(frozen=True)
-class CountSearch(_Result):
+class CountSearch(Result):
     """Every count table consistent with a study's published N and statistics."""
 
     study: str

@@ -41,7 +41,7 @@ import dataclasses
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import AnalysisError
-from .results import _isnan, format_number, format_p, jsonable
+from .results import LikelihoodRatioTest, Result, _isnan, format_number, format_p, jsonable
 from .status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
 
 __all__ = [
@@ -108,11 +108,6 @@ _nan = _isnan
 _jsonable = jsonable
 
 
-class _Result:
-    def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
-
-
 def _label(level: str) -> str:
     return str(level).replace("_", " ")
 
@@ -121,8 +116,11 @@ def _label(level: str) -> str:
 # Result objects.
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class CellSummary(_Result):
+class CellSummary(Result):
     """One cell of the design: the count's n, mean, SD and 95% CI of the mean."""
+
+    _aliases = {"estimate": "mean", "term": "cell"}
+    _measure = "mean count"
 
     favor: str
     liking: str
@@ -132,14 +130,22 @@ class CellSummary(_Result):
     ci_low: float
     ci_high: float
 
+    @property
+    def cell(self) -> str:
+        """The cell's levels, ``favor / liking``."""
+        return f"{self.favor} / {self.liking}"
+
     def __str__(self) -> str:
         return (f"{_label(self.favor)}, {_label(self.liking)}: M = {_n(self.mean)}, SD = {_n(self.sd)}, "
                 f"95% CI [{_n(self.ci_low)}, {_n(self.ci_high)}], n = {self.n}")
 
 
 @dataclass(frozen=True)
-class AnovaTerm(_Result):
+class AnovaTerm(Result):
     """One row of the type II ANOVA table (H0: the term explains nothing)."""
+
+    _aliases = {"statistic": "F", "pvalue": "p", "estimate": "partial_eta2", "term": "term"}
+    _measure = "partial eta squared"
 
     term: str
     ss: float
@@ -159,8 +165,12 @@ class AnovaTerm(_Result):
 
 
 @dataclass(frozen=True)
-class GLMTerm(_Result):
+class GLMTerm(Result):
     """A coefficient (log scale) and its rate ratio exp(b) with a 95% Wald CI."""
+
+    _aliases = {"statistic": "z", "pvalue": "p", "ci_low": "rr_low", "ci_high": "rr_high",
+                "estimate": "rate_ratio", "term": "term"}
+    _measure = "rate ratio"
 
     term: str
     estimate: float
@@ -179,24 +189,12 @@ class GLMTerm(_Result):
                 f"z = {_n(self.z)}, {_p(self.p)}")
 
 
-@dataclass(frozen=True)
-class LRTest(_Result):
-    """Likelihood-ratio test of one term (H0: its coefficients are all zero)."""
-
-    term: str
-    chi2: float
-    df: int
-    p: float
-    notes: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        if _nan(self.chi2) and self.notes:
-            return f"{self.term}: {'; '.join(self.notes)}"
-        return f"{self.term}: χ²({self.df}) = {_n(self.chi2)}, {_p(self.p)}"
+#: The former name of the likelihood-ratio test class (one class now: :class:`analysis.results.LikelihoodRatioTest`).
+LRTest = LikelihoodRatioTest
 
 
 @dataclass(frozen=True)
-class GLMResult(_Result):
+class GLMResult(Result):
     """A Poisson or negative binomial (NB2) regression of the count on the design.
 
     ``alpha`` is the NB2 dispersion (variance = mu + alpha mu²), estimated by
@@ -209,6 +207,10 @@ class GLMResult(_Result):
     fit ``alpha`` is 0 and ``pearson_dispersion`` (Pearson chi2 / residual df)
     shows overdispersion when well above 1.
     """
+
+    _aliases = {"statistic": "alpha_lr_chi2", "pvalue": "alpha_lr_p", "ci_low": "alpha_ci_low",
+                "ci_high": "alpha_ci_high", "estimate": "alpha", "term": "family"}
+    _measure = "NB2 dispersion alpha"
 
     family: str
     formula: str
@@ -248,19 +250,22 @@ class GLMResult(_Result):
         else:
             head += f", Pearson dispersion = {_n(self.pearson_dispersion)}"
         lines = [head + "."]
-        lines += ["  LR " + str(t) for t in self.tests]
+        lines += [f"  LR {t.term}: {t.test_text()}" for t in self.tests]
         lines += ["  " + str(t) for t in self.terms if t.term != "Intercept"]
         lines += ["  note: " + n for n in self.notes]
         return "\n".join(lines)
 
 
 @dataclass(frozen=True)
-class PlannedContrast(_Result):
+class PlannedContrast(Result):
     """A planned contrast of two factor levels' unweighted marginal means.
 
     H0: the mean count is equal at the two levels (averaged with equal weight
     over the other factor's levels); H1: it differs (two-sided).
     """
+
+    _aliases = {"statistic": "t", "pvalue": "p", "estimate": "estimate", "term": "label"}
+    _measure = "difference of marginal mean counts"
 
     label: str
     factor: str
@@ -305,8 +310,11 @@ class PlannedContrast(_Result):
 
 
 @dataclass(frozen=True)
-class Correlation(_Result):
+class Correlation(Result):
     """Pearson r of the liking composite with the count within one favor level (H0: rho = 0)."""
+
+    _aliases = {"pvalue": "p", "estimate": "r", "term": "favor"}
+    _measure = "Pearson r"
 
     favor: str
     r: float
@@ -323,8 +331,11 @@ class Correlation(_Result):
 
 
 @dataclass(frozen=True)
-class CorrelationDifference(_Result):
+class CorrelationDifference(Result):
     """Fisher z test of two independent correlations (H0: rho1 = rho2; two-sided)."""
+
+    _aliases = {"statistic": "z", "pvalue": "p", "term": "label"}
+    _measure = "difference of Fisher z"
 
     first: str
     second: str
@@ -335,6 +346,11 @@ class CorrelationDifference(_Result):
     z: float
     p: float
 
+    @property
+    def label(self) -> str:
+        """``first vs second``."""
+        return f"{self.first} vs {self.second}"
+
     def __str__(self) -> str:
         return (f"r in {_label(self.first)} ({_n(self.r1, 2, zero=False)}, n = {self.n1}) vs "
                 f"{_label(self.second)} ({_n(self.r2, 2, zero=False)}, n = {self.n2}): z = {_n(self.z)}, "
@@ -342,7 +358,12 @@ class CorrelationDifference(_Result):
 
 
 @dataclass(frozen=True)
-class ThresholdRate(_Result):
+class ThresholdRate(Result):
+    """The share of one level buying more than the threshold."""
+
+    _aliases = {"estimate": "rate", "term": "level"}
+    _measure = "share above the threshold"
+
     level: str
     k: int
     n: int
@@ -350,12 +371,15 @@ class ThresholdRate(_Result):
 
 
 @dataclass(frozen=True)
-class ThresholdResult(_Result):
+class ThresholdResult(Result):
     """Share buying more than ``threshold`` tickets: treatment level vs pooled controls.
 
     H0: the two proportions are equal.  Risk difference with Newcombe's CI;
     Fisher's exact test (two-sided) and the sample odds ratio.
     """
+
+    _aliases = {"pvalue": "fisher_p", "estimate": "difference", "term": "treatment"}
+    _measure = "risk difference"
 
     threshold: int
     factor: str
@@ -384,7 +408,7 @@ class ThresholdResult(_Result):
 
 
 @dataclass(frozen=True)
-class CountAnalysis(_Result):
+class CountAnalysis(Result):
     """The whole count analysis of one experiment."""
 
     outcome: str
@@ -460,6 +484,15 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
 
     Drops ``excluded == 1`` and ``data_consent == 0`` rows (never analysed)
     and rows without a count; checks the count is a whole number >= 0.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> df = frame_from_tickets()
+    >>> df.loc[0, 'data_consent'] = 0; df.loc[1, 'excluded'] = 1
+    >>> rows, dropped = prepare(df)
+    >>> len(rows), dropped
+    (46, {'excluded': 1, 'withdrawn': 1, 'missing_outcome': 0})
     """
     missing = [c for c in (outcome, *factors, *extra) if c not in data.columns]
     if missing:
@@ -502,6 +535,31 @@ def _levels(df: pd.DataFrame, col: str, order: Optional[Sequence[str]] = None) -
 # --------------------------------------------------------------------------- #
 def cell_summaries(df: pd.DataFrame, outcome: str, a: str, b: str, a_levels: Sequence[str],
                    b_levels: Sequence[str], level: float = 0.95) -> tuple[CellSummary, ...]:
+    """One :class:`CellSummary` per cell (``a_levels`` x ``b_levels`` order): n, mean, SD and t CI.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Analysable rows (see :func:`prepare`).
+    outcome, a, b : str
+        The count column and the two factor columns.
+    a_levels, b_levels : sequence of str
+        The levels, in the order the cells are reported.
+    level : float
+        Confidence level of the t interval of each mean (n - 1 df).
+
+    Returns
+    -------
+    tuple of CellSummary
+        A cell without participants has n = 0 and NaN statistics.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> cells = cell_summaries(frame_from_tickets(), 'tickets', 'favor', 'liking', ['confederate_favor', 'experimenter_favor', 'no_favor'], ['pleasant', 'unpleasant'])
+    >>> print(cells[0])
+    confederate favor, pleasant: M = 2.75, SD = 2.49, 95% CI [0.67, 4.83], n = 8
+    """
     out = []
     for la in a_levels:
         for lb in b_levels:
@@ -559,6 +617,14 @@ def anova_table(df: pd.DataFrame, outcome: str, a: str, b: str) -> tuple[AnovaTe
     freedom instead of giving wrong sums of squares.  A test that cannot be
     computed has F and p NaN and says why in its ``notes``: only one level of a
     factor present, no residual degrees of freedom, counts that do not vary.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> for t in anova_table(frame_from_tickets(), 'tickets', 'favor', 'liking')[:3]: print(t)
+    favor: F(2, 42) = 2.42, p = .101, ηp² = .10
+    liking: F(1, 42) = 1.84, p = .182, ηp² = .04
+    favor x liking: F(2, 42) = 0.14, p = .873, ηp² = .01
     """
     y = df[outcome].to_numpy(float)
     ref_a, ref_b = _levels(df, a)[0], _levels(df, b)[0]
@@ -751,7 +817,17 @@ def _zero_cells(df, outcome, a, b) -> list[str]:
 
 
 def poisson_glm(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str, ref_b: str) -> GLMResult:
-    """Poisson GLM (log link) of the count on the two factors and their interaction (cells present)."""
+    """Poisson GLM (log link) of the count on the two factors and their interaction (cells present).
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> fit = poisson_glm(frame_from_tickets(), 'tickets', 'favor', 'liking', 'no_favor', 'unpleasant')
+    >>> print(fit.tests[0])
+    favor: LR χ²(2) = 9.08, p = .011
+    >>> round(fit.pearson_dispersion, 3)
+    1.721
+    """
     formula = _treatment_formula(outcome, a, b, ref_a, ref_b)
     y, designs = _model_set(df, outcome, a, b, ref_a, ref_b)
     why = _no_counts(y, outcome)
@@ -777,7 +853,17 @@ def _zero_cell_notes(zc: Sequence[str]) -> tuple[str, ...]:
 
 
 def negative_binomial(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str, ref_b: str) -> GLMResult:
-    """NB2 regression; alpha by profile likelihood (not fixed at 1), with alpha = 0 (Poisson) detected."""
+    """NB2 regression; alpha by profile likelihood (not fixed at 1), with alpha = 0 (Poisson) detected.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> fit = negative_binomial(frame_from_tickets(), 'tickets', 'favor', 'liking', 'no_favor', 'unpleasant')
+    >>> round(fit.alpha, 4), fit.alpha_at_boundary
+    (0.3807, False)
+    >>> print(fit.tests[0])
+    favor: LR χ²(2) = 5.34, p = .069
+    """
     formula = _treatment_formula(outcome, a, b, ref_a, ref_b)
     family = "Negative binomial (NB2)"
     y, designs = _model_set(df, outcome, a, b, ref_a, ref_b)
@@ -817,6 +903,12 @@ def planned_contrast(df: pd.DataFrame, outcome: str, a: str, b: str, treatment: 
     within-cell mean square (the full two-way model on the cells present) and
     its df.  When a cell of the contrast is empty the weights change (and with
     them what the contrast means); ``notes`` says so.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> print(planned_contrast(frame_from_tickets(), 'tickets', 'favor', 'liking', 'confederate_favor', ['no_favor']))
+    confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     cells = df.groupby([a, b])[outcome].agg(["mean", "count", "sum"])
     t_cells = [c for c in cells.index if c[0] == treatment]
@@ -890,6 +982,29 @@ def _pearson(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, 
 
 def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
                         a_levels: Sequence[str]) -> tuple[Correlation, ...]:
+    """Pearson r of ``score`` with ``outcome`` within each level of ``a`` (H0: rho = 0).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Analysable rows.
+    outcome, score, a : str
+        The count, the score (e.g. the liking composite) and the factor columns.
+    a_levels : sequence of str
+        The levels of ``a``, in order.
+
+    Returns
+    -------
+    tuple of Correlation
+        NaN r (with its n) where a level has fewer than 3 rows or a variable does not vary.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> rs = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> print(rs[0])
+    confederate favor: r(14) = .10, 95% CI [-.42, .57], p = .721
+    """
     out = []
     for la in a_levels:
         g = df[(df[a] == la)][[score, outcome]].apply(pd.to_numeric, errors="coerce").dropna()
@@ -899,7 +1014,15 @@ def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
 
 
 def correlation_difference(first: Correlation, second: Correlation) -> CorrelationDifference:
-    """Fisher z test of two independent Pearson correlations (two-sided)."""
+    """Fisher z test of two independent Pearson correlations (two-sided).
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> r1, r2 = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> print(correlation_difference(r1, r2))
+    r in confederate favor (.10, n = 16) vs no favor (.30, n = 16): z = -0.55, p = .579
+    """
     if first.n > 3 and second.n > 3 and not _nan(first.r) and not _nan(second.r) \
             and abs(first.r) < 1 and abs(second.r) < 1:
         z = (math.atanh(first.r) - math.atanh(second.r)) / math.sqrt(1 / (first.n - 3) + 1 / (second.n - 3))
@@ -911,7 +1034,14 @@ def correlation_difference(first: Correlation, second: Correlation) -> Correlati
 
 def threshold_test(df: pd.DataFrame, outcome: str, a: str, treatment: str, control: Sequence[str],
                    threshold: int = 1, a_levels: Sequence[str] = ()) -> ThresholdResult:
-    """Share with ``outcome > threshold``: treatment level vs the pooled control levels."""
+    """Share with ``outcome > threshold``: treatment level vs the pooled control levels.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> print(threshold_test(frame_from_tickets(), 'tickets', 'favor', 'confederate_favor', ['experimenter_favor', 'no_favor']))
+    more than 1 ticket: confederate favor 56.3% (9/16) vs experimenter favor + no favor 31.3% (10/32); difference = 25.0 points, 95% CI [-3.8, 49.6] (Newcombe); Fisher's exact p = .124, OR = 2.83
+    """
     from statsmodels.stats.proportion import confint_proportions_2indep
     above = df[outcome] > threshold
     rates = []
@@ -966,6 +1096,15 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
         The threshold measure is ``outcome > threshold``; None skips it.
     threshold_contrast : (treatment level, control levels)
         Defaults to the first planned contrast's treatment vs every other level.
+
+    Examples
+    --------
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_counts(frame_from_tickets(), contrasts=[('confederate_favor', ['no_favor'], 'favor vs none')], references={'favor': 'no_favor', 'liking': 'unpleasant'})
+    >>> res.n, [t.term for t in res.anova]
+    (48, ['favor', 'liking', 'favor x liking', 'Residual'])
+    >>> print(res.contrasts[0])
+    confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     a, b = factors
     df, dropped = prepare(data, outcome, factors, extra=(score,) if score else ())
@@ -1038,13 +1177,13 @@ def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
 
     Examples
     --------
-    >>> import paradigms, tempfile, pandas as pd
-    >>> from paradigms.engine.sessions import simulate
-    >>> regan = paradigms.get("regan1971")
-    >>> r = simulate(regan, 1, 120, seed=3, data_dir=tempfile.mkdtemp())
-    >>> res = analyze_count_plan(pd.read_csv(r.csv_path), regan.experiment(1))
+    >>> import paradigms
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_count_plan(frame_from_tickets(), paradigms.get("regan1971").experiment(1))
     >>> res.n, [c.n for c in res.cells]
-    (120, [20, 20, 20, 20, 20, 20])
+    (48, [8, 8, 8, 8, 8, 8])
+    >>> print(res.contrasts[0])
+    confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     plan = experiment.plan
     a, b = plan.factors

@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .errors import AnalysisError
-from .results import _Result, format_number, format_p, jsonable
+from .results import Result, format_number, format_p, frame_of, jsonable
 
 __all__ = [
     "META_METHODS",
@@ -105,13 +105,16 @@ class PoolWarning(UserWarning):
 # Per-site effects
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class SiteEffect(_Result):
+class SiteEffect(Result):
     """One site's 2×2 table of a contrast and its effects (log OR and RD, with variances).
 
     ``corrected`` is True when the table had a zero cell and 0.5 was added to every
     cell before the effects and variances were computed.  ``original`` marks the
     original study's row (``--include-original``).
     """
+
+    _aliases = {'estimate': 'log_or', 'ci_low': 'log_or_ci_low', 'ci_high': 'log_or_ci_high', 'term': 'site'}
+    _measure = "log odds ratio"
 
     site: str
     n_treatment: int
@@ -133,6 +136,16 @@ class SiteEffect(_Result):
     @property
     def odds_ratio(self) -> float:
         return math.exp(self.log_or)
+
+    @property
+    def log_or_ci_low(self) -> float:
+        """Lower bound of the 95% Wald interval of the log odds ratio."""
+        return self.ci()[0]
+
+    @property
+    def log_or_ci_high(self) -> float:
+        """Upper bound of the 95% Wald interval of the log odds ratio."""
+        return self.ci()[1]
 
     def ci(self, measure: str = "log_or", level: float = 0.95) -> tuple[float, float]:
         """Wald interval of the site's effect on the ``measure`` scale."""
@@ -212,7 +225,7 @@ def _effect_arrays(x1, n1, x2, n2):
 # Random effects
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class MetaResult(_Result):
+class MetaResult(Result):
     """A random-effects meta-analysis, as metafor's ``rma()`` with ``predict()``.
 
     Attributes
@@ -234,6 +247,8 @@ class MetaResult(_Result):
     weights : tuple of float
         Each site's share of the total weight, in percent, in ``sites`` order.
     """
+
+    _aliases = {'estimate': 'estimate', 'term': 'label', 'measure': 'measure'}
 
     measure: str
     method: str
@@ -260,6 +275,11 @@ class MetaResult(_Result):
     iterations: int = 0
     converged: bool = True
     notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``RE (method)``, as the pooled rows of :meth:`PoolResult.to_frame` name it."""
+        return f"RE ({self.method})"
 
     @property
     def exponentiate(self) -> bool:
@@ -435,12 +455,15 @@ def random_effects(yi: Sequence[float], vi: Sequence[float], method: str = "REML
 # Fixed-effect checks
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class FixedEffects(_Result):
+class FixedEffects(Result):
     """Fixed-effect pooled odds ratios: inverse-variance, Mantel–Haenszel, logistic with site factor.
 
     Breslow–Day: H0: the odds ratio is the same at every site; H1: it differs.
     CMH: H0: the common odds ratio is 1.  All on the log-OR scale where a scale is needed.
     """
+
+    _aliases = {'statistic': 'cmh_statistic', 'pvalue': 'cmh_p', 'ci_low': 'mh_ci_low', 'ci_high': 'mh_ci_high', 'estimate': 'mh_log_or', 'term': 'label', 'n': 'k'}
+    _measure = "log odds ratio"
 
     k: int
     iv_log_or: float
@@ -465,6 +488,26 @@ class FixedEffects(_Result):
     logit_sites: int
     level: float = 0.95
     notes: tuple[str, ...] = ()
+
+    #: the three estimates: (row label, field prefix, its test's statistic and p fields)
+    _ESTIMATES = (("FE (inverse variance)", "iv", None, None), ("FE (Mantel-Haenszel)", "mh", "cmh_statistic", "cmh_p"),
+                  ("FE (logistic, site factor)", "logit", None, "logit_p"))
+
+    @property
+    def label(self) -> str:
+        """The headline estimate's name (Mantel-Haenszel; CMH test)."""
+        return "FE (Mantel-Haenszel)"
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per fixed-effect estimate (log OR): inverse variance, Mantel-Haenszel, logistic."""
+        rows = []
+        for label, name, stat, p in self._ESTIMATES:
+            rows.append({"part": part, "result": type(self).__name__, "term": label, "measure": self._measure,
+                         "estimate": getattr(self, f"{name}_log_or"), "ci_low": getattr(self, f"{name}_ci_low"),
+                         "ci_high": getattr(self, f"{name}_ci_high"), "statistic": getattr(self, stat) if stat else None,
+                         "pvalue": getattr(self, p) if p else None,
+                         "n": self.logit_sites if name == "logit" else self.k})
+        return rows
 
     def __str__(self) -> str:
         e = lambda x: format_number(math.exp(x))  # noqa: E731
@@ -587,7 +630,7 @@ def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEf
 # One contrast, and the whole pooling
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class ContrastPool(_Result):
+class ContrastPool(Result):
     """Pooling of one confirmatory contrast over sites.
 
     ``random`` holds one :class:`MetaResult` per estimator on the log-OR scale
@@ -651,7 +694,7 @@ class ContrastPool(_Result):
 
 
 @dataclass(frozen=True)
-class PoolResult(_Result):
+class PoolResult(Result):
     """Everything ``compliance pool`` reports: every confirmatory contrast pooled over sites."""
 
     study: str
@@ -680,9 +723,12 @@ class PoolResult(_Result):
     def to_frame(self) -> pd.DataFrame:
         """One row per site (and the original study) and one per pooled estimate, per contrast.
 
-        Columns: ``contrast, row (site|original|pooled|pooled_with_original|fixed), label,
-        method, measure, k, n, estimate, se, ci_low, ci_high, weight, tau2, i2, h2, q, q_p,
-        pi_low, pi_high, corrected``; estimates on the ``measure`` scale (log OR or RD).
+        Columns: :data:`~analysis.results.FRAME_COLUMNS` (``part`` is ``contrasts``,
+        ``result`` the row's class, ``term`` its label, ``statistic``/``pvalue`` the pooled
+        z or t test and the CMH test), then ``contrast, row
+        (site|original|pooled|pooled_with_original|fixed), label, method, k, se, weight,
+        tau2, i2, h2, q, q_p, pi_low, pi_high, corrected``; estimates on the ``measure``
+        scale (log OR or RD).
         """
         rows = []
         z = float(stats.norm.ppf(0.5 + self.level / 2))
@@ -693,28 +739,32 @@ class PoolResult(_Result):
             for s, kind in site_rows:
                 for measure in ("log_or", "rd"):
                     y, var = getattr(s, measure), getattr(s, f"var_{measure}")
-                    rows.append(dict(contrast=c.label, row=kind, label=s.site, method=None, measure=measure,
+                    rows.append(dict(part="contrasts", result="SiteEffect", term=s.site,
+                                     contrast=c.label, row=kind, label=s.site, method=None, measure=measure,
                                      k=1, n=s.n, estimate=y, se=math.sqrt(var), ci_low=y - z * math.sqrt(var),
                                      ci_high=y + z * math.sqrt(var),
                                      weight=w.get(s.site) if (kind == "site" and measure == "log_or") else None,
                                      corrected=s.corrected))
             for kind, models in (("pooled", c.random + c.random_rd), ("pooled_with_original", c.with_original)):
                 for r in models:
-                    rows.append(dict(contrast=c.label, row=kind, label=f"RE ({r.method})", method=r.method,
+                    rows.append(dict(part="contrasts", result="MetaResult", term=r.label, statistic=r.statistic,
+                                     pvalue=r.pvalue,
+                                     contrast=c.label, row=kind, label=r.label, method=r.method,
                                      measure=r.measure, k=r.k, n=None, estimate=r.estimate, se=r.se,
                                      ci_low=r.ci_low, ci_high=r.ci_high, weight=None, tau2=r.tau2, i2=r.i2,
                                      h2=r.h2, q=r.q, q_p=r.q_p, pi_low=r.pi_low, pi_high=r.pi_high))
             if c.fixed is not None:
                 f = c.fixed
-                for name, label in (("iv", "FE (inverse variance)"), ("mh", "FE (Mantel-Haenszel)"),
-                                    ("logit", "FE (logistic, site factor)")):
-                    rows.append(dict(contrast=c.label, row="fixed", label=label, method=name.upper(),
+                for label, name, stat, p in f._ESTIMATES:
+                    rows.append(dict(part="contrasts", result="FixedEffects", term=label,
+                                     statistic=getattr(f, stat) if stat else None, pvalue=getattr(f, p) if p else None,
+                                     contrast=c.label, row="fixed", label=label, method=name.upper(),
                                      measure="log_or", k=f.k if name != "logit" else f.logit_sites, n=None,
                                      estimate=getattr(f, f"{name}_log_or"), se=getattr(f, f"{name}_se"),
                                      ci_low=getattr(f, f"{name}_ci_low"), ci_high=getattr(f, f"{name}_ci_high")))
-        cols = ["contrast", "row", "label", "method", "measure", "k", "n", "estimate", "se", "ci_low", "ci_high",
-                "weight", "tau2", "i2", "h2", "q", "q_p", "pi_low", "pi_high", "corrected"]
-        return pd.DataFrame(rows, columns=cols)
+        cols = ("contrast", "row", "label", "method", "k", "se", "weight", "tau2", "i2", "h2", "q", "q_p",
+                "pi_low", "pi_high", "corrected")
+        return frame_of(rows, extra=cols)
 
     def to_dict(self) -> dict:
         d = super().to_dict()
@@ -800,6 +850,15 @@ def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "si
     Returns
     -------
     PoolResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cells = [(s, c, 40, k) for s, ks in [('S1', (25, 12, 13)), ('S2', (20, 15, 15)), ('S3', (30, 10, 10))] for c, k in zip(['rejection_moderation', 'exposure_control', 'smaller_request_only'], ks)]
+    >>> counts = pd.DataFrame(cells, columns=['site', 'condition', 'n', 'complied'])
+    >>> res = pool_counts(counts, 'cialdini1975', 1)
+    >>> print(res.contrasts[0].headline)
+    REML, k = 3: OR = 3.73, 95% CI [1.45, 9.63], z = 2.72, p = .006; τ² = 0.530, I² = 75.5%, H² = 4.09; Q(2) = 8.06, p = .018; 95% PI [0.67, 20.70]
     """
     method = str(method).upper()
     if method not in ESTIMATORS:

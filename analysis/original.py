@@ -28,6 +28,7 @@ from typing import Optional, Union
 import pandas as pd
 
 from .errors import AnalysisError
+from .results import Result
 from .published import CONFIDENCE_LEVELS, load_published, split_conditions
 
 __all__ = ["OriginalSide", "OriginalEffect", "original_effect"]
@@ -38,7 +39,7 @@ def _pct(x: float) -> str:
 
 
 @dataclass(frozen=True)
-class OriginalSide:
+class OriginalSide(Result):
     """One side (treatment or control) of the original's contrast.
 
     Attributes
@@ -62,6 +63,9 @@ class OriginalSide:
     notes : tuple of str
     """
 
+    _aliases = {'estimate': 'rate', 'term': 'label'}
+    _measure = "compliance rate"
+
     conditions: tuple[str, ...]
     complied: Optional[int]
     n: Optional[int]
@@ -72,6 +76,11 @@ class OriginalSide:
     reason: str = ""
     alternatives: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The pooled conditions, ``a + b``."""
+        return " + ".join(self.conditions)
 
     @property
     def has_counts(self) -> bool:
@@ -95,7 +104,7 @@ class OriginalSide:
 
 
 @dataclass(frozen=True)
-class OriginalEffect:
+class OriginalEffect(Result):
     """The original study's figures for one declared contrast (treatment vs pooled controls)."""
 
     study: str

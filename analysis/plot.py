@@ -51,6 +51,15 @@ def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]]
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.binary import analyze_experiment
+    >>> from analysis.synthetic import frame_from_counts
+    >>> res = analyze_experiment(frame_from_counts('cialdini1975', 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}), 'cialdini1975', 1, warn=False)
+    >>> plot_rates(res, tmp / 'rates.png').name
+    'rates.png'
     """
     analyses = [analyses] if isinstance(analyses, ExperimentAnalysis) else list(analyses)
     if not analyses:
@@ -112,6 +121,16 @@ def plot_counts(analysis, path: Union[str, Path], published: Optional[pd.DataFra
     path : str or Path
     published : DataFrame, optional
         Reference data (default :func:`analysis.published.load_published`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> import paradigms
+    >>> from analysis.counts import analyze_count_plan
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_count_plan(frame_from_tickets(), paradigms.get('regan1971').experiment(1))
+    >>> plot_counts(res, tmp / 'tickets.png').name
+    'tickets.png'
     """
     pub = load_published() if published is None else published
     a_name, b_name = analysis.factors
@@ -170,7 +189,23 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
                      label: str = "") -> Path:
     """Save a PNG of a declared technique x price model: compliance with and without the
     technique at each price (pooled over the other factor, Wilson 95% CIs), with the
-    ratio of odds ratios in the title."""
+    ratio of odds ratios in the title.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> import pandas as pd
+    >>> from analysis.interaction import technique_by_price
+    >>> from analysis.results import ChiSquareResult, ExperimentAnalysis
+    >>> cells = [('1', 'tna', 12), ('1', 'control', 6), ('5', 'tna', 4), ('5', 'control', 4)]  # complied of 16
+    >>> df = pd.DataFrame([dict(price=p, technique=t, complied=int(i < k), excluded=0, data_consent=1)
+    ...                    for p, t, k in cells for i in range(16)])
+    >>> model = technique_by_price(df, reason=None)
+    >>> res = ExperimentAnalysis('pollock1998', 1, 'example', (), (), ChiSquareResult(float('nan'), 1, 64, float('nan')),
+    ...                          None, 64, 0, 0, interaction=model)
+    >>> plot_interaction(res, tmp / 'tna.png').name
+    'tna.png'
+    """
     from .binary import wilson_ci
     model = analysis.interaction
     effects = list(model.simple_effects)
@@ -192,10 +227,13 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel("complied (95% CI, pooled over reasons)")
     term = model.interaction
+    if getattr(term, "method", "wald") == "wald":
+        test = (f"ratio of odds ratios = {format_number(term.estimate)}, 95% CI [{format_number(term.ci_low)}, "
+                f"{format_number(term.ci_high)}], {format_p(term.p)}")
+    else:  # separation: the ratio has no estimate, the interaction's LR test stands
+        test = f"ratio of odds ratios not estimable; LR χ²(1) = {format_number(term.lr_chi2)}, {format_p(term.lr_p)}"
     ax.set_title(_titled(label, "") + f"{analysis.paradigm}, Experiment {analysis.experiment}: technique x price\n"
-                 f"ratio of odds ratios = {format_number(term.estimate)}, 95% CI [{format_number(term.ci_low)}, "
-                 f"{format_number(term.ci_high)}], "
-                 f"{format_p(term.p)}", fontsize=10)
+                 + test, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(loc="upper right", fontsize=8, frameon=False, title="technique", title_fontsize=8)
@@ -208,7 +246,22 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
 
 
 def plot_targets(analyses, path: Union[str, Path]) -> list[Path]:
-    """The files :func:`plot_analyses` writes for ``analyses`` at ``path``, in order."""
+    """The files :func:`plot_analyses` writes for ``analyses`` at ``path``, in order.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> from analysis.counts import analyze_count_plan
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> import dataclasses
+    >>> from analysis.binary import analyze_experiment
+    >>> from analysis.synthetic import frame_from_counts
+    >>> counts = analyze_count_plan(frame_from_tickets(), paradigms.get('regan1971').experiment(1))
+    >>> counts = dataclasses.replace(counts, paradigm='regan1971', experiment=1)
+    >>> ditf = analyze_experiment(frame_from_counts('cialdini1975', 1, {'rejection_moderation': (9, 12)}), 'cialdini1975', 1, warn=False)
+    >>> [p.name for p in plot_targets([counts], 'fig.png')], [p.name for p in plot_targets([ditf, counts], 'fig.png')]
+    (['fig.png'], ['fig.png', 'fig-regan1971-e1.png'])
+    """
     from .counts import CountAnalysis
     path = Path(path)
     binary = [a for a in analyses if isinstance(a, ExperimentAnalysis)]
@@ -226,7 +279,24 @@ _IMAGE_MAGIC = (b"\x89PNG", b"%PDF", b"<?xml", b"<svg", b"\xff\xd8\xff")
 
 
 def check_plot_targets(analyses, path: Union[str, Path], force: bool = False) -> list[Path]:
-    """Refuse (``AnalysisError``) to replace a file without ``force``, and anything but an image with it."""
+    """Refuse (``AnalysisError``) to replace a file without ``force``, and anything but an image with it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> import paradigms
+    >>> from analysis.counts import analyze_count_plan
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_count_plan(frame_from_tickets(), paradigms.get('regan1971').experiment(1))
+    >>> from analysis.plot import plot_analyses
+    >>> _ = plot_analyses([res], tmp / 'fig.png')
+    >>> from analysis.errors import AnalysisError
+    >>> try: check_plot_targets([res], tmp / 'fig.png')
+    ... except AnalysisError as e: print(str(e).replace(str(tmp), 'TMP'))
+    TMP/fig.png: already exists (use --force to replace an earlier plot)
+    >>> [p.name for p in check_plot_targets([res], tmp / 'fig.png', force=True)]
+    ['fig.png']
+    """
     targets = plot_targets(analyses, path)
     for t in targets:
         check_plot_file(t, force)
@@ -265,7 +335,18 @@ def check_plot_file(t: Union[str, Path], force: bool = False, example: str = "co
 def plot_analyses(analyses, path: Union[str, Path], labels: Optional[Sequence[str]] = None) -> list[Path]:
     """Plot whatever ``analyze`` returned: the binary experiments in one figure at ``path``;
     each count analysis in its own (``path`` itself if it is the only figure, else
-    ``NAME-PARADIGM-eN.png`` beside it); :func:`plot_targets` lists the files."""
+    ``NAME-PARADIGM-eN.png`` beside it); :func:`plot_targets` lists the files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> import paradigms
+    >>> from analysis.counts import analyze_count_plan
+    >>> from analysis.synthetic import frame_from_tickets
+    >>> res = analyze_count_plan(frame_from_tickets(), paradigms.get('regan1971').experiment(1))
+    >>> [p.name for p in plot_analyses([res], tmp / 'fig.png')]
+    ['fig.png']
+    """
     from .counts import CountAnalysis
     targets = iter(plot_targets(analyses, path))
     label_of = {id(a): lab for a, lab in zip(analyses, labels or [""] * len(analyses))}

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import stats
 
 from .errors import AnalysisError
+from .results import Result
 
 __all__ = ["TESTS", "ALTERNATIVES", "BARNARD_MAX_TABLES", "PowerResult", "SampleSizeResult", "D33Result",
            "power_two_proportions", "rejection_region", "normal_power", "sample_size_two_proportions", "d33"]
@@ -283,7 +284,13 @@ def rejection_region(n1: int, n2: int, alpha: float = 0.05, test: str = "fisher"
 
 def normal_power(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05,
                  alternative: str = "two-sided") -> float:
-    """statsmodels ``NormalIndPower().power`` with Cohen's h (effect = 2·asin√p1 − 2·asin√p2)."""
+    """statsmodels ``NormalIndPower().power`` with Cohen's h (effect = 2·asin√p1 − 2·asin√p2).
+
+    Examples
+    --------
+    >>> round(normal_power(0.5, 0.3, 40, 40), 4)
+    0.4525
+    """
     from statsmodels.stats.power import NormalIndPower
 
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
@@ -307,13 +314,16 @@ def _alt_words(alternative: str) -> str:
 
 
 @dataclass(frozen=True)
-class PowerResult:
+class PowerResult(Result):
     """Exact power of one test of two independent proportions, with the normal approximation.
 
     H0: p1 = p2 (Fisher: OR = 1 given the margins); H1 per ``alternative``
     (``two-sided`` p1 ≠ p2, ``greater`` p1 > p2, ``less`` p1 < p2).  ``power`` is NaN,
     with a note, when it was not computed (Barnard above :data:`BARNARD_MAX_TABLES`).
     """
+
+    _aliases = {'estimate': 'power', 'term': 'test'}
+    _measure = "power (exact)"
 
     p1: float
     p2: float
@@ -406,7 +416,7 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = Non
 # Sample size
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class SampleSizeResult:
+class SampleSizeResult(Result):
     """n per group (treatment n1; control n2 = ceil(ratio · n1)) reaching a target power.
 
     Exact power is not monotone in n (it saw-tooths), so two answers are given:
@@ -418,6 +428,9 @@ class SampleSizeResult:
     ``n_normal`` is the normal-approximation answer (the smallest n1 with
     approximate power ≥ target).  An n is None when not reached by ``n_bound``.
     """
+
+    _aliases = {'estimate': 'n_first', 'term': 'test'}
+    _measure = "n per group (treatment) first reaching the target power"
 
     p1: float
     p2: float
@@ -534,7 +547,7 @@ def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alph
 # The small-telescopes effect
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class D33Result:
+class D33Result(Result):
     """The effect a design (n1, n2) had 33% power to detect (Simonsohn, 2015).
 
     Expressed as the treatment rate ``p_treatment`` (with the control at ``p_control``),
@@ -544,6 +557,9 @@ class D33Result:
     polynomial in p1 for a fixed design, smooth in p1; the saw-tooth is in n).
     NaN, with a note, when even a rate next to 0 or 1 does not reach 1/3.
     """
+
+    _aliases = {'estimate': 'p_treatment', 'term': 'test'}
+    _measure = "treatment rate the design had 33% power to detect"
 
     n1: int
     n2: int
@@ -653,7 +669,7 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
 # Power curves and their plot
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class PowerCurve:
+class PowerCurve(Result):
     """Exact and normal-approximation power over n per group (n2 = ceil(ratio · n1))."""
 
     label: str
@@ -668,6 +684,14 @@ class PowerCurve:
     target: Optional[float] = None
     original_n: Optional[int] = None
     ratio: float = 1.0
+
+    _measure = "power (exact)"
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per n: the exact power (``estimate``) at n per group (``n``, the treatment group's)."""
+        return [{"part": part, "result": type(self).__name__, "term": self.label, "measure": self._measure,
+                 "estimate": e, "ci_low": None, "ci_high": None, "statistic": None, "pvalue": None, "n": n}
+                for n, e in zip(self.ns, self.exact)]
 
     def to_dict(self) -> dict:
         d = asdict(self)

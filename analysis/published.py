@@ -35,7 +35,15 @@ _REQUIRED = ("study", "measure", "statistic", "source", "confidence")
 
 
 def split_conditions(label) -> tuple[str, ...]:
-    """``"a+b"`` -> ``("a", "b")``; empty -> ``()``."""
+    """``"a+b"`` -> ``("a", "b")``; empty -> ``()``.
+
+    Examples
+    --------
+    >>> split_conditions('exposure_control+smaller_request_only')
+    ('exposure_control', 'smaller_request_only')
+    >>> split_conditions('')
+    ()
+    """
     if label is None or (isinstance(label, float) and math.isnan(label)) or label is pd.NA:
         return ()
     return tuple(p.strip() for p in str(label).split("+") if p.strip())
@@ -137,6 +145,12 @@ def published_rates(study: str, experiment: int, measure: str = "complied",
     """Best published compliance rate per condition (highest confidence, then file order).
 
     Conditions whose rate is not available are left out.  Used by the plot.
+
+    Examples
+    --------
+    >>> rates = published_rates('cialdini1975', 1)
+    >>> sorted(rates)
+    ['exposure_control', 'rejection_moderation', 'smaller_request_only']
     """
     pub = load_published() if published is None else published
     sel = pub[(pub["study"] == study) & (pub["experiment"] == experiment) & (pub["measure"] == measure)

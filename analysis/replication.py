@@ -47,7 +47,7 @@ import pandas as pd
 from . import replication_criteria as rc
 from .errors import AnalysisError, ReferenceDataError
 from .replication_criteria import NOT_COMPUTABLE, CRITERIA, Criterion, not_computable
-from .results import _Result, format_number
+from .results import Result, format_number, frame_of
 
 __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
            "load_replications", "counts_side", "original_test", "COUNTS", "DERIVED", "RATES_ONLY", "W_AND_N", "MISSING",
@@ -63,13 +63,15 @@ _Z = 1.959963984540054
 # One study's side of a contrast
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Side(_Result):
+class Side(Result):
     """What is known of one study (``original`` or ``replication``) for one contrast.
 
     ``status`` says how much: ``counts`` (k and n per side), ``derived`` (counts
     derived from a published rate and n), ``rates only``, ``w and N`` (only Cohen's w,
     or χ², and the total N), or ``not computable`` (``reason`` says why).
     """
+
+    _aliases = {'pvalue': 'p_published', 'term': 'role'}
 
     role: str
     status: str
@@ -125,7 +127,14 @@ class Side(_Result):
 
 def counts_side(role: str, x1: int, n1: int, x2: int, n2: int, *, derived: bool = False, source: str = "",
                 confidence: str = "", reason: str = "") -> Side:
-    """A :class:`Side` from counts (``derived``: from a published rate and n)."""
+    """A :class:`Side` from counts (``derived``: from a published rate and n).
+
+    Examples
+    --------
+    >>> s = counts_side('original', 25, 40, 12, 40)
+    >>> s.status, s.has_counts, round(s.p1, 3)
+    ('counts', True, 0.625)
+    """
     for name, x, n in (("treatment", x1, n1), ("control", x2, n2)):
         if n <= 0:
             raise AnalysisError(f"{role}: the {name} side has no participants")
@@ -146,11 +155,14 @@ def _w_from_counts(x1, n1, x2, n2) -> float:
 # Effects
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Effects(_Result):
+class Effects(Result):
     """Effect sizes of one side: RD (Newcombe CI), OR (Woolf CI), Cohen's h (normal CI), w.
 
     CIs are NaN without cell sizes; everything but w is NaN without rates.
     """
+
+    _aliases = {'estimate': 'rd', 'ci_low': 'rd_low', 'ci_high': 'rd_high', 'term': 'role'}
+    _measure = "risk difference"
 
     role: str
     rd: float = math.nan
@@ -177,7 +189,14 @@ class Effects(_Result):
 
 
 def effects_of(side: Side) -> Effects:
-    """The :class:`Effects` of a side, with CIs where its cell sizes are known."""
+    """The :class:`Effects` of a side, with CIs where its cell sizes are known.
+
+    Examples
+    --------
+    >>> e = effects_of(counts_side('replication', 25, 40, 12, 40))
+    >>> print(e)
+    replication: RD = 0.325, 95% CI [0.107, 0.503]; OR = 3.89, 95% CI [1.53, 9.87]; h = 0.66, 95% CI [0.23, 1.10]
+    """
     from .binary import cohens_h, newcombe_diff_ci, odds_ratio_ci
 
     if side.has_counts:
@@ -205,7 +224,7 @@ def _ratio(rep: float, orig: float) -> float:
 # One contrast
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class ContrastReplication(_Result):
+class ContrastReplication(Result):
     """Original and replication of one confirmatory contrast, and every criterion's verdict."""
 
     label: str
@@ -270,16 +289,23 @@ class ContrastReplication(_Result):
         d["decisions"] = self.decisions
         return d
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per criterion (long format)."""
+    def to_frame(self, part: str = "criteria") -> pd.DataFrame:
+        """One row per criterion (long format).
+
+        Columns: :data:`~analysis.results.FRAME_COLUMNS` (``term`` the criterion's id,
+        ``measure`` its scale), then ``contrast, treatment, control, criterion, label,
+        decision, low, high, bound, p, scale, reason, derived, apa``.
+        """
         rows = []
         for c in self.criteria:
             r = c.to_dict()
-            r.update(contrast=self.label, treatment=self.treatment, control=self.control_label)
+            r.update(c._own_row(part), contrast=self.label, treatment=self.treatment, control=self.control_label)
             rows.append(r)
-        cols = ["contrast", "treatment", "control", "criterion", "label", "decision", "estimate", "low", "high",
-                "bound", "statistic", "p", "scale", "reason", "derived", "apa"]
-        return pd.DataFrame(rows, columns=cols)
+        return frame_of(rows, extra=_CRITERION_COLUMNS)
+
+
+_CRITERION_COLUMNS = ("contrast", "treatment", "control", "criterion", "label", "decision", "estimate", "low", "high",
+                      "bound", "statistic", "p", "scale", "reason", "derived", "apa")
 
 
 def _effect_row(side: Side) -> str:
@@ -295,7 +321,7 @@ def _effect_row(side: Side) -> str:
 # The whole experiment
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Replication(_Result):
+class Replication(Result):
     """The replication verdicts of one experiment: one :class:`ContrastReplication` per
     confirmatory contrast.  ``str()`` is the verdict table with the APA sentences under it."""
 
@@ -316,12 +342,11 @@ class Replication(_Result):
         return pd.DataFrame(data, index=index).fillna("")
 
     def to_frame(self) -> pd.DataFrame:
-        """Every criterion of every contrast, one row each (long format)."""
-        frames = [k.to_frame() for k in self.contrasts]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if len(df):
-            df.insert(0, "experiment", self.experiment)
-            df.insert(0, "study", self.study)
+        """Every criterion of every contrast, one row each (long format): the contrasts'
+        frames stacked, with ``study`` and ``experiment`` after their columns."""
+        frames = [k.to_frame("contrasts.criteria") for k in self.contrasts]
+        df = pd.concat(frames, ignore_index=True) if frames else frame_of([], extra=_CRITERION_COLUMNS)
+        df["study"], df["experiment"] = self.study, self.experiment
         return df
 
     def to_dict(self) -> dict:
@@ -533,6 +558,12 @@ def load_replications(path=None) -> pd.DataFrame:
     :func:`analysis.published.load_published`), with ``study`` and ``experiment``
     naming the original that is replicated, plus ``replication`` (its id, e.g.
     ``genschow2021``) and ``citation``.
+
+    Examples
+    --------
+    >>> df = load_replications()
+    >>> {'study', 'statistic', 'value'} <= set(df.columns)
+    True
     """
     import csv
 
@@ -582,6 +613,9 @@ def _published_side(rows: pd.DataFrame, contrast, role: str, experiment) -> Side
                     reason="cell counts not published")
     missing = "no published statistic for this contrast" if (w_row is None and chi_row is None) else \
         "the contrast's N is not published"
+    said = rows[(rows["condition"] == contrast.treatment) & (rows["control"] == ctrl) & (rows["note"] != "")]
+    if w_row is None and chi_row is None and not said.empty:  # the reference data say why (an NA row's note)
+        missing += f" ({said.iloc[0]['note']})"
     return Side(role, MISSING, reason=missing)
 
 
@@ -629,6 +663,13 @@ def original_test(study: str, experiment: int, contrast, reproduction=None) -> t
 
     Default ``chi2`` (Pearson, no correction) when no published statistic of this
     contrast can be reproduced.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> contrast = paradigms.get('cialdini1975').experiment(1).contrasts[0]
+    >>> original_test('cialdini1975', 1, contrast)
+    ('chi2', "the original's test: Pearson χ² without continuity correction (reproduces its published chi2 = 6.42)")
     """
     from .reproduce import reproduce_experiment
 
@@ -736,6 +777,14 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
         Bad input, in one line: a replication of another study or experiment than
         named, a contrast with an empty condition, counts with k > n, an unknown
         published replication, a plan without binary contrasts.
+
+    Examples
+    --------
+    >>> r = replicate(study='cialdini1975', experiment=1, counts={"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)})
+    >>> [k.label for k in r.contrasts]
+    ["door-in-the-face vs the two controls combined (the paper's test)", 'door-in-the-face vs exposure control', 'door-in-the-face vs smaller request only']
+    >>> r.contrasts[0].criterion('significance').decision
+    'succeeded'
     """
     import paradigms
     from paradigms.base import ContrastPlan, DeclarationError
@@ -811,4 +860,8 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
                            alpha=alpha, sesoi_h=sesoi_h, sesoi_rd=sesoi_rd, notes=[tnote]))
     if not out:
         notes.append("the plan declares no confirmatory contrast")
+    if rep_rows is not None:  # where both publish only the whole study's rate (analysis/whole_study.py)
+        from .whole_study import compare_whole_study
+        whole = compare_whole_study(study, experiment, rep_rows)
+        notes += whole.lines() if whole is not None else []
     return Replication(study, int(experiment), what, tuple(out), tuple(notes))

@@ -49,7 +49,7 @@ from scipy import stats
 from scipy.special import betaln
 
 from .errors import AnalysisError
-from .results import _Result, format_number, format_p
+from .results import Result, format_number, format_p
 
 __all__ = [
     "DECISIONS", "SUCCEEDED", "FAILED", "INCONCLUSIVE", "NOT_COMPUTABLE", "BF_THRESHOLD", "CRITERIA",
@@ -86,7 +86,7 @@ _Z = float(stats.norm.ppf(0.975))
 # The one result shape
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Criterion(_Result):
+class Criterion(Result):
     """One replication criterion for one contrast.
 
     Attributes
@@ -115,6 +115,8 @@ class Criterion(_Result):
     derived : bool
         True when the original's counts were derived from a published rate and n.
     """
+
+    _aliases = {'statistic': 'statistic', 'pvalue': 'p', 'ci_low': 'low', 'ci_high': 'high', 'estimate': 'estimate', 'term': 'criterion', 'measure': 'scale'}
 
     criterion: str
     decision: str
@@ -159,7 +161,14 @@ class Criterion(_Result):
 
 
 def not_computable(criterion: str, reason: str) -> Criterion:
-    """A :class:`Criterion` that could not be computed, and why."""
+    """A :class:`Criterion` that could not be computed, and why.
+
+    Examples
+    --------
+    >>> c = not_computable('small_telescopes', 'original n unknown')
+    >>> c.decision, c.reason
+    ('not computable', 'original n unknown')
+    """
     return Criterion(criterion, NOT_COMPUTABLE, reason=reason,
                      sentence=f"{CRITERIA[criterion]}: not computable ({reason}).")
 
@@ -200,7 +209,13 @@ def log_odds_ratio(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, bo
 
 
 def cohens_h_var(n1: int, n2: int) -> float:
-    """Large-sample variance of Cohen's h: 1/n1 + 1/n2 (the arcsine is variance-stabilising)."""
+    """Large-sample variance of Cohen's h: 1/n1 + 1/n2 (the arcsine is variance-stabilising).
+
+    Examples
+    --------
+    >>> cohens_h_var(40, 40)
+    0.05
+    """
     return 1 / n1 + 1 / n2
 
 
@@ -232,6 +247,11 @@ def two_sample_p_values(x1: int, n1: int, x2: int, n2: int, test: str = "chi2",
     (statistic, p_two_sided, p_one_sided)
         The statistic is χ² for ``chi2``/``yates``, the odds ratio for ``fisher``,
         NaN for ``barnard``.
+
+    Examples
+    --------
+    >>> [round(p, 5) for p in two_sample_p_values(25, 40, 12, 40, test='fisher')]
+    [3.88889, 0.00675, 0.00337]
     """
     from .binary import barnard_exact_p, pearson_chi2
 
@@ -307,6 +327,12 @@ def consistency_ci(original_log_or: float, x1: int, n1: int, x2: int, n2: int,
     """Is the original's log OR inside the replication's Woolf CI?
 
     Needs only the original's estimate (rates suffice), not its n.
+
+    Examples
+    --------
+    >>> import math
+    >>> print(consistency_ci(math.log(3.0), 25, 40, 12, 40))
+    Consistency: the original OR = 3.00 is inside the replication's 95% CI [1.53, 9.87] (replication OR = 3.89).
     """
     lor, var, _ = log_odds_ratio(x1, n1, x2, n2)
     z = float(stats.norm.ppf(0.5 + confidence / 2))
@@ -327,6 +353,11 @@ def prediction_interval(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int
 
     Patil, Peng & Leek (2016): PI = θ_orig ± z·√(v_orig + v_rep), both sampling
     variances (Woolf), on the log odds ratio scale.
+
+    Examples
+    --------
+    >>> print(prediction_interval(25, 40, 12, 40, 20, 60, 15, 60))
+    Prediction interval: the replication OR = 1.50 is inside the original's 95% prediction interval [1.14, 13.22] (Patil, Peng & Leek, 2016; log OR, both variances).
     """
     olor, ovar, _ = log_odds_ratio(ox1, on1, ox2, on2)
     lor, var, _ = log_odds_ratio(x1, n1, x2, n2)
@@ -358,6 +389,12 @@ def small_telescopes(x1: int, n1: int, x2: int, n2: int, h33: float, direction: 
       failed, "too small to have been detected by the original study".
     * Otherwise, if h is significantly above 0 (one-sided, p = 1 − Φ(h/SE) < α):
       succeeded, "detectable"; else inconclusive.
+
+    Examples
+    --------
+    >>> c = small_telescopes(20, 60, 15, 60, h33=0.35, direction=1)
+    >>> c.decision, round(c.p, 4)
+    ('inconclusive', 0.1813)
     """
     if not (h33 > 0):
         return not_computable("small_telescopes", "d33 not available")
@@ -407,6 +444,12 @@ def equivalence(x1: int, n1: int, x2: int, n2: int, direction: int, sesoi: float
     Verdict (Lakens, Scheel & Isager, 2018): equivalent (p_TOST < α) → failed (the
     effect is smaller than the SESOI, whatever its sign); significant in the
     original's direction and not equivalent → succeeded; otherwise inconclusive.
+
+    Examples
+    --------
+    >>> c = equivalence(20, 60, 19, 60, direction=1, sesoi=0.2)
+    >>> c.decision, round(c.p, 4)
+    ('inconclusive', 0.1839)
     """
     if not (sesoi > 0):
         return not_computable("equivalence", "no smallest effect of interest (d33 not available)")
@@ -471,6 +514,13 @@ def prob_p1_greater(a1: float, b1: float, a2: float, b2: float) -> float:
         P(θ1 > θ2) = Σ_i B(a2 + i, b1 + b2) / ((b1 + i) B(1 + i, b1) B(a2, b2))
 
     Falls back to one-dimensional quadrature when ``a1`` is not an integer.
+
+    Examples
+    --------
+    >>> round(prob_p1_greater(26, 16, 13, 29), 6)
+    0.998142
+    >>> prob_p1_greater(1, 1, 1, 1)
+    0.5
     """
     if float(a1).is_integer():
         i = np.arange(int(a1))
@@ -488,6 +538,11 @@ def bf_plus0_two_proportions(x1: int, n1: int, x2: int, n2: int, direction: int 
     H+ is H1's uniform prior truncated to the half-square (density 2), so
     BF+0 = BF10 · P(H+ | data, H1) / P(H+ | H1) = 2 · BF10 · P(p1 > p2 | data, H1),
     the posterior probability computed exactly by :func:`prob_p1_greater`.
+
+    Examples
+    --------
+    >>> round(bf_plus0_two_proportions(25, 40, 12, 40), 3)
+    36.84
     """
     a1, b1, a2, b2 = x1 + 1, n1 - x1 + 1, x2 + 1, n2 - x2 + 1
     post = prob_p1_greater(a1, b1, a2, b2) if direction > 0 else prob_p1_greater(a2, b2, a1, b1)
@@ -567,6 +622,12 @@ def fixed_effect(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int, x2: i
 
     θ = Σ wᵢ θᵢ / Σ wᵢ with wᵢ = 1/vᵢ (Woolf), SE = 1/√Σwᵢ; H0: θ = 0 (OR = 1),
     H1: θ ≠ 0, z test.  Succeeded when the CI excludes OR = 1 in the original's direction.
+
+    Examples
+    --------
+    >>> c = fixed_effect(25, 40, 12, 40, 20, 60, 15, 60, direction=1)
+    >>> c.decision, round(c.estimate, 4)
+    ('succeeded', 0.8062)
     """
     ests = [log_odds_ratio(ox1, on1, ox2, on2), log_odds_ratio(x1, n1, x2, n2)]
     w = np.array([1 / v for _, v, _ in ests])
@@ -583,6 +644,12 @@ def mantel_haenszel(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int, x2
     ``statsmodels.stats.contingency_tables.StratifiedTable``: ``oddsratio_pooled``,
     ``logodds_pooled_se`` (Robins-Breslow-Greenland) and ``test_null_odds``
     (Cochran-Mantel-Haenszel χ², no continuity correction; H0: common OR = 1).
+
+    Examples
+    --------
+    >>> c = mantel_haenszel(25, 40, 12, 40, 20, 60, 15, 60, direction=1)
+    >>> c.decision, round(c.estimate, 4)
+    ('succeeded', 0.8071)
     """
     from statsmodels.stats.contingency_tables import StratifiedTable
 
@@ -626,7 +693,14 @@ _SAME_SIGN = "assumes both effects in the same direction (w has no sign)"
 
 
 def significance_w(w: float, n: int, alpha: float = 0.05, p_published: Optional[float] = None) -> Criterion:
-    """χ²(1) = N w², two-sided p; H0: no association.  One-sided p not computable (w has no sign)."""
+    """χ²(1) = N w², two-sided p; H0: no association.  One-sided p not computable (w has no sign).
+
+    Examples
+    --------
+    >>> c = significance_w(0.3, 80)
+    >>> c.decision, round(c.statistic, 2), round(c.p, 5)
+    ('succeeded', 7.2, 0.00729)
+    """
     chi2 = n * w * w
     p = float(stats.chi2.sf(chi2, 1))
     decision = SUCCEEDED if p < alpha else FAILED
@@ -655,7 +729,14 @@ def _ncp_ci(chi2: float, n: int, confidence: float = 0.95) -> tuple[float, float
 
 
 def consistency_w(w_original: float, w: float, n: int, confidence: float = 0.95) -> Criterion:
-    """Is the original's w inside the replication's CI of w (noncentral χ²(1) inversion)?"""
+    """Is the original's w inside the replication's CI of w (noncentral χ²(1) inversion)?
+
+    Examples
+    --------
+    >>> c = consistency_w(0.33, 0.2, 120)
+    >>> c.decision, round(c.low, 4), round(c.high, 4)
+    ('succeeded', 0.0, 0.3789)
+    """
     lo, hi = _ncp_ci(n * w * w, n, confidence)
     inside = lo <= w_original <= hi
     words = ("the original's w is " + ("inside" if inside else "outside") + " the CI; " + _SAME_SIGN)
@@ -670,6 +751,12 @@ def prediction_interval_w(w_original: float, n_original: int, w: float, n: int, 
 
     PI = z(φ_orig) ± z_{.975}·√(1/(N_orig − 3) + 1/(N_rep − 3)); the replication's
     z(φ) inside it → succeeded.
+
+    Examples
+    --------
+    >>> c = prediction_interval_w(0.33, 80, 0.2, 120)
+    >>> c.decision, round(c.low, 4), round(c.high, 4)
+    ('succeeded', 0.0552, 0.6304)
     """
     zo, zr = math.atanh(w_original), math.atanh(w)
     half = float(stats.norm.ppf(0.5 + level / 2)) * math.sqrt(1 / (n_original - 3) + 1 / (n - 3))
@@ -689,6 +776,11 @@ def w33(n_original: int, alpha: float = 0.05, power: float = 1 / 3) -> float:
     This is the small-telescopes benchmark for a study known only by its χ² and N
     (no cell counts, so no exact power): power(λ) = P(χ²₁(λ) > χ²_{1, 1−α}),
     λ = N w².  The same as R's ``pwr::pwr.chisq.test(N = n, df = 1, power = 1/3)``.
+
+    Examples
+    --------
+    >>> round(w33(80), 4)
+    0.1709
     """
     from scipy.optimize import brentq
 
@@ -698,7 +790,14 @@ def w33(n_original: int, alpha: float = 0.05, power: float = 1 / 3) -> float:
 
 
 def small_telescopes_w(w: float, n: int, w_33: float, alpha: float = 0.05) -> Criterion:
-    """Small telescopes on w: H0 w = w33, H1 w < w33, p = P(χ²₁(N w33²) ≤ N w²)."""
+    """Small telescopes on w: H0 w = w33, H1 w < w33, p = P(χ²₁(N w33²) ≤ N w²).
+
+    Examples
+    --------
+    >>> c = small_telescopes_w(0.1, 120, w_33=0.2)
+    >>> c.decision, round(c.p, 4)
+    ('inconclusive', 0.1362)
+    """
     chi2 = n * w * w
     p_small = float(stats.ncx2.cdf(chi2, 1, n * w_33 * w_33))
     p_zero = float(stats.chi2.sf(chi2, 1))
@@ -721,6 +820,12 @@ def equivalence_w(w: float, n: int, sesoi_w: float, alpha: float = 0.05, source:
     """Equivalence on w: H0 w ≥ SESOI, H1 w < SESOI; p = P(χ²₁(N·SESOI²) ≤ N w²).
 
     (w ≥ 0, so one test suffices: the χ² equivalence test of Wellek, 2010, §9.)
+
+    Examples
+    --------
+    >>> c = equivalence_w(0.05, 400, sesoi_w=0.2)
+    >>> c.decision, round(c.p, 6)
+    ('failed', 0.00135)
     """
     chi2 = n * w * w
     p = float(stats.ncx2.cdf(chi2, 1, n * sesoi_w * sesoi_w))
@@ -738,7 +843,14 @@ def equivalence_w(w: float, n: int, sesoi_w: float, alpha: float = 0.05, source:
 
 
 def fixed_effect_w(w_original: float, n_original: int, w: float, n: int, alpha: float = 0.05) -> Criterion:
-    """Inverse-variance combination of φ = w on Fisher's z (variance 1/(N − 3)); H0: φ = 0."""
+    """Inverse-variance combination of φ = w on Fisher's z (variance 1/(N − 3)); H0: φ = 0.
+
+    Examples
+    --------
+    >>> c = fixed_effect_w(0.33, 80, 0.2, 120)
+    >>> c.decision, round(c.estimate, 4)
+    ('succeeded', 0.2583)
+    """
     z = np.array([math.atanh(w_original), math.atanh(w)])
     wt = np.array([n_original - 3, n - 3], dtype=float)
     est = float((wt * z).sum() / wt.sum())

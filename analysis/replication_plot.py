@@ -119,6 +119,14 @@ def plot_replication(result, path: Union[str, Path], dpi: int = 150) -> Path:
     """Save the verdict plot of a :class:`~analysis.replication.Replication` at ``path``.
 
     Returns the path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.replication import replicate
+    >>> r = replicate(study='cialdini1975', experiment=1, counts={"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)})
+    >>> plot_replication(r, tmp / 'verdicts.png').name
+    'verdicts.png'
     """
     import matplotlib
 

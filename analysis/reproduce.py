@@ -30,7 +30,7 @@ from scipy import stats
 from .binary import cohens_h, fisher_exact_p, newcombe_diff_ci, odds_ratio_ci, pearson_chi2
 from .errors import ReferenceDataError
 from .published import load_published, split_conditions
-from .results import _Result, format_number, jsonable, round_half_up
+from .results import Result, format_number, jsonable, round_half_up
 
 __all__ = ["Check", "Reproduction", "reproduce", "reproduce_experiment", "agreement",
            "chi2_candidates", "attainable_counts"]
@@ -43,7 +43,7 @@ NOT_COMPUTABLE, NOT_PUBLISHED, NOT_AVAILABLE = "not_computable", "no_published_v
 # Result objects
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Check(_Result):
+class Check(Result):
     """One published figure beside its recomputation.
 
     ``match`` is True (exact or within one unit of the last printed digit), False
@@ -51,6 +51,8 @@ class Check(_Result):
     be recomputed from what is published, or is a derived figure with no
     published counterpart).  ``agreement`` says which.
     """
+
+    _aliases = {"estimate": "recomputed", "term": "label", "measure": "statistic"}
 
     statistic: str
     condition: str
@@ -67,6 +69,18 @@ class Check(_Result):
     note: str = ""
 
     @property
+    def label(self) -> str:
+        """``statistic of condition [vs control]``: what the row checks."""
+        return f"{self.statistic} of {self.condition}" + (f" vs {self.control}" if self.control else "")
+
+    def _own_row(self, part: str = "") -> dict:
+        # ``statistic`` names the published figure here (a field, and a --json key, older than the
+        # base): the frame carries it as ``measure`` and leaves the numeric ``statistic`` column empty
+        row = super()._own_row(part)
+        row["statistic"] = None
+        return row
+
+    @property
     def known_conflict(self) -> bool:
         """The published row is flagged as conflicting with other sources (its note starts ``CONFLICT``)."""
         return self.note.startswith("CONFLICT") or "; CONFLICT" in self.note
@@ -80,7 +94,7 @@ class Check(_Result):
 
 
 @dataclass(frozen=True)
-class Reproduction(_Result):
+class Reproduction(Result):
     """Every check of one experiment of one study (``experiment`` None: not numbered by the source)."""
 
     study: str
@@ -166,7 +180,15 @@ def agreement(recomputed: float, published: float, decimals: int) -> str:
 
 
 def attainable_counts(rate: float, decimals: int, n: int) -> list[int]:
-    """Counts k (0..n) whose k/n rounds to ``rate`` at ``decimals`` (rates as proportions)."""
+    """Counts k (0..n) whose k/n rounds to ``rate`` at ``decimals`` (rates as proportions).
+
+    Examples
+    --------
+    >>> attainable_counts(0.63, 2, 40)
+    [25]
+    >>> attainable_counts(0.5, 1, 7)
+    []
+    """
     return [k for k in range(n + 1) if _round(k / n, decimals) == _round(rate, decimals)]
 
 
@@ -186,6 +208,14 @@ def chi2_candidates(x1: int, n1: int, x2: int, n2: int) -> dict[str, tuple[float
 
     Keys: ``pearson`` (no continuity correction), ``yates``, ``n-1`` (Egon Pearson's
     N − 1 χ² = Pearson × (N − 1)/N), ``likelihood-ratio`` (G).  Values: (statistic, p).
+
+    Examples
+    --------
+    >>> c = chi2_candidates(25, 40, 12, 40)
+    >>> sorted(c)
+    ['likelihood-ratio', 'n-1', 'pearson', 'yates']
+    >>> round(c['pearson'][0], 4)
+    8.4978
     """
     table = [[x1, n1 - x1], [x2, n2 - x2]]
     n = n1 + n2
@@ -324,6 +354,12 @@ def reproduce_experiment(study: str, experiment: Optional[int],
     ------
     ReferenceDataError
         If the study or experiment is not in the reference data.
+
+    Examples
+    --------
+    >>> r = reproduce_experiment('cialdini1975', 1)
+    >>> r.study, r.experiment, r.n_mismatch
+    ('cialdini1975', 1, 0)
     """
     pub = load_published() if published is None else published
     if study not in set(pub["study"]):

@@ -10,11 +10,16 @@ import dataclasses
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import ClassVar, Mapping, Optional
 
 import numpy as np
 
 __all__ = [
+    "Result",
+    "FRAME_COLUMNS",
+    "COMMON",
+    "frame_of",
+    "LikelihoodRatioTest",
     "format_p",
     "format_number",
     "round_half_up",
@@ -79,7 +84,15 @@ def format_p(p: Optional[float]) -> str:
 
 def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True) -> str:
     """A number with ``digits`` decimals; ``NA`` for NaN/None; APA drops the leading
-    zero of quantities that cannot exceed 1 (``leading_zero=False``)."""
+    zero of quantities that cannot exceed 1 (``leading_zero=False``).
+
+    Examples
+    --------
+    >>> format_number(0.125), format_number(-0.0001), format_number(0.3456, 2, leading_zero=False)
+    ('0.13', '0.00', '.35')
+    >>> format_number(float('nan')), format_number(float('inf'))
+    ('NA', '∞')
+    """
     if _isnan(x):
         return "NA"
     if math.isinf(x):
@@ -102,6 +115,13 @@ def jsonable(obj):
 
     NaN and infinities become ``None``; numpy scalars become Python numbers; tuples
     become lists; objects with ``to_dict`` are converted with it.
+
+    Examples
+    --------
+    >>> jsonable({'p': float('nan'), 'k': (1, 2), 'x': LikelihoodRatioTest('favor', 6.2, 2, 0.045)})['x']['pvalue']
+    0.045
+    >>> jsonable({'p': float('nan'), 'k': (1, 2)})
+    {'p': None, 'k': [1, 2]}
     """
     if hasattr(obj, "to_dict") and not isinstance(obj, type):
         return obj.to_dict()
@@ -128,22 +148,206 @@ def jsonable(obj):
     return str(obj)
 
 
-class _Result:
-    """Mixin: ``to_dict`` from the dataclass fields."""
+#: The columns of every :meth:`Result.to_frame`, in this order (a class may add columns after them).
+FRAME_COLUMNS = ("part", "result", "term", "measure", "estimate", "ci_low", "ci_high", "statistic", "pvalue", "n")
+
+#: The attributes every result has (a field, a property reading an older-named field, or None).
+COMMON = ("statistic", "pvalue", "ci_low", "ci_high")
+
+_FRAME_KEYS = ("term", "estimate", "n") + COMMON
+
+
+def _common_property(name: str) -> property:
+    def get(self):
+        source = type(self)._aliases.get(name)
+        return None if source is None else getattr(self, source)
+
+    get.__name__ = name
+    get._common = True
+    get.__doc__ = (f"The result's ``{name}`` under its common name (the field ``_aliases[{name!r}]`` "
+                   f"names), or None where it does not apply.")
+    return property(get)
+
+
+def _adds_common(to_dict):
+    def wrapped(self) -> dict:
+        return self._with_common(to_dict(self))
+
+    wrapped.__name__, wrapped.__doc__, wrapped.__wrapped__ = to_dict.__name__, to_dict.__doc__, to_dict
+    wrapped._adds_common = True
+    return wrapped
+
+
+@dataclass(frozen=True)
+class Result:
+    """The base of every result object of :mod:`analysis`: a frozen dataclass.
+
+    Every result has
+
+    * ``str(result)``: an APA-style sentence (or a block of them);
+    * the common attributes ``statistic``, ``pvalue``, ``ci_low`` and ``ci_high``:
+      a field of that name, or a read-only property that reads the result's own
+      older-named field (``chi2_p``, ``rd_ci_low``, ``rr_low``, ...; the class's
+      ``_aliases`` says which), or None where the quantity does not apply;
+    * ``to_dict()``: JSON-safe Python objects for ``--json``, every field under its
+      own name (the keys ``--json`` consumers rely on) plus the common names that
+      apply (added, never replacing a key);
+    * ``to_frame()``: a tidy :class:`pandas.DataFrame`, one row per estimate or
+      term, with the columns :data:`FRAME_COLUMNS` first (as statsmodels'
+      ``summary_frame``); a result made of other results (an experiment's
+      analysis, a model, a verdict table) stacks its parts' rows, ``part`` naming
+      the field each row came from.
+
+    A subclass declares, in the class attribute ``_aliases``, which of its fields
+    (or properties) play the parts ``statistic``, ``pvalue``, ``ci_low``,
+    ``ci_high``, ``estimate`` (the quantity the CI belongs to), ``term`` (what
+    labels a row), ``n`` and ``measure`` (when the field says what the estimate is),
+    and in ``_measure`` what its estimate is otherwise.
+
+    Examples
+    --------
+    >>> from analysis.binary import pearson_chi2
+    >>> r = pearson_chi2([[30, 10], [15, 25]], warn=False)
+    >>> isinstance(r, Result), round(r.statistic, 4), round(r.pvalue, 6)
+    (True, 11.4286, 0.000723)
+    >>> list(r.to_frame().columns) == list(FRAME_COLUMNS)
+    True
+    """
+
+    #: common name (and frame key) -> the field or property holding it; a missing key means None
+    _aliases: ClassVar[Mapping[str, str]] = {}
+    #: what ``estimate`` is (a frame's ``measure``), e.g. "risk difference"
+    _measure: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        fields_above = set()
+        for base in cls.__mro__[1:]:
+            fields_above |= set(getattr(base, "__dataclass_fields__", {}))
+        own = set(cls.__dict__.get("__annotations__", {})) | set(cls.__dict__)
+        for name in COMMON:
+            if name not in own and name not in fields_above and not _inherits_own(cls, name):
+                setattr(cls, name, _common_property(name))
+        to_dict = cls.__dict__.get("to_dict")
+        if to_dict is not None and not getattr(to_dict, "_adds_common", False):
+            cls.to_dict = _adds_common(to_dict)
+
+    def _with_common(self, d: dict) -> dict:
+        """``d`` with the common names that apply added (an existing key is never replaced)."""
+        if isinstance(d, dict):
+            for name in COMMON:
+                if name not in d and (name in self._aliases or name in _field_names(self)):
+                    d[name] = jsonable(getattr(self, name))
+        return d
 
     def to_dict(self) -> dict:
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """The fields as JSON-safe Python objects (NaN becomes None), plus the common names.
+
+        Examples
+        --------
+        >>> from analysis.binary import pearson_chi2
+        >>> d = pearson_chi2([[30, 10], [15, 25]], warn=False).to_dict()
+        >>> sorted(d)
+        ['correction', 'df', 'min_expected', 'n', 'notes', 'pvalue', 'statistic']
+        """
+        return self._with_common({f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)})
+
+    # ----------------------------------------------------------------------- tidy frames
+    def _value(self, key: str):
+        if key in COMMON:
+            return getattr(self, key)
+        source = self._aliases.get(key, "n" if key == "n" else None)
+        return None if source is None else getattr(self, source, None)
+
+    def _parts(self):
+        """(field name, result) for every result this one is made of, in field order."""
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, Result):
+                yield f.name, v
+            elif isinstance(v, (tuple, list)):
+                for x in v:
+                    if isinstance(x, Result):
+                        yield f.name, x
+
+    def _own_row(self, part: str = "") -> dict:
+        measure = getattr(self, self._aliases["measure"]) if "measure" in self._aliases else self._measure
+        row = {"part": part, "result": type(self).__name__, "measure": measure or None}
+        row.update({k: self._value(k) for k in _FRAME_KEYS})
+        return row
+
+    def _frame_rows(self, part: str = "") -> list:
+        parts = list(self._parts())
+        rows = []
+        if not parts or any(k in self._aliases for k in ("estimate",) + COMMON):
+            rows.append(self._own_row(part))
+        for name, child in parts:
+            rows += child._frame_rows(f"{part}.{name}" if part else name)
+        return rows
+
+    def to_frame(self) -> "pd.DataFrame":
+        """A tidy DataFrame: one row per estimate or term, the columns :data:`FRAME_COLUMNS`.
+
+        ``part`` is the field a row came from ("" for the result itself), ``result``
+        the class of the row's result, ``term`` its label, ``measure`` what
+        ``estimate`` is, ``ci_low``/``ci_high`` the interval of ``estimate``,
+        ``statistic``/``pvalue`` the test, ``n`` the observations.  Values are
+        those of the attributes (NaN stays NaN; ``to_dict`` turns it into None).
+
+        Examples
+        --------
+        >>> from analysis.binary import condition_rate
+        >>> condition_rate("control", 2, 4).to_frame()[["term", "estimate", "n"]]
+              term  estimate  n
+        0  control       0.5  4
+        """
+        return frame_of(self._frame_rows())
+
+
+def _field_names(obj) -> set:
+    return {f.name for f in dataclasses.fields(obj)}
+
+
+def _inherits_own(cls, name: str) -> bool:
+    """True when a class between ``cls`` and :class:`Result` defines ``name`` itself (not our alias)."""
+    for base in cls.__mro__[1:]:
+        if base is Result:
+            return False
+        if name in base.__dict__:
+            v = base.__dict__[name]
+            return not (isinstance(v, property) and getattr(v.fget, "_common", False))
+    return False
+
+
+def frame_of(rows, extra: tuple = ()) -> "pd.DataFrame":
+    """A DataFrame of row dicts with the columns :data:`FRAME_COLUMNS` (then ``extra``).
+
+    Examples
+    --------
+    >>> list(frame_of([{"term": "x", "estimate": 1.0}]).columns)[:5]
+    ['part', 'result', 'term', 'measure', 'estimate']
+    """
+    import pandas as pd
+
+    return pd.DataFrame(list(rows), columns=list(FRAME_COLUMNS) + [c for c in extra if c not in FRAME_COLUMNS])
+
+
+#: The older name of the base (``analysis.results._Result``), kept importable.
+_Result = Result
 
 
 # --------------------------------------------------------------------------- #
 # Result objects
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class ConditionRate(_Result):
+class ConditionRate(Result):
     """Compliance in one condition, with a Wilson score interval.
 
     ``rate``, ``ci_low`` and ``ci_high`` are NaN when ``n == 0``.
     """
+
+    _aliases = {"estimate": "rate", "term": "condition"}
+    _measure = "compliance rate"
 
     condition: str
     n: int
@@ -163,8 +367,11 @@ class ConditionRate(_Result):
 
 
 @dataclass(frozen=True)
-class ChiSquareResult(_Result):
+class ChiSquareResult(Result):
     """A Pearson chi-square test of independence (conditions × complied)."""
+
+    _aliases = {"statistic": "statistic", "pvalue": "pvalue"}
+    _measure = "Pearson chi-square"
 
     statistic: float
     df: int
@@ -181,7 +388,7 @@ class ChiSquareResult(_Result):
 
 
 @dataclass(frozen=True)
-class ContrastResult(_Result):
+class ContrastResult(Result):
     """A treatment against one or more pooled control conditions.
 
     Methods (pinned): risk difference with Newcombe's hybrid score interval
@@ -191,6 +398,10 @@ class ContrastResult(_Result):
     and without Yates' correction; Fisher's exact test and Barnard's exact test
     (pooled Wald statistic), both two-sided.
     """
+
+    _aliases = {"statistic": "chi2", "pvalue": "chi2_p", "ci_low": "rd_ci_low", "ci_high": "rd_ci_high",
+                "estimate": "risk_difference", "term": "label"}
+    _measure = "risk difference"
 
     treatment: str
     control: tuple[str, ...]
@@ -255,8 +466,12 @@ class ContrastResult(_Result):
 
 
 @dataclass(frozen=True)
-class LogitTerm(_Result):
+class LogitTerm(Result):
     """One condition's coefficient against the reference level."""
+
+    _aliases = {"statistic": "z", "pvalue": "pvalue", "ci_low": "or_ci_low", "ci_high": "or_ci_high",
+                "estimate": "odds_ratio", "term": "condition"}
+    _measure = "odds ratio"
 
     condition: str
     coef: float
@@ -277,8 +492,11 @@ class LogitTerm(_Result):
 
 
 @dataclass(frozen=True)
-class LogitResult(_Result):
+class LogitResult(Result):
     """Logistic regression of compliance on condition (treatment coding)."""
+
+    _aliases = {"statistic": "lr_chi2", "pvalue": "lr_p", "term": "formula"}
+    _measure = "likelihood-ratio chi-square"
 
     formula: str
     reference: str
@@ -299,8 +517,10 @@ class LogitResult(_Result):
 
 
 @dataclass(frozen=True)
-class ExclusionCount(_Result):
+class ExclusionCount(Result):
     """Rows left out of the tests: ``status`` is ``excluded`` or ``withdrawn``."""
+
+    _aliases = {"term": "condition"}
 
     condition: str
     status: str
@@ -313,7 +533,59 @@ class ExclusionCount(_Result):
 
 
 @dataclass(frozen=True)
-class ExperimentAnalysis(_Result):
+class LikelihoodRatioTest(Result):
+    """A likelihood-ratio test of nested models (H0: the dropped term's coefficients are all zero).
+
+    The one LR test class of the analysis: the count models' type II tests
+    (:mod:`analysis.counts`, formerly ``LRTest``) and the factorial logistic
+    model's moderation test (:mod:`analysis.interaction`) are both this class.
+    ``term`` names the term tested (``label`` is the same, the name
+    :mod:`analysis.interaction` used); ``chi2`` is twice the log-likelihood
+    difference on ``df`` degrees of freedom, ``p`` its upper-tail χ² p.  When the
+    test could not be computed, ``chi2`` and ``p`` are NaN and ``notes`` say why.
+
+    Examples
+    --------
+    >>> t = LikelihoodRatioTest("favor", 6.2, 2, 0.0450492)
+    >>> print(t)
+    favor: LR χ²(2) = 6.20, p = .045
+    >>> t.statistic == t.chi2 and t.pvalue == t.p and t.label == t.term
+    True
+    """
+
+    term: str
+    chi2: float
+    df: int
+    p: float
+    notes: tuple[str, ...] = ()
+
+    _aliases = {"statistic": "chi2", "pvalue": "p", "term": "term"}
+    _measure = "likelihood-ratio chi-square"
+
+    @property
+    def label(self) -> str:
+        """The term tested (the field's name in :mod:`analysis.interaction`'s former class)."""
+        return self.term
+
+    def test_text(self) -> str:
+        """``χ²(df) = x, p = .yyy``, or the notes when the test was not computed."""
+        if _isnan(self.chi2) and self.notes:
+            return "; ".join(self.notes)
+        return f"χ²({self.df}) = {format_number(self.chi2)}, {format_p(self.p)}"
+
+    def __str__(self) -> str:
+        if _isnan(self.chi2) and self.notes:
+            return f"{self.term}: {self.test_text()}"
+        return f"{self.term}: LR {self.test_text()}"
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["label"] = self.term
+        return d
+
+
+@dataclass(frozen=True)
+class ExperimentAnalysis(Result):
     """Everything ``compliance analyze`` reports for one experiment of one paradigm."""
 
     paradigm: str

@@ -7,8 +7,9 @@ plan, and the rejections at α are counted:
 
 * ``FactorialLogitPlan`` (treatment × moderator logistic model):
   :func:`analysis.interaction.technique_by_price`; the tests are the interaction
-  (Wald z of the ratio of odds ratios; H0: ratio = 1, two-sided) and the simple effect
-  of the treatment at each moderator level (H0: OR = 1, two-sided).
+  (Wald z of the ratio of odds ratios, or its LR test under separation; H0: ratio = 1, two-sided)
+  and the simple effect of the treatment at each moderator level (Wald z, or Firth's penalised
+  LR where a cell is at 0 or 1; H0: OR = 1, two-sided).
 * ``CountPlan`` (two-factor count design): :func:`analysis.counts.analyze_count_plan`;
   the tests are the planned contrasts on levels of the first factor, each as the t test
   of unweighted marginal means (H0: equal mean counts) and as the negative-binomial rate
@@ -33,14 +34,18 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
+from .results import Result
 
 __all__ = ["SimulatedTest", "SimulationPower", "SimulationSampleSize", "simulate_dataset", "simulation_power",
            "simulation_sample_size"]
 
 
 @dataclass(frozen=True)
-class SimulatedTest:
+class SimulatedTest(Result):
     """Simulated power of one test: rejections of H0 at α among the simulated data sets."""
+
+    _aliases = {'estimate': 'power', 'term': 'name', 'n': 'simulations'}
+    _measure = "simulated power"
 
     name: str
     rejections: int
@@ -60,7 +65,7 @@ class SimulatedTest:
 
 
 @dataclass(frozen=True)
-class SimulationPower:
+class SimulationPower(Result):
     """Simulated power of every test of a plan, at ``n`` participants per condition."""
 
     study: str
@@ -160,6 +165,14 @@ def simulate_dataset(experiment, n: int, rng: np.random.Generator, n_items: int 
 
     Columns as the session CSVs give them to the analysis (condition, the outcome,
     ``excluded``, ``data_consent``, the factor columns and, for count plans, the score).
+
+    Examples
+    --------
+    >>> import numpy as np, paradigms
+    >>> exp = paradigms.get('pollock1998').experiment(1)
+    >>> df = simulate_dataset(exp, 5, np.random.default_rng(1))
+    >>> len(df) == 5 * len(exp.conditions), 'complied' in df
+    (True, True)
     """
     from paradigms.base import BinaryModel
 
@@ -191,11 +204,14 @@ def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[floa
                                        reason=plan.covariates[0] if plan.covariates else None,
                                        treatment=plan.treatment_level, control=plan.control_level)
             simple = {str(s.price): s.p for s in r.simple_effects}
-            return [r.interaction.p] + [simple.get(lv, math.nan) for lv in levels]
+            term = r.interaction  # under separation the ratio has no Wald test; its LR test is the one reported
+            return [term.p if term.method == "wald" else term.lr_p] + [simple.get(lv, math.nan) for lv in levels]
 
-        names = ([f"{plan.treatment_factor} × {plan.moderator} interaction (Wald z, ratio of odds ratios)"]
+        names = ([f"{plan.treatment_factor} × {plan.moderator} interaction (Wald z of the ratio of odds ratios; "
+                  "its LR test where separation leaves no Wald estimate)"]
                  + [f"simple effect of {plan.treatment_level} vs {plan.control_level} at "
-                    f"{plan.moderator} = {lv} (Wald z)" for lv in levels])
+                    f"{plan.moderator} = {lv} (Wald z; Firth's penalised LR where a cell is at 0 or 1)"
+                    for lv in levels])
         return names, analyse, "analysis.interaction.technique_by_price"
     if isinstance(plan, CountPlan):
         from .counts import analyze_count_plan
@@ -310,9 +326,9 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 
     Examples
     --------
-    >>> r = simulation_power("pollock1998", 1, n=20, simulations=20, seed=3)
+    >>> r = simulation_power("pollock1998", 1, n=10, simulations=4, seed=3)
     >>> r.tests[0].simulations
-    20
+    4
     """
     import paradigms
 
@@ -328,7 +344,7 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 
 
 @dataclass(frozen=True)
-class SimulationSampleSize:
+class SimulationSampleSize(Result):
     """n per condition at which the first (confirmatory) test's simulated power reaches the target.
 
     Search: n doubles from ``n_start`` until the power reaches the target, then bisection
@@ -336,6 +352,9 @@ class SimulationSampleSize:
     seeds (common random numbers), which keeps the simulated curve nearly monotone; each
     point still has Monte-Carlo error (``mc_se``), so ``n`` is uncertain by about that much.
     """
+
+    _aliases = {'estimate': 'n', 'term': 'test'}
+    _measure = "n per condition reaching the target power"
 
     study: str
     experiment: int
@@ -366,7 +385,15 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
                            alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: int = 10,
                            n_max: int = 2000, test: int = 0, progress: bool = False) -> SimulationSampleSize:
     """Smallest n per condition whose simulated power of test ``test`` (default the first:
-    the interaction, or the first planned contrast) reaches ``target``."""
+    the interaction, or the first planned contrast) reaches ``target``.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> r = simulation_sample_size(paradigms.get('pollock1998'), 1, simulations=4, n_start=10, n_max=10, seed=1)
+    >>> r.target, r.n_max, [n for n, _ in r.evaluated]
+    (0.8, 10, [10])
+    """
     from .power import _check_unit
 
     target = _check_unit("target", target)

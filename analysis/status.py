@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Mapping, Union
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["ANALYSED", "EXCLUDED", "WITHDRAWN", "STATUSES", "participant_status"]
@@ -65,19 +66,35 @@ def participant_status(data: Union[pd.DataFrame, Mapping]) -> Union[pd.Series, s
     >>> participant_status({"excluded": 1, "data_consent": 0})
     'withdrawn'
     """
-    if isinstance(data, pd.DataFrame):
-        frame = data
-    else:
-        frame = pd.DataFrame([{"excluded": data.get("excluded"), "data_consent": data.get("data_consent")}])
-    idx = frame.index
-    excluded = pd.to_numeric(frame["excluded"], errors="coerce") if "excluded" in frame else pd.Series(0, index=idx)
-    consent = (pd.to_numeric(frame["data_consent"], errors="coerce") if "data_consent" in frame
-               else pd.Series(float("nan"), index=idx))
-    excluded = excluded.astype("Float64").fillna(0).to_numpy(dtype=float) == 1
-    withdrawn = consent.astype("Float64").fillna(1).to_numpy(dtype=float) == 0
-    out = pd.Series(ANALYSED, index=idx, dtype=object)
+    if not isinstance(data, pd.DataFrame):   # one row: no frame built (the loader's hot path once)
+        excluded, consent = _number(data.get("excluded")), _number(data.get("data_consent"))
+        if consent == 0:
+            return WITHDRAWN
+        return EXCLUDED if excluded == 1 else ANALYSED
+    idx = data.index
+    excluded = _column(data, "excluded") == 1
+    withdrawn = _column(data, "data_consent") == 0
+    out = np.full(len(idx), ANALYSED, dtype=object)
     out[excluded] = EXCLUDED
     out[withdrawn] = WITHDRAWN
-    if isinstance(data, pd.DataFrame):
-        return out
-    return str(out.iloc[0])
+    return pd.Series(out, index=idx, dtype=object)
+
+
+def _number(value) -> float:
+    """A cell as a number (NaN for empty or not a number)."""
+    if value is None or isinstance(value, bool):
+        return float(value) if isinstance(value, bool) else float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as floats (NaN for empty, missing or not a number), without a Python loop."""
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    col = frame[name]
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(col, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)

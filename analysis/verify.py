@@ -26,12 +26,13 @@ from pathlib import Path
 from .audit import AUDIT_LOG, check_chain, read_audit_log
 from .checks import read_sidecar, sidecar_path
 from .errors import AnalysisError, DataValidationError
+from .results import Result
 
 __all__ = ["VerifyResult", "verify"]
 
 
 @dataclass(frozen=True)
-class VerifyResult:
+class VerifyResult(Result):
     """What :func:`verify` found.
 
     Attributes
@@ -45,6 +46,8 @@ class VerifyResult:
     notes : tuple of str
         What could not be checked (e.g. a session that never closed has no hash).
     """
+
+    _aliases = {'term': 'folder', 'n': 'n_sessions'}
 
     folder: str
     n_sessions: int

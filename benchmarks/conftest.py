@@ -33,4 +33,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         ref = base[0].stats.median
         tr.write_line(f"{group}:")
         for b in sorted(items, key=lambda b: b.stats.median):
-            tr.write_line(f"  {b.name:<48} {b.stats.median * 1e3:9.3f} ms   x{b.stats.median / ref:7.2f}")
+            cpu = (getattr(b, "extra_info", None) or {}).get("cpu_s")
+            tr.write_line(f"  {b.name:<48} {b.stats.median * 1e3:9.3f} ms   x{b.stats.median / ref:7.2f}"
+                          + (f"   (CPU {cpu:.2f} s)" if cpu is not None else ""))

@@ -1,10 +1,13 @@
 """Speed of the parts a session and an analysis spend their time in.
 
 Groups and their baselines:
-- ``store``: appending 200 rows through :class:`SessionStore` (flush + fsync per row, the
-  durability we promise) against writing the same rows with ``csv.writer`` once.
+- ``store``: appending 200 rows through :class:`SessionStore` against writing the same rows
+  with ``csv.writer`` once, under each durability policy: ``per_event`` (flush + fsync per row
+  and journal event, what real sessions promise) and ``batched`` (blocks, one fsync at close).
 - ``simulate``: a 300-participant data-only simulation through the real session logic
-  against drawing the same number of Bernoulli outcomes with ``random``.
+  against drawing the same number of Bernoulli outcomes with ``random``, under each policy
+  (data-only runs use ``batched``; ``per_event`` is what they cost before issue 14).
+  P4, 100,000 participants against numpy, is in ``test_bench_simulate.py``.
 - ``load``: loading and validating a folder of session CSVs against ``pandas.read_csv``.
 """
 from __future__ import annotations
@@ -37,11 +40,12 @@ def test_store_csv_writer_baseline(benchmark, tmp_path):
 
 
 @pytest.mark.benchmark(group="store")
-def test_store_append_fsync_per_row(benchmark, tmp_path):
+@pytest.mark.parametrize("durability", ["per_event", "batched"])
+def test_store_append(benchmark, tmp_path, durability):
     counter = iter(range(10**6))
 
     def write():
-        with SessionStore(tmp_path, P, 1, "S1", "E1", session=next(counter) + 1) as store:
+        with SessionStore(tmp_path, P, 1, "S1", "E1", session=next(counter) + 1, durability=durability) as store:
             for r in ROWS:
                 store.append(r)
     benchmark.pedantic(write, rounds=5, iterations=1)
@@ -58,10 +62,13 @@ def test_simulate_random_draws_baseline(benchmark):
 
 
 @pytest.mark.benchmark(group="simulate")
-def test_simulate_data_only_300(benchmark, tmp_path):
+@pytest.mark.parametrize("durability", ["per_event", "batched"])
+def test_simulate_data_only_300(benchmark, tmp_path, durability):
     counter = iter(range(10**6))
-    benchmark.pedantic(lambda: simulate(P, 1, 300, seed=1, data_dir=tmp_path / str(next(counter))),
-                       rounds=5, iterations=1)
+    # per_event fsyncs ~10 times a participant: 3 rounds of it are enough to see the price
+    benchmark.pedantic(lambda: simulate(P, 1, 300, seed=1, data_dir=tmp_path / str(next(counter)),
+                                        durability=durability),
+                       rounds=3 if durability == "per_event" else 5, iterations=1)
 
 
 @pytest.fixture(scope="module")

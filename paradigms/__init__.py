@@ -22,7 +22,7 @@ __all__ = ["get", "names", "all_paradigms", "register", "unregister", "Paradigm"
 __version__ = "0.1.0"
 
 #: Paradigm modules, in the order ``compliance list`` shows them.
-_MODULES = ("cialdini1975", "regan1971", "burger1986", "pollock1998")
+_MODULES = ("cialdini1975", "regan1971", "burger1986", "pollock1998", "kunz1976")
 
 #: Studies declared outside the shipped modules, by id (see :func:`register`).
 _REGISTERED: dict[str, Paradigm] = {}

@@ -461,14 +461,25 @@ class BinaryModel:
 class SessionType:
     """Base of the session types (:class:`FieldSession`, ``paradigms.vocab.lab.LabSession``).
 
-    A subclass says which ``setting`` it is for (``"field"`` or ``"lab"``).
+    A subclass says which ``setting`` it is for (``"field"``, ``"lab"`` or ``"mail"``).
+    ``deferred_outcome`` is true for a session type whose outcome arrives in a
+    later record than the one a schedule slot opens (a mailed card, and its reply
+    weeks later): its sessions go on after the schedule's slots are used (to
+    record outcomes), and the loader joins the records of one participant.
     """
 
     setting = ""
+    deferred_outcome = False
 
     def measures(self) -> tuple["Measure", ...]:
         """The columns this kind of session fills beyond the common ones (none by default)."""
         return ()
+
+    def protocol_texts(self) -> Mapping[str, str]:
+        """What the printed protocol says differently for this kind of session (none by default):
+        ``trained`` (who the training notes are for), ``session`` (a section on how the session runs),
+        ``exclusions`` (how an exclusion is recorded), ``debriefing`` (how the debriefing is recorded)."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -562,7 +573,7 @@ class Experiment:
         return tuple(seen.values())
 
 
-_SETTINGS = ("field", "lab")
+_SETTINGS = ("field", "lab", "mail")
 _OUTCOMES = {"binary": (ContrastPlan,), "count": (CountPlan,)}
 
 
@@ -649,7 +660,15 @@ class Paradigm:
 
         With ``experiment`` given, the step columns are that experiment's;
         without it, the union over all experiments (the dataset description).
+        The declaration is frozen, so each codebook is derived once and kept.
         """
+        key = None if experiment is None else int(experiment)
+        cache = self.__dict__.setdefault("_codebooks", {})
+        if key not in cache:
+            cache[key] = self._derive_codebook(key)
+        return cache[key]
+
+    def _derive_codebook(self, experiment: Optional[int]) -> tuple[Measure, ...]:
         exps: Sequence[Experiment] = (
             [self.experiment(experiment)] if experiment is not None else self.experiments
         )

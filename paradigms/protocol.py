@@ -39,6 +39,7 @@ def _step_lines(i: int, step: Step, field: bool) -> list[str]:
 def render_protocol(paradigm: Paradigm) -> str:
     """Markdown protocol: training, scripts, coding, exclusions, consent, debriefing."""
     field = paradigm.setting == "field"
+    texts = paradigm.session.protocol_texts()  # what a kind of session says differently (a mailing log)
     L: list[str] = [
         f"# Protocol: {paradigm.title} ({paradigm.id})",
         "",
@@ -53,11 +54,13 @@ def render_protocol(paradigm: Paradigm) -> str:
         "",
         paradigm.provenance,
         "",
-        "## Training notes for the " + ("requester" if field else "experimenter and confederate"),
+        "## Training notes for the " + texts.get("trained", "requester" if field else "experimenter and confederate"),
         "",
         paradigm.training,
         "",
     ]
+    if texts.get("session"):
+        L += [texts["session"], ""]
     for exp in paradigm.experiments:
         L += [f"## Experiment {exp.number}: {exp.title}", ""]
         if exp.notes:
@@ -93,6 +96,7 @@ def render_protocol(paradigm: Paradigm) -> str:
         "",
         "## Exclusion criteria",
         "",
+        texts.get("exclusions") or
         ("Tap *Exclude* on any script screen and choose the reason; the record is kept and marked."
          if field else "The experimenter records an exclusion and its reason on the experimenter's screen "
                        "after the request; the record is kept and marked."),
@@ -109,6 +113,7 @@ def render_protocol(paradigm: Paradigm) -> str:
         "",
         paradigm.debriefing,
         "",
+        texts.get("debriefing") or
         ("After the debriefing, record on the screen: *Debriefed, data kept* / *Debriefed, withdrew data* / "
          "*Could not debrief*. This sets `debriefed` and `data_consent` in the data." if field else
          "The participant's screen shows the debriefing and asks whether the data may be kept "

@@ -127,7 +127,7 @@ def test_genschow_verdicts_work_from_w_and_n():
 
 def test_replications_file_has_source_and_confidence_per_row():
     reps = load_replications()
-    assert set(reps["replication"]) == {"genschow2021"}
+    assert set(reps["replication"]) == {"genschow2021", "meier2016"}
     assert (reps["source"] != "").all() and set(reps["confidence"]) <= {"primary", "secondary", "weak"}
     assert reps.loc[reps["as_printed"] == "51% vs 34%", "value"].isna().all()  # the unverified write-up: not data
 

@@ -13,13 +13,11 @@ written that the data do not carry; figures are drawn deterministically).
 
 Examples
 --------
->>> import tempfile, paradigms
->>> from paradigms.engine.sessions import simulate
->>> d = tempfile.mkdtemp()
->>> _ = simulate(paradigms.get("cialdini1975"), 1, 24, seed=1, data_dir=d)
->>> html = render_html(build_report(d))
->>> html.startswith("<!DOCTYPE html>") and "Compliance by condition" in html
+>>> html = render_html(build_study_report("cialdini1975", 1))   # a published study, no data
+>>> html.startswith("<!DOCTYPE html>") and "Cialdini" in html
 True
+
+:func:`build_report` does the same for session files (see its example).
 """
 from __future__ import annotations
 

@@ -168,6 +168,15 @@ def build_report(*sources, command: str = "", include_simulated: bool = True) ->
     ------
     AnalysisError
         No session files, or files the loader refuses (the message names file, row and field).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
+    >>> r = build_report(tmp)
+    >>> [s.id for s in r.sections][:3]
+    ['study', 'data', 'who']
     """
     from ..api import analyze
     from ..load import load_sessions
@@ -338,7 +347,7 @@ def build_study_report(study: str, experiment: Optional[int] = None, command: st
     --------
     >>> r = build_study_report("cialdini1975", 1)
     >>> [s.id for s in r.sections]
-    ['study', 'reproduction', 'codebook', 'how']
+    ['study', 'reproduction', 'power', 'codebook', 'how']
     """
     import paradigms
 

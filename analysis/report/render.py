@@ -55,6 +55,16 @@ def write_report(report: Report, out: Union[str, Path], force: bool = False) -> 
     ------
     AnalysisError
         ``out`` exists (without ``force``), is a folder, or its folder is missing or unwritable.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> from analysis.report.build import build_study_report
+    >>> write_report(build_study_report('cialdini1975', 1), tmp / 'report.html').name
+    'report.html'
+    >>> try: write_report(build_study_report('cialdini1975', 1), tmp / 'report.html')
+    ... except Exception as e: print(type(e).__name__)
+    AnalysisError
     """
     out = Path(out)
     if out.is_dir():

@@ -21,10 +21,12 @@ from typing import Mapping
 
 from ..base import FieldSession, Paradigm, SessionType
 from ..vocab.lab import LabSession
+from ..vocab.mail import MailSession
 from . import field, lab
+from .mail import MailDriver
 from .simulate import ScriptedParticipant
 
-__all__ = ["FieldDriver", "LabDriver", "driver_for", "register_driver"]
+__all__ = ["FieldDriver", "LabDriver", "MailDriver", "driver_for", "register_driver"]
 
 
 class FieldDriver:
@@ -80,7 +82,7 @@ class LabDriver:
         return {}
 
 
-_DRIVERS: dict[type, type] = {FieldSession: FieldDriver, LabSession: LabDriver}
+_DRIVERS: dict[type, type] = {FieldSession: FieldDriver, LabSession: LabDriver, MailSession: MailDriver}
 
 
 def register_driver(session_type: type, driver: type) -> None:

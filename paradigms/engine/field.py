@@ -62,6 +62,26 @@ _DEBRIEF_SETS: Mapping[str, dict] = {
 _TONES = {"agree": "positive", "refuse": "negative"}
 
 
+def _by_identity(make):
+    """``make(obj)`` computed once per object (declarations are frozen; kept alive by the cache)."""
+    cache: dict = {}
+
+    def cached(obj, *args):
+        key = (id(obj), *args)
+        hit = cache.get(key)
+        if hit is None or hit[0] is not obj:
+            hit = cache[key] = (obj, make(obj, *args))
+        return hit[1]
+    return cached
+
+
+@_by_identity
+def _record_columns(paradigm: Paradigm, number: int) -> tuple[str, ...]:
+    """The columns of a participant's record: the codebook's, less those the store fills in."""
+    return tuple(c for c in paradigm.columns(number) if c not in STORE_COLUMNS)
+
+
+@_by_identity
 def _step_choices(step: Step) -> tuple[Choice, ...]:
     return tuple(Choice(a.code, a.label, a.key, a.tone or _TONES.get(a.code, "neutral"))
                  for a in step.answers) + (
@@ -105,6 +125,12 @@ class FieldTrial:
         return self._state == "done"
 
     def prompt(self) -> Prompt:
+        key = (self._state, self._step)
+        if getattr(self, "_prompt_key", None) != key:  # the same screen is asked for twice (shown, answered)
+            self._prompt, self._prompt_key = self._make_prompt(), key
+        return self._prompt
+
+    def _make_prompt(self) -> Prompt:
         pid, slot = self.values["participant_id"], self.values["slot"]
         header = f"Slot {slot}  |  {pid}  |  {self.condition.name.replace('_', ' ')}"
         if self._state == "step":
@@ -165,8 +191,8 @@ class FieldTrial:
         self._state = "done"
 
     def row(self) -> dict:
-        out = {c: self.values.get(c) for c in self.paradigm.columns(self.experiment.number)
-               if c not in STORE_COLUMNS}
+        get = self.values.get
+        out = {c: get(c) for c in _record_columns(self.paradigm, self.experiment.number)}
         if self.values.get("excluded") and "complied" in out:
             # an excluded participant's target answer, if any, stays in *_answer;
             # complied is left empty so no analysis counts it by accident

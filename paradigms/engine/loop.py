@@ -10,7 +10,8 @@ The event journal (one JSON object a line) records, with one set of names:
 ``show`` (a screen was handed out), ``participant`` (a slot was taken for a
 new participant), ``response`` (the value given; free text by its length only),
 ``refused`` (a value the trial did not accept, with the message; the same
-screen is shown again).  The row is on disk before the response that completed
+screen is shown again), ``record_opened`` (a record that takes no slot: a
+mailing log's outcome for a card sent earlier).  The row is on disk before the response that completed
 it is journalled, so an answer in the journal always has its row.
 """
 from __future__ import annotations
@@ -44,13 +45,24 @@ def run_participants(paradigm: Paradigm, experiment: int, store, slots: Iterator
             return "aborted"
         if r.value == END:
             return "completed"
+        # a driver may open a record that takes no slot (a mailing log: the outcome of a card sent earlier)
+        opener = getattr(driver, "open_record", None)
         try:
-            slot = next(slots)
-        except StopIteration:
-            return "completed"
-        trial = driver.trial(paradigm, exp, exp.condition(slot.condition), new_id(), slot.slot, r.t)
+            trial = opener(paradigm, exp, r) if opener is not None else None
+        except ValueError as exc:
+            store.event("refused", screen="ready", message=str(exc), value=r.value)
+            continue
+        if trial is None:
+            try:
+                slot = next(slots)
+            except StopIteration:
+                return "completed"
+            trial = driver.trial(paradigm, exp, exp.condition(slot.condition), new_id(), slot.slot, r.t)
+            store.event("participant", slot=slot.slot, condition=slot.condition,
+                        participant_id=trial.values["participant_id"])
+        else:
+            store.event("record_opened", participant_id=trial.values["participant_id"], value=r.value)
         pid = trial.values["participant_id"]
-        store.event("participant", slot=slot.slot, condition=slot.condition, participant_id=pid)
         while not trial.done:
             prompt = trial.prompt()
             where = {"screen": prompt.key, "step": prompt.step.id if prompt.step is not None else None,
@@ -60,7 +72,7 @@ def run_participants(paradigm: Paradigm, experiment: int, store, slots: Iterator
             if r.value == QUIT:
                 store.event("response", value=QUIT, **where)
                 trial.interrupt(r.t)
-                store.append(trial.row())
+                _append(store, trial.row())
                 return "aborted"
             # free text goes to the CSV once; the journal keeps its length only
             logged = {"chars": len(str(r.value))} if prompt.kind == "text" else {"value": r.value}
@@ -70,5 +82,12 @@ def run_participants(paradigm: Paradigm, experiment: int, store, slots: Iterator
                 store.event("refused", message=str(exc), **where, **logged)
                 continue
             if trial.done:
-                store.append(trial.row())
+                _append(store, trial.row())
             store.event("response", **where, **logged)
+
+
+def _append(store, row) -> None:
+    """Append a finished trial's row; a trial that ended without a record (``None``: an outcome entry
+    taken back before it was recorded) writes nothing."""
+    if row is not None:
+        store.append(row)

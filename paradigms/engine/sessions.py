@@ -115,7 +115,8 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
              mode: str = "data-only", rates: Optional[Mapping[str, float]] = None,
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
              session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
-             window_size=(1280, 800), on_recovery=None, present=None) -> SessionResult:
+             window_size=(1280, 800), on_recovery=None, present=None,
+             durability: Optional[str] = None) -> SessionResult:
     """Run ``participants`` simulated participants through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
@@ -124,6 +125,8 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     (binary paradigms) varies the effect between sites: see :func:`site_shifted`.
     ``mode="visual"`` draws every screen through ``present`` (see the module's
     docstring) with the same answers as synthetic input.
+    ``durability`` is the store's policy (:class:`~paradigms.engine.store.SessionStore`):
+    by default ``batched`` for data-only runs, ``per_event`` for visual ones.
 
     Examples
     --------
@@ -146,7 +149,9 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     rng = random.Random(int(seed) + 1)
     meta = {"mode": f"simulate:{mode}", "seed": int(seed), "schedule_sha256": None,
             "simulation_model": _describe_model(model), "pilot": True}
-    store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta)
+    # data-only: no participant to lose, so rows and events are written in blocks (one fsync at close)
+    store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta,
+                         durability=durability or ("batched" if mode == "data-only" else "per_event"))
     recovery = recover_data_dir(data_dir)
     if on_recovery is not None and recovery:
         on_recovery(recovery)
@@ -252,7 +257,7 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
                          "presentation side (the compliance CLI passes it)")
     schedule = load_schedule(schedule_path, paradigm, experiment)
     ledger = None if pilot else SlotLedger(schedule)
-    if ledger is not None and ledger.remaining() == 0:
+    if ledger is not None and ledger.remaining() == 0 and not paradigm.session.deferred_outcome:
         raise UsageError(f"{schedule.path}: all {len(schedule.slots)} slots are used; make a new schedule")
     meta = {"mode": "pilot" if pilot else "run", "seed": schedule.seed,
             # the file's name and hash only: the path as typed may name the user (a home folder)

@@ -5,6 +5,17 @@ is complete; every tap is journalled (fsynced) the moment it happens, so an
 answer given just before a crash is still on disk.  Files are opened with
 ``"x"`` (exclusive create): an existing file is never overwritten.
 
+That is the ``per_event`` durability policy, the default and what every real
+session uses.  A data-only simulation has no participant to lose and uses
+``batched`` instead: rows and journal events are collected in memory and
+written in large blocks of whole lines (the CSV's block before the journal's,
+so the journal never holds an answer whose row is not in the CSV), with one
+fsync of CSV, journal and sidecar at close.  A batched session killed midway
+leaves what a killed per-event session leaves, minus its last block: a CSV
+of complete rows and a sidecar still ``running``, which recovery marks
+``interrupted``.  The sidecar says which policy wrote the files
+(``"durability"``); the bytes written are the same under both.
+
 File names follow Psych-DS keywords::
 
     study-cialdini1975_exp-1_site-S1_session-3_data.csv    the data
@@ -22,6 +33,7 @@ import os
 import platform
 import re
 import tempfile
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,14 +43,38 @@ from ..base import Paradigm
 from ..errors import ComplianceError, UsageError
 from . import locks as _locks
 
-__all__ = ["STORE_COLUMNS", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic",
+__all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic", "write_text_atomic",
            "update_dataset_description", "find_interrupted", "file_sha256",
            "read_dataset_description", "dataset_uid"]
 
 #: Columns the store fills in for every row (the session's identity).
 STORE_COLUMNS = ("study", "experiment", "site", "session", "experimenter")
 
+#: The durability policies of :class:`SessionStore` (the first is the default).
+DURABILITY = ("per_event", "batched")
+
 _KEY_RE = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def _journal_encoder():
+    """``json.dumps(obj, ensure_ascii=False)`` for a journal line, as a list or tuple of pieces to join,
+    without building an encoder per call: json's C encoder, made once (checked against
+    ``json.dumps`` on a probe; the pure Python encoder where that C encoder is missing or differs)."""
+    enc = json.JSONEncoder(ensure_ascii=False)
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+        make = c_make_encoder(None, enc.default, encode_basestring, None, enc.key_separator,
+                              enc.item_separator, False, False, True)
+        probe = {"t": "x", "n": [1, -2.5, None, True, False], "s": 'é "q"\n\\', "d": {"k": 1e300}}
+        chunks = make(probe, 0)
+        if not isinstance(chunks, (list, tuple)) or "".join(chunks) != json.dumps(probe, ensure_ascii=False):
+            raise ValueError("differs")
+    except Exception:
+        return lambda obj: [enc.encode(obj)]
+    return lambda obj: make(obj, 0)  # a list (Python 3.11), a 1-tuple (3.12)
+
+
+_journal_chunks = _journal_encoder()
 
 
 class SessionExistsError(ComplianceError, FileExistsError):
@@ -46,7 +82,29 @@ class SessionExistsError(ComplianceError, FileExistsError):
 
 
 def now_iso() -> str:
+    """The time now, local, to the millisecond: ``2026-01-05T11:00:00.123+01:00``."""
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+class _IsoClock:
+    """:func:`now_iso` for a loop that asks many times a millisecond: the text is made once per
+    millisecond, and its part up to the second (date, time, UTC offset) once per second."""
+
+    __slots__ = ("_ms", "_text", "_second", "_head", "_tail")
+
+    def __init__(self):
+        self._ms = self._second = None
+
+    def __call__(self) -> str:
+        ms = int(time.time() * 1000)
+        if ms != self._ms:
+            second, frac = divmod(ms, 1000)
+            if second != self._second:
+                text = datetime.fromtimestamp(second, timezone.utc).astimezone().isoformat(timespec="milliseconds")
+                # "2026-01-05T10:00:00.000+01:00": split around the milliseconds
+                self._head, self._tail, self._second = text[:19], text[23:], second
+            self._ms, self._text = ms, f"{self._head}.{frac:03d}{self._tail}"
+        return self._text
 
 
 def psychds_stem(study: str, experiment: int, site: str, session: int) -> str:
@@ -69,8 +127,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON through a temporary file and an atomic rename.
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` through a temporary file, an fsync and an atomic rename (then fsync the folder).
 
     The temporary file is created exclusively (:func:`tempfile.mkstemp` in the
     target folder, a fresh random name), so nothing planted beside the target --
@@ -80,8 +138,7 @@ def write_json_atomic(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -92,6 +149,11 @@ def write_json_atomic(path: Path, obj) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    """Write JSON (indented, UTF-8) with :func:`write_text_atomic`."""
+    write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def file_sha256(path: Path) -> str:
@@ -213,16 +275,31 @@ class SessionStore:
         session that already exists is refused with :class:`SessionExistsError`.
     meta : mapping
         Extra sidecar fields (schedule hash, seed, mode, ...).
+    durability : {"per_event", "batched"}
+        ``per_event`` (the default; real sessions): every row and journal event is
+        flushed and fsynced before :meth:`append` or :meth:`event` returns.
+        ``batched`` (data-only simulations): rows and events are written in blocks
+        of ``block_lines`` whole lines, CSV before journal, without fsync;
+        :meth:`close` writes the rest and fsyncs CSV, journal and sidecar once.
+        The sidecar records the policy as ``"durability"``.
+    block_lines : int
+        ``batched`` only: how many lines (rows and events) are collected before they are written.
     """
 
     def __init__(self, root, paradigm: Paradigm, experiment: int, site: str, experimenter: str,
-                 session: Optional[int] = None, meta: Optional[Mapping] = None):
+                 session: Optional[int] = None, meta: Optional[Mapping] = None,
+                 durability: str = "per_event", block_lines: int = 8192):
+        if durability not in DURABILITY:
+            raise UsageError(f"durability must be {' or '.join(DURABILITY)}, not {durability!r}")
+        self.durability = durability
+        self.block_lines = max(int(block_lines), 1)
         self.root = Path(root)
         self.paradigm = paradigm
         self.experiment = int(paradigm.experiment(experiment).number)
         self.site = site
         self.experimenter = experimenter
         self.columns: tuple[str, ...] = paradigm.columns(self.experiment)
+        self._column_set = frozenset(self.columns)
         # everything is checked before anything is written
         if not _KEY_RE.match(experimenter or ""):
             raise UsageError(f"experimenter {experimenter!r} must be a code of letters and digits")
@@ -247,6 +324,12 @@ class SessionStore:
         self.n_rows = 0
         self._csv = None
         self._events = None
+        # batched: the text not yet written (CSV rows through one csv.writer; journal lines)
+        self._csv_buf = io.StringIO()
+        self._csv_writer = csv.writer(self._csv_buf, lineterminator="\n")
+        self._event_chunks: list[str] = []  # pieces of whole journal lines
+        self._pending = 0  # lines collected since the last write
+        self._now = now_iso
         #: how the session ended, set by the session loop; written at close
         self.status: Optional[str] = None
 
@@ -273,7 +356,10 @@ class SessionStore:
             _locks.try_lock(self._csv)
             self._events = open(self.events_path, "x", encoding="utf-8")
             self._created.append(self.events_path)
+            # the header is on disk at open under either policy: a killed session's CSV always parses
             self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
+            if self.durability == "batched":
+                self._now = _IsoClock()
             self._sidecar = {
                 "paradigm": self.paradigm.id,
                 "title": self.paradigm.title,
@@ -293,6 +379,7 @@ class SessionStore:
                 "data_file": self.csv_path.name,
                 "events_file": self.events_path.name,
                 "columns": list(self.columns),
+                "durability": self.durability,
                 **self.meta,
             }
             write_json_atomic(self.sidecar_path, self._sidecar)
@@ -314,6 +401,7 @@ class SessionStore:
                 except OSError:
                     pass
         self._csv = self._events = None
+        self._drop_pending()
         for p in getattr(self, "_created", ()):
             try:
                 p.unlink()
@@ -336,6 +424,11 @@ class SessionStore:
         if self._csv is None:
             return
         csv_fh = self._csv
+        if self.durability == "batched":
+            self._write_blocks()
+            for fh in (csv_fh, self._events):
+                fh.flush()
+                os.fsync(fh.fileno())
         self._events.close()
         self._csv = self._events = None
         self._sidecar.update(end_time=now_iso(), status=status, n_rows=self.n_rows,
@@ -368,22 +461,55 @@ class SessionStore:
             ["" if row.get(c) is None else row.get(c) for c in self.columns])
         return buf.getvalue()
 
+    def _drop_pending(self) -> None:
+        self._csv_buf.seek(0)
+        self._csv_buf.truncate()
+        self._event_chunks.clear()
+        self._pending = 0
+
+    def _write_blocks(self) -> None:
+        """Batched: write what was collected, CSV first (whole rows, then whole journal lines)."""
+        rows = self._csv_buf.getvalue()
+        if rows:
+            self._csv.write(rows)
+            self._csv.flush()
+        if self._event_chunks:
+            self._events.write("".join(self._event_chunks))
+            self._events.flush()
+        self._drop_pending()
+
     def append(self, row: Mapping[str, object]) -> None:
-        """Append one participant's row; on disk when this returns."""
-        unknown = set(row) - set(self.columns)
-        if unknown:
+        """Append one participant's row; on disk when this returns (``per_event``), or in the
+        next block (``batched``)."""
+        if not self._column_set.issuperset(row):
+            unknown = set(row) - self._column_set
             raise ValueError(f"{self.csv_path}: row has columns not in the codebook: {', '.join(sorted(unknown))}")
-        full = dict(row)
-        full.update(study=self.paradigm.id, experiment=self.experiment, site=self.site,
-                    session=self.session, experimenter=self.experimenter)
-        self._write_line(self._csv, self._format_row(full))
+        full = {**row, "study": self.paradigm.id, "experiment": self.experiment, "site": self.site,
+                "session": self.session, "experimenter": self.experimenter}
+        get = full.get
+        values = ["" if (v := get(c)) is None else v for c in self.columns]
+        if self.durability == "batched":
+            self._csv_writer.writerow(values)
+            self._pending += 1
+        else:
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(values)
+            self._write_line(self._csv, buf.getvalue())
         self.n_rows += 1
         self.event("row_written", participant_id=full.get("participant_id"), slot=full.get("slot"))
 
     def event(self, kind: str, **fields) -> None:
         """Journal one event (a tap, a slot claimed, a row written)."""
-        rec = {"t": now_iso(), "event": kind, **fields}
-        self._write_line(self._events, json.dumps(rec, ensure_ascii=False) + "\n")
+        chunks = _journal_chunks({"t": self._now(), "event": kind, **fields})
+        if self.durability == "batched":
+            pending = self._event_chunks
+            pending += chunks
+            pending.append("\n")
+            self._pending += 1
+            if self._pending >= self.block_lines:
+                self._write_blocks()
+        else:
+            self._write_line(self._events, "".join(chunks) + "\n")
 
     def rows_written(self) -> int:
         return self.n_rows

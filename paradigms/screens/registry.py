@@ -13,6 +13,7 @@ from typing import Callable
 
 from ..base import FieldSession, SessionType
 from ..vocab.lab import LabSession
+from ..vocab.mail import MailSession
 
 __all__ = ["present", "screen_for", "register_screen"]
 
@@ -27,7 +28,12 @@ def _lab_screen(win, paradigm, experiment, scripted=None, time_scale: float = 1.
     return LabScreen(win, paradigm, paradigm.session.design, scripted=scripted, time_scale=time_scale)
 
 
-_SCREENS: dict[type, Callable] = {FieldSession: _field_screen, LabSession: _lab_screen}
+def _mail_screen(win, paradigm, experiment, scripted=None, time_scale: float = 1.0):
+    from .mail import MailScreen
+    return MailScreen(win, paradigm, scripted=scripted, time_scale=time_scale)
+
+
+_SCREENS: dict[type, Callable] = {FieldSession: _field_screen, LabSession: _lab_screen, MailSession: _mail_screen}
 
 
 def register_screen(session_type: type, factory: Callable) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Mapping
 
 from ..base import DeclarationError
 from .lab import LabDesign, RatingItem, TextItem
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["CellMean", "CountModel", "SimPerson", "NO_EXCLUSION"]
 
@@ -43,10 +44,10 @@ class _Description(dict):
         for name, c in self["cell_means"].items():
             lines.append(f"| `{name}` | {c['mean']:.2f} | {c['source']} |")
         lines += ["", f"- dispersion alpha = {self['dispersion']['alpha']:g} ({self['dispersion']['source']})",
-                  f"- liking slope (log rate per SD of liking), by favor: "
+                  f"- liking slope (log rate per SD of liking), by {self['slope_factor']}: "
                   + ", ".join(f"{k} = {v:g}" for k, v in self["liking_slope"]["by_level"].items())
                   + f" ({self['liking_slope']['source']})",
-                  f"- liking manipulation shift (SD of liking), by liking: "
+                  f"- liking manipulation shift (SD of liking), by {self['liking_shift']['factor']}: "
                   + ", ".join(f"{k} = {v:g}" for k, v in self["liking_shift"]["by_level"].items())
                   + f" ({self['liking_shift']['source']})",
                   f"- counts above {self['max_tickets']} are recorded as {self['max_tickets']} "
@@ -142,7 +143,9 @@ class CountModel:
         })
 
     # -- drawing one participant ------------------------------------------------
-    def draw(self, condition: str, rng: np.random.Generator, design: LabDesign) -> "SimPerson":
+    def draw(self, condition: str, rng: "np.random.Generator", design: LabDesign) -> "SimPerson":
+        import numpy as np  # only a simulation draws: reading a declaration needs no numpy
+
         if condition not in self.cell_means:
             raise DeclarationError(f"no simulated cell mean for condition {condition!r}")
         f = self.cell_factors.get(condition, {})

@@ -1,0 +1,58 @@
+"""P4 (issue 14): 100,000 data-only simulated participants, against drawing the same outcomes in numpy.
+
+Group ``P4-simulate-100k``.  The baseline draws, for each condition of Cialdini et al.'s
+Experiment 1, as many Bernoulli outcomes as the schedule gives it, at the model's rate
+(``rng.random(n) < p``): the least a simulation must do.  Beside it, ``compliance simulate``'s
+work (:func:`paradigms.engine.sessions.simulate`): each of the 100,000 passers-by goes through
+the real session logic (the trial state machine the screens use) and is written to the session
+CSV and its event journal, batched as data-only runs are (one fsync at close).  The ratio is the
+price of the real session code and the files; the goal is 100,000 participants in <= 10 s.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import paradigms
+from paradigms.engine.schedule import make_schedule
+from paradigms.engine.sessions import simulate
+
+P = paradigms.get("cialdini1975")
+N = 100_000
+
+
+@pytest.fixture(scope="module")
+def per_condition():
+    slots = make_schedule(P, 1, N, seed=1).slots
+    rates = P.experiment(1).model.rates
+    counts: dict[str, int] = {}
+    for s in slots:
+        counts[s.condition] = counts.get(s.condition, 0) + 1
+    return [(n, rates[c].p) for c, n in counts.items()]
+
+
+@pytest.mark.benchmark(group="P4-simulate-100k")
+def test_p4_numpy_draws_baseline(benchmark, per_condition):
+    def draw():
+        rng = np.random.default_rng(1)
+        return [rng.random(n) < p for n, p in per_condition]
+    out = benchmark(draw)
+    assert sum(len(x) for x in out) == N
+
+
+@pytest.mark.benchmark(group="P4-simulate-100k")
+def test_p4_simulate_data_only_100k(benchmark, tmp_path):
+    counter = iter(range(10**6))
+    cpu = []
+
+    def run():
+        t0 = time.process_time()
+        res = simulate(P, 1, N, seed=1, data_dir=tmp_path / str(next(counter)))
+        cpu.append(time.process_time() - t0)
+        return res
+    res = benchmark.pedantic(run, rounds=2, iterations=1)
+    # on a shared machine the wall time includes waiting for a core: the CPU time says what the work costs
+    benchmark.extra_info["cpu_s"] = min(cpu)
+    assert res.rows == N
