@@ -227,10 +227,13 @@ def plot_interaction(analysis: ExperimentAnalysis, path: Union[str, Path], dpi: 
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel("complied (95% CI, pooled over reasons)")
     term = model.interaction
+    if getattr(term, "method", "wald") == "wald":
+        test = (f"ratio of odds ratios = {format_number(term.estimate)}, 95% CI [{format_number(term.ci_low)}, "
+                f"{format_number(term.ci_high)}], {format_p(term.p)}")
+    else:  # separation: the ratio has no estimate, the interaction's LR test stands
+        test = f"ratio of odds ratios not estimable; LR χ²(1) = {format_number(term.lr_chi2)}, {format_p(term.lr_p)}"
     ax.set_title(_titled(label, "") + f"{analysis.paradigm}, Experiment {analysis.experiment}: technique x price\n"
-                 f"ratio of odds ratios = {format_number(term.estimate)}, 95% CI [{format_number(term.ci_low)}, "
-                 f"{format_number(term.ci_high)}], "
-                 f"{format_p(term.p)}", fontsize=10)
+                 + test, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(loc="upper right", fontsize=8, frameon=False, title="technique", title_fontsize=8)

@@ -7,8 +7,9 @@ plan, and the rejections at α are counted:
 
 * ``FactorialLogitPlan`` (treatment × moderator logistic model):
   :func:`analysis.interaction.technique_by_price`; the tests are the interaction
-  (Wald z of the ratio of odds ratios; H0: ratio = 1, two-sided) and the simple effect
-  of the treatment at each moderator level (H0: OR = 1, two-sided).
+  (Wald z of the ratio of odds ratios, or its LR test under separation; H0: ratio = 1, two-sided)
+  and the simple effect of the treatment at each moderator level (Wald z, or Firth's penalised
+  LR where a cell is at 0 or 1; H0: OR = 1, two-sided).
 * ``CountPlan`` (two-factor count design): :func:`analysis.counts.analyze_count_plan`;
   the tests are the planned contrasts on levels of the first factor, each as the t test
   of unweighted marginal means (H0: equal mean counts) and as the negative-binomial rate
@@ -203,11 +204,14 @@ def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[floa
                                        reason=plan.covariates[0] if plan.covariates else None,
                                        treatment=plan.treatment_level, control=plan.control_level)
             simple = {str(s.price): s.p for s in r.simple_effects}
-            return [r.interaction.p] + [simple.get(lv, math.nan) for lv in levels]
+            term = r.interaction  # under separation the ratio has no Wald test; its LR test is the one reported
+            return [term.p if term.method == "wald" else term.lr_p] + [simple.get(lv, math.nan) for lv in levels]
 
-        names = ([f"{plan.treatment_factor} × {plan.moderator} interaction (Wald z, ratio of odds ratios)"]
+        names = ([f"{plan.treatment_factor} × {plan.moderator} interaction (Wald z of the ratio of odds ratios; "
+                  "its LR test where separation leaves no Wald estimate)"]
                  + [f"simple effect of {plan.treatment_level} vs {plan.control_level} at "
-                    f"{plan.moderator} = {lv} (Wald z)" for lv in levels])
+                    f"{plan.moderator} = {lv} (Wald z; Firth's penalised LR where a cell is at 0 or 1)"
+                    for lv in levels])
         return names, analyse, "analysis.interaction.technique_by_price"
     if isinstance(plan, CountPlan):
         from .counts import analyze_count_plan

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    p1 = getattr(config, "_launch_p1", None)  # benchmarks/test_launch_bench.py
+    if p1:
+        tr = terminalreporter
+        tr.section("P1 launch: compliance run vs a bare PsychoPy window with text (medians)")
+        tr.write_line(f"  bare PsychoPy, first frame        {p1['bare']:7.3f} s   x{1:6.2f}")
+        tr.write_line(f"  compliance run, first frame       {p1['frame']:7.3f} s   x{p1['frame'] / p1['bare']:6.2f}"
+                      "   (goal <= 1.15)")
+        tr.write_line(f"  compliance run, first screen      {p1['screen']:7.3f} s   x{p1['screen'] / p1['bare']:6.2f}")
     bs = getattr(config, "_benchmarksession", None)
     if bs is None or not getattr(bs, "benchmarks", None):
         return

@@ -84,25 +84,41 @@ def cmd_schedule(args) -> int:
     return 0
 
 
-def _ask_missing(args, paradigm) -> None:
-    """The Qt start dialog for whatever the flags did not give."""
+def _ask_missing(args, paradigm, experiment: int) -> int:
+    """The Qt start dialog for whatever the flags did not give; the experiment to run.
+
+    The dialog checks what is typed (:func:`paradigms.screens.dialog.validate_start`) and
+    stays open, showing what is wrong, until the input is valid or it is cancelled."""
     fields = {"schedule": args.schedule or "", "site": args.site or "", "experimenter": args.experimenter or ""}
     if all(fields.values()):
-        return
+        return experiment
     if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         missing = ", ".join(f"--{k}" for k, v in fields.items() if not v)
         raise CLIError(f"no screen for the start dialog; give {missing} on the command line")
-    from psychopy import gui
-    dlg = gui.DlgFromDict(fields, title=f"{paradigm.id}: start a session",
-                          order=["schedule", "site", "experimenter"],
-                          tip={"schedule": "path of the schedule CSV", "site": "site code, e.g. S1",
-                               "experimenter": "your pseudonymous code, e.g. E1"})
-    if not dlg.OK:
-        raise CLIError("start dialog cancelled; nothing was written")
-    for k, v in fields.items():
-        if not str(v).strip():
-            raise CLIError(f"start dialog: {k} is required")
-        setattr(args, k, str(v).strip())
+    from .screens.dialog import StartCancelled, ask_start
+
+    def on_error(errors) -> None:
+        for k, v in errors.items():
+            print(f"compliance: start dialog: {k}: {v}", file=sys.stderr, flush=True)
+    try:
+        start = ask_start(paradigm, experiment=experiment, pilot=args.pilot, on_error=on_error, **fields)
+    except StartCancelled as exc:
+        raise CLIError(str(exc)) from None
+    args.schedule, args.site, args.experimenter = start.schedule, start.site, start.experimenter
+    return start.experiment
+
+
+def _schedule_experiment(args, paradigm) -> int:
+    """The experiment ``run`` runs: the schedule's own (its ``.meta.json``) when it says, else ``--experiment``
+    (a schedule is made for one experiment; a different ``--experiment`` is overridden, and said so)."""
+    from .screens.dialog import schedule_experiment  # no Qt, no PsychoPy: reads the schedule's meta file
+    number = schedule_experiment(args.schedule) if args.schedule else None
+    if number is None:
+        return _experiment(paradigm, args.experiment)
+    if args.experiment is not None and int(args.experiment) != number:
+        print(f"compliance: note: {args.schedule} is a schedule for experiment {number}; running experiment "
+              f"{number}, not {args.experiment}", file=sys.stderr)
+    return paradigm.experiment(number).number
 
 
 def _window_size(args) -> Optional[tuple[int, int]]:
@@ -126,19 +142,27 @@ def _check_screen(command: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from .engine.sessions import run_session
     p = get(args.paradigm)
-    exp = _experiment(p, args.experiment)
+    exp = _schedule_experiment(args, p)
     size = _window_size(args)
     if args.schedule:  # a bad schedule is named first; reading it writes nothing
         from .engine.schedule import load_schedule
         load_schedule(args.schedule, p, exp)
     _check_screen("run")
-    _ask_missing(args, p)
-    from .screens.registry import present
-    res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
-                      session=args.session, fullscreen=not (args.windowed or size), pilot=args.pilot,
-                      size=size or (1280, 800), on_recovery=_print_recovery, present=present)
+    exp = _ask_missing(args, p, exp)
+    # the window first, with a "Loading..." frame; the session's checks, files and screens are
+    # built behind it and the session takes this window over (paradigms.screens.window)
+    from .screens.window import close_early, open_early
+    fullscreen = not (args.windowed or size)
+    open_early(size or (1280, 800), fullscreen=fullscreen)
+    try:
+        from .engine.sessions import run_session  # after the window: it is shown sooner
+        from .screens.registry import present
+        res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
+                          session=args.session, fullscreen=fullscreen, pilot=args.pilot,
+                          size=size or (1280, 800), on_recovery=_print_recovery, present=present)
+    finally:
+        close_early()  # only if a check failed before the session took the window
     print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
     return 0
 
@@ -238,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def paradigm_args(s):
         s.add_argument("paradigm", metavar="PARADIGM", help="paradigm id (see `compliance list`)")
-        s.add_argument("--experiment", type=int, default=None, help="experiment number (default: the first)")
+        s.add_argument("--experiment", type=int, default=None,
+                   help="experiment number (default: the first; `run` takes it from the schedule)")
 
     s = sub.add_parser("schedule", help="write a block-randomised schedule, stamped with its SHA-256")
     paradigm_args(s)

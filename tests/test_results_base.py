@@ -147,6 +147,10 @@ def results(counts_result, tna_result, tmp_path_factory):
         synthetic.write_session_csv(folder / "study-cialdini1975_exp-1_site-S1_session-1_data.csv",
                                     synthetic.rows_from_counts("cialdini1975", 1, DITF_E1))
         out.append(verify.verify(folder))
+        from analysis.replication import load_replications
+        from analysis.whole_study import compare_whole_study
+        reps = load_replications()
+        out.append(compare_whole_study("kunz1976", 1, reps[reps.replication == "meier2016"]))
     return out
 
 

@@ -55,12 +55,18 @@ class Operator:
         self.proc, self.wid, self.journal = proc, wid, journal
         geo = dict(line.split("=", 1) for line in _xdo("getwindowgeometry", "--shell", wid).stdout.split())
         self.x, self.y, self.w, self.h = (int(geo[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-        # height units -> window pixels: the text boxes of paradigms.screens.lab, padded
-        u = lambda cx, cy, sw, sh: (self.w / 2 + (cx - sw / 2 - 0.02) * self.h,  # noqa: E731
-                                    self.h / 2 - (cy + sh / 2 + 0.02) * self.h,
-                                    self.w / 2 + (cx + sw / 2 + 0.02) * self.h,
-                                    self.h / 2 - (cy - sh / 2 - 0.02) * self.h)
-        self.masks = [u(0, -0.02, 0.4, 0.1), u(0, -0.04, 1.3, 0.3)]
+        # where the screens put their parts in a window of this size (the layout is a pure function
+        # of the prompt and the window's size, so the person at the keyboard can know it)
+        from paradigms.screens.layout import lab_boxes
+
+        from .test_screen_layout import _lab_prompts
+        self.layout = {pr.kind: lab_boxes(pr, (self.w, self.h)) for pr in _lab_prompts()[2] if not pr.error}
+        # height units -> window pixels: the text boxes (their carets blink), padded
+        u = lambda b: (self.w / 2 + (b.x - b.width / 2 - 0.02) * self.h,  # noqa: E731
+                       self.h / 2 - (b.top + 0.02) * self.h,
+                       self.w / 2 + (b.x + b.width / 2 + 0.02) * self.h,
+                       self.h / 2 - (b.bottom - 0.02) * self.h)
+        self.masks = [u(self.layout["tickets"]["entry"]), u(self.layout["text"]["entry"])]
 
     # -- looking ------------------------------------------------------------
     def image(self):
@@ -176,6 +182,16 @@ class Operator:
         """Height units (PsychoPy, origin at the centre) -> window pixels."""
         return self.w / 2 + x * self.h, self.h / 2 - y * self.h
 
+    def button(self, kind, i):
+        """Window pixels of the centre of the ``i``-th button drawn on a ``kind`` screen."""
+        return self.px(*self.layout[kind]["buttons"][i][0])
+
+    def tick(self, kind, value, low=1, high=9):
+        """Window pixels of the scale's tick for ``value``."""
+        from paradigms.screens.layout import slider_line
+        y, _, length = slider_line(self.layout[kind]["slider"], high - low + 1)
+        return self.px(-length / 2 + (value - low) * length / (high - low), y)
+
     def answer(self, act, screen, kind="response", value=None):
         """Do ``act`` on the screen shown now; it must be journalled as ``kind`` on ``screen``
         (with ``value`` if given), and the next screen must come up."""
@@ -241,8 +257,8 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         (part,) = [e for e in op.events() if e["event"] == "participant"]
         assert part["slot"] == 1 and part["condition"] == sched["condition"][0]
         op.answer(lambda: op.key("space"), "cue_card", value="next")
-        # participant: consent by a click on "I agree" (left of the two buttons at y = -0.4)
-        op.answer(lambda: op.click(*op.px(-0.325, -0.4)), "consent", value="agree")
+        # participant: consent by a click on "I agree" (the first of the two buttons)
+        op.answer(lambda: op.click(*op.button("consent", 0)), "consent", value="agree")
         # a break waits for the experimenter's F9; the participant's keys do nothing there
         op.ignored(lambda: op.key("space"), "Space on the break screen")
         op.ignored(lambda: op.key("Return"), "Enter on the break screen")
@@ -253,12 +269,13 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
             if i == 1:
                 # no rating yet: Space does not go on
                 op.ignored(lambda: op.key("space"), "Space before a rating")
-                # click the scale at the rating's tick (slider 1.0 wide for 1..9 at y = -0.25)
+                # click the scale at the rating's tick
                 shown = op.look()
-                op.click(*op.px(-0.5 + (rating - 1) / 8, -0.25))
+                op.click(*op.tick("painting", rating))
                 op.wait_change(shown, "the click on the scale")
                 # then the Continue button (appears once rated)
-                op.answer(lambda: op.click(*op.px(0.56, -0.44)), f"painting:{col}", value=rating)
+                op.answer(lambda: op.click(*op.px(*op.layout["painting"]["continue"].centre)), f"painting:{col}",
+                          value=rating)
             elif i == 2:
                 shown = op.look()
                 op.key("Right")  # from the middle of the scale (5) one step right
@@ -307,7 +324,7 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         # exclusion: suspicious [1]
         op.answer(lambda: op.key("1"), "exclusion", value="suspicious")
         # participant: debriefing; "Yes, use my answers" by a click
-        op.answer(lambda: op.click(*op.px(-0.325, -0.4)), "debrief", value="keep")
+        op.answer(lambda: op.click(*op.button("debrief", 0)), "debrief", value="keep")
 
         # back at the ready screen: Esc asks, N goes back, Q ends the session
         shown, n = op.look(), op.n_drawn()

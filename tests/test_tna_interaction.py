@@ -148,16 +148,24 @@ def test_numeric_price_column_reads_like_text():
     assert [s.price for s in technique_by_price(num).simple_effects] == ["1", "5"]
 
 
-def test_separation_gives_na_with_a_note_but_keeps_the_risk_difference():
+def test_separation_reports_what_is_estimable_with_a_note_and_keeps_the_risk_difference():
+    # (issue 16 item 6; the R check of these numbers is in test_tna_interaction_separation.py)
     cells = dict(CELLS)
     for reason in ("none", "weak", "good"):
         cells[("5", "tna", reason)] = (0, 10)
     res = technique_by_price(_frame(cells))
-    assert math.isnan(res.interaction.estimate) and math.isnan(res.simple_effects[1].p)
+    # the ratio of odds ratios is infinite at the ML limit: NA, the LR test beside it reported
+    assert math.isnan(res.interaction.estimate) and res.interaction.method == "none"
+    assert res.interaction.lr_chi2 > 0 and 0 < res.interaction.lr_p < 1
+    s1, s5 = res.simple_effects
+    assert s1.method == "wald" and not math.isnan(s1.p)
+    assert s5.method == "firth" and math.isnan(s5.z) and 0 < s5.odds_ratio < 1 and not math.isnan(s5.p)
     assert any("separation" in n for n in res.notes)
-    assert res.simple_effects[1].risk_difference == pytest.approx(0 - _pooled(cells, "5", "control")[0]
-                                                                  / _pooled(cells, "5", "control")[1])
-    assert json.loads(json.dumps(res.to_dict()))["interaction"]["estimate"] is None
+    assert s5.risk_difference == pytest.approx(0 - _pooled(cells, "5", "control")[0]
+                                               / _pooled(cells, "5", "control")[1])
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["interaction"]["estimate"] is None and d["interaction"]["method"] == "none"
+    assert "not estimable" in d["apa"]
     str(res)  # still prints
 
 

@@ -272,7 +272,8 @@ class FieldScreen:
             self._log("ignored_during_transition", screen=screen, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=screen, tap=[round(x, 3), round(y, 3)])
-        event.clearEvents()
+        # no event.clearEvents() here: it pumps the window's events and then empties the key buffer,
+        # so a key that arrived between the poll above and that call would be dropped unjournalled
 
     def _collect(self, prompt: Prompt, scripted_key: Optional[str] = None, due: Optional[float] = None) -> str:
         """Draw the prompt until a button is tapped or a key pressed; its code.
@@ -309,18 +310,26 @@ class FieldScreen:
                 # the scripted participant presses the answer's key, as a person would
                 self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
                 due = None
+            # taps, then keys; whatever comes behind the press that is taken (in the same poll) is
+            # journalled, not dropped: this screen is about to go
             answer = None
             for point in self.taps.pop():
+                if answer is not None:
+                    self._log("ignored_during_transition", screen=prompt.kind, tap=[round(point[0], 3),
+                                                                                   round(point[1], 3)])
+                    continue
                 for ch, b in buttons:
                     if answer is None and b.contains(point):
                         answer = ch.code
-            if answer is None:
-                for name in poll_keys(self.kb):
-                    if name == "escape":
-                        return "escape"
-                    if name in keys:
-                        answer = keys[name]
-                        break
+            for name in poll_keys(self.kb):
+                if answer is not None:
+                    self._log("ignored_during_transition", screen=prompt.kind, key=name)
+                elif name == "escape":
+                    answer = "escape"
+                elif name in keys:
+                    answer = keys[name]
+            if answer == "escape":
+                return "escape"
             if answer is not None:
                 if answer in by_code:
                     self._flash(stims, buttons, title, by_code[answer])

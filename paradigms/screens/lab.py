@@ -52,7 +52,7 @@ from ..engine.prompts import QUIT, Choice, Response
 from ..vocab.lab import LabDesign
 from ..engine.store import now_iso
 from .field import TapListener, poll_keys
-from .layout import Frame, reflow
+from .layout import Box, fit_text, is_experimenter_key, lab_boxes, reflow, slider_line, snap
 
 __all__ = ["LabScreen", "paint"]
 
@@ -61,7 +61,6 @@ SOFT = "#5b5b60"
 ERROR = "#b3261e"
 EXPERIMENTER_BAND = "#c75000"
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
-WIDTH = 1.5  # usable width in height units (16:10 window is 1.6 wide)
 from .layout import FONT  # noqa: E402
 #: extra compression of a lab session's simulated times when ``time_scale`` < 1
 LAB_COMPRESSION = 0.05
@@ -163,10 +162,6 @@ class LabScreen:
         #: ``store.event`` when set: the screen journals ``drawn`` at each screen's first frame and
         #: every press that came while no screen was up (``ignored_during_transition``)
         self.journal = None
-        #: the screens are laid out on a 1.6 x 1.0 page (16:10); in a narrower window the whole
-        #: page is scaled down by ``k`` so that nothing runs off the side
-        self.aspect = Frame(win).aspect
-        self.k = min(1.0, self.aspect / 1.6)
 
     def _log(self, event_name: str, **fields) -> None:
         if self.journal is not None:
@@ -206,168 +201,137 @@ class LabScreen:
             for ch in what:  # the path pyglet's on_text takes for a real key press
                 self.win.backend.onText(ch)
 
-    # -- layout (stimuli are memoised: building TextStims, buttons and sliders is
-    #    what costs time, and the same ones come back screen after screen) -------
+    # -- layout ---------------------------------------------------------------
+    # Every part of a screen has a box from :func:`~paradigms.screens.layout.lab_boxes` (the window's
+    # own size and shape); texts are fitted to their boxes.  Stimuli are memoised: building texts,
+    # buttons and sliders is what costs time, and the same ones come back screen after screen.
     def _memo(self, key, factory):
         stim = self._stim_cache.get(key)
         if stim is None:
             stim = self._stim_cache[key] = factory()
         return stim
 
-    def _text(self, text, pos, height, color=INK, anchor="top", align="left", bold=False, italic=False,
-              wrap=WIDTH):
-        """A block of text; ``pos`` is its top-centre (or centre with ``anchor="center"``)."""
-        k = self.k
-        text = reflow(text)
-        pos, height, wrap = (pos[0] * k, pos[1] * k), height * k, wrap * k
-        key = ("text", text, pos, height, color, anchor, align, bold, italic, wrap)
-
-        def make():
-            stim = visual.TextStim(self.win, text, pos=(pos[0] - wrap / 2 if align == "left" else pos[0], pos[1]),
-                                   height=height, color=color, wrapWidth=wrap, font=FONT, bold=bold,
-                                   italic=italic, anchorVert=anchor, alignText=align,
-                                   anchorHoriz="left" if align == "left" else "center")
-            return stim
-        return self._memo(key, make)
-
-    def _frame(self, prompt: LabPrompt) -> list:
-        """Header, experimenter band and title."""
-        win = self.win
-        stims = []
-        top = 0.5
-        if prompt.audience == "experimenter":
-            k = self.k
-            stims.append(self._memo("band", lambda: visual.Rect(
-                win, width=self.aspect, height=0.06 * k, pos=(0, 0.5 - 0.03 * k), fillColor=EXPERIMENTER_BAND,
-                lineColor=None)))
-            stims.append(self._text("EXPERIMENTER SCREEN  -  not for the participant's eyes", (0, top - 0.03),
-                                    0.026, color="white", anchor="center", align="center", bold=True))
-            if prompt.header:
-                stims.append(self._text(prompt.header, (0, top - 0.085), 0.022, color=SOFT, anchor="center"))
-            title_y, colour = top - 0.14, "#8a3b00"
-        else:
-            title_y, colour = top - 0.07, "#17406d"
-        stims.append(self._text(prompt.title, (0, title_y), 0.042, color=colour, anchor="center", bold=True))
-        return stims
+    def _fit(self, text, box, largest, smallest=0.016, **kwargs):
+        kwargs.setdefault("color", INK)
+        return self._memo(("fit", text, box, largest, smallest, tuple(sorted(kwargs.items()))),
+                          lambda: fit_text(self.win, text, box, largest=largest, smallest=smallest, **kwargs))
 
     def _button(self, label: str, tone: str, pos, size, letter: float):
-        k = self.k
-        pos, size, letter = (pos[0] * k, pos[1] * k), (size[0] * k, size[1] * k), letter * k
         return self._memo(("button", label, tone, pos, size, letter), lambda: visual.ButtonStim(
             self.win, text=label, pos=pos, size=size, letterHeight=letter, fillColor=TONE_COLOURS[tone],
             color="white", borderColor=None, bold=True, padding=0.01, font=FONT))
 
-    def _buttons(self, choices: tuple[Choice, ...], y: float = -0.4, height: float = 0.12):
-        shown = [c for c in choices if not _experimenter_key(c.key)]
-        if not shown:
-            return []
-        n, gap = len(shown), 0.03
-        w = round(min((WIDTH - gap * (n - 1)) / n, 0.62), 4)
-        total = n * w + (n - 1) * gap
-        x = -total / 2 + w / 2
-        out = []
-        for ch in shown:
-            out.append((ch, self._button(ch.label, ch.tone, (round(x, 4), y), (w, height),
-                                         0.028 if len(ch.label) < 30 else 0.024)))
-            x += w + gap
-        return out
-
-    def _slider(self, prompt: LabPrompt, y: float):
+    def _slider(self, prompt: LabPrompt, box: Box):
         item = prompt.item
+        n = item.high - item.low + 1
+        y, line_h, length = slider_line(box, n)
+        label_h = snap(min(0.03, 1.2 * line_h))
 
         def make():
             ticks = list(range(item.low, item.high + 1))
             return visual.Slider(self.win, ticks=ticks, labels=[str(t) for t in ticks], granularity=1,
-                                 style="rating", size=(1.0 * self.k, 0.035 * self.k), pos=(0, y * self.k),
-                                 labelHeight=0.03 * self.k, font=FONT,
+                                 style="rating", size=(length, line_h), pos=(0, y), labelHeight=label_h, font=FONT,
                                  color=INK, fillColor="#17406d", borderColor=INK, units="height")
-        slider = self._memo(("slider", item.low, item.high, y), make)
+        slider = self._memo(("slider", item.low, item.high, box), make)
         slider.reset()
-        anchors = [self._text(item.low_label, (-0.5, y - 0.1), 0.026, color=SOFT, anchor="center",
-                              align="center", wrap=0.4),
-                   self._text(item.high_label, (0.5, y - 0.1), 0.026, color=SOFT, anchor="center",
-                              align="center", wrap=0.4)]
-        return slider, anchors
+        return slider
 
-    def _entry(self, big: bool):
+    def _entry(self, box: Box, big: bool):
         def make():
-            k = self.k
-            box_size = (1.3 * k, 0.3 * k) if big else (0.4 * k, 0.1 * k)
-            return visual.TextBox2(self.win, "", pos=(0, (-0.04 if big else -0.02) * k), size=box_size,
+            # no placeholder: PsychoPy's "Type here..." sat under the caret of an empty box
+            return visual.TextBox2(self.win, "", pos=box.centre, size=(box.width, box.height),
                                    anchor="center", alignment="top-left" if big else "center",
-                                   letterHeight=(0.04 if big else 0.06) * k,
+                                   letterHeight=snap(min(0.04 if big else 0.056, box.height * 0.5)),
                                    color=INK, fillColor="white", borderColor=INK, borderWidth=2, font=FONT,
-                                   editable=True, padding=0.015)
-        entry = self._memo(("entry", big), make)
+                                   editable=True, padding=0.015, placeholder="")
+        entry = self._memo(("entry", box, big), make)
         entry.text = ""
         entry.hasFocus = True
         return entry
 
-    def _painting(self, column: str):
+    def _painting(self, column: str, box: Box):
         def make():
             # a PIL image is unambiguous (PsychoPy's reading of float arrays has changed between releases)
             from PIL import Image
             pixels = Image.fromarray(np.round(paint(_painting_seed(column)) * 255).astype(np.uint8))
-            return visual.ImageStim(self.win, image=pixels, size=(0.5 * self.k, 0.5 * self.k), pos=(0, 0.15 * self.k),
+            return visual.ImageStim(self.win, image=pixels, size=(box.width, box.width), pos=box.centre,
                                     units="height")
-        return self._memo(("painting", column), make)
+        return self._memo(("painting", column, box), make)
 
     # -- one screen -------------------------------------------------------------
+    def boxes(self, prompt: LabPrompt) -> dict:
+        """Where each part of ``prompt`` goes in this window (:func:`~paradigms.screens.layout.lab_boxes`)."""
+        return lab_boxes(prompt, self.win.size)
+
     def _compose(self, prompt: LabPrompt):
         """The stimuli of a screen: ``(stims, slider, entry, buttons, continue_button)``."""
-        stims = self._frame(prompt)
+        b = self.boxes(prompt)
         kind = prompt.kind
-        slider = entry = None
+        stims: list = []
+        slider = entry = continue_button = None
         buttons: list = []
-        continue_button = None
-        err_y = -0.3
+        if "band" in b:
+            stims.append(self._fit("EXPERIMENTER SCREEN  -  not for the participant's eyes", b["band"], 0.026,
+                                   color="white", fillColor=EXPERIMENTER_BAND, bold=True, align="center",
+                                   anchor="center"))
+            if prompt.header:
+                header = self._memo(("header", b["header"]), lambda: fit_text(
+                    self.win, prompt.header, b["header"], largest=0.022, smallest=0.016, color=SOFT,
+                    align="center"))
+                if header.text != prompt.header:
+                    header.text = prompt.header
+                stims.append(header)
+            colour = "#8a3b00"
+        else:
+            colour = "#17406d"
+        stims.append(self._fit(prompt.title, b["title"], 0.042, 0.02, color=colour, bold=True, align="center"))
         if kind in ("painting", "rating"):
             if kind == "painting":
-                stims.append(self._painting(prompt.item.column))
-                stims.append(self._text(prompt.text, (0, -0.14), 0.036, anchor="center", align="center"))
-                slider_y = -0.25
+                stims.append(self._painting(prompt.item.column, b["image"]))
+                stims.append(self._fit(prompt.text, b["text"], 0.036, 0.02, align="center", anchor="center"))
             else:
-                stims.append(self._text(prompt.text, (0, 0.2), 0.05, anchor="center", align="center", wrap=1.3))
-                slider_y = -0.02
-            slider, anchors = self._slider(prompt, slider_y)
-            stims += anchors
-            stims.append(self._text("Click on the scale (or press 1-9), then press Space or Continue.",
-                                    (-0.2, -0.44), 0.022, color=SOFT, anchor="center", align="center", wrap=1.0))
-            continue_button = (Choice("continue", "Continue [Space]", "space", "positive"),
-                               self._button("Continue [Space]", "positive", (0.56, -0.44), (0.32, 0.07), 0.026))
+                stims.append(self._fit(reflow(prompt.text), b["text"], 0.05, 0.02, align="center",
+                                       anchor="center"))
+            slider = self._slider(prompt, b["slider"])
+            stims.append(self._fit(prompt.item.low_label, b["low"], 0.026, color=SOFT, align="top-left"))
+            stims.append(self._fit(prompt.item.high_label, b["high"], 0.026, color=SOFT, align="top-right"))
+            stims.append(self._fit("Click on the scale (or press 1-9), then press Space or Continue.", b["hint"],
+                                   0.022, color=SOFT, align="center", anchor="center"))
+            c = b["continue"]
+            label = "Continue [Space]"
+            continue_button = (Choice("continue", label, "space", "positive"),
+                               self._button(label, "positive", c.centre, (c.width, c.height),
+                                            snap(min(0.026, (c.width - 0.03) / (0.6 * len(label))))))
         elif kind in ("text", "tickets", "tickets_confirm"):
             big = kind == "text"
-            stims.append(self._text(prompt.text, (0, 0.36 if big else 0.3), 0.042 if big else 0.036))
+            stims.append(self._fit(reflow(prompt.text), b["text"], 0.042 if big else 0.036))
             if prompt.note:
-                stims.append(self._text(prompt.note, (0, 0.2 if big else 0.13), 0.026, color=SOFT, italic=True))
-            entry = self._entry(big)
+                stims.append(self._fit(prompt.note, b["note"], 0.026, color=SOFT, italic=True))
+            entry = self._entry(b["entry"], big)
             stims.append(entry)
-            stims.append(self._text("Press Enter when done.", (0, -0.24 if big else -0.12), 0.024, color=SOFT,
-                                    anchor="center", align="center"))
-            err_y = -0.34 if big else -0.22
+            stims.append(self._fit("Press Enter when done.", b["hint"], 0.024, color=SOFT, align="center"))
         elif kind == "break":
-            stims.append(self._text(prompt.text, (0, 0.08), 0.05, anchor="center", align="center",
-                                    wrap=WIDTH * 0.85))
-            stims.append(self._text(prompt.note, (0, -0.44), 0.02, color=SOFT, anchor="center", align="center"))
+            stims.append(self._fit(reflow(prompt.text), b["text"], 0.05, 0.02, align="center", anchor="center"))
+            if prompt.note:
+                stims.append(self._fit(prompt.note, b["note"], 0.02, color=SOFT, align="center"))
         else:  # choice screens
-            long_text = len(prompt.text) > 500
-            text_y = 0.34 if prompt.audience == "experimenter" else 0.39
-            height = {"cue_card": 0.04}.get(kind, 0.03 if long_text else 0.034)
-            stims.append(self._text(prompt.text, (0, text_y), height))
+            largest = 0.04 if kind == "cue_card" else 0.034
+            stims.append(self._fit(reflow(prompt.text), b["text"], largest, 0.016))
             if prompt.note:
                 if kind == "debrief":
-                    stims.append(self._text(prompt.note, (0, -0.27), 0.032, bold=True, anchor="center",
-                                            align="center"))
+                    stims.append(self._fit(reflow(prompt.note), b["note"], 0.032, bold=True, align="center"))
                 else:
-                    stims.append(self._text(prompt.note, (0, -0.24), 0.022, color=SOFT, italic=True))
-            buttons = self._buttons(prompt.choices)
-            hidden = [c for c in prompt.choices if _experimenter_key(c.key)]
+                    stims.append(self._fit(reflow(prompt.note), b["note"], 0.022, color=SOFT, italic=True))
+            shown = [c for c in prompt.choices if not is_experimenter_key(c.key)]
+            for ch, (pos, size) in zip(shown, b["buttons"]):
+                buttons.append((ch, self._button(ch.label, ch.tone, pos, size, b["letter"])))
+            hidden = [c for c in prompt.choices if is_experimenter_key(c.key)]
             if hidden:
-                stims.append(self._text("   ".join(f"{c.label}: {c.key.upper()}" for c in hidden), (0, -0.475),
-                                        0.018, color=SOFT, anchor="center", align="center"))
+                stims.append(self._fit("   ".join(f"{c.label}: {c.key.upper()}" for c in hidden), b["hidden"],
+                                       0.018, color=SOFT, align="center"))
         if prompt.error:
-            stims.append(self._text(prompt.error, (0, err_y), 0.03, color=ERROR, bold=True, anchor="center",
-                                    align="center"))
+            stims.append(self._fit(prompt.error, b["error"], 0.03, 0.016, color=ERROR, bold=True,
+                                   align="center"))
         return stims, slider, entry, buttons, continue_button
 
     def _collect(self, prompt: LabPrompt, plan=None):
@@ -383,7 +347,8 @@ class LabScreen:
             self._log("ignored_during_transition", screen=prompt.kind, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
-        event.clearEvents()
+        # no event.clearEvents(): it pumps the window's events and then empties the key buffer, so a
+        # key that arrived between the poll above and that call would be dropped unjournalled
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
         answer = None
@@ -415,14 +380,23 @@ class LabScreen:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
             for point in self.taps.pop():
+                if answer is not None:  # behind the press that was taken: this screen is about to go
+                    self._log("ignored_during_transition", screen=prompt.kind,
+                              tap=[round(point[0], 3), round(point[1], 3)])
+                    continue
                 for ch, b in buttons:
                     if b.contains(point):
                         answer, lit = ch.code, b
                 if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
                     answer, lit = slider.getRating(), continue_button[1]
+            escape = False
             for name in poll_keys(self.kb):
+                if answer is not None or escape:  # behind the press that was taken: journalled, not lost
+                    self._log("ignored_during_transition", screen=prompt.kind, key=name)
+                    continue
                 if name == "escape":
-                    return "__escape__"
+                    escape = True
+                    continue
                 if entry is not None:
                     if name in ("return", "num_enter"):
                         answer = entry.text.replace("\n", " ").strip()
@@ -440,6 +414,8 @@ class LabScreen:
                 if name in keys:
                     answer = keys[name]
                     lit = next((b for ch, b in buttons if ch.code == answer), None)
+            if escape:
+                return "__escape__"
             if answer is not None:
                 continue  # one more frame: the screenshot shows the answered screen
 
@@ -456,10 +432,6 @@ def _set_slider(slider, value: int) -> None:
     """What a click on the scale does on mouse release (``Slider.getMouseResponses``)."""
     slider.markerPos = value
     slider.recordRating(slider.markerPos)
-
-
-def _experimenter_key(key: str) -> bool:
-    return len(key) > 1 and key[0] == "f" and key[1:].isdigit()
 
 
 _CONFIRM_QUIT = LabPrompt(

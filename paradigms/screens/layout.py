@@ -273,3 +273,170 @@ def extent(stim) -> Optional[tuple[float, float, float, float]]:
         return None
     allv = np.vstack(parts)
     return (float(allv[:, 0].min()), float(allv[:, 1].min()), float(allv[:, 0].max()), float(allv[:, 1].max()))
+
+
+# --------------------------------------------------------------------------- #
+# The lab screens (Regan, 1971): where each part of a screen goes.
+# --------------------------------------------------------------------------- #
+class _Size:
+    """Stands in for a window where only the size matters (a pure layout)."""
+
+    def __init__(self, size):
+        self.size = tuple(int(v) for v in size)
+
+
+def _needed(text: str, width: float, letter: float, most: float, least: float = 0.0) -> float:
+    """The height ``text`` needs at ``letter`` in a box ``width`` wide, within ``least``..``most``."""
+    if not text:
+        return 0.0
+    per_line = max(int(width / (CHAR_WIDTH * letter)), 1)
+    lines = sum(max(1, -(-len(par) // per_line)) for par in text.split("\n"))
+    return min(max(lines * LINE_PITCH * letter + 0.01, least), most)
+
+
+#: the height of the experimenter's orange band across the top of the window
+BAND = 0.055
+
+
+def is_experimenter_key(key: str) -> bool:
+    """F9, F10, ...: keys of choices the participant is not shown (no button is drawn for them)."""
+    return len(key) > 1 and key[0] == "f" and key[1:].isdigit()
+
+
+def lab_boxes(prompt, size) -> dict:
+    """Where each part of a lab screen goes in a window of ``size`` pixels (height units).
+
+    A pure function of the prompt's kind, texts and choices and of the
+    window's shape: the screen (:class:`paradigms.screens.lab.LabScreen`)
+    builds its stimuli in these boxes, and a test driving the real window
+    from outside finds its buttons here.  Keys: ``band`` (experimenter
+    screens: the orange strip, the full width of the window), ``header``,
+    ``title``, ``text``, ``note``, ``image`` (a square), ``slider``,
+    ``low``/``high`` (the scale's anchors), ``hint``, ``continue``,
+    ``entry``, ``error``, ``hidden`` (the experimenter's keys, spelled out)
+    and ``buttons`` (a list of ``((x, y), (w, h))``, one per button drawn, in
+    the order of the choices with a button; ``letter`` their letter height).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as P
+    >>> p = P(kind="consent", audience="participant", text="Welcome.", note="", error="",
+    ...       choices=(P(label="I agree [Y]", key="y"), P(label="I do not [N]", key="n")))
+    >>> b = lab_boxes(p, (800, 1280))
+    >>> [round(x, 3) for x, _ in [pos for pos, _ in b["buttons"]]]  # side by side, inside 0.625 wide
+    [-0.149, 0.149]
+    """
+    fr = Frame(_Size(size))
+    out: dict = {}
+    top = fr.top
+    if prompt.audience == "experimenter":
+        out["band"] = Box(0.0, 0.5, 0.5 - BAND, fr.aspect)
+        top = 0.5 - BAND - 0.012
+        names, heights = ["header", "title"], [0.028, 0.058]
+    else:
+        names, heights = ["title"], [0.064]
+    kind = prompt.kind
+    w = fr.width
+    note = getattr(prompt, "note", "") or ""
+    error = getattr(prompt, "error", "") or ""
+    err_h = _needed(error, w, 0.026, 0.1, 0.045) if error else 0.0
+    if kind in ("painting", "rating"):
+        if kind == "painting":
+            names += ["image", "text"]
+            heights += [None, _needed(prompt.text, w, 0.036, 0.12, 0.055)]
+        else:
+            names += ["text"]
+            heights += [None]
+        names += ["slider", "anchors", "footer"]
+        heights += [0.075, 0.04, 0.075]
+    elif kind in ("text", "tickets", "tickets_confirm"):
+        big = kind == "text"
+        names += ["text"]
+        heights += [_needed(prompt.text, w, 0.04 if big else 0.034, 0.2, 0.06)]
+        if note:
+            names.append("note")
+            heights.append(_needed(note, w, 0.024, 0.12, 0.04))
+        names += ["entry", "hint"]
+        heights += [0.28 if big else 0.11, 0.04]
+    elif kind == "break":
+        names += ["text"]
+        heights += [None]
+        if note:
+            names.append("note")
+            heights.append(0.04)
+    else:  # a text and buttons
+        shown = [c for c in prompt.choices if not is_experimenter_key(c.key)]
+        hidden = [c for c in prompt.choices if is_experimenter_key(c.key)]
+        labels = [c.label for c in shown]
+        cells, _ = button_grid(len(shown), labels, Box(0, 0, -1, w), max_height=0.12) if shown else ([], 0)
+        n_rows = len({round(pos[1], 6) for pos, _ in cells})
+        row_h = 0.1 if n_rows > 1 else 0.12
+        names += ["text"]
+        heights += [None]
+        if note:
+            bold = kind == "debrief"
+            names.append("note")
+            heights.append(_needed(note, w, 0.03 if bold else 0.02, 0.3 if fr.portrait else 0.2, 0.04))
+        if error:
+            names.append("error")
+            heights.append(err_h)
+        if shown:
+            names.append("buttons")
+            heights.append(n_rows * row_h + (n_rows - 1) * 0.02)
+        if hidden:
+            names.append("hidden")
+            heights.append(0.032)
+        boxes = dict(zip(names, fr.rows(heights, top=top)))
+        out.update(boxes)
+        if shown:
+            cells, letter = button_grid(len(shown), labels, boxes["buttons"], max_height=row_h, gap=0.02)
+            out["buttons"], out["letter"] = cells, letter
+        else:
+            out["buttons"], out["letter"] = [], 0.0
+        return out
+    if error:
+        names.append("error")
+        heights.append(err_h)
+    if kind in ("text", "tickets", "tickets_confirm"):
+        names.append("rest")
+        heights.append(None)
+    boxes = dict(zip(names, fr.rows(heights, top=top)))
+    out.update(boxes)
+    out["buttons"], out["letter"] = [], 0.0
+    if "image" in boxes:  # a square, as large as its row allows
+        b = boxes["image"]
+        side = min(b.height, w)
+        mid = (b.top + b.bottom) / 2
+        out["image"] = Box(0.0, mid + side / 2, mid - side / 2, side)
+    if "slider" in boxes:
+        sw = min(w, 1.1)
+        s, a = boxes["slider"], boxes.pop("anchors")
+        out.pop("anchors")
+        out["slider"] = Box(0.0, s.top, s.bottom, sw)
+        aw = sw * 0.48
+        out["low"] = Box(-sw / 2 + aw / 2, a.top, a.bottom, aw)
+        out["high"] = Box(sw / 2 - aw / 2, a.top, a.bottom, aw)
+        f = out.pop("footer")
+        bw = min(0.34, w * 0.45)
+        out["continue"] = Box(w / 2 - bw / 2, f.top, f.bottom, bw)
+        out["hint"] = Box(-w / 2 + (w - bw - 0.03) / 2, f.top, f.bottom, w - bw - 0.03)
+    if "entry" in boxes:
+        e = boxes["entry"]
+        ew = w if kind == "text" else min(0.4, w)
+        out["entry"] = Box(0.0, e.top, e.bottom, ew)
+        out.pop("rest", None)
+    return out
+
+
+def slider_line(box: Box, n_ticks: int) -> tuple[float, float, float]:
+    """``(y, thickness, length)`` of a rating scale's line drawn in ``box``.
+
+    PsychoPy's ``Slider`` draws its tick labels in boxes two line-thicknesses
+    tall under the line, each a tick's spacing wide around its tick (so the
+    end labels reach half a spacing beyond the line's ends): the line is
+    placed so that all of it is inside ``box``.  Tick ``i`` (from 0) is at
+    ``x = -length / 2 + i * length / (n_ticks - 1)``.
+    """
+    thickness = box.height / 3.5
+    length = box.width * (n_ticks - 1) / n_ticks
+    return box.top - thickness / 2, thickness, length
