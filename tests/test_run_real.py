@@ -41,7 +41,10 @@ def _wait_for_screen(journal, timeout=30.0, settle=0.0):
     """Until the session has drawn a screen that has not been answered yet (the screen journals
     ``drawn`` at its first frame), then ``settle`` seconds."""
     t0 = time.time()
-    while not _count(journal, "drawn") > _count(journal, "response") and time.time() - t0 < timeout:
+    while not _count(journal, "drawn") > _count(journal, "response"):
+        if time.time() - t0 > timeout:
+            raise AssertionError(f"no unanswered screen was drawn within {timeout:g} s ({journal.name}: "
+                                 f"{'exists' if journal.exists() else 'not written'})")
         time.sleep(0.01)
     time.sleep(settle)
 
@@ -196,6 +199,8 @@ def test_start_dialog_shows_errors_stays_open_and_picks_the_schedule(cli, tmp_pa
             time.sleep(1.0)
             if dlg not in _xdo("search", "--name", "start a session").stdout.split():
                 break
+        assert dlg not in _xdo("search", "--name", "start a session").stdout.split(), \
+            f"the start dialog did not close on OK: {err_path.read_text()}"
         wid = _window_id(proc)
         journal = tmp_path / "d" / "study-cialdini1975_exp-2_site-S3_session-1_events.jsonl"
         _wait_for_screen(journal)
