@@ -617,7 +617,7 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
     ref = reference or _reference_condition(exp)
     logit = logistic_regression(data, ref, alpha=alpha)
 
-    n_exc = n_wd = 0
+    n_exc = n_wd = n_pd = 0
     exclusions: list[ExclusionCount] = []
     if report is not None and len(report):
         rep = report[(report["study"] == paradigm.id) & (report["experiment"] == int(experiment))]
@@ -627,6 +627,7 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
                                              int(len(grp))))
         n_exc = int((rep["status"] == "excluded").sum())
         n_wd = int((rep["status"] == "withdrawn").sum())
+        n_pd = int((rep["status"] == "pending").sum())
     return ExperimentAnalysis(paradigm.id, int(experiment), exp.title, rates, tuple(contrasts), omni, logit,
                               int(sum(n for _, n in counts.values())), n_exc, n_wd, tuple(exclusions),
-                              tuple(files), tuple(notes))
+                              tuple(files), tuple(notes), n_pending=n_pd)

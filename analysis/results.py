@@ -604,6 +604,8 @@ class ExperimentAnalysis(Result):
     #: the declared factorial model (the plan is a ``FactorialLogitPlan``), e.g. Pollock's
     #: technique x price logistic regression (:mod:`analysis.interaction`)
     interaction: Optional[object] = None
+    #: records whose outcome is not known yet (a mailed card inside its reply window): never analysed
+    n_pending: int = 0
 
     def to_dict(self) -> dict:
         d = super().to_dict()
@@ -617,7 +619,8 @@ class ExperimentAnalysis(Result):
     def __str__(self) -> str:
         lines = [f"{self.paradigm}, Experiment {self.experiment}: {self.title}",
                  f"  analysed N = {self.n_analysed}; excluded {self.n_excluded}; "
-                 f"withdrawn {self.n_withdrawn} (never analysed)"]
+                 f"withdrawn {self.n_withdrawn} (never analysed)"
+                 + (f"; pending {self.n_pending} (outcome not known yet, not analysed)" if self.n_pending else "")]
         lines.append("  Compliance by condition (Wilson 95% CI):")
         lines += [f"    {c}" for c in self.conditions]
         lines.append("  Contrasts (treatment vs pooled controls):")

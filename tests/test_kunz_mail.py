@@ -98,6 +98,11 @@ def test_a_card_is_a_dispatch_record_then_an_outcome_record_in_a_later_session(s
     assert pending["reason"].str.match(r"reply window (open until|closed) 2026-03-02").all()
     assert not (loaded.report["status"] == "excluded").any()  # pending is never a refusal, nor an exclusion
     assert any(issubclass(w.category, PendingOutcomeWarning) and "3 card(s)" in str(w.message) for w in caught)
+    # the analysis says how many are pending, beside the excluded and the withdrawn
+    from analysis.api import analyze
+    (res,) = analyze(loaded, warn=False)
+    assert (res.n_analysed, res.n_pending, res.to_dict()["n_pending"]) == (1, 3, 3)
+    assert "analysed N = 1; excluded 0; withdrawn 0 (never analysed); pending 3 (outcome not known yet" in str(res)
 
 
 def test_no_reply_once_the_window_has_closed_and_a_returned_card(sent4):
