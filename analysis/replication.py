@@ -330,6 +330,8 @@ class Replication(Result):
     replication: str
     contrasts: tuple[ContrastReplication, ...]
     notes: tuple[str, ...] = ()
+    #: where original and replication publish only the whole study's rate (analysis/whole_study.py)
+    whole_study: Optional[Result] = None
 
     def table(self) -> pd.DataFrame:
         """The verdict table: a row per criterion, a column per contrast, cells = decisions."""
@@ -352,7 +354,8 @@ class Replication(Result):
     def to_dict(self) -> dict:
         return {"study": self.study, "experiment": self.experiment, "replication": self.replication,
                 "contrasts": [k.to_dict() for k in self.contrasts], "notes": list(self.notes),
-                "table": {k.label: {c.criterion: c.decision for c in k.criteria} for k in self.contrasts}}
+                "table": {k.label: {c.criterion: c.decision for c in k.criteria} for k in self.contrasts},
+                "whole_study": self.whole_study.to_dict() if self.whole_study is not None else None}
 
     def __str__(self) -> str:
         lines = [f"{self.study}, Experiment {self.experiment}: replication verdicts ({self.replication})"]
@@ -864,4 +867,5 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
         from .whole_study import compare_whole_study
         whole = compare_whole_study(study, experiment, rep_rows)
         notes += whole.lines() if whole is not None else []
+        return Replication(study, int(experiment), what, tuple(out), tuple(notes), whole)
     return Replication(study, int(experiment), what, tuple(out), tuple(notes))

@@ -88,6 +88,9 @@ def test_replicate_meier_gives_the_verdicts_the_counts_allow_and_says_why_not(cl
     js = json.loads(cli("replicate", "kunz1976", "--published", "meier2016", "--json", check=0).stdout)
     assert set(js["table"]["higher- vs lower-status sender"].values()) == {"not computable"}
     assert any("failed" in n for n in js["notes"])
+    whole = js["whole_study"]  # the whole-study comparison as data, not only as notes
+    assert whole["replication_counts"] == list(range(12, 19)) and whole["replication_n"] == 755
+    assert whole["original_rate"] == 0.2 and whole["ci_high"] < 0.2
     r = replicate(study="kunz1976", published="meier2016")
     assert r.experiment == 1 and len(r.contrasts) == 1
 
