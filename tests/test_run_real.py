@@ -191,9 +191,11 @@ def test_start_dialog_shows_errors_stays_open_and_picks_the_schedule(cli, tmp_pa
             if not _xdo("search", "--name", "Choose the schedule").stdout.split():
                 break
         assert not _xdo("search", "--name", "Choose the schedule").stdout.split(), "the file picker stayed open"
-        # OK (Return: the default button) until the dialog is gone
-        for _ in range(6):
+        # OK (Return: the default button) until the dialog is gone; under load the window manager can be
+        # slow to give the dialog the focus back, so each try activates and focuses it first
+        for _ in range(12):
             _xdo("windowactivate", "--sync", dlg)
+            _xdo("windowfocus", "--sync", dlg)
             time.sleep(0.5)
             _xdo("key", "Return")
             time.sleep(1.0)

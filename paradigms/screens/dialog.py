@@ -173,6 +173,10 @@ def ask_start(paradigm, schedule: str = "", site: str = "", experimenter: str = 
             "Schedules (*.csv);;All files (*)", options=QtWidgets.QFileDialog.Option.DontUseNativeDialog)
         if path:
             sched_edit.setText(path)
+        # back to the dialog, focus where Enter presses OK: the window manager may give it elsewhere
+        dlg.raise_()
+        dlg.activateWindow()
+        sched_edit.setFocus()
 
     result: dict = {}
 
@@ -192,6 +196,7 @@ def ask_start(paradigm, schedule: str = "", site: str = "", experimenter: str = 
 
     sched_edit.textChanged.connect(schedule_changed)
     browse.clicked.connect(pick)
+    buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setDefault(True)  # Enter, from any field
     buttons.accepted.connect(ok)
     buttons.rejected.connect(dlg.reject)
     schedule_changed()
