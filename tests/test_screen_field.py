@@ -77,3 +77,23 @@ def test_keyboard_shortcut_gives_the_answer(ditf):
         assert screen.wait(prompt).value == "agree_first"
     finally:
         win.close()
+
+
+def test_a_key_that_is_no_choice_on_the_screen_is_journalled_not_dropped(ditf):
+    """Issue 13, finding 3 (nothing vanishes unseen): a key that is no choice on the screen shown is
+    journalled as ``ignored_not_a_choice``, and the next key that is one is taken."""
+    from paradigms.screens.field import FieldScreen
+    from paradigms.screens.window import open_window
+    win = open_window(size=(800, 500))
+    try:
+        screen = FieldScreen(win, ditf)
+        events = []
+        screen.journal = lambda name, **kw: events.append((name, kw))
+        e = ditf.experiment(1)
+        prompt = FieldTrial(ditf, e, e.condition("exposure_control"), "P1", 1, "t").prompt()
+        _press_when_shown(screen, [(1, "z"), (1, "c")])
+        assert screen.wait(prompt).value == "agree_first"
+        ignored = [kw for name, kw in events if name == "ignored_not_a_choice"]
+        assert ignored == [{"screen": "step", "key": "z"}]
+    finally:
+        win.close()

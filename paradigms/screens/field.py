@@ -328,6 +328,8 @@ class FieldScreen:
                     answer = "escape"
                 elif name in keys:
                     answer = keys[name]
+                else:  # a key this screen offers no choice for: not taken, but not unseen either
+                    self._log("ignored_not_a_choice", screen=prompt.kind, key=name)
             if answer == "escape":
                 return "escape"
             if answer is not None:
