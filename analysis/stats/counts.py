@@ -50,7 +50,7 @@ from scipy import stats
 
 from analysis.errors import AnalysisError
 from analysis.results import LikelihoodRatioTest, Result, _isnan, format_number, format_p, jsonable
-from analysis.load.status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
+from analysis.load.status import report_counts, split_by_status
 
 __all__ = [
     "METHODS",
@@ -76,6 +76,8 @@ __all__ = [
     "threshold_test",
     "analyze_counts",
     "analyze_count_plan",
+    "analyze_count_input",
+    "score_correlations",
 ]
 
 #: The methods used, pinned (library defaults change between releases).
@@ -479,11 +481,14 @@ class CountAnalysis(Result):
 # Data.
 # --------------------------------------------------------------------------- #
 def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str] = ("favor", "liking"),
-            extra: Sequence[str] = ()) -> tuple[pd.DataFrame, dict]:
+            extra: Sequence[str] = (), dropped: Optional[Mapping[str, int]] = None) -> tuple[pd.DataFrame, dict]:
     """The rows to analyse, and how many were left out and why.
 
-    Drops ``excluded == 1`` and ``data_consent == 0`` rows (never analysed)
-    and rows without a count; checks the count is a whole number >= 0.
+    Drops ``excluded == 1`` and ``data_consent == 0`` rows (never analysed;
+    :func:`analysis.load.status.split_by_status` decides) and rows without a
+    count; checks the count is a whole number >= 0.  With ``dropped`` (the
+    loader's ``{"excluded": n, "withdrawn": n}``) ``data`` holds the analysable
+    rows already and the status rule is not applied again.
 
     Examples
     --------
@@ -498,16 +503,18 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
     if missing:
         raise AnalysisError(f"count analysis: column(s) {', '.join(missing)} not in the data "
                          f"(columns: {', '.join(map(str, data.columns))})")
-    df = data.copy()
+    if dropped is None:
+        df, dropped = split_by_status(data)
+    else:
+        df = data.copy()
     keep = pd.Series(True, index=df.index)
-    status = participant_status(df)
-    excluded, withdrawn = status == EXCLUDED, status == WITHDRAWN
-    keep &= status == ANALYSED
     y = pd.to_numeric(df[outcome], errors="coerce")
     bad = keep & df[outcome].notna() & (df[outcome].astype(str).str.strip() != "") & y.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise AnalysisError(f"count analysis: row {i + 1}, column {outcome}: {df[outcome].iloc[i]!r} is not a number")
+        row = int(data.index.get_indexer([df.index[i]])[0]) if data.index.is_unique else i  # as in the data given
+        raise AnalysisError(f"count analysis: row {row + 1}, column {outcome}: {df[outcome].iloc[i]!r} is not a "
+                            "number")
     no_y = keep & y.isna()
     keep &= ~no_y
     y = y[keep]
@@ -518,7 +525,7 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
     out[outcome] = y.astype(int)
     for f in factors:
         out[f] = out[f].astype(str)
-    counts = {"excluded": int(excluded.sum()), "withdrawn": int(withdrawn.sum()),
+    counts = {"excluded": int(dropped.get("excluded", 0)), "withdrawn": int(dropped.get("withdrawn", 0)),
               "missing_outcome": int(no_y.sum())}
     return out, counts
 
@@ -980,8 +987,8 @@ def _pearson(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, 
     return r, float(p), lo, hi
 
 
-def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
-                        a_levels: Sequence[str]) -> tuple[Correlation, ...]:
+def score_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
+                       a_levels: Sequence[str]) -> tuple[Correlation, ...]:
     """Pearson r of ``score`` with ``outcome`` within each level of ``a`` (H0: rho = 0).
 
     Parameters
@@ -1001,7 +1008,7 @@ def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
     Examples
     --------
     >>> from analysis.load.synthetic import frame_from_tickets
-    >>> rs = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> rs = score_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
     >>> print(rs[0])
     confederate favor: r(14) = .10, 95% CI [-.42, .57], p = .721
     """
@@ -1013,13 +1020,17 @@ def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
     return tuple(out)
 
 
+#: Deprecated name of :func:`score_correlations` (kept for old callers).
+liking_correlations = score_correlations
+
+
 def correlation_difference(first: Correlation, second: Correlation) -> CorrelationDifference:
     """Fisher z test of two independent Pearson correlations (two-sided).
 
     Examples
     --------
     >>> from analysis.load.synthetic import frame_from_tickets
-    >>> r1, r2 = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> r1, r2 = score_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
     >>> print(correlation_difference(r1, r2))
     r in confederate favor (.10, n = 16) vs no favor (.30, n = 16): z = -0.55, p = .579
     """
@@ -1070,7 +1081,8 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
                    level_order: Optional[Mapping[str, Sequence[str]]] = None,
                    correlation_pairs: Sequence[tuple[str, str]] = (),
                    threshold: Optional[int] = 1,
-                   threshold_contrast: Optional[tuple[str, Sequence[str]]] = None) -> CountAnalysis:
+                   threshold_contrast: Optional[tuple[str, Sequence[str]]] = None,
+                   dropped: Optional[Mapping[str, int]] = None) -> CountAnalysis:
     """Run the count analysis on tidy session data.
 
     Parameters
@@ -1096,6 +1108,10 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
         The threshold measure is ``outcome > threshold``; None skips it.
     threshold_contrast : (treatment level, control levels)
         Defaults to the first planned contrast's treatment vs every other level.
+    dropped : mapping, optional
+        ``{"excluded": n, "withdrawn": n}`` when ``data`` holds only the analysable
+        rows (as :class:`~analysis.load.inputs.AnalysisInput` gives them); by
+        default the participant-status rule is applied to ``data`` here.
 
     Examples
     --------
@@ -1107,7 +1123,7 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
     confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     a, b = factors
-    df, dropped = prepare(data, outcome, factors, extra=(score,) if score else ())
+    df, dropped = prepare(data, outcome, factors, extra=(score,) if score else (), dropped=dropped)
     if len(df) == 0:
         raise AnalysisError("count analysis: no rows left after exclusions and withdrawals")
     order = dict(level_order or {})
@@ -1145,7 +1161,7 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
     nb = negative_binomial(df, outcome, a, b, ref_a, ref_b)
     planned = tuple(planned_contrast(df, outcome, a, b, t, tuple(c), label, b_levels=all_b)
                     for t, c, label in contrasts)
-    corr = liking_correlations(df, outcome, score, a, a_levels) if score else ()  # a plan may declare no score
+    corr = score_correlations(df, outcome, score, a, a_levels) if score else ()  # a plan may declare no score
     by_level = {c.favor: c for c in corr}
     diffs = tuple(correlation_difference(by_level[x], by_level[y]) for x, y in correlation_pairs
                   if x in by_level and y in by_level)
@@ -1166,7 +1182,7 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
                          dict(METHODS), tuple(notes))
 
 
-def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
+def analyze_count_plan(data: pd.DataFrame, experiment, dropped: Optional[Mapping[str, int]] = None) -> CountAnalysis:
     """:func:`analyze_counts` with a declared experiment's :class:`~paradigms.base.CountPlan`.
 
     The plan's contrasts on levels of its first factor are the planned
@@ -1192,7 +1208,31 @@ def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
     return analyze_counts(
         data, outcome=plan.outcome, factors=(a, b), score=plan.score, contrasts=contrasts,
         references=dict(plan.references), level_order=order, correlation_pairs=plan.correlation_pairs,
-        threshold=plan.threshold, threshold_contrast=plan.threshold_contrast)
+        threshold=plan.threshold, threshold_contrast=plan.threshold_contrast, dropped=dropped)
+
+
+def analyze_count_input(inp) -> CountAnalysis:
+    """The count analysis of one experiment's :class:`~analysis.load.inputs.AnalysisInput`.
+
+    The input's frame holds the analysable rows (the loader applied the
+    participant-status rule once); the excluded and withdrawn are counted from
+    its report; the experiment's declared :class:`~paradigms.base.CountPlan`
+    says what is analysed.
+
+    Examples
+    --------
+    >>> from analysis.declared import declaration
+    >>> from analysis.load.inputs import AnalysisInput
+    >>> from analysis.load.synthetic import frame_from_tickets
+    >>> import pandas as pd
+    >>> regan = declaration("regan1971")
+    >>> inp = AnalysisInput(frame_from_tickets(), regan, regan.experiment(1), pd.DataFrame({"status": ["withdrawn"]}))
+    >>> res = analyze_count_input(inp)
+    >>> res.n, res.n_withdrawn, res.paradigm
+    (48, 1, 'regan1971')
+    """
+    res = analyze_count_plan(inp.frame, inp.experiment, dropped=report_counts(inp.report))
+    return dataclasses.replace(res, paradigm=inp.paradigm.id, experiment=int(inp.experiment.number))
 
 
 def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis:
@@ -1203,12 +1243,6 @@ def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis
     report.  The experiment's declared :class:`~paradigms.base.CountPlan`
     says what is analysed.
     """
-    exp = paradigm.experiment(experiment)
-    d = loaded.data
-    d = d[(d["study"] == paradigm.id) & (d["experiment"] == int(experiment))]
-    rep = loaded.report
-    n_withdrawn = int(((rep["study"] == paradigm.id) & (rep["experiment"] == int(experiment))
-                       & (rep["status"] == "withdrawn")).sum()) if len(rep) else 0
-    res = analyze_count_plan(d, exp)
-    return dataclasses.replace(res, paradigm=paradigm.id, experiment=int(experiment),
-                               n_withdrawn=res.n_withdrawn + n_withdrawn)
+    from analysis.load.inputs import analysis_input
+
+    return analyze_count_input(analysis_input(loaded, paradigm, paradigm.experiment(experiment)))
