@@ -164,7 +164,7 @@ def _find_participant(data_dir: Path, participant_id: str) -> tuple[Path, dict]:
     a withdrawal must be possible even where a file would not pass validation)."""
     import csv
 
-    from analysis.load.sessions import find_session_files
+    from analysis.load.files import find_session_files
 
     files = find_session_files(data_dir)
     for f in files:
