@@ -52,6 +52,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.errors import AnalysisError
+from analysis.meta.mh import MH_METHOD, mantel_haenszel
 from analysis.results import Result, format_number, format_p, frame_of, jsonable
 
 __all__ = [
@@ -84,8 +85,7 @@ META_METHODS = {
           "(metafor test='knha')",
     "pi": "estimate +/- crit * sqrt(SE^2 + tau2), crit = z, or t(k-1) with knha (metafor 3.8 predict)",
     "q": "Cochran's Q against the inverse-variance fixed-effect estimate, chi-square with k-1 df",
-    "mh": "Mantel-Haenszel pooled odds ratio, Robins-Breslow-Greenland CI; Breslow-Day test of equal odds "
-          "ratios without and with Tarone's adjustment (statsmodels StratifiedTable, shift_zeros=False)",
+    "mh": MH_METHOD,
     "logit": "logistic regression complied ~ treated + site (a factor), maximum likelihood on the per-site "
              "counts by Newton-Raphson (O(k) per step), Wald CI; sites where everybody or nobody complied are "
              "left out (their intercept is infinite)",
@@ -488,6 +488,9 @@ class FixedEffects(Result):
     logit_sites: int
     level: float = 0.95
     notes: tuple[str, ...] = ()
+    cmh_corrected_statistic: float = math.nan
+    cmh_corrected_p: float = math.nan
+    breslow_day_df: int = 0
 
     #: the three estimates: (row label, field prefix, its test's statistic and p fields)
     _ESTIMATES = (("FE (inverse variance)", "iv", None, None), ("FE (Mantel-Haenszel)", "mh", "cmh_statistic", "cmh_p"),
@@ -513,8 +516,10 @@ class FixedEffects(Result):
         e = lambda x: format_number(math.exp(x))  # noqa: E731
         return (f"Fixed effect (k = {self.k}): inverse-variance OR = {e(self.iv_log_or)} "
                 f"[{e(self.iv_ci_low)}, {e(self.iv_ci_high)}]; Mantel-Haenszel OR = {e(self.mh_log_or)} "
-                f"[{e(self.mh_ci_low)}, {e(self.mh_ci_high)}], CMH χ²(1) = {format_number(self.cmh_statistic)}, "
-                f"{format_p(self.cmh_p)}; Breslow-Day χ²({self.k - 1}) = {format_number(self.breslow_day)}, "
+                f"[{e(self.mh_ci_low)}, {e(self.mh_ci_high)}] (RBG SE), CMH χ²(1) = "
+                f"{format_number(self.cmh_statistic)}, {format_p(self.cmh_p)} (no continuity correction; "
+                f"with it χ²(1) = {format_number(self.cmh_corrected_statistic)}, {format_p(self.cmh_corrected_p)}); "
+                f"Breslow-Day χ²({self.breslow_day_df}) = {format_number(self.breslow_day)}, "
                 f"{format_p(self.breslow_day_p)} (Tarone {format_p(self.tarone_p)}); logistic with site factor "
                 f"OR = {e(self.logit_log_or)} [{e(self.logit_ci_low)}, {e(self.logit_ci_high)}], "
                 f"{format_p(self.logit_p)}")
@@ -587,8 +592,6 @@ def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEf
     >>> round(math.exp(f.mh_log_or), 3)
     2.669
     """
-    from statsmodels.stats.contingency_tables import StratifiedTable
-
     effects = [e for e in effects if not e.original]
     k = len(effects)
     y = np.array([e.log_or for e in effects])
@@ -600,30 +603,27 @@ def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEf
     n1 = np.array([e.n_treatment for e in effects], dtype=float)
     x2 = np.array([e.complied_control for e in effects], dtype=float)
     n2 = np.array([e.n_control for e in effects], dtype=float)
-    tables = np.empty((2, 2, k))
-    tables[0, 0], tables[0, 1], tables[1, 0], tables[1, 1] = x1, n1 - x1, x2, n2 - x2
+    mh = mantel_haenszel(x1, n1 - x1, x2, n2 - x2, level)
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught, np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("always")
-        st = StratifiedTable(tables, shift_zeros=False)
-        mh = float(st.logodds_pooled)
-        mh_se = float(st.logodds_pooled_se)
-        cmh = st.test_null_odds(correction=False)
-        bd = st.test_equal_odds(adjust=False)
-        ta = st.test_equal_odds(adjust=True)
-    if caught:
-        notes.append("Mantel-Haenszel: " + str(caught[0].message).splitlines()[0])
+    if not math.isfinite(mh.log_or):
+        notes.append("Mantel-Haenszel: the pooled odds ratio is undefined (no site has a discordant pair of cells)")
+    if mh.k_pos < k:
+        notes.append(f"Breslow-Day and Tarone: {k - mh.k_pos} site(s) where nobody or everybody complied carry "
+                     f"no information on the odds ratio and are left out (as metafor rma.mh): "
+                     f"df = {max(mh.k_pos - 1, 0)}")
     lb, lse, llo, lhi, lp, lk, lnotes = _logit_site_factor(x1, n1, x2, n2, level)
     notes += lnotes
     if lk < k:
         notes.append(f"logistic model: {k - lk} site(s) where everybody or nobody complied left out")
     return FixedEffects(k=k, iv_log_or=iv, iv_se=iv_se, iv_ci_low=iv - z * iv_se, iv_ci_high=iv + z * iv_se,
-                        mh_log_or=mh, mh_se=mh_se, mh_ci_low=mh - z * mh_se, mh_ci_high=mh + z * mh_se,
-                        cmh_statistic=float(cmh.statistic), cmh_p=float(cmh.pvalue),
-                        breslow_day=float(bd.statistic), breslow_day_p=float(bd.pvalue),
-                        tarone=float(ta.statistic), tarone_p=float(ta.pvalue),
+                        mh_log_or=mh.log_or, mh_se=mh.se, mh_ci_low=mh.ci_low, mh_ci_high=mh.ci_high,
+                        cmh_statistic=mh.cmh, cmh_p=mh.cmh_p,
+                        breslow_day=mh.breslow_day, breslow_day_p=mh.breslow_day_p,
+                        tarone=mh.tarone, tarone_p=mh.tarone_p,
                         logit_log_or=lb, logit_se=lse, logit_ci_low=llo, logit_ci_high=lhi, logit_p=lp,
-                        logit_sites=lk, level=level, notes=tuple(notes))
+                        logit_sites=lk, level=level, notes=tuple(notes),
+                        cmh_corrected_statistic=mh.cmh_corrected, cmh_corrected_p=mh.cmh_corrected_p,
+                        breslow_day_df=max(mh.k_pos - 1, 0))
 
 
 # --------------------------------------------------------------------------- #
