@@ -137,3 +137,17 @@ def test_cli_pools_a_table_and_refuses_a_bad_one_with_exit_2(tmp_path, kunz_tabl
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1 and "one condition" in run.stderr
     run = subprocess.run([str(BIN / "compliance"), "pool", "--table", str(bad)], capture_output=True, text=True)
     assert run.returncode == 2 and "--study" in run.stderr
+
+
+def test_forest_plot_draws_count_measures_and_titles_simulated(tmp_path, regan_table):
+    import dataclasses
+
+    from analysis.plots.forest import plot_forest
+
+    res = pool_table(regan_table, "regan1971", 1)
+    fig = plot_forest(dataclasses.replace(res, data_origin=("simulated",)))
+    texts = [t.get_text() for t in fig.texts]
+    assert any("SIMULATED DATA" in t for t in texts)
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    assert any("Hedges' g" in x for x in labels) and any("ratio of means" in x for x in labels)
+    assert len(fig.axes) == len(res.pools)
