@@ -17,7 +17,6 @@ notes, not discrepancies.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -69,12 +68,7 @@ class VerifyResult(Result):
                 "ok": self.ok, "discrepancies": list(self.discrepancies), "notes": list(self.notes)}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from paradigms.hashing import file_sha256 as _sha256  # the one file hash
 
 
 def _csv_ids(path: Path) -> dict[str, int]:

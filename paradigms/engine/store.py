@@ -41,10 +41,11 @@ from typing import Mapping, Optional, Sequence
 
 from ..base import Paradigm
 from ..errors import ComplianceError, UsageError
+from ..hashing import file_sha256  # noqa: F401  (the one file hash; re-exported here)
 from . import locks as _locks
 
 __all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic", "write_text_atomic",
-           "update_dataset_description", "find_interrupted", "file_sha256",
+           "update_dataset_description", "find_interrupted", "file_sha256", "session_sort_key",
            "read_dataset_description", "dataset_uid"]
 
 #: Columns the store fills in for every row (the session's identity).
@@ -156,13 +157,23 @@ def write_json_atomic(path: Path, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_RUN = re.compile(r"(\d+)")
+
+
+def session_sort_key(path) -> tuple:
+    """The order of session files: by folder, then by name with every number compared as a number,
+    so that ``session-2`` comes before ``session-10`` (a name sort puts 10 first, and a mail study
+    would then meet a card's outcome record before its dispatch record).
+
+    Examples
+    --------
+    >>> names = ["x_session-10_data.csv", "x_session-2_data.csv", "x_session-1_data.csv"]
+    >>> sorted(names, key=session_sort_key)
+    ['x_session-1_data.csv', 'x_session-2_data.csv', 'x_session-10_data.csv']
+    """
+    p = Path(path)
+    return tuple(tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in _RUN.split(part) if t)
+                 for part in p.parts)
 
 
 def _psychopy_version() -> Optional[str]:
@@ -252,7 +263,7 @@ def update_dataset_description(root: Path, paradigm: Paradigm) -> Path:
 def find_interrupted(root: Path) -> list[Path]:
     """Sidecars whose session never closed (status still ``running``)."""
     out = []
-    for p in sorted(Path(root).glob("*_data.json")):
+    for p in sorted(Path(root).glob("*_data.json"), key=session_sort_key):
         try:
             if json.loads(p.read_text(encoding="utf-8")).get("status") == "running":
                 out.append(p)
