@@ -47,7 +47,9 @@ import pandas as pd
 import analysis.replication.criteria as rc
 from analysis.errors import AnalysisError, ReferenceDataError
 from analysis.replication.criteria import NOT_COMPUTABLE, CRITERIA, Criterion, not_computable
-from analysis.results import Result, format_number, frame_of
+from analysis.format import format_number, pct, pct_of
+from analysis.results import Result, frame_of
+from analysis.stats import effects
 
 __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
            "load_replications", "counts_side", "original_test", "COUNTS", "DERIVED", "RATES_ONLY", "W_AND_N", "MISSING",
@@ -56,7 +58,8 @@ __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate",
 COUNTS, DERIVED, RATES_ONLY, W_AND_N, MISSING = "counts", "derived", "rates only", "w and N", "not computable"
 ORIGINAL_N_UNKNOWN = "original n unknown"
 _TESTS = ("chi2", "yates", "fisher", "barnard")
-_Z = 1.959963984540054
+#: The two columns of each contrast in the verdict table: what the test found, and what that means.
+FINDING, SUCCEEDED_COLUMN = "finding", "replication succeeded?"
 
 
 # --------------------------------------------------------------------------- #
@@ -113,11 +116,11 @@ class Side(Result):
 
     def __str__(self) -> str:
         if self.has_counts:
-            s = f"{self.x1}/{self.n1} ({100 * self.p1:.1f}%) vs {self.x2}/{self.n2} ({100 * self.p2:.1f}%)"
+            s = f"{pct_of(self.x1, self.n1)} vs {pct_of(self.x2, self.n2)}"
             if self.status == DERIVED:
                 s += " [derived from published rates and n]"
         elif self.has_rates:
-            s = f"{100 * self.p1:.1f}% vs {100 * self.p2:.1f}% (cell sizes unknown)"
+            s = f"{pct(self.p1)} vs {pct(self.p2)} (cell sizes unknown)"
         elif self.has_w:
             s = f"w = {format_number(self.w)}, N = {self.n} (counts unknown)"
         else:
@@ -197,20 +200,19 @@ def effects_of(side: Side) -> Effects:
     >>> print(e)
     replication: RD = 0.325, 95% CI [0.107, 0.503]; OR = 3.89, 95% CI [1.53, 9.87]; h = 0.66, 95% CI [0.23, 1.10]
     """
-    from analysis.stats.binary import cohens_h, newcombe_diff_ci, odds_ratio_ci
+    from analysis.stats.binary import newcombe_diff_ci, odds_ratio_ci
 
     if side.has_counts:
         x1, n1, x2, n2 = side.counts
         lo, hi = newcombe_diff_ci(x1, n1, x2, n2)
         orr, olo, ohi, corrected = odds_ratio_ci(x1, n1, x2, n2)
-        h = cohens_h(side.p1, side.p2)
-        se = math.sqrt(1 / n1 + 1 / n2)
-        return Effects(side.role, side.p1 - side.p2, lo, hi, orr, olo, ohi, h, h - _Z * se, h + _Z * se, side.w,
-                       corrected)
+        h = effects.cohens_h_counts(x1, n1, x2, n2)
+        h_lo, h_hi = effects.wald_ci(h.yi, h.vi)
+        return Effects(side.role, side.p1 - side.p2, lo, hi, orr, olo, ohi, h.yi, h_lo, h_hi, side.w, corrected)
     if side.has_rates:
         p1, p2 = side.p1, side.p2
         orr = (p1 * (1 - p2)) / (p2 * (1 - p1)) if 0 < p1 < 1 and 0 < p2 < 1 else math.nan
-        return Effects(side.role, p1 - p2, odds_ratio=orr, h=cohens_h(p1, p2), w=side.w)
+        return Effects(side.role, p1 - p2, odds_ratio=orr, h=effects.cohens_h(p1, p2), w=side.w)
     return Effects(side.role, w=side.w)
 
 
@@ -513,19 +515,20 @@ def _criteria_rates(o: Side, r: Side, test, alpha, direction, sesoi, scale, src)
 
 def _criteria_w(o: Side, r: Side, alpha, sesoi_h, sesoi_rd) -> list[Criterion]:
     need = "needs cell counts (only w and N are known)"
+    orig, rep = rc.WN(o.w, o.n), rc.WN(r.w, r.n)
     w33 = rc.w33(o.n, alpha=alpha)
     if sesoi_h is not None or sesoi_rd is not None:
         eq = not_computable("equivalence", "a SESOI on h or RD cannot be turned into w without the rates")
     else:
-        eq = rc.equivalence_w(r.w, r.n, w33, alpha=alpha, source="w33")
+        eq = rc.equivalence(rep, sesoi=w33, alpha=alpha, source="w33")
     pub = None if math.isnan(r.p_published) else r.p_published
-    return [rc.significance_w(r.w, r.n, alpha=alpha, p_published=pub),
-            rc.consistency_w(o.w, r.w, r.n),
-            rc.prediction_interval_w(o.w, o.n, r.w, r.n),
-            rc.small_telescopes_w(r.w, r.n, w33, alpha=alpha),
+    return [rc.significance(rep, alpha=alpha, p_published=pub),
+            rc.consistency_ci(o.w, rep),
+            rc.prediction_interval(orig, rep),
+            rc.small_telescopes(rep, d33=w33, alpha=alpha),
             eq,
             not_computable("bayes_factor", need), not_computable("bayes_factor_directional", need),
-            rc.fixed_effect_w(o.w, o.n, r.w, r.n, alpha=alpha),
+            rc.fixed_effect(orig, rep, alpha=alpha),
             not_computable("mantel_haenszel", need)]
 
 
