@@ -305,6 +305,7 @@ def _verdict_section(loaded, analyses) -> Optional[Section]:
            "equivalence bounds marked.")
     return Section("verdicts", "Did it replicate? The verdicts side by side", "verdicts.html.j2", {
         "result": result, "reason": "", "columns": list(table.columns), "index": list(table.index),
+        "contrasts": list(dict.fromkeys(label for label, _ in table.columns)),
         "cells": table.to_dict("index"), "figure": figure, "alt": alt})
 
 
