@@ -69,18 +69,7 @@ DECISIONS = (SUCCEEDED, FAILED, INCONCLUSIVE, NOT_COMPUTABLE)
 #: A replication Bayes factor above this (or below its inverse) is taken as evidence (Jeffreys).
 BF_THRESHOLD = 3.0
 
-#: Criterion ids, in the order of the verdict table, with their row labels.
-CRITERIA = {
-    "significance": "significance (original's test, original's direction)",
-    "consistency_ci": "original inside the replication's 95% CI",
-    "prediction_interval": "replication inside the original's 95% prediction interval",
-    "small_telescopes": "small telescopes (vs d33)",
-    "equivalence": "equivalence (TOST) vs the SESOI",
-    "bayes_factor": "replication Bayes factor BF_r0",
-    "bayes_factor_directional": "replication Bayes factor BF_r+ (directional)",
-    "fixed_effect": "fixed-effect combination (inverse variance, log OR)",
-    "mantel_haenszel": "fixed-effect combination (Mantel-Haenszel OR)",
-}
+from analysis.replication import CRITERIA  # noqa: E402  the one list of criteria (light, for --help)
 
 # --------------------------------------------------------------------------- #
 # The one result shape
