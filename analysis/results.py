@@ -298,7 +298,7 @@ class ConditionRate(Result):
         if self.n == 0:
             return f"{self.condition}: no participants analysed"
         return (f"{self.condition}: {self.complied}/{self.n} complied ({_pct(self.rate)}), "
-                f"{self.confidence:.0%} CI [{_pct(self.ci_low)}, {_pct(self.ci_high)}] ({self.method.capitalize()})")
+                f"{pct(self.confidence, 0)} CI [{_pct(self.ci_low)}, {_pct(self.ci_high)}] ({self.method.capitalize()})")
 
 
 @dataclass(frozen=True)
@@ -378,7 +378,7 @@ class ContrastResult(Result):
         return self.n_treatment + self.n_control
 
     def __str__(self) -> str:
-        ci = f"{self.confidence:.0%} CI"
+        ci = f"{pct(self.confidence, 0)} CI"
         rd = (f"RD = {format_number(self.risk_difference, leading_zero=False)}, {ci} "
               f"[{format_number(self.rd_ci_low, leading_zero=False)}, "
               f"{format_number(self.rd_ci_high, leading_zero=False)}]")

@@ -30,7 +30,8 @@ from scipy import stats
 from analysis.stats.binary import cohens_h, fisher_exact_p, newcombe_diff_ci, odds_ratio_ci, pearson_chi2
 from analysis.errors import ReferenceDataError
 from analysis.replication.published import load_published, split_conditions
-from analysis.results import Result, format_number, jsonable, round_half_up
+from analysis.format import format_number, pct, round_half_up
+from analysis.results import Result, jsonable
 
 __all__ = ["Check", "Reproduction", "reproduce", "reproduce_experiment", "agreement",
            "chi2_candidates", "attainable_counts"]
@@ -88,8 +89,13 @@ class Check(Result):
     def __str__(self) -> str:
         what = self.condition + (f" vs {self.control}" if self.control else "")
         pub = self.as_printed or ("NA" if self.published is None else format_number(self.published, 3))
-        rec = "NA" if self.recomputed is None or (isinstance(self.recomputed, float) and math.isnan(self.recomputed)) \
-            else format_number(self.recomputed, 4)
+        missing = self.recomputed is None or (isinstance(self.recomputed, float) and math.isnan(self.recomputed))
+        if missing:
+            rec = "NA"
+        elif self.as_printed.rstrip().endswith("%") or (self.statistic == "rate" and not self.as_printed):
+            rec = pct(self.recomputed, 2)  # published and recomputed on one scale: percent
+        else:
+            rec = format_number(self.recomputed, 4)
         return f"{self.statistic:<16} {what:<58} published {pub:<14} recomputed {rec:<9} {self.agreement}"
 
 

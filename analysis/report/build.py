@@ -18,6 +18,7 @@ from typing import Any, Mapping, Optional, Sequence
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.format import format_number
 
 __all__ = ["Section", "Report", "build_report", "build_study_report"]
 
@@ -100,7 +101,7 @@ def _figure_alt(analysis) -> str:
                 f"Experiment {analysis.experiment}: " + "; ".join(parts)
                 + ". Hollow diamonds mark the original study's published rates where known.")
     cells = getattr(analysis, "cells", ())
-    parts = [f"{c.favor}/{c.liking} mean {c.mean:.2f} (n = {c.n})" for c in cells]
+    parts = [f"{c.favor}/{c.liking} mean {format_number(c.mean)} (n = {c.n})" for c in cells]
     return (f"Mean {getattr(analysis, 'outcome', 'count')} per cell with 95% confidence intervals, "
             f"{analysis.paradigm} Experiment {analysis.experiment}: " + "; ".join(parts) + ".")
 

@@ -24,6 +24,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from analysis.errors import AnalysisError, DegenerateTableWarning, SmallExpectedCountWarning
 from analysis.stats import effects
 from analysis.stats.effects import cohens_h, z_critical  # re-exported: the one home of each effect
+from analysis.format import format_number
 from analysis.results import (ChiSquareResult, ConditionRate, ContrastResult, ExclusionCount,
                       ExperimentAnalysis, LogitResult, LogitTerm)
 
@@ -227,9 +228,9 @@ def pearson_chi2(table, correction: bool = False, warn: bool = True) -> ChiSquar
     res = stats.chi2_contingency(t, correction=correction)
     min_exp = float(_expected(t).min())
     if min_exp < 5:
-        notes.append(f"smallest expected count {min_exp:.2f} < 5: prefer the exact tests")
+        notes.append(f"smallest expected count {format_number(min_exp)} < 5: prefer the exact tests")
         if warn:
-            warnings.warn(f"chi-square: smallest expected count {min_exp:.2f} < 5; prefer Fisher's or "
+            warnings.warn(f"chi-square: smallest expected count {format_number(min_exp)} < 5; prefer Fisher's or "
                           "Barnard's exact test", SmallExpectedCountWarning, stacklevel=2)
     return ChiSquareResult(float(res.statistic), int(res.dof), n, float(res.pvalue),
                            bool(correction and df == 1), min_exp, tuple(notes))
