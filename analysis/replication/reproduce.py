@@ -31,9 +31,9 @@ from analysis.stats.binary import cohens_h, fisher_exact_p, newcombe_diff_ci, od
 from analysis.errors import ReferenceDataError
 from analysis.replication.published import load_published, split_conditions
 from analysis.format import format_number, pct, round_half_up
-from analysis.results import Result, jsonable
+from analysis.results import Result, Results, jsonable
 
-__all__ = ["Check", "Reproduction", "reproduce", "reproduce_experiment", "agreement",
+__all__ = ["Check", "Reproduction", "Reproductions", "reproduce", "reproduce_experiment", "agreement",
            "chi2_candidates", "attainable_counts"]
 
 EXACT, CLOSE, MISMATCH = "exact", "within_last_digit", "mismatch"
@@ -530,8 +530,13 @@ def _declared_numbering(study: str, experiment: Optional[int], rows: pd.DataFram
     return ""
 
 
+class Reproductions(Results):
+    """The :class:`Reproduction` of each experiment of a study: a list (``(e1,) = reproduce(...)``)
+    whose ``str`` is every experiment's checks, as ``compliance reproduce`` prints them."""
+
+
 def reproduce(study: str, experiment: Optional[int] = None,
-              published: Optional[pd.DataFrame] = None) -> list[Reproduction]:
+              published: Optional[pd.DataFrame] = None) -> Reproductions:
     """Reproduce the published statistics of ``study`` (every experiment, or one).
 
     Parameters
@@ -543,11 +548,14 @@ def reproduce(study: str, experiment: Optional[int] = None,
 
     Returns
     -------
-    list of Reproduction
-        One per experiment.
+    Reproductions
+        A list, one :class:`Reproduction` per experiment; ``print()`` shows them all.
 
     Examples
     --------
+    >>> print(reproduce("cialdini1975", 1)).__class__.__name__  # doctest: +ELLIPSIS
+    cialdini1975, Experiment 1: ... match, 0 mismatch, ...
+    NoneType
     >>> (e1,) = reproduce("cialdini1975", 1)
     >>> [(c.as_printed, c.agreement) for c in e1.checks if c.statistic == "chi2"]
     [('chi2 = .50', 'within_last_digit'), ('chi2 = 6.42', 'within_last_digit')]
@@ -557,13 +565,13 @@ def reproduce(study: str, experiment: Optional[int] = None,
         raise ReferenceDataError(f"unknown study {study!r} in the published reference data; known: "
                                  + ", ".join(sorted(set(pub["study"]))))
     if experiment is not None:
-        return [reproduce_experiment(study, int(experiment), pub)]
+        return Reproductions([reproduce_experiment(study, int(experiment), pub)])
     exps = pub.loc[pub["study"] == study, "experiment"]
     numbered = sorted({int(e) for e in exps.dropna()})
     out = [reproduce_experiment(study, e, pub) for e in numbered]
     if exps.isna().any():
         out.append(reproduce_experiment(study, None, pub))
-    return out
+    return Reproductions(out)
 
 
 def to_json(reproductions: list[Reproduction]):

@@ -399,6 +399,13 @@ class Replication(Result):
                                      for c in criteria} for label, _, _, criteria in self._judged()},
                 "whole_study": self.whole_study.to_dict() if self.whole_study is not None else None}
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the origin label, the verdict table as HTML, then the text (sentences and notes)."""
+        import html
+
+        head = f'<p style="color:#c00000"><b>{html.escape(self.origin_label)}</b></p>' if self.origin_label else ""
+        return head + self.table().to_html() + f'<pre class="compliance-result">{html.escape(str(self))}</pre>'
+
     def __str__(self) -> str:
         lines = [self.origin_label] if self.origin_label else []
         lines += [f"{self.study}, Experiment {self.experiment}: replication verdicts ({self.replication})"]
