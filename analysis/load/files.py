@@ -75,7 +75,9 @@ def find_session_files(path: PathLike, parquet: bool = False) -> list[Path]:
                 found.append(f)
     if not found:
         raise DataValidationError(f"{p}: no session files matching {' or '.join(globs)} in this folder")
-    return sorted(found)
+    from paradigms.engine.store import session_sort_key
+
+    return sorted(found, key=session_sort_key)  # session-2 before session-10 (issue 22.3)
 
 
 def file_sha256(path: Path) -> str:
@@ -88,10 +90,6 @@ def file_sha256(path: Path) -> str:
     >>> file_sha256(p) == hashlib.sha256(b"x,y\\n").hexdigest()
     True
     """
-    import hashlib
+    from paradigms.hashing import file_sha256 as sha256_of_file
 
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_of_file(path)  # one file-hash function (paradigms.hashing)
