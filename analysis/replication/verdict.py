@@ -857,8 +857,9 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
             x2, n2 = _pool(cnt, controls, label)
             rside = counts_side("replication", x1, n1, x2, n2)
         oside = _original_side(study, exp, k)
-        test, tnote = original_test(study, experiment, k, reproduction) if reproduction is not None else (
-            "chi2", "the original's test is unknown: Pearson's χ² (no correction) assumed")
+        from analysis.power.design import design_of  # the one home of the contrast's test (issue 21)
+        design = design_of(study, experiment, k)
+        test, tnote = design.test, design.test_source
         out.append(compare(oside, rside, label=label, treatment=k.treatment_label, control=control, test=test,
                            alpha=alpha, sesoi_h=sesoi_h, sesoi_rd=sesoi_rd, notes=[tnote]))
     if not out:

@@ -48,15 +48,22 @@ def test_original_design_power_per_confirmatory_contrast_with_source():
     assert main["power"][0]["power"] == pytest.approx(
         power_two_proportions(0.5, 10 / 48, 24, 48, test="chi2").power)
     small = rows["door-in-the-face vs smaller request only"]
-    assert small["test"] == "fisher" and "Table 1" in small["source"]
-    assert small["power"][0]["power"] == pytest.approx(0.608895626582956, abs=1e-9)   # R value, test_power.py
+    # issue 21: a contrast the paper did not test is tested as the paper tested its others (Pearson's χ²,
+    # which reproduces its χ² = 6.42 and χ² = .50), one design decision shared with replicate and report
+    assert small["test"] == "chi2" and "paper's test" in small["test_source"] and "Table 1" in small["source"]
+    # R 4.x, exact power of chisq.test(correct = FALSE) by enumeration:
+    #   pw <- function(p1,p2,n1,n2){s<-0; for(a in 0:n1) for(c in 0:n2){ m<-a+c; if(m==0||m==n1+n2) next
+    #     p <- suppressWarnings(chisq.test(matrix(c(a,n1-a,c,n2-c),2,byrow=TRUE),correct=FALSE)$p.value)
+    #     if(p<=0.05) s<-s+dbinom(a,n1,p1)*dbinom(c,n2,p2)}; s}
+    #   pw(0.5,4/24,24,24)   -> 0.715656751987
+    assert small["power"][0]["power"] == pytest.approx(0.715656751987, abs=1e-9)
     assert small["power"][0]["power_normal"] == pytest.approx(0.714947669222166, abs=1e-9)
 
 
 def test_target_gives_first_and_stable_n():
     d = js("cialdini1975", "--experiment", "1", "--target", "0.80")
     small = [c for c in d["contrasts"] if c["label"] == "door-in-the-face vs smaller request only"][0]
-    ref = sample_size_two_proportions(0.5, 4 / 24, 0.80)
+    ref = sample_size_two_proportions(0.5, 4 / 24, 0.80, test="chi2")
     assert small["sample_size"]["n_first"] == ref.n_first and small["sample_size"]["n_stable"] == ref.n_stable
 
 
