@@ -35,7 +35,8 @@ from typing import Optional
 
 from analysis.errors import AnalysisError
 
-__all__ = ["ContrastDesign", "design_of", "designs_of", "CORRECTIONS"]
+__all__ = ["ContrastDesign", "design_of", "designs_of", "CORRECTIONS", "BASES", "basis_rates", "ContrastPlanRow",
+           "telescopes_test_n", "plan_experiment"]
 
 #: Multiplicity corrections a plan may declare.
 CORRECTIONS = {"none": "no correction", "holm": "Holm's step-down correction",
@@ -313,3 +314,179 @@ def _contrast(exp, contrast):
                 return k
         raise AnalysisError(f"experiment {exp.number} has no contrast labelled {contrast!r}")
     return contrast
+
+
+# --------------------------------------------------------------------------- #
+# Planning a replication: the sample size for the whole confirmatory family
+# --------------------------------------------------------------------------- #
+#: Bases for the effect a replication is planned to detect.
+BASES = {
+    "original": "the original's estimate",
+    "safeguard": "safeguard power: the lower limit of the original's 60% CI of Cohen's h "
+                 "(Perugini, Gallucci & Costantini, 2014)",
+    "telescopes": "small telescopes: d33, the effect the original had 33% power to detect (Simonsohn, 2015)",
+}
+
+
+def basis_rates(design: ContrastDesign, basis: str) -> tuple[Optional[float], float, str]:
+    """The treatment and control rates a replication is planned for under ``basis``, and a note.
+
+    ``original``: the original's rates.  ``safeguard``: Cohen's h of the original lowered to the
+    lower limit of its two-sided 60% Wald interval, ``h - z_.80 · √(1/n1 + 1/n2)``
+    (:func:`analysis.stats.effects.wald_ci`), turned back into a treatment rate at the original's
+    control rate; not computable when that limit is at or beyond 0.  ``telescopes``: the
+    treatment rate of d33.  The treatment rate is None, with the reason in the note, when not
+    computable.
+
+    Examples
+    --------
+    >>> d = design_of("cialdini1975", 1, 0)
+    >>> p1, p2, _ = basis_rates(d, "safeguard")
+    >>> round(p2, 4), 0.2083 < p1 < 0.5
+    (0.2083, True)
+    """
+    from analysis.stats.effects import cohens_h, cohens_h_var, wald_ci
+
+    if design.p1 is None:
+        return None, math.nan, "not computable: the original's rates are not published"
+    p1, p2 = design.p1, design.p2
+    if basis == "original":
+        return p1, p2, BASES["original"]
+    if design.n1 is None:
+        return None, p2, "not computable: the original's n is not published"
+    if basis == "safeguard":
+        h = cohens_h(p1, p2)
+        lo, hi = wald_ci(h, cohens_h_var(design.n1, design.n2), 0.60)
+        limit = lo if h > 0 else hi
+        if limit * h <= 0:
+            return None, p2, "not computable: the original's 60% CI of h includes 0"
+        q = math.sin(math.asin(math.sqrt(p2)) + limit / 2) ** 2
+        return q, p2, f"{BASES['safeguard']}: h = {limit:.3f}"
+    if basis == "telescopes":
+        r = design.d33()
+        if r is None or math.isnan(r.p_treatment):
+            return None, p2, "not computable: d33 not available"
+        return r.p_treatment, p2, f"{BASES['telescopes']}: h = {r.cohens_h:.3f}"
+    raise AnalysisError(f"--basis {basis!r}: not one of {', '.join(BASES)}")
+
+
+@dataclass(frozen=True)
+class ContrastPlanRow:
+    """One confirmatory contrast in a plan: the n per condition it needs under each basis.
+
+    ``telescopes_test_n`` is Simonsohn's (2015) own small-telescopes sample size: the n per
+    condition at which the one-sided test "the effect is smaller than d33" has 80% power when
+    the true effect is 0 (normal approximation on Cohen's h, ``n1 = (z_{1-α} + z_.80)² (1 + 1/r)
+    / h33²``; about 2.5 times the original's n), beside the n that detects d33 itself.
+    """
+
+    design: ContrastDesign
+    rates: dict
+    n_per_condition: dict
+    notes: dict
+    telescopes_test_n: Optional[int] = None
+
+
+def telescopes_test_n(design: ContrastDesign, target: float = 0.8) -> Optional[int]:
+    """Simonsohn's small-telescopes n per condition (see :class:`ContrastPlanRow`); None without d33.
+
+    Examples
+    --------
+    >>> d = design_of("cialdini1975", 1, 2)
+    >>> round(telescopes_test_n(d) / d.n1, 1)     # about 2.5 times the original's n
+    2.7
+    """
+    from analysis.stats.effects import z_critical
+
+    r = design.d33()
+    if r is None or math.isnan(r.cohens_h):
+        return None
+    za = z_critical(1 - 2 * design.alpha)          # one-sided level α
+    zb = z_critical(2 * target - 1)                # one-sided power
+    n1 = (za + zb) ** 2 * (1 + 1 / design.ratio) / r.cohens_h ** 2
+    return int(math.ceil(n1 / len(design.treatment) - 1e-9))
+
+
+def _n_needed(design: ContrastDesign, p1, p2, target: float, alpha: float):
+    """n per condition for ``target`` power (first n reaching it; None when not computable/reached)."""
+    from analysis.power.exact import sample_size_two_proportions
+
+    if p1 is None or not (0 < p1 < 1 and 0 < p2 < 1) or abs(p1 - p2) < 1e-12:
+        return None, None
+    r = sample_size_two_proportions(p1, p2, target, alpha, design.test, design.alternative, design.ratio,
+                                    design=design)
+    if r.n_first is None:
+        return None, r
+    return int(math.ceil(r.n_first / len(design.treatment))), r
+
+
+def plan_experiment(study: str, experiment: int, target: float = 0.8, alpha: Optional[float] = None,
+                    basis: str = "original") -> dict:
+    """The sample size a replication of one experiment needs: every confirmatory contrast, three bases.
+
+    For each confirmatory contrast and each basis (:data:`BASES`) the first n per condition
+    whose exact power (the contrast's test, at α per test after the declared correction, under
+    the declared allocation) reaches ``target``.  The contrast needing the most participants
+    under ``basis`` sets N: every declared condition gets that n; the power of every
+    confirmatory contrast at that N is given.
+
+    Returns
+    -------
+    dict
+        ``rows`` (:class:`ContrastPlanRow`), ``sets_n`` (label), ``n_per_condition``,
+        ``total_n``, ``conditions``, ``power`` (label -> PowerResult at N), ``alpha``,
+        ``correction``, ``alpha_per_test``, ``basis``, ``target``.
+
+    Examples
+    --------
+    >>> p = plan_experiment("burger1986", 1)
+    >>> p["total_n"] == 2 * p["n_per_condition"]
+    True
+    """
+    import paradigms
+    from paradigms.base import ContrastPlan
+
+    from analysis.power.exact import power_two_proportions
+
+    if basis not in BASES:
+        raise AnalysisError(f"--basis {basis!r}: not one of {', '.join(BASES)}")
+    exp = paradigms.get(study).experiment(int(experiment))
+    if not isinstance(exp.plan, ContrastPlan) or not exp.plan.confirmatory:
+        raise AnalysisError(f"{study} experiment {experiment}: plan works on binary confirmatory contrasts "
+                            f"(a ContrastPlan); this experiment declares a {type(exp.plan).__name__}")
+    designs = designs_of(study, experiment)
+    if alpha is not None:
+        designs = tuple(_with_alpha(d, alpha) for d in designs)
+    rows = []
+    for d in designs:
+        rates, ns, notes = {}, {}, {}
+        for b in BASES:
+            p1, p2, note = basis_rates(d, b)
+            n, _ = _n_needed(d, p1, p2, target, d.alpha_per_test)
+            rates[b], ns[b], notes[b] = (p1, p2), n, note
+        rows.append(ContrastPlanRow(d, rates, ns, notes, telescopes_test_n(d, target)))
+    needed = [(r.n_per_condition[basis], r.design.label) for r in rows if r.n_per_condition[basis] is not None]
+    out = {"study": study, "experiment": int(experiment), "rows": rows, "basis": basis, "target": target,
+           "alpha": designs[0].alpha, "correction": designs[0].correction, "alpha_per_test": designs[0].alpha_per_test,
+           "family_size": len(designs), "conditions": list(exp.condition_names), "sets_n": None,
+           "n_per_condition": None, "total_n": None, "power": {}}
+    if not needed:
+        return out
+    n, label = max(needed)
+    out.update(sets_n=label, n_per_condition=n, total_n=n * len(exp.condition_names))
+    for r in rows:
+        p1, p2 = r.rates[basis]
+        d = r.design
+        if p1 is not None and 0 < p1 < 1 and 0 < p2 < 1:
+            out["power"][d.label] = power_two_proportions(p1, p2, n * len(d.treatment), n * len(d.control),
+                                                          d.alpha_per_test, d.test, d.alternative)
+    return out
+
+
+def _with_alpha(d: ContrastDesign, alpha: float) -> ContrastDesign:
+    from dataclasses import replace
+
+    if not 0 < alpha < 1:
+        raise AnalysisError(f"--alpha {alpha!r}: must be between 0 and 1")
+    per = alpha / d.family_size if d.correction in ("holm", "bonferroni") and d.family_size > 1 else alpha
+    return replace(d, alpha=alpha, alpha_per_test=per)

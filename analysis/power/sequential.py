@@ -41,7 +41,7 @@ from scipy import optimize, stats
 from analysis.errors import AnalysisError
 
 __all__ = ["SPENDING", "GRID", "NUISANCE_GRID", "spent", "GroupSequentialDesign", "boundaries",
-           "ExactSequential", "exact_sequential", "sequential_sample_size"]
+           "ExactSequential", "exact_sequential", "sequential_sample_size", "InterimLook", "interim_look"]
 
 #: Spending functions and what they are.
 SPENDING = {"obrien-fleming": "Lan-DeMets spending of O'Brien-Fleming type",
@@ -402,3 +402,76 @@ def sequential_sample_size(p1: float, p2: float, target: float = 0.8, looks: int
             return r
         n += 1
     return None
+
+
+# --------------------------------------------------------------------------- #
+# An interim look at data collected under a sequential plan
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class InterimLook:
+    """Which look the data are, the boundary there, and the decision (stop or continue)."""
+
+    look: int
+    looks: int
+    n1: int
+    n2: int
+    planned_n1: int
+    planned_n2: int
+    z: float
+    critical: float
+    critical_normal: float
+    decision: str
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        from analysis.format import format_number
+
+        return (f"look {self.look} of {self.looks} (n = {self.n1} and {self.n2}; planned {self.planned_n1} and "
+                f"{self.planned_n2}): z = {format_number(self.z, 3)}, exact boundary |z| ≥ "
+                f"{format_number(self.critical, 3)} (normal {format_number(self.critical_normal, 3)}): {self.decision}")
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        d = asdict(self)
+        d["notes"] = list(self.notes)
+        return d
+
+
+def interim_look(plan: ExactSequential, x1: int, n1: int, x2: int, n2: int) -> InterimLook:
+    """The look the data (``x1`` of ``n1`` treated complied, ``x2`` of ``n2`` controls) are under ``plan``.
+
+    The look is the last planned look whose group sizes the data have reached; the statistic
+    is the signed Pearson z of the data (as the plan's exact regions); the decision is
+    ``stop: reject H0`` when it is in the look's exact rejection region, ``stop: final look, H0
+    not rejected`` at the last look, else ``continue``.
+
+    Examples
+    --------
+    >>> plan = exact_sequential(20, 20, 2)
+    >>> interim_look(plan, 9, 10, 1, 10).decision
+    'stop: reject H0'
+    >>> interim_look(plan, 5, 10, 4, 10).decision
+    'continue'
+    """
+    from analysis.power.exact import _z_statistic
+
+    reached = [k for k, (a, b) in enumerate(zip(plan.n1, plan.n2)) if n1 >= a and n2 >= b]
+    if not reached:
+        raise AnalysisError(f"n = {n1} and {n2}: the first look is planned at {plan.n1[0]} and {plan.n2[0]}")
+    k = reached[-1]
+    notes = []
+    if (n1, n2) != (plan.n1[k], plan.n2[k]):
+        notes.append(f"the data ({n1} and {n2}) are not the planned look's n ({plan.n1[k]} and {plan.n2[k]})")
+    z = float(_z_statistic(n1, n2, False)[x1, x2])
+    alt = plan.design.alternative
+    s = abs(z) if alt == "two-sided" else (z if alt == "greater" else -z)
+    crit = plan.critical_exact[k]
+    if not math.isnan(s) and s >= crit - 1e-12:
+        decision = "stop: reject H0"
+    elif k == plan.design.looks - 1:
+        decision = "stop: final look, H0 not rejected"
+    else:
+        decision = "continue"
+    return InterimLook(k + 1, plan.design.looks, n1, n2, plan.n1[k], plan.n2[k], z, crit, plan.design.critical[k],
+                       decision, tuple(notes))

@@ -1,0 +1,91 @@
+"""``compliance plan`` (issue 24): the sample size of a replication, its JSON and its errors."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from analysis.power.exact import power_two_proportions, sample_size_two_proportions
+
+
+@pytest.fixture(autouse=True)
+def _capsys(capsys):
+    global _CAP
+    _CAP = capsys
+
+
+def run(*args):
+    from paradigms.cli import main
+
+    code = main(["plan", *args])
+    cap = _CAP.readouterr()
+    return code, cap.out, cap.err
+
+
+@pytest.fixture(scope="module")
+def burger():
+    from paradigms.cli import main
+    import io
+    import contextlib
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["plan", "burger1986", "--experiment", "1", "--looks", "2", "--json"]) == 0
+    return json.loads(buf.getvalue())
+
+
+def test_plan_json_answers_the_labs_question(burger):
+    d = burger
+    assert d["family_size"] == 1 and d["correction"] == "none" and d["alpha_per_test"] == 0.05
+    row = d["contrasts"][0]
+    p1, p2 = row["rates"]["original"]["p1"], row["rates"]["original"]["p2"]
+    assert (p1, p2) == pytest.approx((22 / 30, 12 / 30))                    # the original's 22/30 vs 12/30
+    ref = sample_size_two_proportions(p1, p2, 0.8, test="chi2")            # asked another way
+    assert d["n_per_condition"] == row["n_per_condition"]["original"] == ref.n_first
+    assert d["total_n"] == 2 * d["n_per_condition"]
+    pw = d["power"][d["sets_n"]]["power"]
+    assert pw == pytest.approx(power_two_proportions(p1, p2, ref.n_first, ref.n_first, test="chi2").power)
+    assert pw >= 0.8
+
+
+def test_three_bases_side_by_side(burger):
+    from analysis.stats.effects import cohens_h, z_critical
+
+    row = burger["contrasts"][0]
+    o, s, t = (row["rates"][b] for b in ("original", "safeguard", "telescopes"))
+    # safeguard: the lower limit of the original's 60% CI of h, 30 and 30 per group, computed here
+    h_low = cohens_h(22 / 30, 12 / 30) - z_critical(0.60) * math.sqrt(1 / 30 + 1 / 30)
+    assert cohens_h(s["p1"], s["p2"]) == pytest.approx(h_low, abs=1e-9)
+    assert o["p1"] > s["p1"] > s["p2"] and t["p2"] == s["p2"]
+    ns = row["n_per_condition"]
+    assert ns["original"] < ns["safeguard"] and ns["original"] < ns["telescopes"]
+    # Simonsohn's small-telescopes test n: about 2.5 times the original's 30
+    assert 2.0 < row["telescopes_test_n"] / 30 < 3.2
+
+
+def test_sequential_plan_in_the_json(burger):
+    s = burger["sequential"]
+    assert s["boundaries"]["looks"] == 2 and s["boundaries"]["spending"] == "obrien-fleming"
+    assert s["boundaries"]["critical_z"] == pytest.approx([2.9625880427, 1.9685956463], abs=1e-5)   # rpact
+    assert all(a <= b + 1e-12 for a, b in zip(s["alpha_exact"], s["boundaries"]["alpha_spent"]))
+    assert s["power"] >= 0.8 and s["total_n"] >= burger["total_n"]
+    assert s["expected_n_h1"] < s["max_n"] and len(s["rejection_regions"]) == 2
+
+
+def test_text_names_the_family_and_the_contrast_that_sets_n():
+    code, out, _ = run("burger1986", "--experiment", "1", "--basis", "safeguard")
+    assert code == 0
+    assert "Confirmatory family: 1 contrasts, no correction" in out
+    assert "Sets N (safeguard power" in out and "total N = " in out
+
+
+@pytest.mark.parametrize("args,word", [
+    (("nosuchstudy",), "nosuchstudy"),
+    (("burger1986", "--target", "1.5"), "--target"),
+    (("burger1986", "--looks", "0"), "--looks"),
+    (("regan1971",), "ContrastPlan"),
+])
+def test_bad_input_is_one_line_exit_2(args, word):
+    code, out, err = run(*args)
+    assert code == 2 and word in err and len(err.strip().splitlines()) == 1
