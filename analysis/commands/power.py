@@ -51,6 +51,9 @@ def register(subparsers) -> None:
                    help="largest n per group tried for --target (default 2000)")
     p.add_argument("--plot", metavar="OUT.png", help="save power against n per group as a PNG")
     p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (only an image)")
+    from analysis.commands.plan import add_sequential_flags
+
+    add_sequential_flags(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of the text")
     p.set_defaults(handler=cmd_power)
 
@@ -102,6 +105,8 @@ def _compute_binary(row, args) -> None:
     if args.target is not None:
         row["sample_size"] = sample_size_two_proportions(p1, p2, args.target, row["alpha"], test, row["alternative"],
                                                          ratio=_ratio(row), n_max=args.n_max)
+    if getattr(args, "looks", None):
+        _sequential(row, designs, args)
     if args.d33:
         if designs:
             row["d33"] = [d33(n1, n2, p2, row["alpha"], test, row["alternative"],
@@ -109,6 +114,30 @@ def _compute_binary(row, args) -> None:
                           for n1, n2 in designs]
         else:
             row["notes"].append("d33: original n unknown; give --n")
+
+
+def _sequential(row, designs, args) -> None:
+    """--looks K: boundaries, exact regions, power and expected N at each design (and the n for --target)."""
+    from analysis.power.sequential import exact_sequential, sequential_sample_size
+
+    p1, p2 = row["p1"], row["p2"]
+    row["sequential"] = [exact_sequential(n1, n2, args.looks, row["alpha"], args.spending, row["alternative"],
+                                          p1, p2) for n1, n2 in designs]
+    if args.target is not None and row.get("sample_size") is not None and row["sample_size"].n_first:
+        row["sequential_sample_size"] = sequential_sample_size(
+            p1, p2, args.target, args.looks, row["alpha"], args.spending, row["alternative"], _ratio(row),
+            n_start=row["sample_size"].n_first, n_max=args.n_max)
+
+
+def _sequential_text(r) -> list[str]:
+    from analysis.format import format_number
+
+    return [f"  sequential: {r.design}",
+            f"    n = {r.n1[-1]} and {r.n2[-1]} over the looks {', '.join(f'{a}+{b}' for a, b in zip(r.n1, r.n2))}: "
+            f"exact critical |z| {', '.join(format_number(c, 3) for c in r.critical_exact)}; exact α spent "
+            f"{', '.join(format_number(a, 4, leading_zero=False) for a in r.alpha_exact)}; power "
+            f"{format_number(r.power, 3, leading_zero=False)}; expected N under H0 "
+            f"{format_number(r.expected_n_h0, 1)}, under H1 {format_number(r.expected_n_h1, 1)} (maximum {r.max_n})"]
 
 
 def _row_text(row, args) -> list[str]:
@@ -131,6 +160,11 @@ def _row_text(row, args) -> list[str]:
         L.append(f"  {row['sample_size']}")
         if row["sample_size"].ratio != 1:
             L.append(f"    (n2 = {row['sample_size'].ratio:.3g} × n1, the original allocation)")
+    for r in row.get("sequential", []):
+        L += _sequential_text(r)
+    if row.get("sequential_sample_size") is not None:
+        L.append(f"  sequential n for the target: {row['sequential_sample_size'].n1[-1]} per group")
+        L += _sequential_text(row["sequential_sample_size"])
     for r in row.get("d33", []):
         L.append(f"  d33: {r}")
     L += [f"  note: {n}" for n in row["notes"]]
@@ -140,7 +174,12 @@ def _row_text(row, args) -> list[str]:
 def _row_json(row) -> dict:
     from analysis.results import jsonable
 
-    out = {k: v for k, v in row.items() if k not in ("original", "power", "sample_size", "d33", "design")}
+    out = {k: v for k, v in row.items() if k not in ("original", "power", "sample_size", "d33", "design",
+                                                      "sequential", "sequential_sample_size")}
+    if "sequential" in row:
+        out["sequential"] = [r.to_dict() for r in row["sequential"]]
+        ss = row.get("sequential_sample_size")
+        out["sequential_sample_size"] = ss.to_dict() if ss is not None else None
     out["design"] = row["design"].to_dict() if row.get("design") is not None else None
     out["original"] = row["original"].to_dict() if row.get("original") is not None else None
     out["power"] = [r.to_dict() for r in row.get("power", [])]
@@ -191,6 +230,8 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
     if args.jobs == 0:
         raise AnalysisError("--jobs 0: give a positive number, or -1 for all cores")
     _check_n("--n-max", args.n_max)
+    if args.looks is not None and not 1 <= args.looks <= 20:
+        raise AnalysisError(f"--looks {args.looks}: give a whole number of looks from 1 to 20")
     if args.rates and args.study:
         raise AnalysisError(f"give a study or --rates, not both (study {args.study!r})")
     if not args.rates and not args.study:

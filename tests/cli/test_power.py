@@ -124,3 +124,19 @@ def test_simulated_plans_from_the_command_line():
     assert d["contrasts"][0]["p1"] == pytest.approx(0.55) and d["contrasts"][0]["power"][0]["n1"] == 12
     t = run("regan1971", "--n", "8", "--simulations", "2").stdout
     assert "Simulated power" in t and "negative-binomial rate ratio" in t and "Monte-Carlo SE" in t
+
+
+def test_looks_give_rpact_boundaries_and_exact_alpha_in_the_json():
+    """--looks 2 --spending obrien-fleming: rpact getDesignGroupSequential(kMax = 2, alpha = 0.05, sided = 2,
+    typeOfDesign = "asOF") gives criticalValues 2.9625880427 1.9685956463 (tests/analysis/test_power_sequential.py)."""
+    from analysis.power.sequential import exact_sequential
+
+    d = js("--rates", "0.5", "0.2", "--n", "30", "--looks", "2")
+    s = d["contrasts"][0]["sequential"][0]
+    assert s["boundaries"]["critical_z"] == pytest.approx([2.9625880427, 1.9685956463], abs=1e-5)
+    assert all(a <= b + 1e-12 for a, b in zip(s["alpha_exact"], s["boundaries"]["alpha_spent"]))
+    ref = exact_sequential(30, 30, 2, p1=0.5, p2=0.2)
+    assert s["power"] == pytest.approx(ref.power) and s["max_n"] == 60
+    assert s["expected_n_h1"] == pytest.approx(ref.expected_n_h1)
+    # the exact power of the sequential design is below the fixed design's (some alpha spent early)
+    assert s["power"] < d["contrasts"][0]["power"][0]["power"]
