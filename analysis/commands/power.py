@@ -121,6 +121,9 @@ def _sequential(row, designs, args) -> None:
     from analysis.power.sequential import exact_sequential, sequential_sample_size
 
     p1, p2 = row["p1"], row["p2"]
+    if row["test"] != "chi2":
+        row["notes"].append(f"sequential: the statistic at each look is Pearson's z (χ² without correction), "
+                            f"not the {row['test']} test of the fixed design")
     row["sequential"] = [exact_sequential(n1, n2, args.looks, row["alpha"], args.spending, row["alternative"],
                                           p1, p2) for n1, n2 in designs]
     if args.target is not None and row.get("sample_size") is not None and row["sample_size"].n_first:
