@@ -89,3 +89,59 @@ def test_text_names_the_family_and_the_contrast_that_sets_n():
 def test_bad_input_is_one_line_exit_2(args, word):
     code, out, err = run(*args)
     assert code == 2 and word in err and len(err.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- #
+# compliance preregister
+# --------------------------------------------------------------------------- #
+def _schedule(tmp_path, n=66):
+    from paradigms.cli import main
+
+    assert main(["schedule", "burger1986", "--experiment", "1", "--participants", str(n), "--seed", "5",
+                 "--out", str(tmp_path / "s.csv")]) == 0
+    _CAP.readouterr()
+    return tmp_path / "s.csv"
+
+
+def test_preregister_writes_the_declaration_and_prints_its_hash(tmp_path):
+    import hashlib
+
+    from analysis.commands.preregister import read_preregistration
+
+    sched = _schedule(tmp_path)
+    out = tmp_path / "prereg.md"
+    from paradigms.cli import main
+
+    assert main(["preregister", "burger1986", "--schedule", str(sched), "--looks", "2", "--out", str(out)]) == 0
+    printed = _CAP.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() in printed
+    # AsPredicted's questions in OSF's order
+    heads = [ln for ln in text.splitlines() if ln.startswith("## ")]
+    assert [h.split(". ", 1)[1] for h in heads] == ["Data collection", "Hypotheses", "Dependent variable", "Conditions",
+                                                    "Analyses", "Outliers and exclusions", "Sample size", "Other"]
+    sha = (tmp_path / "s.csv.sha256").read_text().split()[0]
+    assert sha in text and "is higher than" in text and "`thats_not_all` (treatment)" in text
+    facts = read_preregistration(out)
+    assert facts["schedule"]["sha256"] == sha and facts["sequential"]["looks"] == 2
+    assert facts["total_n"] == facts["sequential"]["total_n"]
+    assert "Pearson" in facts["contrasts"][0]["description"]
+
+
+def test_preregister_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "prereg.md"
+    out.write_text("mine", encoding="utf-8")
+    from paradigms.cli import main
+
+    code = main(["preregister", "burger1986", "--out", str(out)])
+    err = _CAP.readouterr().err
+    assert code == 2 and "never overwritten" in err and out.read_text(encoding="utf-8") == "mine"
+
+
+def test_preregister_checks_the_schedule_is_of_the_study(tmp_path):
+    sched = _schedule(tmp_path)
+    from paradigms.cli import main
+
+    code = main(["preregister", "cialdini1975", "--schedule", str(sched), "--out", str(tmp_path / "p.md")])
+    err = _CAP.readouterr().err
+    assert code == 2 and "burger1986" in err and not (tmp_path / "p.md").exists()
