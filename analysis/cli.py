@@ -49,6 +49,9 @@ def add_subcommands(subparsers) -> None:
                         "otherwise); every output is then labelled simulated")
     p.add_argument("--include-pilot", action="store_true",
                    help="pool pilot sessions with real ones of the same experiment (refused otherwise)")
+    p.add_argument("--interim", nargs="?", const="", metavar="PREREG.md",
+                   help="an interim look under the pre-registered sequential plan (the file, or found beside the "
+                        "data by the schedule's SHA-256): which look, its boundary, stop or continue")
     p.set_defaults(handler=cmd_analyze)
 
     r = subparsers.add_parser(
@@ -116,6 +119,10 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     else:
         for a, label in zip(analyses, labels):
             out.write((label + "\n" if label else "") + str(a) + "\n\n")
+        if getattr(args, "interim", None) is not None:  # issue 24.3: analysis/power/interim.py
+            from analysis.power.interim import interim_text
+
+            out.write(interim_text(args.interim, loaded, analyses) + "\n")
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             out.write(f"warning: {w}\n")
         for p in (plots if args.plot else ()):

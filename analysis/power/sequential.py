@@ -41,7 +41,8 @@ from scipy import optimize, stats
 from analysis.errors import AnalysisError
 
 __all__ = ["SPENDING", "GRID", "NUISANCE_GRID", "spent", "GroupSequentialDesign", "boundaries",
-           "ExactSequential", "exact_sequential", "sequential_sample_size", "InterimLook", "interim_look"]
+           "ExactSequential", "exact_sequential", "sequential_sample_size", "InterimLook", "interim_look",
+           "stagewise_p", "repeated_ci", "interim_lines"]
 
 #: Spending functions and what they are.
 SPENDING = {"obrien-fleming": "Lan-DeMets spending of O'Brien-Fleming type",
@@ -475,3 +476,102 @@ def interim_look(plan: ExactSequential, x1: int, n1: int, x2: int, n2: int) -> I
         decision = "continue"
     return InterimLook(k + 1, plan.design.looks, n1, n2, plan.n1[k], plan.n2[k], z, crit, plan.design.critical[k],
                        decision, tuple(notes))
+
+
+def _exit_probabilities(t, crit, two: bool) -> list[float]:
+    """P(first crossing at look k) under H0 (both sides when ``two``), by the recursion of :func:`boundaries`."""
+    out = []
+    f = w = z = None
+    for k, c in enumerate(crit):
+        if k == 0:
+            up = float(stats.norm.sf(c))
+        else:
+            s, sp, sd = math.sqrt(t[k]), math.sqrt(t[k - 1]), math.sqrt(t[k] - t[k - 1])
+            up = float((f * w) @ stats.norm.sf((c * s - z * sp) / sd))
+        out.append(2 * up if two else up)
+        if k == len(crit) - 1:
+            break
+        znew, wnew = _simpson(-c if two else _LOWER, c)
+        if k == 0:
+            fnew = stats.norm.pdf(znew)
+        else:
+            fnew = (stats.norm.pdf((znew[:, None] * s - z[None, :] * sp) / sd) * (s / sd)) @ (f * w)
+        f, w, z = fnew, wnew, znew
+    return out
+
+
+def stagewise_p(design: GroupSequentialDesign, look: int, z: float) -> float:
+    """The p value adjusted for the looks, by stage-wise ordering (Armitage; Fairbanks & Madsen, 1982;
+    Tsiatis, Rosner & Mehta, 1984): the H0 probability of stopping earlier, or at ``look`` with a
+    statistic at least as extreme as ``z``.  Equals the nominal p value when ``look`` is 1.
+
+    Examples
+    --------
+    >>> d = boundaries(3, 0.05, "obrien-fleming")
+    >>> round(stagewise_p(d, 1, 3.8), 6) == round(2 * float(stats.norm.sf(3.8)), 6)
+    True
+    >>> stagewise_p(d, 3, d.critical[2]) <= 0.05 + 1e-9
+    True
+    """
+    two = design.alternative == "two-sided"
+    s = abs(z) if two else (z if design.alternative == "greater" else -z)
+    crit = list(design.critical[:look - 1]) + [s]
+    return float(min(1.0, sum(_exit_probabilities(design.information, crit, two))))
+
+
+def repeated_ci(design: GroupSequentialDesign, look: int, x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
+    """Repeated confidence interval of the risk difference at ``look`` (Jennison & Turnbull, 1989):
+    ``p̂1 - p̂2 ± c_k · SE`` with the look's two-sided boundary ``c_k`` and the unpooled Wald SE
+    (:func:`analysis.stats.effects.risk_difference`, raw proportions).
+
+    Examples
+    --------
+    >>> d = boundaries(2, 0.05, "pocock")
+    >>> lo, hi = repeated_ci(d, 2, 30, 50, 15, 50)
+    >>> round(lo, 3), round(hi, 3)
+    (0.091, 0.509)
+    """
+    from analysis.stats.effects import risk_difference
+
+    e = risk_difference(x1, n1, x2, n2, corrected_cells=False)
+    c = design.critical[look - 1] if design.alternative == "two-sided" else boundaries(
+        design.looks, 2 * design.alpha, design.spending, "two-sided").critical[look - 1]
+    half = c * math.sqrt(e.vi)
+    return e.yi - half, e.yi + half
+
+
+def interim_lines(facts: dict, analysis, source: str) -> list[str]:
+    """``analyze --interim``: which look the data are, the boundary, stop or continue, in one line; at the
+    end (a stop), the p value (stage-wise ordering) and the repeated CI adjusted for the looks.
+
+    ``facts`` is a pre-registration's facts block (``compliance preregister``) and ``analysis`` the
+    experiment's :class:`~analysis.results.ExperimentAnalysis`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> facts = {"sequential": {"looks": 2, "spending": "pocock", "alternative": "two-sided", "alpha": 0.05,
+    ...          "n1": [10, 20], "n2": [10, 20], "contrast": "a vs b"}}
+    >>> k = NS(label="a vs b", complied_treatment=9, n_treatment=10, complied_control=1, n_control=10)
+    >>> interim_lines(facts, NS(contrasts=(k,)), "prereg.md")[0].endswith("stop: reject H0")
+    True
+    """
+    from analysis.format import format_number, format_p
+
+    s = facts.get("sequential")
+    if not s:
+        return [f"interim: {source} registers no sequential plan (fixed N): no interim decision to make"]
+    plan = exact_sequential(s["n1"][-1], s["n2"][-1], s["looks"], s["alpha"], s["spending"], s["alternative"])
+    k = next((c for c in analysis.contrasts if c.label == s["contrast"]), None)
+    if k is None:
+        raise AnalysisError(f"{source}: the registered contrast {s['contrast']!r} is not in the data's analysis")
+    look = interim_look(plan, k.complied_treatment, k.n_treatment, k.complied_control, k.n_control)
+    lines = [f"interim ({source}; {s['contrast']}): {look}"] + [f"  note: {n}" for n in look.notes]
+    if look.decision.startswith("stop"):
+        p = stagewise_p(plan.design, look.look, look.z)
+        lo, hi = repeated_ci(plan.design, look.look, k.complied_treatment, k.n_treatment, k.complied_control,
+                             k.n_control)
+        lines.append(f"  adjusted for {look.look} of {look.looks} looks: {format_p(p)} (stage-wise ordering); "
+                     f"risk difference {format_number(k.complied_treatment / k.n_treatment - k.complied_control / k.n_control)}"
+                     f" [{format_number(lo)}, {format_number(hi)}] (repeated confidence interval)")
+    return lines

@@ -145,3 +145,82 @@ def test_preregister_checks_the_schedule_is_of_the_study(tmp_path):
     code = main(["preregister", "cialdini1975", "--schedule", str(sched), "--out", str(tmp_path / "p.md")])
     err = _CAP.readouterr().err
     assert code == 2 and "burger1986" in err and not (tmp_path / "p.md").exists()
+
+
+# --------------------------------------------------------------------------- #
+# compliance analyze --interim
+# --------------------------------------------------------------------------- #
+def _sequential_prereg(tmp_path):
+    from paradigms.cli import main
+
+    sched = _schedule(tmp_path)
+    out = tmp_path / "prereg.md"
+    assert main(["preregister", "burger1986", "--schedule", str(sched), "--looks", "2", "--out", str(out)]) == 0
+    _CAP.readouterr()
+    from analysis.commands.preregister import read_preregistration
+
+    return out, read_preregistration(out)
+
+
+def _write(tmp_path, counts, sha=None):
+    from analysis.load.synthetic import rows_from_counts, write_session_csv
+
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    csv = data / "study-burger1986_exp-1_site-S1_session-1_data.csv"
+    write_session_csv(csv, rows_from_counts("burger1986", 1, counts, site="S1"))
+    if sha is not None:
+        side = csv.with_name(csv.name.replace("_data.csv", "_data.json"))
+        meta = json.loads(side.read_text(encoding="utf-8")) if side.exists() else {}
+        meta["schedule_sha256"] = sha
+        side.write_text(json.dumps(meta), encoding="utf-8")
+    return data
+
+
+def test_interim_says_which_look_its_boundary_and_continue(tmp_path):
+    from analysis.power.sequential import exact_sequential
+    from paradigms.cli import main
+
+    prereg, facts = _sequential_prereg(tmp_path)
+    s = facts["sequential"]
+    n1, n2 = s["n1"][0], s["n2"][0]
+    data = _write(tmp_path, {"thats_not_all": (n1 // 2, n1), "control": (n2 // 2, n2)})
+    assert main(["analyze", str(data), "--interim", str(prereg)]) == 0
+    line = [ln for ln in _CAP.readouterr().out.splitlines() if ln.startswith("interim")]
+    assert len(line) == 1 and f"look 1 of 2 (n = {n1} and {n2}" in line[0] and line[0].endswith(": continue")
+    ref = exact_sequential(s["n1"][-1], s["n2"][-1], 2, s["alpha"], s["spending"], s["alternative"])
+    assert f"{ref.critical_exact[0]:.3f}" in line[0]
+
+
+def test_interim_stops_at_the_end_with_adjusted_p_and_repeated_ci(tmp_path):
+    from analysis.power.sequential import boundaries, stagewise_p
+    from paradigms.cli import main
+
+    prereg, facts = _sequential_prereg(tmp_path)
+    s = facts["sequential"]
+    n1, n2 = s["n1"][-1], s["n2"][-1]
+    x1, x2 = int(0.8 * n1), int(0.3 * n2)
+    sha = facts["schedule"]["sha256"]
+    data = _write(tmp_path, {"thats_not_all": (x1, n1), "control": (x2, n2)}, sha=sha)
+    assert main(["analyze", str(data), "--interim"]) == 0            # found beside the data by the schedule's hash
+    out = _CAP.readouterr().out
+    assert "look 2 of 2" in out and "stop: reject H0" in out
+    assert "stage-wise ordering" in out and "repeated confidence interval" in out
+    # the adjusted p at the last look: stopping at look 1 or beating |z| at look 2, under H0 (<= the nominal
+    # two-sided p plus the alpha spent at look 1)
+    from scipy import stats
+    from analysis.power.exact import _z_statistic
+
+    z = float(_z_statistic(n1, n2, False)[x1, x2])
+    d = boundaries(2, s["alpha"], s["spending"], s["alternative"])
+    p = stagewise_p(d, 2, z)
+    assert 2 * stats.norm.sf(abs(z)) <= p <= 2 * stats.norm.sf(abs(z)) + d.alpha_look[0] + 1e-9
+
+
+def test_stagewise_p_at_the_last_boundary_is_alpha():
+    from analysis.power.sequential import boundaries, stagewise_p
+
+    for kind in ("obrien-fleming", "pocock"):
+        d = boundaries(3, 0.05, kind)
+        assert stagewise_p(d, 3, d.critical[2]) == pytest.approx(0.05, abs=1e-7)
+        assert stagewise_p(d, 2, d.critical[1]) == pytest.approx(d.alpha_spent[1], abs=1e-7)
