@@ -224,3 +224,76 @@ def test_stagewise_p_at_the_last_boundary_is_alpha():
         d = boundaries(3, 0.05, kind)
         assert stagewise_p(d, 3, d.critical[2]) == pytest.approx(0.05, abs=1e-7)
         assert stagewise_p(d, 2, d.critical[1]) == pytest.approx(d.alpha_spent[1], abs=1e-7)
+
+
+# --------------------------------------------------------------------------- #
+# Adherence: replicate and report --preregistration
+# --------------------------------------------------------------------------- #
+def _fixed_prereg(tmp_path):
+    from analysis.commands.preregister import read_preregistration
+    from paradigms.cli import main
+
+    sched = _schedule(tmp_path)
+    out = tmp_path / "prereg.md"
+    assert main(["preregister", "burger1986", "--schedule", str(sched), "--out", str(out)]) == 0
+    _CAP.readouterr()
+    return out, read_preregistration(out)
+
+
+def test_replicate_without_deviation_says_so(tmp_path):
+    from paradigms.cli import main
+
+    prereg, facts = _fixed_prereg(tmp_path)
+    n = facts["n_per_condition"]
+    data = _write(tmp_path, {"thats_not_all": (int(0.7 * n), n), "control": (int(0.4 * n), n)},
+                  sha=facts["schedule"]["sha256"])
+    assert main(["replicate", str(data), "--json"]) == 0              # found beside the data
+    d = json.loads(_CAP.readouterr().out)
+    assert d["adherence"]["deviations"] == [] and d["adherence"]["deviation_free"]
+    assert main(["replicate", str(data), "--preregistration", str(prereg)]) == 0
+    assert "no deviation" in _CAP.readouterr().out
+
+
+def test_replicate_lists_every_deviation(tmp_path):
+    from paradigms.cli import main
+
+    prereg, facts = _fixed_prereg(tmp_path)
+    n = facts["n_per_condition"]
+    data = _write(tmp_path, {"thats_not_all": (10, n - 3), "control": (5, n)}, sha="0" * 64)
+    assert main(["replicate", str(data), "--preregistration", str(prereg), "--json"]) == 0
+    dev = json.loads(_CAP.readouterr().out)["adherence"]["deviations"]
+    assert any(f"N reached {2 * n - 3}, planned {2 * n} (fewer)" in x for x in dev)
+    assert any("another schedule" in x for x in dev)
+    # with --counts: a test other than the registered one is caught through the facts
+    from analysis.power.adherence import check_adherence
+
+    a = check_adherence(facts, "p", {"thats_not_all": (20, n), "control": (10, n)},
+                        tests={facts["contrasts"][0]["label"]: "fisher"}, exclusions={"rain": 3})
+    assert any("tested with fisher, registered chi2" in x for x in a.deviations)
+    assert any("'rain' (3 participants) is not declared" in x for x in a.deviations)
+
+
+def test_report_has_an_adherence_section(tmp_path):
+    from paradigms.cli import main
+
+    prereg, facts = _fixed_prereg(tmp_path)
+    n = facts["n_per_condition"]
+    data = _write(tmp_path, {"thats_not_all": (int(0.7 * n), n), "control": (int(0.4 * n), n + 2)})
+    out = tmp_path / "r.html"
+    assert main(["report", str(data), "--preregistration", str(prereg), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Adherence to the pre-registration" in html and f"N reached {2 * n + 2}, planned {2 * n} (more)" in html
+
+
+def test_a_sequential_stop_without_crossing_is_a_deviation(tmp_path):
+    from analysis.power.adherence import check_adherence
+
+    _, facts = _sequential_prereg(tmp_path)
+    s = facts["sequential"]
+    n1, n2 = s["n1"][0], s["n2"][0]
+    a = check_adherence(facts, "p", {"thats_not_all": (n1 // 2, n1), "control": (n2 // 2, n2)},
+                        contrast_counts=(n1 // 2, n1, n2 // 2, n2))
+    assert any("stopped at look 1 of 2" in x and "without crossing" in x for x in a.deviations)
+    x1 = n1                                                          # everybody complied: crosses at look 1
+    b = check_adherence(facts, "p", {"thats_not_all": (x1, n1), "control": (0, n2)}, contrast_counts=(x1, n1, 0, n2))
+    assert not any("without crossing" in x for x in b.deviations)
