@@ -450,7 +450,13 @@ def plan_experiment(study: str, experiment: int, target: float = 0.8, alpha: Opt
 
     if basis not in BASES:
         raise AnalysisError(f"--basis {basis!r}: not one of {', '.join(BASES)}")
+    from paradigms.base import FactorialLogitPlan
+
     exp = paradigms.get(study).experiment(int(experiment))
+    if isinstance(exp.plan, FactorialLogitPlan):
+        raise AnalysisError(f"{study} experiment {experiment}: the confirmatory test is the "
+                            f"{exp.plan.treatment_factor} x {exp.plan.moderator} interaction, which has no exact "
+                            f"power; use compliance power {study} --target POWER (simulated)")
     if not isinstance(exp.plan, ContrastPlan) or not exp.plan.confirmatory:
         raise AnalysisError(f"{study} experiment {experiment}: plan works on binary confirmatory contrasts "
                             f"(a ContrastPlan); this experiment declares a {type(exp.plan).__name__}")

@@ -85,6 +85,7 @@ def test_text_names_the_family_and_the_contrast_that_sets_n():
     (("burger1986", "--target", "1.5"), "--target"),
     (("burger1986", "--looks", "0"), "--looks"),
     (("regan1971",), "ContrastPlan"),
+    (("pollock1998",), "interaction"),
 ])
 def test_bad_input_is_one_line_exit_2(args, word):
     code, out, err = run(*args)
@@ -202,7 +203,8 @@ def test_interim_stops_at_the_end_with_adjusted_p_and_repeated_ci(tmp_path):
     x1, x2 = int(0.8 * n1), int(0.3 * n2)
     sha = facts["schedule"]["sha256"]
     data = _write(tmp_path, {"thats_not_all": (x1, n1), "control": (x2, n2)}, sha=sha)
-    assert main(["analyze", str(data), "--interim"]) == 0            # found beside the data by the schedule's hash
+    # the sidecar was edited here (a hand-made schedule hash), so the tamper evidence fails: accepted, labelled
+    assert main(["analyze", str(data), "--interim", "--accept-unverified"]) == 0   # found by the schedule hash
     out = _CAP.readouterr().out
     assert "look 2 of 2" in out and "stop: reject H0" in out
     assert "stage-wise ordering" in out and "repeated confidence interval" in out
