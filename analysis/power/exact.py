@@ -363,8 +363,28 @@ def _power_from_region(reject: np.ndarray, p1: float, p2: float) -> float:
     return float(min(1.0, b1 @ (reject.astype(float) @ b2)))
 
 
-def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = None, alpha: float = 0.05,
-                          test: str = "fisher", alternative: str = "two-sided") -> PowerResult:
+def _design_defaults(design, alpha, test, alternative):
+    """α, test and sidedness: as given, else the design's (analysis.power.design), else .05, Fisher, two-sided
+    (the defaults of ``compliance power --rates``)."""
+    if design is not None:
+        return (design.alpha if alpha is None else alpha, design.test if test is None else test,
+                design.alternative if alternative is None else alternative)
+    return (0.05 if alpha is None else alpha, "fisher" if test is None else test,
+            "two-sided" if alternative is None else alternative)
+
+
+def _design_rates(design, p1, p2, what: str):
+    if design is not None:
+        p1 = design.p1 if p1 is None else p1
+        p2 = design.p2 if p2 is None else p2
+    if p1 is None or p2 is None:
+        raise AnalysisError(f"{what}: give p1 and p2, or a design whose original rates are published")
+    return p1, p2
+
+
+def power_two_proportions(p1: Optional[float] = None, p2: Optional[float] = None, n1: Optional[int] = None,
+                          n2: Optional[int] = None, alpha: Optional[float] = None, test: Optional[str] = None,
+                          alternative: Optional[str] = None, *, design=None) -> PowerResult:
     """Exact power to detect p1 vs p2 with n1 and n2 per group, and the normal approximation.
 
     Parameters
@@ -378,6 +398,10 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = Non
     test : {"fisher", "chi2", "yates", "barnard"}
     alternative : {"two-sided", "greater", "less"}
         ``greater``: H1 p1 > p2.
+    design : ContrastDesign, optional
+        A declared contrast's design (:func:`analysis.power.design.design_of`): whatever is not
+        given (rates, n, α, test, sidedness) is the design's (n: the original's; n2 from n1 by
+        the declared allocation).  Without it: α = .05, Fisher's test, two-sided.
 
     Returns
     -------
@@ -395,7 +419,19 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = Non
     >>> r = power_two_proportions(0.50, 4 / 24, 24)
     >>> print(f"{r.power:.3f} {r.power_normal:.3f}")
     0.609 0.715
+    >>> from analysis.power.design import design_of
+    >>> r = power_two_proportions(design=design_of("cialdini1975", 1, 0))   # the paper's χ², 24 vs 48
+    >>> print(r.test, r.n1, r.n2, f"{r.power:.2f}")
+    chi2 24 48 0.73
     """
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    p1, p2 = _design_rates(design, p1, p2, "power")
+    if design is not None and n1 is None:
+        n1, n2 = design.n1, design.n2
+    elif design is not None and n2 is None and n1 is not None:
+        n2 = _n2(_check_n("n1", n1), design.ratio)
+    if n1 is None:
+        raise AnalysisError("power: give n1 (the original's n is not published)")
     p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
     n1 = _check_n("n1", n1)
     n2 = n1 if n2 is None else _check_n("n2", n2)
@@ -469,9 +505,11 @@ def _n2(n1: int, ratio: float) -> int:
     return max(2, int(math.ceil(ratio * n1 - 1e-9)))
 
 
-def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alpha: float = 0.05,
-                                test: str = "fisher", alternative: str = "two-sided", ratio: float = 1.0,
-                                n_max: int = 2000, margin: Optional[int] = None) -> SampleSizeResult:
+def sample_size_two_proportions(p1: Optional[float] = None, p2: Optional[float] = None, target: float = 0.80,
+                                alpha: Optional[float] = None, test: Optional[str] = None,
+                                alternative: Optional[str] = None, ratio: Optional[float] = None,
+                                n_max: int = 2000, margin: Optional[int] = None, *,
+                                design=None) -> SampleSizeResult:
     """Sample size per group for a target exact power (first n, and n from which it stays).
 
     Every n1 = 2, 3, ... is evaluated exactly until the target is first reached; the
@@ -486,16 +524,28 @@ def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alph
     target : float
         Target power, in (0, 1).
     ratio : float
-        n2 / n1 (n2 is rounded up).
+        n2 / n1 (n2 is rounded up); default the design's allocation, else 1.
     n_max : int
         Largest n1 tried.
+    design : ContrastDesign, optional
+        A declared contrast's design (:func:`analysis.power.design.design_of`): rates, α, test,
+        sidedness and allocation not given are the design's.  Without it: α = .05, Fisher's
+        test, two-sided, 1:1 (as ``compliance power --rates``).
 
     Examples
     --------
     >>> r = sample_size_two_proportions(0.50, 4 / 24, target=0.80)
     >>> r.n_first <= r.n_stable
     True
+    >>> from analysis.power.design import design_of
+    >>> r = sample_size_two_proportions(design=design_of("cialdini1975", 1, 0))   # χ², 1:2, as the CLI
+    >>> r.test, r.ratio, r.n_first
+    ('chi2', 2.0, 29)
     """
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    p1, p2 = _design_rates(design, p1, p2, "sample size")
+    if ratio is None:
+        ratio = design.ratio if design is not None else 1.0
     p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
     target = _check_unit("target", target)
     alpha = _check_unit("alpha", alpha)
@@ -591,8 +641,9 @@ class D33Result(Result):
         return d
 
 
-def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test: str = "fisher",
-        alternative: str = "two-sided", direction: Optional[str] = None, target: float = 1 / 3) -> D33Result:
+def d33(n1: Optional[int] = None, n2: Optional[int] = None, p_control: Optional[float] = None,
+        alpha: Optional[float] = None, test: Optional[str] = None, alternative: Optional[str] = None,
+        direction: Optional[str] = None, target: float = 1 / 3, *, design=None) -> D33Result:
     """The treatment rate the design (n1, n2) had 33% exact power to detect against ``p_control``.
 
     Simonsohn (2015), "Small telescopes": a replication whose effect is significantly
@@ -609,6 +660,10 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
         ``alternative="less"``, else ``increase``.
     target : float
         The power (1/3).
+    design : ContrastDesign, optional
+        A declared contrast's design (:func:`analysis.power.design.design_of`): the original's
+        n and control rate, its test, sidedness and α where not given (direction: the
+        original's).  Without it: α = .05, Fisher's test, two-sided.
 
     Root: the smallest treatment-rate distance from the control (on a grid of 200
     rates) at which exact power first reaches the target, refined by 50 bisection steps.
@@ -618,7 +673,19 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
     >>> r = d33(24, 24, 4 / 24)
     >>> 0.3 < r.p_treatment < 0.5 and abs(r.power - 1 / 3) < 1e-6
     True
+    >>> from analysis.power.design import design_of
+    >>> round(d33(design=design_of("cialdini1975", 1, 1)).cohens_h, 3)   # the paper's χ², as replicate
+    0.438
     """
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    if design is not None:
+        n1 = design.n1 if n1 is None else n1
+        n2 = design.n2 if n2 is None and n1 == design.n1 else n2
+        p_control = design.p2 if p_control is None else p_control
+        if direction is None and alternative == "two-sided" and design.p1 is not None and design.p1 < design.p2:
+            direction = "decrease"
+    if n1 is None or p_control is None:
+        raise AnalysisError("d33: give n1 and p_control, or a design whose original counts are published")
     n1 = _check_n("n1", n1)
     n2 = n1 if n2 is None else _check_n("n2", n2)
     p0 = _check_rate("p_control", p_control)
