@@ -170,7 +170,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .engine.sessions import simulate_sites
+    from .engine.sessions import simulate_sites, sites_sharing_seed
     p = get(args.paradigm)
     exp = _experiment(p, args.experiment)
     if args.participants < 1:
@@ -185,6 +185,7 @@ def cmd_simulate(args) -> int:
     if args.mode == "visual":
         _check_screen("simulate")
         from .screens.registry import present
+    same = sites_sharing_seed(args.data_dir, p, exp, args.seed, sites[0]) if len(sites) == 1 else []
     results = simulate_sites(p, exp, args.participants, args.seed, sites, args.data_dir, mode=args.mode,
                              rates=rates, time_scale=time_scale, session=args.session,
                              screenshot_dir=args.screenshots, site_sd=args.site_sd,
@@ -197,6 +198,11 @@ def cmd_simulate(args) -> int:
             print(f"simulated {res.rows} participants{at} ({args.mode}) -> {res.csv_path}")
         if not args.quiet:
             _print_summary(res.csv_path, p)
+    if same:
+        which = f"site {same[0]} was" if len(same) == 1 else f"sites {', '.join(same)} were"
+        print(f"note: {which} simulated in {args.data_dir} with the same --seed {args.seed}: the same participants' "
+              f"draws as this site's; give each site its own --seed, or simulate the sites in one "
+              f"call (--site A --site B ...: a stream each)", file=sys.stderr)
     return 0
 
 

@@ -32,7 +32,7 @@ from .simulate import ScriptedIO, SimClock, sim_id_factory
 from .store import SessionStore, dataset_uid
 
 __all__ = ["FieldDriver", "LabDriver", "driver_for", "new_participant_id", "create_schedule", "simulate",
-           "run_session", "SessionResult", "site_shifted", "site_seed", "simulate_sites",
+           "run_session", "SessionResult", "site_shifted", "site_seed", "simulate_sites", "sites_sharing_seed",
            "SITE_STREAM_RULE"]
 
 
@@ -272,6 +272,35 @@ def site_seed(seed: int, site: str) -> int:
     if int(seed) < 0:
         raise UsageError(f"--seed must be 0 or more, not {seed}")
     return int(SeedSequence([int(seed), zlib.crc32(site.encode("utf-8"))]).generate_state(1)[0])
+
+
+def sites_sharing_seed(data_dir, paradigm: Paradigm, experiment: int, seed: int, site: str) -> list:
+    """Other sites in ``data_dir`` simulated one a call with this ``seed``: the same draws as ``site``'s.
+
+    A call of one site uses its seed as it is (:func:`simulate_sites`), so sites simulated in
+    separate calls with one seed share their participants' draws; ``compliance simulate`` says so.
+
+    Examples
+    --------
+    >>> import tempfile, paradigms
+    >>> p = paradigms.get("burger1986")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = simulate(p, 1, 4, 3, d, site="A")
+    ...     sites_sharing_seed(d, p, 1, 3, "B"), sites_sharing_seed(d, p, 1, 4, "B")
+    (['A'], [])
+    """
+    import json
+    found = set()
+    pattern = f"study-{paradigm.id}_exp-{int(experiment)}_site-*_data.json"
+    for side in Path(data_dir).glob(pattern) if Path(data_dir).is_dir() else ():
+        try:
+            d = json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not ours to judge here: analyze and verify name a broken sidecar
+        if (isinstance(d, dict) and str(d.get("mode", "")).startswith("simulate") and d.get("seed") == int(seed)
+                and d.get("site") != site and "site_stream" not in d):
+            found.add(str(d.get("site")))
+    return sorted(found)
 
 
 def simulate_sites(paradigm: Paradigm, experiment: int, participants: int, seed: int, sites, data_dir,

@@ -175,3 +175,22 @@ def test_bad_sites_are_refused_before_anything_is_written(tmp_path):
     with pytest.raises(Exception, match="session 2 of site A already exists"):
         simulate_sites(BURGER, 1, 5, 1, ["B", "A"], d, session=2)
     assert not list(d.glob("*site-B*"))
+
+
+def test_a_second_single_site_call_with_the_same_seed_keeps_its_data_and_says_so(tmp_path):
+    """The decided rule: a one-site call's data never depend on the site code (pinned seeds keep their
+    files); the command notes a folder whose other sites were simulated with the same seed."""
+    def run(site, seed):
+        return subprocess.run([str(BIN / "compliance"), "simulate", "burger1986", "--participants", "20", "--seed",
+                               str(seed), "--site", site, "--data-dir", str(tmp_path), "--quiet"],
+                              capture_output=True, text=True)
+    assert run("A", 3).stderr == ""
+    b = run("B", 3)
+    assert b.returncode == 0 and "note: site A was simulated" in b.stderr and "--seed 3" in b.stderr
+    assert run("C", 4).stderr == ""
+    import pandas as pd
+
+    frame = lambda s: pd.read_csv(next(tmp_path.glob(f"*site-{s}_*_data.csv")))  # noqa: E731
+    assert list(frame("A")["complied"]) == list(frame("B")["complied"])
+    assert list(frame("A")["condition"]) == list(frame("B")["condition"])
+    assert list(frame("A")["participant_id"]) != list(frame("B")["participant_id"])   # pseudonyms are per site
