@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import subprocess
 import zlib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import paradigms
@@ -70,7 +70,7 @@ def test_simulated_tickets_carry_the_site_shift_so_tau_of_the_ratio_of_means_is_
     drawn shift u, and its between-site variance beyond sampling error is sd^2."""
     sd, k, n = 0.5, 200, 12
     design = REGAN.session.design
-    treat = [c for c in TREATED]
+    treat = list(TREATED)
     ctrl = [c for c in CONTROLS if c.startswith("no_favor")]
     rng = np.random.default_rng(2025)
     us, yi, vi = [], [], []
@@ -128,7 +128,6 @@ def _csv(res) -> bytes:
 
 
 def _outcomes(res) -> list:
-    import pandas as pd
     df = pd.read_csv(res.csv_path)
     return list(zip(df["condition"], df["complied"]))
 
@@ -188,7 +187,6 @@ def test_a_second_single_site_call_with_the_same_seed_keeps_its_data_and_says_so
     b = run("B", 3)
     assert b.returncode == 0 and "note: site A was simulated" in b.stderr and "--seed 3" in b.stderr
     assert run("C", 4).stderr == ""
-    import pandas as pd
 
     frame = lambda s: pd.read_csv(next(tmp_path.glob(f"*site-{s}_*_data.csv")))  # noqa: E731
     assert list(frame("A")["complied"]) == list(frame("B")["complied"])
