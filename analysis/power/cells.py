@@ -70,6 +70,10 @@ class FactorialCells:
             cols += [np.array([k[2] == r for k in self.cells], dtype=float) for r in reasons[1:]]
         self.X = np.column_stack(cols)
         self.ok = np.linalg.matrix_rank(self.X) == self.X.shape[1]
+        # the margins technique_by_price checks for a rate of 0 or 1 before it tries the fit
+        self.margins = [np.array([sorted({c[:2] for c in self.cells}).index(c[:2]) for c in self.cells])]
+        if len(facs) == 3:
+            self.margins.append(np.array([reasons.index(c[2]) for c in self.cells]))
         self.simple = {ref: np.eye(self.X.shape[1])[1], other: np.eye(self.X.shape[1])[1] + np.eye(self.X.shape[1])[3]}
 
     def counts(self, draws: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,13 +86,25 @@ class FactorialCells:
             m[i] += np.count_nonzero(keep)
         return k, m
 
+    def _separated(self, k: np.ndarray, m: np.ndarray) -> bool:
+        """Whether the ML estimate may not exist, decided as technique_by_price decides it: a
+        technique × price cell or a covariate level at rate 0 or 1, or a direction the linear
+        programme finds (:func:`analysis.stats.factorial._separated_rows`) on the cells."""
+        from analysis.stats.factorial import _separated_rows
+
+        for g in self.margins:
+            kk, mm = np.bincount(g, weights=k), np.bincount(g, weights=m)
+            if np.any((kk == 0) | (kk == mm)):
+                return True
+        return bool(_separated_rows(self.X, k, m).any())
+
     def __call__(self, draws: list[dict]) -> Optional[list[float]]:
         """[interaction p, simple-effect p at each moderator level], or None outside the regular case."""
         if not self.ok:
             return None
         k, m = self.counts(draws)
-        if np.any(k <= 0) or np.any(k >= m):  # separation (or an empty cell): the rows, with Firth and LR
-            return None
+        if np.any(m == 0) or ((k == 0) | (k == m)).any() and self._separated(k, m):
+            return None  # separation (or an empty cell): the rows, with the ML limit, Firth and LR tests
         fit = _logit_cells(self.X, k, m)
         if fit is None:
             return None
@@ -110,11 +126,11 @@ def _num_or_str(v: str):
 def _logit_cells(X: np.ndarray, k: np.ndarray, m: np.ndarray, maxiter: int = 100):
     """Binomial-logit ML on cell counts by Newton-Raphson; (beta, covariance) or None if it fails.
 
-    Starts from the saturated cells' empirical logits projected on the design (least
-    squares weighted by the cells' information), which is within a step or two of the ML.
+    Starts from the cells' empirical logits (with ½ added to a cell at 0 or 1) projected on
+    the design (least squares weighted by the cells' information), within a few steps of the ML.
     """
-    emp = np.log(k / (m - k))
-    w = k * (m - k) / m
+    emp = np.log((k + 0.5) / (m - k + 0.5))
+    w = (k + 0.5) * (m - k + 0.5) / (m + 1)
     beta = np.linalg.lstsq(X * np.sqrt(w)[:, None], emp * np.sqrt(w), rcond=None)[0]
     for _ in range(maxiter):
         pi = special.expit(X @ beta)
