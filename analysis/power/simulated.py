@@ -310,6 +310,9 @@ def _blocks(seq: list, size: int) -> list[list]:
     return [seq[i:i + size] for i in range(0, len(seq), size)]
 
 
+_CONNECT_TIMEOUT = "20s"  # how long a Dask scheduler may take to answer
+
+
 def _backend(scheduler: Optional[str]):
     """joblib's backend: local processes, or the Dask cluster at ``scheduler`` (a context manager)."""
     import contextlib
@@ -319,14 +322,14 @@ def _backend(scheduler: Optional[str]):
     if not address:
         return contextlib.nullcontext()
     try:
-        from dask.distributed import Client
+        from distributed import Client
         from joblib import parallel_config
     except ImportError:
         raise AnalysisError(f"scheduler {address}: Dask is not installed; install the cluster extra: "
                             "pip install 'compliance-toolkit[cluster]'") from None
     stack = contextlib.ExitStack()
     try:
-        client = stack.enter_context(Client(address, timeout="20s", set_as_default=False))
+        client = stack.enter_context(Client(address, timeout=_CONNECT_TIMEOUT, set_as_default=False))
     except (OSError, TimeoutError, ValueError) as exc:
         raise AnalysisError(f"scheduler {address}: cannot connect to the Dask scheduler "
                             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no answer'})") \
