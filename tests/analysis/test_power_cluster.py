@@ -61,3 +61,12 @@ def test_an_unreachable_scheduler_is_a_one_line_error(monkeypatch):
     with pytest.raises(AnalysisError, match=r"tcp://127\.0\.0\.1:9: cannot connect") as e:
         simulation_power("pollock1998", 1, n=12, simulations=4, scheduler="tcp://127.0.0.1:9")
     assert "\n" not in str(e.value)
+
+
+def test_compliance_power_scheduler_flag(scheduler, cli):
+    import json
+
+    base = ["power", "pollock1998", "--n", "12", "--simulations", "20", "--seed", "3", "--json"]
+    local = cli(*base, check=0)
+    remote = cli(*base, "--scheduler", scheduler, check=0)
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
