@@ -72,6 +72,8 @@ def cmd_schedule(args) -> int:
     from .engine.sessions import create_schedule
     p = get(args.paradigm)
     exp = _experiment(p, args.experiment)
+    if not str(args.out).strip() or Path(args.out).name in ("", ".", ".."):   # issue 22.6
+        raise CLIError(f"--out {args.out!r}: give a file name for the schedule, e.g. schedules/{p.id}.csv")
     sched = create_schedule(p, exp, args.participants, args.seed, args.out)
     counts: dict[str, int] = {}
     for s in sched.slots:

@@ -318,6 +318,10 @@ def check_plot_file(t: Union[str, Path], force: bool = False, example: str = "co
     t = Path(t)
     if t.is_dir():
         raise AnalysisError(f"{t}: is a folder; give --plot a file name such as {t / example}")
+    formats = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps", "webp", "gif")
+    if t.suffix.lower().lstrip(".") not in formats:   # issue 22.6: was an internal error from matplotlib
+        raise AnalysisError(f"--plot {t}: not an image file name; end it in .{', .'.join(formats[:3])} or another "
+                            "image format, e.g. " + example)
     if not (t.exists() or t.is_symlink()):
         return t
     if not force:

@@ -661,8 +661,10 @@ def mantel_haenszel(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int, x2
     test = st.test_null_odds(correction=False)
     if not math.isfinite(lor) or not math.isfinite(se):
         return not_computable("mantel_haenszel", "the Mantel-Haenszel OR is undefined (zero cells)")
-    return _combined("mantel_haenszel", lor, se, direction, alpha, "Mantel-Haenszel (RGB SE)",
-                     chi2=float(test.statistic), chi2_p=float(test.pvalue))
+    # p from the survival function (statsmodels computes 1 - cdf, which loses the far tail)
+    return _combined("mantel_haenszel", lor, se, direction, alpha,
+                     "Mantel-Haenszel (RBG SE), CMH without continuity correction",
+                     chi2=float(test.statistic), chi2_p=float(stats.chi2.sf(test.statistic, 1)))
 
 
 def _combined(name: str, est: float, se: float, direction: int, alpha: float, method: str,

@@ -6,7 +6,6 @@ reproduction only where published figures exist, and so on).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import tempfile
@@ -64,11 +63,9 @@ def _versions() -> dict[str, str]:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from paradigms.hashing import file_sha256  # the one file hash (issue 22)
+
+    return file_sha256(path)
 
 
 def _sidecar(csv_path: Path) -> dict:
@@ -231,10 +228,13 @@ def build_report(*sources, command: str = "", include_simulated: bool = True) ->
         "analyses": analyses, "figures": figures, "alts": [_figure_alt(a) for a in analyses]}))
     sections.append(Section("tests", "Confirmatory tests", "tests.html.j2",
                             {"analyses": analyses, "warnings": warned}))
-    for extra in _optional_sections(loaded, analyses, sites):
+    for extra in _optional_sections(_public_view(loaded, sources), analyses, sites):
         sections.append(extra)
     sections.append(_codebook_section(paradigm, experiment.number, root))
-    sections.append(_how_section(command or "compliance report " + " ".join(map(str, sources))))
+    from analysis.records.paths import public_argument
+
+    command = command or "compliance report " + " ".join(public_argument(s) for s in sources)
+    sections.append(_how_section(command))
     title = f"{paradigm.title}: {paradigm.id}, Experiment {experiment.number}"
     n = sum(getattr(a, "n_analysed", getattr(a, "n", 0)) for a in analyses)
     subtitle = f"{len(files)} session file{'s' if len(files) != 1 else ''}, {len(sites)} site" \
@@ -252,6 +252,27 @@ def _date_range(d: pd.DataFrame) -> str:
         return ""
     a, b = t.min().date().isoformat(), t.max().date().isoformat()
     return a if a == b else f"{a} to {b}"
+
+
+def _public_view(loaded, sources):
+    """``loaded`` with every file named relative to the data folder it was found in (issue 22.8: a
+    page is shared, and a path as typed may carry a user name)."""
+    import dataclasses
+
+    from analysis.records.paths import public_paths
+
+    names = public_paths(loaded.files, sources)
+
+    def frame(df):
+        if "source_file" not in df.columns:
+            return df
+        df = df.copy()
+        df["source_file"] = [names.get(str(f), str(f)) for f in df["source_file"]]
+        return df
+
+    return dataclasses.replace(loaded, files=type(loaded.files)(names[str(f)] for f in loaded.files),
+                               origins={names.get(k, k): v for k, v in loaded.origins.items()},
+                               data=frame(loaded.data), report=frame(loaded.report))
 
 
 def _optional_sections(loaded, analyses, sites: Sequence[str]) -> list[Section]:

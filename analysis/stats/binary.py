@@ -459,6 +459,11 @@ def omnibus_chi2(counts: Sequence[tuple[int, int]], warn: bool = True) -> ChiSqu
     return res
 
 
+#: How a separated term of the condition logit is estimated and tested (one method for z and p).
+_FIRTH = ("Firth-penalised estimate (brglm2 type AS_mean); SE from the penalised information; Wald z, p "
+          "and CI on that SE")
+
+
 def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "complied",
                         condition: str = "condition", alpha: float = _ALPHA) -> LogitResult:
     """Logistic regression ``complied ~ C(condition, Treatment(reference=...))``.
@@ -474,8 +479,10 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     converges to.  The LR test stays valid under separation (a condition at rate
     0 or 1), where the ML coefficient of that condition is infinite: that term is
     then the Firth-penalised estimate (in this saturated model, 0.5 added to each
-    of its four cells) with its Wald CI, and its p value is Fisher's exact test of
-    the two conditions; the term and a note say so.  When the reference condition
+    of its four cells, as brglm2's ``AS_mean`` fit), its SE from the information
+    at the penalised fit (sum of 1 / (m p~ (1 - p~)) over the two conditions,
+    p~ = (x + 0.5) / (m + 1)), and z, p and CI by Wald on that SE (one method);
+    the term and a note say so.  When the reference condition
     has no participants another condition is the reference, and a note says so.
 
     Examples
@@ -523,12 +530,14 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
             continue
         x, m = cells[c]
         if c in sep or reference in sep:
+            # Firth: 0.5 added to each cell; the SE from the information at the penalised fit,
+            # sum over the two groups of 1 / (m p~ (1 - p~)), p~ = (x + 0.5) / (m + 1) (as brglm2)
             a, b, cc, dd = x + 0.5, m - x + 0.5, xr + 0.5, nr - xr + 0.5
             coef = math.log(a * dd / (b * cc))
-            se = math.sqrt(1 / a + 1 / b + 1 / cc + 1 / dd)
-            terms.append(LogitTerm(c, coef, se, coef / se, fisher_exact_p(x, m, xr, nr), math.exp(coef),
-                                   math.exp(coef - z * se), math.exp(coef + z * se),
-                                   method="Firth-penalised estimate, Wald CI; p from Fisher's exact test"))
+            se = math.sqrt((m + 1) ** 2 / (m * a * b) + (nr + 1) ** 2 / (nr * cc * dd))
+            zz = coef / se
+            terms.append(LogitTerm(c, coef, se, zz, float(2 * stats.norm.sf(abs(zz))), math.exp(coef),
+                                   math.exp(coef - z * se), math.exp(coef + z * se), method=_FIRTH))
             continue
         coef = math.log(x * (nr - xr) / ((m - x) * xr))
         se = math.sqrt(1 / x + 1 / (m - x) + 1 / xr + 1 / (nr - xr))
@@ -538,7 +547,8 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     if sep:
         notes.append("separation (rate 0 or 1 in " + ", ".join(sep) + "): the ML coefficients involving "
                      + ("it" if len(sep) == 1 else "them") + " are infinite; the LR test is valid and reported; "
-                     "those terms are Firth-penalised estimates with Fisher's exact p")
+                     "those terms are Firth-penalised estimates, with SE, CI, z and p by Wald on the "
+                     "penalised information (as brglm2)")
     return LogitResult(formula, reference, n, tuple(terms), lr, df, float(stats.chi2.sf(lr, df)), True,
                        tuple(notes))
 

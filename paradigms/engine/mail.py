@@ -40,10 +40,10 @@ from ..errors import UsageError
 from ..vocab.mail import DISPATCH, OUTCOME, MailSession
 from .field import APPROACH, opening_record
 from .prompts import END, Choice, Response, find_choice
-from .store import STORE_COLUMNS
+from .store import STORE_COLUMNS, session_sort_key
 
 __all__ = ["MailPrompt", "CardLine", "Card", "MailLog", "DispatchTrial", "OutcomeTrial", "MailDriver",
-           "MailScriptedTechnician", "closes", "parse_day", "REPLY", "NO_REPLY", "RETURNED", "CARD_STEP"]
+           "MailScriptedTechnician", "closes", "in_window", "parse_day", "REPLY", "NO_REPLY", "RETURNED", "CARD_STEP"]
 
 #: The id of the one step every condition of a mail paradigm has: the card.
 CARD_STEP = "card"
@@ -56,8 +56,19 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def closes(sent: date, window_days: int) -> date:
-    """The last day of a card's reply window (the day sent plus ``window_days``)."""
+    """The last day of a card's reply window (the day sent plus ``window_days``): the one reply-window
+    rule, used by the mailing log and by the analysis (:mod:`analysis.load.mail`)."""
     return sent + timedelta(days=int(window_days))
+
+
+def in_window(sent: date, day: date, window_days: int) -> bool:
+    """Whether a reply received on ``day`` came within the window of a card sent on ``sent``
+    (``complied`` = 1): on or before :func:`closes`.
+
+    >>> in_window(date(2026, 1, 5), date(2026, 3, 2), 56), in_window(date(2026, 1, 5), date(2026, 3, 3), 56)
+    (True, False)
+    """
+    return day <= closes(sent, window_days)
 
 
 def parse_day(text: str) -> date:
@@ -184,7 +195,7 @@ class MailLog:
         """The log as the folder's session files have it (a one-line error for a record that cannot be)."""
         log = cls(paradigm, experiment, window_days)
         pattern = f"study-{paradigm.id}_exp-{int(experiment)}_*_data.csv"
-        for path in sorted(Path(root).glob(pattern)):
+        for path in sorted(Path(root).glob(pattern), key=session_sort_key):
             with open(path, encoding="utf-8-sig", newline="") as fh:
                 reader = csv.DictReader(fh)
                 for row in reader:
@@ -377,7 +388,7 @@ class OutcomeTrial:
                 raise
             days = (day - self.card.sent).days
             self.values.update(reply_date=day.isoformat(), reply_days=days,
-                               complied=int(days <= self.window_days))
+                               complied=int(in_window(self.card.sent, day, self.window_days)))
             self._error = ""
             self._state = "letter"
             return
