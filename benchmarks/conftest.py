@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr = terminalreporter
     tr.section("ratios to the baseline of each group (median time)")
     for group, items in sorted(groups.items()):
-        base = [b for b in items if b.name.split("[")[0].endswith("_baseline")]
+        base = [b for b in items if b.name.split("[")[0].endswith("_baseline") or "_baseline]" in b.name]
         if not base:
             continue
         ref = base[0].stats.median
