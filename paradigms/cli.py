@@ -209,6 +209,8 @@ def _print_summary(csv_path: Path, paradigm) -> None:
         return
     import pandas as pd
     from statsmodels.stats.proportion import proportion_confint
+
+    from analysis.format import ci, pct
     df = pd.read_csv(csv_path)
     from analysis.load.status import ANALYSED, participant_status
     if paradigm.session.deferred_outcome:  # one outcome record per card whose outcome is in
@@ -219,7 +221,7 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     for cond, g in df.groupby("condition", sort=False):
         n, k = len(g), int(g["complied"].sum())
         lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-        print(f"{cond:<{w}} {n:>4} {k:>9} {100 * k / n:>5.1f}%   [{100 * lo:.1f}%, {100 * hi:.1f}%]")
+        print(f"{cond:<{w}} {n:>4} {k:>9} {pct(k / n):>6}   {ci(lo, hi, digits=1, percent=True, level=None)}")
 
 
 def cmd_protocol(args) -> int:

@@ -1,4 +1,4 @@
-"""``compliance replicate``: did it replicate?  Every confirmatory contrast judged five ways.
+"""``compliance replicate``: did it replicate?  Every confirmatory contrast judged by every criterion.
 
     compliance replicate data/sessions/site1                       # study and experiment read from the data
     compliance replicate data/sessions/site1 --sesoi-h 0.2 --json
@@ -14,14 +14,17 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from analysis.replication import CRITERIA
+
     p = subparsers.add_parser(
-        "replicate", help="replication verdicts: original and replication side by side, five criteria",
+        "replicate", help=f"replication verdicts: original and replication side by side, {len(CRITERIA)} criteria",
         description="For each confirmatory contrast, the original (data/published) beside the replication: "
-                    "effects (RD, OR, Cohen's h with 95%% CIs), significance in the original's direction with "
-                    "the original's test, consistency (CI and prediction interval), small telescopes (d33), "
-                    "equivalence (TOST), the replication Bayes factor, and the fixed-effect combination. "
-                    "The replication is session data (study and experiment read from the files), counts "
-                    "typed in (--counts), or a published replication (--published).")
+                    "effects (RD, OR, Cohen's h with 95% CIs), then the verdict table, a row per criterion "
+                    f"({len(CRITERIA)}: " + "; ".join(CRITERIA.values()) + "), each with what the test "
+                    "found and, apart, whether that counts as the replication succeeding. "
+                    "The replication is session data (study and experiment read from the files; several sites "
+                    "are added into one sample, see compliance pool), counts typed in (--counts), or a "
+                    "published replication (--published). Simulated data are labelled SIMULATED on every output.")
     p.add_argument("source", nargs="+", metavar="PATH_OR_STUDY",
                    help="session CSV file(s) or folder(s); or a study id (e.g. cialdini1975) with --counts or "
                         "--published")

@@ -42,6 +42,7 @@ from scipy import stats
 
 from analysis.errors import AnalysisError
 from analysis.results import Result
+from analysis.stats.effects import cohens_h  # the one home of Cohen's h (issue 21.1)
 
 __all__ = ["TESTS", "ALTERNATIVES", "BARNARD_MAX_TABLES", "PowerResult", "SampleSizeResult", "D33Result",
            "power_two_proportions", "rejection_region", "normal_power", "sample_size_two_proportions", "d33"]
@@ -334,7 +335,7 @@ def normal_power(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05,
     """
     from statsmodels.stats.power import NormalIndPower
 
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    h = cohens_h(p1, p2)
     return float(NormalIndPower().power(effect_size=h, nobs1=n1, alpha=alpha, ratio=n2 / n1,
                                         alternative=_SM_ALTERNATIVE[alternative]))
 
@@ -441,7 +442,7 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = Non
     n2 = n1 if n2 is None else _check_n("n2", n2)
     alpha = _check_unit("alpha", alpha)
     _check_test(test, alternative)
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    h = cohens_h(p1, p2)
     approx = normal_power(p1, p2, n1, n2, alpha, alternative)
     notes: list[str] = []
     if test == "barnard" and (n1 + 1) * (n2 + 1) > BARNARD_MAX_TABLES:
@@ -545,7 +546,7 @@ def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alph
     n_max = _check_n("n_max", n_max)
     from statsmodels.stats.power import NormalIndPower
 
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    h = cohens_h(p1, p2)
     notes: list[str] = []
     try:
         nn = NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=target, ratio=ratio,
@@ -700,7 +701,7 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
         else:
             lo = mid
     p1 = float(hi)
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0))
+    h = cohens_h(p1, p0)
     return D33Result(n1, n2, p0, alpha, test, alternative, direction, p1, h, p1 - p0, power(p1),
                      normal_power(p1, p0, n1, n2, alpha, alternative),
                      ("root: first of 200 grid rates reaching the target power, refined by bisection",))

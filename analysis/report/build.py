@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional, Sequence
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.format import format_number
 
 __all__ = ["Section", "Report", "build_report", "build_study_report"]
 
@@ -97,7 +98,7 @@ def _figure_alt(analysis) -> str:
                 f"Experiment {analysis.experiment}: " + "; ".join(parts)
                 + ". Hollow diamonds mark the original study's published rates where known.")
     cells = getattr(analysis, "cells", ())
-    parts = [f"{c.favor}/{c.liking} mean {c.mean:.2f} (n = {c.n})" for c in cells]
+    parts = [f"{c.favor}/{c.liking} mean {format_number(c.mean)} (n = {c.n})" for c in cells]
     return (f"Mean {getattr(analysis, 'outcome', 'count')} per cell with 95% confidence intervals, "
             f"{analysis.paradigm} Experiment {analysis.experiment}: " + "; ".join(parts) + ".")
 
@@ -326,6 +327,7 @@ def _verdict_section(loaded, analyses) -> Optional[Section]:
            "equivalence bounds marked.")
     return Section("verdicts", "Did it replicate? The verdicts side by side", "verdicts.html.j2", {
         "result": result, "reason": "", "columns": list(table.columns), "index": list(table.index),
+        "contrasts": list(dict.fromkeys(label for label, _ in table.columns)),
         "cells": table.to_dict("index"), "figure": figure, "alt": alt})
 
 
