@@ -46,6 +46,9 @@ def register(subparsers) -> None:
                    help="simulated data sets for plans without exact power (default 1000)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="parallel jobs for the simulation (joblib; -1 = all cores; results do not depend on it)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the simulation on a Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else this "
+                        "machine); the result is the same; needs pip install 'compliance-toolkit[cluster]'")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulation (default 1)")
     p.add_argument("--n-max", type=int, default=2000, metavar="N",
                    help="largest n per group tried for --target (default 2000)")
@@ -288,11 +291,11 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             sims = []
             for n in args.n or []:
                 sims.append(simulation_power(par, exp.number, n, args.simulations, alpha, args.seed,
-                                             args.jobs, progress=True))
+                                             args.jobs, progress=True, scheduler=args.scheduler))
             ss = None
             if args.target is not None:
                 ss = simulation_sample_size(par, exp.number, args.target, args.simulations, alpha, args.seed,
-                                            args.jobs, n_max=args.n_max, progress=True)
+                                            args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
             simulation = {"power": sims, "sample_size": ss}
     for row in rows:
         _compute_binary(row, args)
