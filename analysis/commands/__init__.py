@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 
 #: Command modules, in the order ``compliance --help`` lists them.
-COMMANDS: tuple[str, ...] = ("report", "replicate", "pool", "power", "withdraw", "verify", "seal", "export")
+COMMANDS: tuple[str, ...] = ("report", "replicate", "pool", "power", "plan", "preregister", "withdraw", "verify",
+                             "seal", "export")
 
 
 def register_all(subparsers) -> None:

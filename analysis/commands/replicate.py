@@ -39,6 +39,9 @@ def register(subparsers) -> None:
                    help="smallest effect of interest for the equivalence test, as Cohen's h (default: d33)")
     p.add_argument("--sesoi-rd", type=float, metavar="RD",
                    help="smallest effect of interest for the equivalence test, as a risk difference")
+    p.add_argument("--preregistration", metavar="PREREG.md",
+                   help="list every deviation from this pre-registration (with data: found beside the data by "
+                        "the schedule's SHA-256 when not given)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--plot", metavar="OUT.png",
                    help="save the estimates (original and replication, CIs, prediction band, d33, equivalence "
@@ -102,6 +105,10 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
                                     f"{', '.join(paradigms.names())})")
         result = replicate(sources if len(sources) > 1 else sources[0], experiment=args.experiment,
                            sesoi_h=args.sesoi_h, sesoi_rd=args.sesoi_rd)
+    from analysis.power.adherence import adherence_of_replication  # issue 24.5
+
+    adherence = adherence_of_replication(getattr(args, "preregistration", None), result, sources, is_study,
+                                         counts if is_study else None)
     plot = None
     if args.plot:
         from analysis.plots.replication import plot_replication
@@ -110,10 +117,15 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
     if args.json:
         import json
 
-        json.dump(jsonable(result), out, indent=2, ensure_ascii=False, allow_nan=False)
+        data = jsonable(result)
+        if adherence is not None:
+            data["adherence"] = adherence.to_dict()
+        json.dump(data, out, indent=2, ensure_ascii=False, allow_nan=False)
         out.write("\n")
     else:
         out.write(str(result) + "\n")
+        if adherence is not None:
+            out.write("\n".join(adherence.lines()) + "\n")
         if plot is not None:
             out.write(f"plot saved to {plot}\n")
     return 0

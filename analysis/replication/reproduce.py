@@ -582,9 +582,11 @@ def reproduce(study: str, experiment: Optional[int] = None,
 
     Examples
     --------
-    >>> print(reproduce("cialdini1975", 1)).__class__.__name__  # doctest: +ELLIPSIS
-    cialdini1975, Experiment 1: ... match, 0 mismatch, ...
-    NoneType
+    >>> res = reproduce("cialdini1975", 1)
+    >>> type(res).__name__, len(res)
+    ('Reproductions', 1)
+    >>> print(str(res).splitlines()[0])
+    cialdini1975, Experiment 1: 6 match, 0 mismatch, 2 from a source known to conflict (not counted as a mismatch), 12 not compared
     >>> (e1,) = reproduce("cialdini1975", 1)
     >>> [(c.as_printed, c.agreement) for c in e1.checks if c.statistic == "chi2"]
     [('chi2 = .50', 'within_last_digit'), ('chi2 = 6.42', 'within_last_digit')]

@@ -915,12 +915,8 @@ def _plan_experiment(study: str, experiment: int):
 
 def _judge_contrasts(study: str, exp, cnt, rep_rows, alpha, sesoi_h, sesoi_rd) -> list[ContrastReplication]:
     """Every confirmatory contrast: the original's side, the replication's, and every criterion."""
-    from analysis.replication.reproduce import reproduce_experiment
+    from analysis.power.design import design_of
 
-    try:
-        reproduction = reproduce_experiment(study, exp.number)
-    except ReferenceDataError:
-        reproduction = None
     out = []
     for k in exp.plan.confirmatory:
         treated, controls = exp.members(k.treatment, k.factor), exp.members(k.control, k.factor)
@@ -933,8 +929,8 @@ def _judge_contrasts(study: str, exp, cnt, rep_rows, alpha, sesoi_h, sesoi_rd) -
             x2, n2 = _pool(cnt, controls, k.label)
             rside = counts_side("replication", x1, n1, x2, n2)
         oside = _original_side(study, exp, k)
-        test, tnote = original_test(study, exp.number, k, reproduction) if reproduction is not None else (
-            "chi2", "the original's test is unknown: Pearson's χ² (no correction) assumed")
+        design = design_of(study, exp.number, k)  # the one home of the contrast's test (issue 21)
+        test, tnote = design.test, design.test_source
         out.append(compare(oside, rside, label=k.label, treatment=k.treatment_label, control=control, test=test,
                            alpha=alpha, sesoi_h=sesoi_h, sesoi_rd=sesoi_rd, notes=[tnote]))
     return out

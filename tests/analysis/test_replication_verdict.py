@@ -214,7 +214,7 @@ def test_cli_json_and_plot(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     (tmp_path / "notes.txt").write_text("mine")
     assert cli.main(["replicate", str(folder), "--plot", str(tmp_path / "notes.txt"), "--force"]) == 2
-    assert "is not an image" in capsys.readouterr().err and (tmp_path / "notes.txt").read_text() == "mine"
+    assert "not an image" in capsys.readouterr().err and (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_cli_counts_and_published(cli):

@@ -199,8 +199,11 @@ def test_power_section_shows_exact_power_for_the_original_effect(page):
     r = build_study_report("cialdini1975", 1)
     sec = next(s for s in r.sections if s.id == "power")
     row = next(x for x in sec.context["rows"] if x["label"] == "door-in-the-face vs smaller request only")
-    # the original design: 12/24 vs 4/24 (Table 1), computed independently here
-    assert row["at_original"].power == pytest.approx(power_two_proportions(0.5, 4 / 24, 24, 24).power)
+    # the original design: 12/24 vs 4/24 (Table 1), with the paper's test (Pearson's χ², issue 21), computed
+    # independently here; R's enumeration of chisq.test(correct = FALSE) gives 0.715656751987 (test_power.py)
+    assert row["at_original"].power == pytest.approx(power_two_proportions(0.5, 4 / 24, 24, 24, test="chi2").power)
+    assert row["at_original"].power == pytest.approx(0.715656751987, abs=1e-9)
+    assert "Pearson" in row["design"]
     assert format_number(row["at_original"].power, 2) in render_html(r)
     # Experiment 3: nothing published, so every row says why instead of guessing
     rows3 = next(s for s in build_study_report("cialdini1975", 3).sections if s.id == "power").context["rows"]
