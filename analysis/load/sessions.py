@@ -837,7 +837,9 @@ def _check_pair_columns(pool: _Pool, cand: _Candidates, paradigm, exp_no: int, r
     if not idx.size:
         return
     whole = idx.size == pool.n
-    cols = dict.fromkeys(["condition"] + factors + times + numbers)
+    names = set(pool.table.column_names)   # a missing column was refused at the header (issue 22.6)
+    cols = dict.fromkeys(c for c in ["condition"] + factors + times + numbers
+                         + list(checks.consistency_columns(paradigm, exp_no)) if c in names)
     import pyarrow as pa
     take = None if whole else pa.array(idx)
     df = pd.DataFrame({c: (pool.col(c) if whole else pool.col(c).take(take)).to_pandas() for c in cols}, copy=False)
@@ -861,7 +863,8 @@ def _check_pair_columns(pool: _Pool, cand: _Candidates, paradigm, exp_no: int, r
         return out
     for order, check in enumerate((lambda d: checks.check_factors(d, experiment),
                                    lambda d: checks.check_times(d, times, shapes=shapes_for(len(d))),
-                                   lambda d: checks.check_numbers(d, numbers))):
+                                   lambda d: checks.check_numbers(d, numbers),
+                                   lambda d: checks.check_consistency(d, paradigm, exp_no))):
         pos, exc = _first_in_files(check, df, sub_file, starts)
         if pos is not None:
             cand.add(int(idx[pos]), 5, (order, pos), lambda exc=exc: str(exc))
