@@ -214,7 +214,7 @@ def _check_count_means(paradigm, rates: dict) -> None:
     design = getattr(getattr(paradigm, "session", None), "design", None)
     most = getattr(design, "max_tickets", None)
     for name, mean in rates.items():
-        if mean < 0 or (most is not None and mean > most):
+        if most is not None and mean > most:   # below 0: the model says so
             raise CLIError(f"--rate {name}={mean:g}: a mean count must be between 0 and {most}, the most a "
                            f"participant can give in {paradigm.id}")
 

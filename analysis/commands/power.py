@@ -230,7 +230,8 @@ def _check_exact_work(rows, args) -> None:
         for n in args.n or []:
             if n > most:
                 alloc = "" if ratio == 1 else f" with n2 = {ratio:.3g} x n1 (the original allocation)"
-                raise limits.LimitError(f"--n {n}: at most {most:,} per group{alloc}: {limits.EXACT_N.why}")
+                raise limits.LimitError(f"--n {n}: at most {most:,} per group{alloc}, {limits.EXACT_TABLES:,} "
+                                        f"tables: {limits.EXACT_N.why}")
         if args.target is None:
             continue
         limits.check("--n-max", args.n_max, limits.EXACT_N, " per group")
