@@ -52,6 +52,9 @@ def add_subcommands(subparsers) -> None:
     p.add_argument("--accept-unverified", action="store_true",
                    help="analyse data whose tamper evidence fails 'compliance verify' (refused otherwise); "
                         "every output then says UNVERIFIED and why")
+    p.add_argument("--interim", nargs="?", const="", metavar="PREREG.md",
+                   help="an interim look under the pre-registered sequential plan (the file, or found beside the "
+                        "data by the schedule's SHA-256): which look, its boundary, stop or continue")
     p.set_defaults(handler=cmd_analyze)
 
     r = subparsers.add_parser(
@@ -126,6 +129,10 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     else:
         for a, label in zip(analyses, labels):
             out.write((label + "\n" if label else "") + str(a) + "\n\n")
+        if getattr(args, "interim", None) is not None:  # issue 24.3: analysis/power/interim.py
+            from analysis.power.interim import interim_text
+
+            out.write(interim_text(args.interim, loaded, analyses) + "\n")
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             out.write(f"warning: {w}\n")
         for p in (plots if args.plot else ()):

@@ -73,8 +73,8 @@ SIMULATED_N = Limit(10_000, "each of the simulated data sets is drawn and fitted
 COUNT_N = Limit(1_000_000, "the exact tests and intervals are computed over every count up to N; no "
                            "replication is larger")
 
-#: Between-site SD of the effect, on the log-odds scale (``simulate --site-sd``).
-SITE_SD = Limit(10, "an SD of 10 on the log-odds scale already makes every site comply always or never")
+#: Between-site SD of the effect, on the log-odds or log-mean scale (``simulate --site-sd``).
+SITE_SD = Limit(10, "an SD of 10 (log-odds, or log mean count) already puts every site at all or nothing")
 
 
 def check(flag: str, value, limit: Limit, unit: str = "") -> int:

@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     p.add_argument("--experiment", type=int, metavar="N", help="with a study id: which experiment (default: the first)")
     p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write (never replaced without --force)")
     p.add_argument("--force", action="store_true", help="replace an earlier report at --out (never any other file)")
+    p.add_argument("--preregistration", metavar="PREREG.md",
+                   help="with data: list every deviation from this pre-registration (found beside the data by the "
+                        "schedule's SHA-256 when not given)")
     p.set_defaults(handler=cmd_report)
 
 
@@ -89,6 +92,9 @@ def cmd_report(args: argparse.Namespace, out=None) -> int:
         if args.experiment is not None:
             raise AnalysisError("--experiment goes with a study id; with data the experiment is read from the files")
         report = build_report(*args.sources, command=command)
+        from analysis.power.adherence import adherence_section  # issue 24.5
+
+        report = adherence_section(report, getattr(args, "preregistration", None), args.sources)
     path = write_report(report, target, force=args.force)
     out.write(f"report written to {path}\n")
     return 0

@@ -54,6 +54,7 @@ from scipy import optimize, stats
 from analysis.errors import AnalysisError
 from analysis.meta.measures import MEASURES, count_contrast_pools, interaction_pool, rate_pool
 from analysis.meta.mh import MH_METHOD, mantel_haenszel
+from analysis.stats import effects as _effects  # the one home of each effect (issue 21.1)
 from analysis.results import Result, format_number, format_p, frame_of, jsonable
 
 __all__ = [
@@ -198,29 +199,19 @@ def site_effect(site: str, x1: int, n1: int, x2: int, n2: int, original: bool = 
     """
     if n1 <= 0 or n2 <= 0:
         raise AnalysisError(f"site {site!r}: an arm with no participants has no effect (n = {n1}, {n2})")
-    a, b, c, d = float(x1), float(n1 - x1), float(x2), float(n2 - x2)
-    corrected = 0.0 in (a, b, c, d)
-    if corrected:
-        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
-    m1, m2 = a + b, c + d
-    p1, p2 = a / m1, c / m2
-    notes = ("a zero cell: 0.5 added to every cell of this site's table",) if corrected else ()
-    return SiteEffect(str(site), int(n1), int(x1), int(n2), int(x2),
-                      math.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d,
-                      p1 - p2, p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2, corrected, original, notes)
+    lor = _effects.log_odds_ratio(x1, n1, x2, n2)
+    rd = _effects.risk_difference(x1, n1, x2, n2)  # the zero-cell rule, as the OR's
+    notes = ("a zero cell: 0.5 added to every cell of this site's table",) if lor.corrected else ()
+    return SiteEffect(str(site), int(n1), int(x1), int(n2), int(x2), lor.yi, lor.vi, rd.yi, rd.vi,
+                      lor.corrected, original, notes)
 
 
 def _effect_arrays(x1, n1, x2, n2):
     """Vectorised :func:`site_effect`: (log_or, var_log_or, rd, var_rd, corrected) arrays."""
-    a, n1, c, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
-    b, d = n1 - a, n2 - c
-    corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    add = np.where(corrected, 0.5, 0.0)
-    a, b, c, d = a + add, b + add, c + add, d + add
-    m1, m2 = a + b, c + d
-    p1, p2 = a / m1, c / m2
-    return (np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d, p1 - p2,
-            p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2, corrected)
+    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (x1, n1, x2, n2))
+    lor = _effects.log_odds_ratio(x1, n1, x2, n2)
+    rd = _effects.risk_difference(x1, n1, x2, n2)
+    return lor.yi, lor.vi, rd.yi, rd.vi, lor.corrected
 
 
 # --------------------------------------------------------------------------- #

@@ -20,7 +20,7 @@ from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from analysis.errors import AnalysisError  # noqa: E402
-from analysis.results import format_number  # noqa: E402
+from analysis.format import format_number, pct  # noqa: E402
 
 __all__ = ["plot_forest"]
 
@@ -56,7 +56,7 @@ def _rows(c):
             label = f"Random effects, {r.method}" + (" (chosen)" if chosen else "")
             rows.append(("pooled", label, None, r.estimate, r.ci_low, r.ci_high, None, r))
             if chosen:
-                rows.append(("pi", f"{r.level:.0%} prediction interval, {r.method}", None, r.estimate, r.pi_low,
+                rows.append(("pi", f"{pct(r.level, 0)} prediction interval, {r.method}", None, r.estimate, r.pi_low,
                              r.pi_high, None, r))
         for r in getattr(c, "with_original", ()):
             if r.method == c.method:
@@ -81,7 +81,7 @@ def _panel(ax, c, level: float) -> None:
     ax.set_xlim(lo_x - pad, hi_x + pad)
     fs = 8.5
     x_site, x_n, x_or, x_w = -_N_IN / _PLOT_IN - 0.02, -0.02, 1 + 0.1 / _PLOT_IN, 1 + 2.05 / _PLOT_IN
-    for x, text, ha in ((x_site, "site", "right"), (x_n, "n", "right"), (x_or, f"{head} [{level:.0%} CI]", "left"),
+    for x, text, ha in ((x_site, "site", "right"), (x_n, "n", "right"), (x_or, f"{head} [{pct(level, 0)} CI]", "left"),
                         (x_w, "weight", "left")):
         ax.text(x, n + 1, text, transform=trans, ha=ha, va="center", fontsize=fs, weight="bold")
     for y, (kind, label, size, est, lo, hi, weight, model) in zip(ys, rows):
@@ -116,10 +116,10 @@ def _panel(ax, c, level: float) -> None:
         ax.text(x_or, y, txt, transform=trans, ha="left", va="center", fontsize=fs, color=tcolor, weight=wt,
                 family="monospace")
         if kind == "site" and weight is not None:
-            ax.text(x_w, y, f"{weight:.1f}%", transform=trans, ha="left", va="center", fontsize=fs,
+            ax.text(x_w, y, f"{format_number(weight, 1)}%", transform=trans, ha="left", va="center", fontsize=fs,
                     family="monospace")
         elif kind == "pooled":
-            ax.text(x_w, y, f"τ² = {model.tau2:.3f}, I² = {model.i2:.0f}%", transform=trans, ha="left", va="center",
+            ax.text(x_w, y, f"τ² = {format_number(model.tau2, 3)}, I² = {format_number(model.i2, 0)}%", transform=trans, ha="left", va="center",
                     fontsize=fs - 1, color="#444444")
     if measure != "PLO":   # no effect: 0 on every scale but a proportion's
         ax.axvline(0.0, color="#555555", lw=0.9, ls="--", zorder=0)
