@@ -246,7 +246,7 @@ def _normal_n(p1: float, p2: float, alpha: float, target: float, alternative: st
     effect = {"two-sided": abs(h), "greater": h, "less": -h}[alternative]
     if effect <= 0:
         return None
-    z = norm.ppf(1 - alpha / (2 if alternative == "two-sided" else 1)) + norm.ppf(target)
+    z = norm.isf(alpha / (2 if alternative == "two-sided" else 1)) + norm.isf(1 - target)   # isf: alpha 1e-300
     return int(math.ceil(z * z * (1 + 1 / ratio) / (effect * effect)))
 
 

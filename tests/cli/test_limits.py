@@ -146,3 +146,9 @@ def test_every_limit_is_stated_once_with_its_reason():
             assert value.value > 0 and len(value.why) > 20
             assert re.fullmatch(r"at most [\d,]+", str(value))
     assert EXIT_BUG == 70
+
+
+def test_a_tiny_alpha_is_refused_by_the_scan_limit_not_an_overflow():
+    """--alpha 1e-300: 1 - alpha/2 is 1.0 in floating point (the normal quantile was infinite: exit 70)."""
+    status, out, err = run(["power", "--rates", "0.5", "0.3", "--alpha", "1e-300", "--target", "0.8"])
+    assert status == 2 and "beyond --n-max 2,000" in err and len(err.strip().splitlines()) == 1, err
