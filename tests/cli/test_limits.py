@@ -152,3 +152,12 @@ def test_a_tiny_alpha_is_refused_by_the_scan_limit_not_an_overflow():
     """--alpha 1e-300: 1 - alpha/2 is 1.0 in floating point (the normal quantile was infinite: exit 70)."""
     status, out, err = run(["power", "--rates", "0.5", "0.3", "--alpha", "1e-300", "--target", "0.8"])
     assert status == 2 and "beyond --n-max 2,000" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_readme_states_the_same_limits():
+    from tests.conftest import ROOT
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for number in (limits.EXACT_N.value, limits.EXACT_TABLES, limits.SCAN_TABLES.value, limits.SIMULATIONS.value,
+                   limits.SIMULATED_N.value, limits.COUNT_N.value, limits.PARTICIPANTS.value):
+        assert f"{number:,}" in text, number
