@@ -499,8 +499,10 @@ def _recorded(cells: pd.Series, values: np.ndarray, want) -> np.ndarray:
     """Cells that hold a value other than ``want`` (a number compared as a number); empty cells agree."""
     if isinstance(want, (int, float)) and not isinstance(want, bool):
         return ~np.isnan(values) & ~np.isclose(values, float(want), rtol=0.0, atol=1e-9)
-    text = _np(_text(cells))
-    return (text != "") & (text != str(want))
+    import pyarrow.compute as pc
+
+    text = _text(cells)
+    return _np(pc.and_(pc.not_equal(text, ""), pc.not_equal(text, str(want))))
 
 
 def check_answers(df: pd.DataFrame, experiment) -> None:
@@ -523,27 +525,34 @@ def check_answers(df: pd.DataFrame, experiment) -> None:
     ...
     analysis.load.validate.LocatedError: c_data.csv: line 3 (data row 2), column 'complied': '1' contradicts target_request_answer 'refuse', which records complied = 0
     """
+    import pyarrow.compute as pc
+
     if "condition" not in df.columns:
         return
-    cond = _np(_text(df["condition"]))
+    cond = _text(df["condition"])
     kept = _kept(df)
-    numbers: dict[str, np.ndarray] = {}
+    memo: dict = {}
+
+    def once(key, make):   # each column read once, each comparison made once, whatever the conditions share
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
     for c in experiment.conditions:
-        in_cond = (cond == c.name) & kept
+        in_cond = _np(pc.equal(cond, c.name)) & kept
         if not in_cond.any():
             continue
         for step in (s for s in c.steps if s.target and s.answer_column in df.columns):
-            answer = _np(_text(df[step.answer_column]))
+            answer = once(step.answer_column, lambda: _text(df[step.answer_column]))
             for a in step.answers:
                 for col, want in a.sets.items():
                     if col in _LATER or col not in df.columns:
                         continue
-                    if col not in numbers:
-                        numbers[col] = _numbers(df, col)
-                    bad = in_cond & (answer == a.code) & _recorded(df[col], numbers[col], want)
+                    values = once(("num", col), lambda: _numbers(df, col))
+                    given = once(("answer", step.answer_column, a.code), lambda: _np(pc.equal(answer, a.code)))
+                    other = once(("other", col, want), lambda: _recorded(df[col], values, want))
                     says = f"{step.answer_column} {a.code!r}, which records {col} = " + \
                         (f"{want:g}" if isinstance(want, float) else str(want))
-                    _refuse_first(bad, df, col, lambda i, col=col, says=says:
+                    _refuse_first(in_cond & given & other, df, col, lambda i, col=col, says=says:
                                   f"{df[col].iat[i]!r} contradicts {says}")
 
 
