@@ -35,7 +35,7 @@ from analysis.format import format_number
 from analysis.meta.random import ESTIMATORS, random_effects
 from analysis.results import Result, jsonable
 from analysis.stats.effects import (ZERO_CELL_RULE, hedges_g, log_odds_ratio, log_ratio_of_means,
-                                    logit_proportion, z_critical)
+                                    logit_proportion, wald_ci)
 
 __all__ = ["MEASURES", "SiteValue", "EffectPool", "pool_effect", "group_moments"]
 
@@ -77,9 +77,8 @@ class SiteValue(Result):
     notes: tuple[str, ...] = ()
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        """Wald interval on the measure's own scale."""
-        h = z_critical(level) * math.sqrt(self.vi)
-        return (self.yi - h, self.yi + h)
+        """Wald interval on the measure's own scale (:func:`analysis.stats.effects.wald_ci`)."""
+        return wald_ci(self.yi, self.vi, level)
 
     @property
     def wald_low(self) -> float:

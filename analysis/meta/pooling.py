@@ -151,9 +151,7 @@ class SiteEffect(Result):
 
     def ci(self, measure: str = "log_or", level: float = 0.95) -> tuple[float, float]:
         """Wald interval of the site's effect on the ``measure`` scale."""
-        y, v = getattr(self, measure), getattr(self, f"var_{measure}")
-        h = stats.norm.ppf(0.5 + level / 2) * math.sqrt(v)
-        return (y - h, y + h)
+        return _effects.wald_ci(getattr(self, measure), getattr(self, f"var_{measure}"), level)
 
     def __str__(self) -> str:
         lo, hi = self.ci()
