@@ -14,13 +14,13 @@ from typing import Callable, Union
 from analysis.errors import DataValidationError
 from analysis.load.inputs import AnalysisInput, analysis_input
 from analysis.load.sessions import LoadedData, PathLike, load_sessions
-from analysis.results import ExperimentAnalysis
+from analysis.results import Analyses, ExperimentAnalysis
 from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
 
 __all__ = ["analyze", "analyze_plan", "analyze_input", "ANALYSES", "AnalysisInput"]
 
 
-def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
+def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> Analyses:
     """Analyse every (paradigm, experiment) found in the given files/folders.
 
     Parameters
@@ -34,8 +34,11 @@ def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
 
     Returns
     -------
-    list of ExperimentAnalysis
-        One per (paradigm, experiment), in the order first seen.
+    Analyses
+        A list (:class:`~analysis.results.Results`) of one ExperimentAnalysis (or CountAnalysis) per
+        (paradigm, experiment), in the order first seen; ``print()`` shows them all, each headed by
+        ``SIMULATED DATA: ...`` (or ``PILOT DATA``) where its data are not real, and Jupyter renders
+        them the same way.
 
     Raises
     ------
@@ -58,23 +61,27 @@ def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
     (120, [25, 12, 13])
     >>> print(res.contrasts[0].label)
     door-in-the-face vs the two controls combined (the paper's test)
+    >>> type(analyze(tmp)).__name__
+    'Analyses'
     """
-    import paradigms
+    from analysis.declared import declaration
+    from analysis.load.sessions import origin_label
 
     if len(sources) == 1 and isinstance(sources[0], LoadedData):
         loaded = sources[0]
     else:
         loaded = load_sessions(*sources)
-    out = []
+    out, labels = [], []
     analysable = loaded.analysable()   # who is analysed: decided once, here, for every experiment
     for study, exp in loaded.experiments():
-        paradigm = paradigms.get(study)
+        paradigm = declaration(study)
         inp = analysis_input(loaded, paradigm, paradigm.experiment(exp), analysable)
         with warnings.catch_warnings():
             if not warn:
                 warnings.simplefilter("ignore")
             out.append(analyze_input(inp, warn=warn))
-    return out
+        labels.append(origin_label(loaded.origin_of(study, exp)))
+    return Analyses(out, labels)
 
 
 def _contrasts(inp: AnalysisInput, warn: bool = True) -> ExperimentAnalysis:

@@ -8,7 +8,7 @@ statistics never look a study up: they are handed the declaration
 """
 from __future__ import annotations
 
-__all__ = ["declaration", "known_studies"]
+__all__ = ["declaration", "known_studies", "control_labels"]
 
 
 def declaration(study):
@@ -47,3 +47,18 @@ def known_studies() -> list:
     import paradigms
 
     return list(paradigms.names())
+
+
+def control_labels(contrast) -> tuple[str, ...]:
+    """Each control of a declared contrast as the contrast's label names it (``factor=level`` for a
+    contrast on factor levels), read from its ``control`` tuple, never by parsing its label.
+
+    Examples
+    --------
+    >>> from paradigms.base import Contrast
+    >>> control_labels(Contrast("a", ("b", "c"), "a vs b, c"))
+    ('b', 'c')
+    >>> control_labels(Contrast("x", ("y",), "x vs y", factor="favor"))
+    ('favor=y',)
+    """
+    return tuple(f"{contrast.factor}={c}" if contrast.factor else c for c in contrast.control)

@@ -252,11 +252,11 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     if paradigm.outcome != "binary":
         return
     import pandas as pd
-    from statsmodels.stats.proportion import proportion_confint
 
     from analysis.format import ci, pct
+    from analysis.load.status import ANALYSED, participant_status  # who is analysed: the one rule
+    from analysis.stats.binary import wilson_ci  # the one Wilson interval
     df = pd.read_csv(csv_path)
-    from analysis.load.status import ANALYSED, participant_status
     if paradigm.session.deferred_outcome:  # one outcome record per card whose outcome is in
         df = df[df["record"] == "outcome"]
     df = df[participant_status(df) == ANALYSED]
@@ -264,7 +264,7 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     print(f"\n{'condition':<{w}} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")
     for cond, g in df.groupby("condition", sort=False):
         n, k = len(g), int(g["complied"].sum())
-        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        lo, hi = wilson_ci(k, n, alpha=0.05)
         print(f"{cond:<{w}} {n:>4} {k:>9} {pct(k / n):>6}   {ci(lo, hi, digits=1, percent=True, level=None)}")
 
 

@@ -23,11 +23,13 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from analysis.format import format_number, format_p
+from analysis.results import Result
 from analysis.stats.effects import z_critical
 
 __all__ = ["MH_METHOD", "MHResult", "mantel_haenszel"]
@@ -38,8 +40,16 @@ MH_METHOD = ("Mantel-Haenszel pooled odds ratio, Robins-Breslow-Greenland (RBG) 
              "complied (df = k_pos - 1), as metafor rma.mh; p values from the chi-square survival function")
 
 
-class MHResult(NamedTuple):
-    """Mantel-Haenszel estimate and tests (see the module); NaN where undefined."""
+@dataclass(frozen=True)
+class MHResult(Result):
+    """Mantel-Haenszel estimate and tests (see the module); NaN where undefined.
+
+    On the one result base: ``estimate`` is the log odds ratio (CI ``ci_low``, ``ci_high``),
+    ``statistic`` and ``pvalue`` the CMH test without continuity correction.
+    """
+
+    _aliases = {"estimate": "log_or", "statistic": "cmh", "pvalue": "cmh_p", "n": "k"}
+    _measure = "log odds ratio (Mantel-Haenszel)"
 
     log_or: float
     se: float
@@ -55,6 +65,15 @@ class MHResult(NamedTuple):
     tarone_p: float
     k: int
     k_pos: int
+    level: float = 0.95
+
+    def __str__(self) -> str:
+        if not math.isfinite(self.log_or):
+            return f"Mantel-Haenszel OR undefined (k = {self.k}: no site has a discordant pair of cells)"
+        lo, hi = (math.exp(x) for x in (self.ci_low, self.ci_high))
+        return (f"Mantel-Haenszel OR = {format_number(math.exp(self.log_or))}, {self.level:.0%} CI "
+                f"[{format_number(lo)}, {format_number(hi)}]; CMH χ²(1) = {format_number(self.cmh)}, "
+                f"{format_p(self.cmh_p)} (k = {self.k})")
 
 
 def _cmh(a, n1, n2, xt, yt, nn, correct: bool) -> float:
@@ -135,4 +154,4 @@ def mantel_haenszel(a, b, c, d, level: float = 0.95) -> MHResult:
     if bd_df < 1:
         bd = ta = nan
     return MHResult(log_or, se, lo, hi, cmh, sf(cmh, 1), cmh_c, sf(cmh_c, 1), bd, sf(bd, bd_df), ta,
-                    sf(ta, bd_df), k, k_pos)
+                    sf(ta, bd_df), k, k_pos, level)
