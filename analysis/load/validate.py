@@ -21,6 +21,12 @@ The checks:
 * :func:`check_numbers` -- no ``nan`` or infinity in numeric measures.
 * :func:`check_slots` -- no schedule slot filled twice within a site's schedule.
 
+* :func:`check_consistency` -- cells that the session records together agree
+  (:func:`check_answers`: a target answer and what it records, ``refuse`` with
+  ``complied = 0``; :func:`check_composite`: a composite such as Regan's
+  ``liking_score`` and the mean of its items; :func:`check_debriefing`: data kept
+  (``data_consent = 1``) only from a participant who was debriefed).
+
 Rows are located through the ``source_file``, ``source_line`` and ``source_row``
 columns the loader adds.
 """
@@ -41,7 +47,8 @@ from analysis.errors import DataValidationError
 
 __all__ = ["file_keywords", "read_sidecar", "sidecar_path", "origin_of", "codebook_extras", "check_keywords",
            "check_columns", "check_factors", "check_times", "check_numbers", "check_slots", "check_unique_ids", "ORIGINS", "LocatedError",
-           "EARLIEST_YEAR", "SIDECAR_KEYS"]
+           "EARLIEST_YEAR", "SIDECAR_KEYS", "check_answers", "check_composite", "check_debriefing", "check_consistency",
+           "consistency_columns", "COMPOSITE_TOLERANCE"]
 # Also used by the load's other rooms (read, cells, sessions), not part of the toolkit's API:
 # where, full_time_shape, utc_micros (column shapes), first_true, withdrawn_mask, validate_pool (the pooled
 # cells against the codebooks).
@@ -51,6 +58,13 @@ ORIGINS = ("real", "pilot", "simulated", "unrecorded")
 
 #: Session times before this year are impossible (the toolkit records new sessions).
 EARLIEST_YEAR = 2000
+
+#: How far a composite (e.g. ``liking_score``) may be from the mean of its items: the screen
+#: writes the mean rounded to 4 decimals; a score rounded by hand to 2 decimals still agrees.
+COMPOSITE_TOLERANCE = 0.005
+
+#: What an answer records that the session may change later (an exclusion): not checked against it.
+_LATER = frozenset({"excluded", "exclusion_reason"})
 
 #: A complete time as the session store writes it: date, time to the second (fraction
 #: optional) and a UTC offset.  A row cut while being written loses the offset first.
@@ -757,6 +771,194 @@ def _first_in_files(check, frame: pd.DataFrame, file_idx: np.ndarray, starts: di
     return found
 
 
+# --------------------------------------------------------------------------- #
+# Cells the session records together (issue 22.5).
+# --------------------------------------------------------------------------- #
+def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
+    """A column's cells as floats; NaN where a cell is empty or not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pc.utf8_trim_whitespace(_text(df[col]))
+    try:
+        return _np(pc.fill_null(pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.float64()),
+                                           t.cast(pa.float64())), np.nan)).astype(float)
+    except pa.ArrowException:
+        return pd.to_numeric(pd.Series(t.to_pylist()), errors="coerce").astype(float).to_numpy()
+
+
+def _kept(df: pd.DataFrame) -> np.ndarray:
+    """Rows not withdrawn (``data_consent`` is not 0): withdrawn rows are never analysed."""
+    if "data_consent" not in df.columns:
+        return np.ones(len(df), bool)
+    return ~(_numbers(df, "data_consent") == 0)
+
+
+def _recorded(cells: pd.Series, values: np.ndarray, want) -> np.ndarray:
+    """Cells that hold a value other than ``want`` (a number compared as a number); empty cells agree."""
+    if isinstance(want, (int, float)) and not isinstance(want, bool):
+        return ~np.isnan(values) & ~np.isclose(values, float(want), rtol=0.0, atol=1e-9)
+    import pyarrow.compute as pc
+
+    text = _text(cells)
+    return _np(pc.and_(pc.not_equal(text, ""), pc.not_equal(text, str(want))))
+
+
+def check_answers(df: pd.DataFrame, experiment) -> None:
+    """A target request's answer agrees with what that answer records (cells as strings).
+
+    The screen records ``complied`` (and, for a sale, ``amount_paid``) from the answer
+    tapped; a row whose answer says ``refuse`` and whose ``complied`` says 1 was edited
+    after the session.  An empty cell agrees (an excluded participant's ``complied`` is
+    left empty); withdrawn rows are never analysed and not checked.
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> exp = paradigms.get("cialdini1975").experiment(1)
+    >>> df = pd.DataFrame({"condition": ["exposure_control"] * 2, "target_request_answer": ["agree", "refuse"],
+    ...                    "complied": ["1", "1"], "source_file": "c_data.csv", "source_line": [2, 3],
+    ...                    "source_row": [1, 2]})
+    >>> check_answers(df, exp)
+    Traceback (most recent call last):
+    ...
+    analysis.load.validate.LocatedError: c_data.csv: line 3 (data row 2), column 'complied': '1' contradicts target_request_answer 'refuse', which records complied = 0
+    """
+    import pyarrow.compute as pc
+
+    if "condition" not in df.columns:
+        return
+    cond = _text(df["condition"])
+    kept = _kept(df)
+    memo: dict = {}
+
+    def once(key, make):   # each column read once, each comparison made once, whatever the conditions share
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+    for c in experiment.conditions:
+        in_cond = _np(pc.equal(cond, c.name)) & kept
+        if not in_cond.any():
+            continue
+        for step in (s for s in c.steps if s.target and s.answer_column in df.columns):
+            answer = once(step.answer_column, lambda: _text(df[step.answer_column]))
+            for a in step.answers:
+                for col, want in a.sets.items():
+                    if col in _LATER or col not in df.columns:
+                        continue
+                    values = once(("num", col), lambda: _numbers(df, col))
+                    given = once(("answer", step.answer_column, a.code), lambda: _np(pc.equal(answer, a.code)))
+                    other = once(("other", col, want), lambda: _recorded(df[col], values, want))
+                    says = f"{step.answer_column} {a.code!r}, which records {col} = " + \
+                        (f"{want:g}" if isinstance(want, float) else str(want))
+                    _refuse_first(in_cond & given & other, df, col, lambda i, col=col, says=says:
+                                  f"{df[col].iat[i]!r} contradicts {says}")
+
+
+def _composite_of(paradigm) -> Optional[tuple[str, tuple[str, ...]]]:
+    design = getattr(getattr(paradigm, "session", None), "design", None)  # a LabSession's declared design
+    comp = getattr(design, "composite", None)
+    return (comp[0], tuple(comp[1])) if comp else None
+
+
+def check_composite(df: pd.DataFrame, paradigm) -> None:
+    """A composite score (Regan's ``liking_score``) is the mean of its items (cells as strings).
+
+    The screen writes the mean of the items rounded to 4 decimals; a score further than
+    :data:`COMPOSITE_TOLERANCE` from the mean of the row's items, or a score beside an
+    empty item, contradicts them.  Withdrawn rows are not checked.
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> df = pd.DataFrame({"like_01": ["5", "5"], "like_02": ["6", "6"], "like_03": ["7", "7"],
+    ...                    "like_04": ["8", "8"], "liking_score": ["6.5", "8.0"], "source_file": "r_data.csv",
+    ...                    "source_line": [2, 3], "source_row": [1, 2]})
+    >>> check_composite(df, paradigms.get("regan1971"))
+    Traceback (most recent call last):
+    ...
+    analysis.load.validate.LocatedError: r_data.csv: line 3 (data row 2), column 'liking_score': '8.0' is not the mean of like_01, like_02, like_03, like_04 (6.5): the score contradicts its items
+    """
+    comp = _composite_of(paradigm)
+    if comp is None or comp[0] not in df.columns or not all(c in df.columns for c in comp[1]):
+        return
+    col, items = comp
+    score = _numbers(df, col)
+    values = np.column_stack([_numbers(df, c) for c in items])
+    given = ~np.isnan(score) & _kept(df)
+    gap = np.isnan(values).any(axis=1)
+    named = ", ".join(items)
+    first_gap = np.argmax(np.isnan(values), axis=1)
+    _refuse_first(given & gap, df, col, lambda i: f"{df[col].iat[i]!r} is given, but its item "
+                                                  f"{items[int(first_gap[i])]} is empty: the score is the mean "
+                                                  f"of {named}")
+    with np.errstate(invalid="ignore"):
+        mean = values.mean(axis=1)
+    off = given & ~gap & ~(np.abs(score - mean) <= COMPOSITE_TOLERANCE + 1e-9)
+    _refuse_first(off, df, col, lambda i: f"{df[col].iat[i]!r} is not the mean of {named} ({mean[i]:.4g}): "
+                                          "the score contradicts its items")
+
+
+def check_debriefing(df: pd.DataFrame) -> None:
+    """Data are kept (``data_consent = 1``) only from a participant who was debriefed.
+
+    Consent to keep the data is asked at the debriefing; a participant who could not be
+    debriefed could not be asked (``data_consent`` empty), or declined (0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"debriefed": ["1", "0"], "data_consent": ["1", "1"], "source_file": "c_data.csv",
+    ...                    "source_line": [2, 3], "source_row": [1, 2]})
+    >>> check_debriefing(df)
+    Traceback (most recent call last):
+    ...
+    analysis.load.validate.LocatedError: c_data.csv: line 3 (data row 2), column 'data_consent': '1' (data kept) although debriefed = 0: consent to keep the data is asked at the debriefing; leave it empty (could not be asked) or 0
+    """
+    if "debriefed" not in df.columns or "data_consent" not in df.columns:
+        return
+    bad = (_numbers(df, "data_consent") == 1) & (_numbers(df, "debriefed") == 0)
+    _refuse_first(bad, df, "data_consent", lambda i: f"{df['data_consent'].iat[i]!r} (data kept) although "
+                                                     "debriefed = 0: consent to keep the data is asked at the "
+                                                     "debriefing; leave it empty (could not be asked) or 0")
+
+
+def consistency_columns(paradigm, number: int) -> tuple[str, ...]:
+    """The columns :func:`check_consistency` reads for one experiment of a paradigm.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> consistency_columns(paradigms.get("regan1971"), 1)[-5:]
+    ('liking_score', 'like_01', 'like_02', 'like_03', 'like_04')
+    """
+    exp = paradigm.experiment(number)
+    cols = ["condition", "debriefed", "data_consent"]
+    for s in exp.steps:
+        if s.target:
+            cols += [s.answer_column] + [k for a in s.answers for k in a.sets if k not in _LATER]
+    comp = _composite_of(paradigm)
+    if comp:
+        cols += [comp[0], *comp[1]]
+    return tuple(dict.fromkeys(cols))
+
+
+def check_consistency(df: pd.DataFrame, paradigm, number: int) -> None:
+    """:func:`check_debriefing`, :func:`check_answers` and :func:`check_composite` on one experiment's rows.
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> df = pd.DataFrame({"condition": ["exposure_control"], "target_request_answer": ["refuse"],
+    ...                    "complied": ["0"], "debriefed": ["1"], "data_consent": ["1"],
+    ...                    "source_file": "c_data.csv", "source_line": [2], "source_row": [1]})
+    >>> check_consistency(df, paradigms.get("cialdini1975"), 1)
+    """
+    check_debriefing(df)
+    check_answers(df, paradigm.experiment(number))
+    check_composite(df, paradigm)
+
+
 def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> None:
     """Factors, times and numbers of one experiment's rows (stage 5)."""
     codebook = paradigm.codebook(exp_no)
@@ -768,7 +970,9 @@ def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> 
     if not idx.size:
         return
     whole = idx.size == pool.n
-    cols = dict.fromkeys(["condition"] + factors + times + numbers)
+    names = set(pool.table.column_names)   # a missing column was refused at the header (issue 22.6)
+    cols = dict.fromkeys(c for c in ["condition"] + factors + times + numbers
+                         + list(consistency_columns(paradigm, exp_no)) if c in names)
     import pyarrow as pa
     take = None if whole else pa.array(idx)
     df = pd.DataFrame({c: (pool.col(c) if whole else pool.col(c).take(take)).to_pandas() for c in cols}, copy=False)
@@ -792,7 +996,8 @@ def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> 
         return out
     for order, check in enumerate((lambda d: check_factors(d, experiment),
                                    lambda d: check_times(d, times, shapes=shapes_for(len(d))),
-                                   lambda d: check_numbers(d, numbers))):
+                                   lambda d: check_numbers(d, numbers),
+                                   lambda d: check_consistency(d, paradigm, exp_no))):
         pos, exc = _first_in_files(check, df, sub_file, starts)
         if pos is not None:
             cand.add(int(idx[pos]), 5, (order, pos), lambda exc=exc: str(exc))
