@@ -11,7 +11,8 @@ from typing import Union
 
 from analysis.errors import DataValidationError
 
-__all__ = ["PathLike", "SESSION_GLOB", "PARQUET_GLOB", "find_session_files", "file_sha256"]
+__all__ = ["PathLike", "SESSION_GLOB", "PARQUET_GLOB", "find_session_files", "file_sha256", "read_hashed",
+           "read_with_known_sha256", "known_sha256"]
 
 PathLike = Union[str, Path]
 
@@ -93,3 +94,91 @@ def file_sha256(path: Path) -> str:
     from paradigms.hashing import file_sha256 as sha256_of_file
 
     return sha256_of_file(path)  # one file-hash function (paradigms.hashing)
+
+
+#: The digests :func:`read_hashed` computed in this process, by the state of the file they are of:
+#: (device, inode, size, mtime_ns, ctime_ns) -> SHA-256.  Only :func:`read_hashed` (the tamper-evidence
+#: gate's read) adds to it; :func:`read_with_known_sha256` (the loader's) only looks.
+_DIGESTS: dict = {}
+
+#: A digest is remembered only for a file at rest: last changed (mtime and ctime) this long before it
+#: was read.  File times advance by the kernel's clock tick (a few ms), so a file rewritten within one
+#: tick of a read could keep its state; one at rest cannot be changed without a new, later ctime.
+AT_REST_NS = 2_000_000_000
+
+
+def _state(st) -> tuple:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def read_hashed(path) -> tuple[bytes, str]:
+    """A file's bytes and their SHA-256 (:func:`paradigms.hashing.bytes_sha256`), from one read.
+
+    The digest is remembered with the file's state as the read found it (device, inode, size, times
+    of last change to the nanosecond; only for a file at rest, see ``AT_REST_NS``), so that
+    :func:`read_with_known_sha256` -- the loader, reading the same file after the tamper-evidence
+    gate of ``compliance analyze`` -- need not hash it again while the file is unchanged.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, hashlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a_data.csv"; _ = p.write_bytes(b"x,y\\n1,2\\n")
+    >>> raw, sha = read_hashed(p)
+    >>> raw == b"x,y\\n1,2\\n", sha == hashlib.sha256(raw).hexdigest()
+    (True, True)
+    >>> read_with_known_sha256(p)    # written just now: not at rest, so not remembered
+    (b'x,y\\n1,2\\n', None)
+    """
+    import os
+    import time
+
+    from paradigms.hashing import bytes_sha256
+
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        raw = fh.read()
+        after = os.fstat(fh.fileno())
+    sha = bytes_sha256(raw)
+    now = time.time_ns()
+    if _state(st) == _state(after) and now - max(st.st_mtime_ns, st.st_ctime_ns) > AT_REST_NS:
+        _DIGESTS[_state(st)] = sha
+    return raw, sha
+
+
+def read_with_known_sha256(path) -> tuple[bytes, "str | None"]:
+    """A file's bytes, and their SHA-256 if :func:`read_hashed` computed it for the file in the very
+    state this read found (else None: the caller hashes the bytes itself if it needs to).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b_data.csv"; _ = p.write_bytes(b"x\\n")
+    >>> read_with_known_sha256(p)
+    (b'x\\n', None)
+    """
+    import os
+
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        raw = fh.read()
+        after = os.fstat(fh.fileno())
+    return raw, (_DIGESTS.get(_state(st)) if _state(st) == _state(after) else None)
+
+
+def known_sha256(path) -> "str | None":
+    """The SHA-256 :func:`read_hashed` computed for the file in its present state (None if it did
+    not, or the file changed since, or cannot be read): no byte is read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c_data.csv"; _ = p.write_bytes(b"x\\n")
+    >>> known_sha256(p) is None
+    True
+    """
+    import os
+
+    try:
+        return _DIGESTS.get(_state(os.stat(path)))
+    except OSError:
+        return None

@@ -91,14 +91,16 @@ def _check_header(file: str, header: list) -> None:
 
 def scan_csv(path: Path, sidecar) -> FileCells:
     """A CSV's bytes, its header and whether pyarrow's reader can take it as it is."""
+    from analysis.load.files import read_with_known_sha256
     from paradigms.hashing import bytes_sha256
 
     file = str(path)
     try:
-        raw = path.read_bytes()
+        raw, sha = read_with_known_sha256(path)  # the gate's digest of this very file state, if it hashed it
     except OSError as exc:
         raise DataValidationError(f"{file}: cannot be read ({exc.strerror})") from None
-    sha = bytes_sha256(raw) if (sidecar or {}).get("csv_sha256") else None
+    if sha is None and (sidecar or {}).get("csv_sha256"):
+        sha = bytes_sha256(raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a byte-order mark (e.g. after a spreadsheet round trip) is tolerated
     ascii_only = raw.isascii()

@@ -780,9 +780,9 @@ def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
     import pyarrow.compute as pc
 
     t = pc.utf8_trim_whitespace(_text(df[col]))
-    try:
-        return _np(pc.fill_null(pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.float64()),
-                                           t.cast(pa.float64())), np.nan)).astype(float)
+    try:   # empty cells made null before the cast (a cast of '' fails: every column with one took the slow path)
+        return _np(pc.fill_null(pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t).cast(pa.float64()),
+                                np.nan)).astype(float)
     except pa.ArrowException:
         return pd.to_numeric(pd.Series(t.to_pylist()), errors="coerce").astype(float).to_numpy()
 
