@@ -470,6 +470,8 @@ class SessionType:
 
     setting = ""
     deferred_outcome = False
+    #: every key of this kind of session and what it does, for the on-screen help (F1) and the README
+    key_card: tuple[tuple[str, str], ...] = ()
 
     def measures(self) -> tuple["Measure", ...]:
         """The columns this kind of session fills beyond the common ones (none by default)."""
@@ -495,6 +497,16 @@ class FieldSession(SessionType):
 
     speak_first: float = 0.0
     setting = "field"
+    key_card = (
+        ("Space", "Approach: take the next slot (ready screen)"),
+        ("A / R", "the person agreed / refused; every answer's letter is on its button (C counselling, "
+                  "B bought, N did not buy, I interrupted in time, F customer answered first)"),
+        ("X", "Exclude...: then 1-6 picks the reason, B goes back to the script"),
+        ("D / W / N", "after the debriefing: data kept / withdrew data / could not debrief"),
+        ("Q", "End the session (asks first)"),
+        ("Esc", "Quit the session (asks first; a person in progress is saved as excluded)"),
+        ("F1", "this key card"),
+    )
 
     def __post_init__(self):
         if not 0.0 <= float(self.speak_first) <= 1.0:

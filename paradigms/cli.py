@@ -163,7 +163,7 @@ def cmd_run(args) -> int:
                           size=size or (1280, 800), on_recovery=_print_recovery, present=present)
     finally:
         close_early()  # only if a check failed before the session took the window
-    print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
+    print(f"session {res.status}: {res.rows} participant{'' if res.rows == 1 else 's'} in {res.csv_path}")
     return 0
 
 

@@ -49,6 +49,16 @@ def _wait_for_screen(journal, timeout=30.0, settle=0.0):
     time.sleep(settle)
 
 
+def _end_session(journal, key=None):
+    """Q on the ready screen asks first (as Esc does): Q, then Y once the question is drawn."""
+    (key or (lambda k: _xdo("key", k)))("q")
+    t0 = time.time()
+    while '"screen": "confirm_end"' not in journal.read_text() and time.time() - t0 < 30:
+        time.sleep(0.05)
+    assert '"screen": "confirm_end"' in journal.read_text(), "Q did not ask before ending the session"
+    _xdo("key", "y")
+
+
 def _close_summary(journal, expect):
     """After End: the session's summary is on the screen until Space; it says ``expect``."""
     t0 = time.time()
@@ -111,7 +121,7 @@ def test_run_session_with_real_keys_and_a_tap(cli, tmp_path):
             n = taps()
             _xdo("key", "d")
             then_wait(n)
-        _xdo("key", "q")
+        _end_session(journal)
         _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
@@ -207,7 +217,7 @@ def test_start_dialog_shows_errors_stays_open_and_picks_the_schedule(cli, tmp_pa
         journal = tmp_path / "d" / "study-cialdini1975_exp-2_site-S3_session-1_events.jsonl"
         _wait_for_screen(journal)
         _xdo("windowfocus", "--sync", wid)
-        _xdo("key", "q")  # end the session at once
+        _end_session(journal)
         _close_summary(journal, "participants recorded")
         proc.communicate(timeout=30)
     finally:
@@ -278,7 +288,7 @@ def test_seller_run_records_the_interruption_deviations(cli, tmp_path):
                 _wait_for_screen(journal)
             if n_tna == 2:
                 break
-        _xdo("key", "q")
+        _end_session(journal)
         _close_summary(journal, "participants recorded")
         out, err = proc.communicate(timeout=30)
     finally:
@@ -363,7 +373,7 @@ def test_a_key_soon_after_a_screen_change_is_taken_or_journalled(cli, tmp_path):
             while screen != "ready":  # refuse what is left, then the debriefing
                 key("d" if screen == "debrief" else "r")
                 screen = settle()
-        key("q")
+        _end_session(journal, key)
         _close_summary(journal, "participants recorded")
         proc.communicate(timeout=30)
     finally:

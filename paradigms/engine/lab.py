@@ -37,7 +37,7 @@ from .prompts import END, Choice, Response, find_choice
 
 __all__ = [
     "EXPERIMENTER_KEY", "LEFT_KEY", "NEXT", "AGREE", "DECLINE", "NO_EXCLUSION", "DEBRIEF_CODES",
-    "LabPrompt", "LabTrial", "ready_prompt", "parse_tickets", "parse_rating", "LabScriptedParticipant",
+    "LabPrompt", "LabTrial", "ready_prompt", "handover_prompt", "HANDOVER_TEXT", "parse_tickets", "parse_rating", "LabScriptedParticipant",
 ]
 
 #: The key the experimenter presses to move the participant's screen on at a
@@ -171,6 +171,19 @@ def ready_prompt(paradigm: Paradigm, session: int, site: str, recorded: int) -> 
                           "participant is seated.",
                      choices=READY_CHOICES,
                      header=f"Session {session}  |  site {site}  |  {recorded} recorded")
+
+
+#: what the participant's screen shows while the experimenter takes over the computer
+HANDOVER_TEXT = "Thank you. Please stay seated; the experimenter will be with you in a moment."
+
+
+def handover_prompt(participant_id: Optional[str]) -> LabPrompt:
+    """The screen between a participant's screen and an experimenter's: a neutral text the participant
+    may read; only the experimenter's key (F9) moves on, to the experimenter's screen."""
+    return LabPrompt("handover", "participant", "Thank you", text=HANDOVER_TEXT,
+                     note=f"Experimenter: press {EXPERIMENTER_KEY.upper()} to continue.",
+                     choices=(Choice(NEXT, "Continue (experimenter)", EXPERIMENTER_KEY, "neutral"),),
+                     participant_id=participant_id)
 
 
 CONSENT_CHOICES = (Choice(AGREE, "I agree to take part [Y]", "y", "positive"),
@@ -421,6 +434,7 @@ class LabScriptedParticipant:
     def think_time(self, prompt: LabPrompt) -> float:
         """Simulated seconds before the answer (drawn from ``rng``)."""
         lo, hi = {"ready": (5, 30), "cue_card": (20, 60), "consent": (20, 60), "break": (60, 180),
+                  "handover": (5, 20),
                   "painting": (4, 10), "rating": (3, 8), "text": (20, 60), "debrief": (60, 120),
                   }.get(prompt.kind, (2, 6))
         return self.rng.uniform(lo, hi)
@@ -438,7 +452,7 @@ class LabScriptedParticipant:
         p = self.person
         if k == "consent":
             return AGREE
-        if k == "break":
+        if k in ("break", "handover"):
             return NEXT
         if k in ("painting", "rating", "text"):
             return p.values[prompt.item.column]

@@ -22,6 +22,7 @@ from psychopy.hardware import keyboard
 
 from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
 from .layout import FONT, Box, Frame, button_grid, fit_text, reflow
 
 __all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
@@ -35,7 +36,7 @@ NARROW = (EXCLUDE, END)
 FLASH_S = 0.12
 
 
-class FieldScreen:
+class FieldScreen(ScreenBase):
     """Draws prompts and collects one answer per prompt.
 
     The layout comes from the window's size (:class:`~paradigms.screens.layout.Frame`),
@@ -101,10 +102,6 @@ class FieldScreen:
         self._stims(prompt)
         if prompt.step is not None and prompt.step.cue:
             self._cue(prompt)
-
-    def _log(self, event_name: str, **fields) -> None:
-        if self.journal is not None:
-            self.journal(event_name, **fields)
 
     # -- drawing -----------------------------------------------------------
     def _layout(self, prompt: Prompt):
@@ -242,29 +239,30 @@ class FieldScreen:
             due = self.scripted.think_time(prompt) * self.time_scale
         while True:
             code = self._collect(prompt, scripted_key, due)
-            if code != "escape":
+            if code == HELP:
+                self.show_help()
+            elif code == END and self.scripted is None:  # Q asks, as Esc does
+                if self._collect(_CONFIRM_END) == "yes":
+                    return self._response(code)
+            elif code != "escape":
                 return self._response(code)
-            if self._collect(_CONFIRM_QUIT) == "yes":
+            elif self._collect(_CONFIRM_QUIT) == "yes":
                 return self._response(QUIT)
             due = None if scripted_key is None else 0.0  # back on the screen: answer at once
 
-    def show_message(self, title: str, lines, button: str = "OK [Space]") -> None:
+    def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
         """A message the technician must see (end of schedule, session summary, a recovered
-        crash): shown until acknowledged with a tap or Space, and journalled (``message``)."""
-        text = "\n".join(str(x) for x in lines)
-        self._log("message", title=title, text=text)
+        crash, the key card): shown until acknowledged with a tap or Space, and journalled
+        (``message``, or ``event``)."""
+        text = "\n\n".join(str(x) for x in lines)
+        self._log(event, title=title, text=text)
         prompt = Prompt("message", title, text, "", (Choice("ok", button, "space", "positive"),))
         if self.scripted is not None:  # a simulation: shown for a frame, not waited on
             stims, buttons = self._stims(prompt)
             self._draw(stims, buttons, title)
             return
-        while self._collect(prompt) == "escape":
+        while self._collect(prompt) != "ok":
             pass
-
-    def show_recovery(self, recovery) -> None:
-        """What the command found of an earlier crash (``recovery.lines()``), before the first screen."""
-        lines = recovery.lines() if hasattr(recovery, "lines") else [str(recovery)]
-        self.show_message("Recovered from an interrupted session", lines)
 
     def _ignore_pending(self, screen: str) -> None:
         """Journal (and drop) every press that came while no screen was up to take it."""
@@ -326,12 +324,14 @@ class FieldScreen:
                     self._log("ignored_during_transition", screen=prompt.kind, key=name)
                 elif name == "escape":
                     answer = "escape"
+                elif name == HELP_KEY:
+                    answer = HELP
                 elif name in keys:
                     answer = keys[name]
                 else:  # a key this screen offers no choice for: not taken, but not unseen either
                     self._log("ignored_not_a_choice", screen=prompt.kind, key=name)
-            if answer == "escape":
-                return "escape"
+            if answer in ("escape", HELP):
+                return answer
             if answer is not None:
                 if answer in by_code:
                     self._flash(stims, buttons, title, by_code[answer])
@@ -395,6 +395,9 @@ def key_name(press) -> str:
     return str(name)
 
 
+_CONFIRM_END = Prompt("confirm_end", CONFIRM_END_TITLE, CONFIRM_END_TEXT, "",
+                      (Choice("yes", "End the session [Y]", "y", "negative"),
+                       Choice("no", "Continue [N]", "n", "positive")))
 _CONFIRM_QUIT = Prompt(
     "confirm", "Quit the session?",
     "Everything recorded so far is already saved. A participant in progress is saved as "

@@ -358,7 +358,7 @@ def lab_boxes(prompt, size) -> dict:
             heights.append(_needed(note, w, 0.024, 0.12, 0.04))
         names += ["entry", "hint"]
         heights += [0.28 if big else 0.11, 0.04]
-    elif kind == "break":
+    elif kind in ("break", "handover"):
         names += ["text"]
         heights += [None]
         if note:

@@ -29,8 +29,9 @@ from psychopy import core, event, visual
 from psychopy.hardware import keyboard
 
 from ..engine.mail import MailPrompt
-from ..engine.prompts import QUIT, Choice, Response
+from ..engine.prompts import END, QUIT, Choice, Response
 from ..engine.store import now_iso
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
 from .field import TapListener, poll_keys
 from .layout import FONT, Frame, reflow
 
@@ -43,13 +44,16 @@ MAX_WAIT_S = 0.4
 #: lines of the card list on the log screen (the list scrolls with the pick)
 VISIBLE_CARDS = 10
 _CARD_ACTIONS = ("received", "none", "returned")
+_CONFIRM_END = MailPrompt("confirm_end", CONFIRM_END_TITLE, CONFIRM_END_TEXT, "",
+                          (Choice("yes", "End the session [Y]", "y", "negative"),
+                           Choice("no", "Continue [N]", "n", "positive")))
 _CONFIRM_QUIT = MailPrompt("quit", "Quit the session?",
                            "Everything recorded so far is already saved. An outcome not yet recorded is not "
                            "written; a card being sent is saved as excluded (session_quit).", "",
                            (Choice("yes", "Quit [Y]", "y", "negative"), Choice("no", "Continue [N]", "n", "positive")))
 
 
-class MailScreen:
+class MailScreen(ScreenBase):
     """Draws the mailing log's prompts and collects one response per prompt."""
 
     def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0):
@@ -67,10 +71,6 @@ class MailScreen:
         self.picked: Optional[str] = None
         self._shots: set[str] = set()
 
-    def _log(self, name: str, **fields) -> None:
-        if self.journal is not None:
-            self.journal(name, **fields)
-
     # -- public ---------------------------------------------------------------
     def wait(self, prompt: MailPrompt) -> Response:
         plan = None
@@ -80,9 +80,14 @@ class MailScreen:
             plan = (self._synthetic(prompt, value), due)
         while True:
             value = self._collect(prompt, plan)
-            if value != "__escape__":
+            if value == HELP:
+                self.show_help()
+            elif value == END and self.scripted is None:  # Q asks, as Esc does
+                if self._collect(_CONFIRM_END) == "yes":
+                    return Response(value, self._now())
+            elif value != "__escape__":
                 return Response(value, self._now())
-            if self._collect(_CONFIRM_QUIT) == "yes":
+            elif self._collect(_CONFIRM_QUIT) == "yes":
                 return Response(QUIT, self._now())
             plan = None if plan is None else (plan[0], 0.0)
 
@@ -90,19 +95,17 @@ class MailScreen:
         now = getattr(self.scripted, "now", None)
         return now.isoformat(timespec="milliseconds") if now is not None else now_iso()
 
-    def show_message(self, title: str, lines, button: str = "OK [Space]") -> None:
-        """A message the technician must acknowledge (end of the schedule, the session's summary)."""
-        text = "\n".join(str(x) for x in lines)
-        self._log("message", title=title, text=text)
+    def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
+        """A message the technician must acknowledge (end of the schedule, the session's summary, a
+        recovered crash, the key card)."""
+        text = "\n\n".join(str(x) for x in lines)
+        self._log(event, title=title, text=text)
         prompt = MailPrompt("message", title, text, "", (Choice("ok", button, "space", "positive"),))
         if self.scripted is not None:
             self._collect(prompt, ([("key", "space")], 0.0))
             return
-        while self._collect(prompt) == "__escape__":
+        while self._collect(prompt) != "ok":
             pass
-
-    def show_recovery(self, recovery) -> None:
-        self.show_message("Recovered from an interrupted session", recovery.lines())
 
     # -- synthetic input --------------------------------------------------------
     def _synthetic(self, prompt: MailPrompt, value) -> list:
@@ -254,6 +257,8 @@ class MailScreen:
             for name in poll_keys(self.kb):
                 if name == "escape":
                     return "__escape__"
+                if name == HELP_KEY:
+                    return HELP
                 if entry is not None:
                     if name in ("return", "num_enter"):
                         answer = entry.text.replace("\n", "").strip()
