@@ -36,6 +36,10 @@ class CLIError(ComplianceError):
     """A problem with what the user asked for; printed as one line."""
 
 
+class Cancelled(Exception):
+    """The user stopped the command (the start dialog was cancelled): said in one line, not an error."""
+
+
 def _experiment(paradigm, value: Optional[int]) -> int:
     return paradigm.experiments[0].number if value is None else paradigm.experiment(value).number
 
@@ -103,7 +107,7 @@ def _ask_missing(args, paradigm, experiment: int) -> int:
     try:
         start = ask_start(paradigm, experiment=experiment, pilot=args.pilot, on_error=on_error, **fields)
     except StartCancelled as exc:
-        raise CLIError(str(exc)) from None
+        raise Cancelled(str(exc)) from None
     args.schedule, args.site, args.experimenter = start.schedule, start.site, start.experimenter
     return start.experiment
 
@@ -145,22 +149,40 @@ def cmd_run(args) -> int:
     p = get(args.paradigm)
     exp = _schedule_experiment(args, p)
     size = _window_size(args)
+    refusal = None
     if args.schedule:  # a bad schedule is named first; reading it writes nothing
         from .engine.schedule import load_schedule
-        load_schedule(args.schedule, p, exp)
-    _check_screen("run")
-    exp = _ask_missing(args, p, exp)
+        try:
+            load_schedule(args.schedule, p, exp)
+        except ComplianceError as exc:
+            refusal = exc
+    try:
+        _check_screen("run")
+    except CLIError:
+        if refusal is not None:
+            raise refusal from None  # no screen to show it on: the terminal says it
+        raise
+    if refusal is None:
+        exp = _ask_missing(args, p, exp)
     # the window first, with a "Loading..." frame; the session's checks, files and screens are
     # built behind it and the session takes this window over (paradigms.screens.window)
-    from .screens.window import close_early, open_early
+    from .screens.window import close_early, open_early, show_refusal
     fullscreen = not (args.windowed or size)
     open_early(size or (1280, 800), fullscreen=fullscreen)
     try:
+        if refusal is not None:
+            raise refusal
         from .engine.sessions import run_session  # after the window: it is shown sooner
         from .screens.registry import present
         res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
                           session=args.session, fullscreen=fullscreen, pilot=args.pilot,
                           size=size or (1280, 800), on_recovery=_print_recovery, present=present)
+    except ComplianceError as exc:
+        # every reason run refuses is on the screen, in sentences, until Esc (a tablet has no terminal)
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if os.environ.get("COMPLIANCE_REFUSAL_SCREEN", "1") != "0":  # 0: scripts that read only the exit code
+            show_refusal(msg, screenshot=os.environ.get("COMPLIANCE_REFUSAL_SHOT"))
+        raise
     finally:
         close_early()  # only if a check failed before the session took the window
     print(f"session {res.status}: {res.rows} participant{'' if res.rows == 1 else 's'} in {res.csv_path}")
@@ -334,6 +356,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ComplianceError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"compliance: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled as exc:
+        print(f"compliance: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
