@@ -9,8 +9,6 @@ Examples
 >>> print(e1.n_mismatch, e1.n_known_conflict)   # the course page that swaps the control rates
 0 2
 """
-import sys as _sys
-import types as _types
 
 # Names are imported on first use (PEP 562), so that ``compliance --help`` and
 # ``compliance list`` never pay for pandas, scipy and statsmodels.
@@ -18,23 +16,23 @@ _LAZY = {
     "analyze": "api",
     **dict.fromkeys(("METHODS", "analyze_experiment", "barnard_exact_p", "cohens_h", "compare_proportions",
                      "condition_rate", "fisher_exact_p", "logistic_regression", "newcombe_diff_ci",
-                     "odds_ratio_ci", "omnibus_chi2", "pearson_chi2", "risk_ratio_ci", "wilson_ci"), "binary"),
+                     "odds_ratio_ci", "omnibus_chi2", "pearson_chi2", "risk_ratio_ci", "wilson_ci"), "stats.binary"),
     **dict.fromkeys(("AnalysisError", "DataValidationError", "DegenerateTableWarning", "ReferenceDataError",
                      "SmallExpectedCountWarning"), "errors"),
-    **dict.fromkeys(("LoadedData", "load_sessions", "read_session_csv"), "load"),
-    **dict.fromkeys(("load_published", "published_rates"), "published"),
-    **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide"), "original"),
+    **dict.fromkeys(("LoadedData", "load_sessions", "read_session_csv"), "load.sessions"),
+    **dict.fromkeys(("load_published", "published_rates"), "replication.published"),
+    **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide"), "replication.original"),
     **dict.fromkeys(("power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult",
-                     "SampleSizeResult", "D33Result"), "power"),
-    **dict.fromkeys(("Check", "Reproduction", "reproduce", "reproduce_experiment"), "reproduce"),
+                     "SampleSizeResult", "D33Result"), "power.exact"),
+    **dict.fromkeys(("Check", "Reproduction", "reproduce", "reproduce_experiment"), "replication.reproduce"),
     **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
                      "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
-    **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "synthetic"),
-    **dict.fromkeys(("replicate", "Replication", "ContrastReplication"), "replication"),
-    "Criterion": "replication_criteria",
-    **dict.fromkeys(("pool", "random_effects", "PoolResult", "MetaResult"), "meta"),
-    "plot_rates": "plot",  # matplotlib is imported only when a plot is asked for
-    "plot_forest": "forest",
+    **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "load.synthetic"),
+    **dict.fromkeys(("replicate", "Replication", "ContrastReplication"), "replication.verdict"),
+    "Criterion": "replication.criteria",
+    **dict.fromkeys(("pool", "random_effects", "PoolResult", "MetaResult"), "meta.pooling"),
+    "plot_rates": "plots.rates",  # matplotlib is imported only when a plot is asked for
+    "plot_forest": "plots.forest",
 }
 
 __all__ = [
@@ -81,20 +79,3 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(__all__))
 
-
-class _Package(_types.ModuleType):
-    """``analysis.reproduce`` is the function, even after ``import analysis.reproduce``.
-
-    Importing a submodule sets the package's attribute of that name to the
-    module; with lazy names that would hide the function ``reproduce`` behind
-    its module, so a submodule that exports a function of its own name keeps
-    the function.
-    """
-
-    def __setattr__(self, name, value):
-        if isinstance(value, _types.ModuleType) and _LAZY.get(name) == name and hasattr(value, name):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package

@@ -5,10 +5,10 @@ import dataclasses
 import warnings
 from typing import Union
 
-from .binary import analyze_experiment
-from .errors import DataValidationError
-from .load import LoadedData, PathLike, load_sessions
-from .results import ExperimentAnalysis
+from analysis.stats.binary import analyze_experiment
+from analysis.errors import DataValidationError
+from analysis.load.sessions import LoadedData, PathLike, load_sessions
+from analysis.results import ExperimentAnalysis
 
 __all__ = ["analyze", "analyze_plan"]
 
@@ -20,7 +20,7 @@ def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
     ----------
     *sources : path(s) or LoadedData
         Session CSV files, folders (recursive ``*_data.csv``), or an already loaded
-        :class:`~analysis.load.LoadedData`.
+        :class:`~analysis.load.sessions.LoadedData`.
     warn : bool
         Emit :class:`~analysis.errors.SmallExpectedCountWarning` and
         :class:`~analysis.errors.DegenerateTableWarning` where they apply.
@@ -39,12 +39,12 @@ def analyze(*sources: Union[PathLike, LoadedData], warn: bool = True) -> list:
     -----
     Binary paradigms give an :class:`ExperimentAnalysis` (with the declared
     interaction model, if any); count paradigms a
-    :class:`~analysis.counts.CountAnalysis`.
+    :class:`~analysis.stats.counts.CountAnalysis`.
 
     Examples
     --------
     >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> from analysis.load.synthetic import rows_from_counts, write_session_csv
     >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
     >>> (res,) = analyze(tmp)
     >>> res.n_analysed, [c.complied for c in res.conditions]
@@ -79,10 +79,10 @@ def analyze_plan(loaded: LoadedData, paradigm, experiment, warn: bool = True):
     Examples
     --------
     >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> from analysis.load.synthetic import rows_from_counts, write_session_csv
     >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
     >>> import paradigms
-    >>> from analysis.load import load_sessions
+    >>> from analysis.load.sessions import load_sessions
     >>> ditf = paradigms.get('cialdini1975')
     >>> res = analyze_plan(load_sessions(tmp), ditf, ditf.experiment(1), warn=False)
     >>> type(res).__name__, res.n_analysed
@@ -92,7 +92,7 @@ def analyze_plan(loaded: LoadedData, paradigm, experiment, warn: bool = True):
 
     plan = experiment.plan
     if isinstance(plan, CountPlan):
-        from .counts import analyze_count_experiment
+        from analysis.stats.counts import analyze_count_experiment
         return analyze_count_experiment(loaded, paradigm, experiment.number)
     if not isinstance(plan, ContrastPlan):
         raise DataValidationError(f"{loaded.files_of(paradigm.id, experiment.number)[0]}: study "
@@ -106,7 +106,7 @@ def analyze_plan(loaded: LoadedData, paradigm, experiment, warn: bool = True):
 
 def _factorial(loaded: LoadedData, paradigm, experiment):
     """The declared factorial logistic model (treatment factor x moderator + covariates)."""
-    from .interaction import technique_by_price
+    from analysis.stats.factorial import technique_by_price
 
     plan = experiment.plan
     d = loaded.data

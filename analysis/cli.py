@@ -64,13 +64,13 @@ def add_subcommands(subparsers) -> None:
                         "none fits")
     r.set_defaults(handler=cmd_reproduce)
 
-    from .commands import register_all
+    from analysis.commands import register_all
 
     register_all(subparsers)
 
 
 def _emit_json(objs, out, extra=None) -> None:
-    from .results import jsonable
+    from analysis.results import jsonable
 
     data = [jsonable(o) for o in objs]
     for d, more in zip(data, extra or ()):
@@ -86,7 +86,7 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     Examples
     --------
     >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> from analysis.load.synthetic import rows_from_counts, write_session_csv
     >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
     >>> import argparse, io
     >>> out = io.StringIO()
@@ -95,8 +95,8 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     >>> print(out.getvalue().splitlines()[0])
     cialdini1975, Experiment 1: Rejection-moderation vs exposure and smaller-request-only controls
     """
-    from .api import analyze
-    from .load import load_sessions, origin_label
+    from analysis.api import analyze
+    from analysis.load.sessions import load_sessions, origin_label
 
     out = out or sys.stdout
     with warnings.catch_warnings(record=True) as caught:
@@ -107,7 +107,7 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     origins = [loaded.origin_of(a.paradigm, a.experiment) for a in analyses]
     labels = [origin_label(o) for o in origins]
     if args.plot:
-        from .plot import check_plot_targets, plot_analyses
+        from analysis.plots.rates import check_plot_targets, plot_analyses
 
         check_plot_targets(analyses, args.plot, force=getattr(args, "force", False))
         plots = plot_analyses(analyses, args.plot, labels=labels)
@@ -138,12 +138,12 @@ def cmd_reproduce(args: argparse.Namespace, out=None) -> int:
     >>> out.getvalue().splitlines()[0][:40]
     'cialdini1975, Experiment 1: 6 match, 0 m'
     """
-    from .reproduce import reproduce
+    from analysis.replication.reproduce import reproduce
 
     out = out or sys.stdout
     if getattr(args, "search", False):
-        from .consistency_search import search_counts
-        from .errors import AnalysisError
+        from analysis.replication.consistency import search_counts
+        from analysis.errors import AnalysisError
 
         if args.experiment is None:
             raise AnalysisError("--search needs --experiment N")
@@ -173,7 +173,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     >>> status, buf.getvalue().splitlines()[0][:40]
     (0, 'cialdini1975, Experiment 1: 6 match, 0 m')
     """
-    from .errors import AnalysisError
+    from analysis.errors import AnalysisError
 
     parser = argparse.ArgumentParser(prog="compliance", description="Analysis of compliance replications.")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from typing import ClassVar, Mapping, Optional
 
 import numpy as np
+
+from analysis.format import format_number, format_p, pct, round_half_up  # re-exported: the one formatter
 
 __all__ = [
     "Result",
@@ -41,73 +42,7 @@ def _isnan(x) -> bool:
     return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
 
 
-def round_half_up(x: float, digits: int, scale: int = 0) -> Decimal:
-    """``x`` times 10**scale rounded half-up at ``digits`` decimals, on its shortest decimal form.
-
-    The one rounding rule of every printed number (APA sentences, ``reproduce``,
-    tables, plots): 0.125 -> 0.13 (Python's ``f"{0.125:.2f}"`` gives 0.12, half to
-    even on the binary value), 0.0125 -> 0.013, 12.5% -> 13%.
-
-    Examples
-    --------
-    >>> str(round_half_up(0.125, 2)), str(round_half_up(0.285, 2)), str(round_half_up(0.1255, 1, scale=2))
-    ('0.13', '0.29', '12.6')
-    """
-    d = Decimal(repr(float(x))).scaleb(scale)
-    try:
-        return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    except InvalidOperation:  # more digits than the decimal context holds: the value itself
-        return d
-
-
-def format_p(p: Optional[float]) -> str:
-    """APA p value: ``p = .011``, ``p < .001``, ``p > .999``; no leading zero.
-
-    Examples
-    --------
-    >>> format_p(0.011318), format_p(0.0004), format_p(float("nan"))
-    ('p = .011', 'p < .001', 'p = NA')
-    """
-    if _isnan(p):
-        return "p = NA"
-    if p < 0.001:
-        return "p < .001"
-    if p > 0.999:
-        return "p > .999"
-    r = round_half_up(p, 3)
-    if r >= Decimal("1.000"):
-        return "p > .999"
-    if r < Decimal("0.001"):
-        return "p < .001"
-    return "p = " + str(r).lstrip("0")
-
-
-def format_number(x: Optional[float], digits: int = 2, leading_zero: bool = True) -> str:
-    """A number with ``digits`` decimals; ``NA`` for NaN/None; APA drops the leading
-    zero of quantities that cannot exceed 1 (``leading_zero=False``).
-
-    Examples
-    --------
-    >>> format_number(0.125), format_number(-0.0001), format_number(0.3456, 2, leading_zero=False)
-    ('0.13', '0.00', '.35')
-    >>> format_number(float('nan')), format_number(float('inf'))
-    ('NA', '∞')
-    """
-    if _isnan(x):
-        return "NA"
-    if math.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    s = f"{round_half_up(x, digits):f}"
-    if not leading_zero:
-        if s.startswith(("0.", "-0.")):
-            s = s.replace("0.", ".", 1)
-    if s.startswith("-") and float(s) == 0:
-        s = s[1:]
-    return s
-
-
-def _pct(x: Optional[float]) -> str:
-    return "NA" if _isnan(x) else f"{round_half_up(x, 1, scale=2):f}%"
+_pct = pct  # the one percentage formatter (analysis.format.pct)
 
 
 def jsonable(obj):
@@ -206,7 +141,7 @@ class Result:
 
     Examples
     --------
-    >>> from analysis.binary import pearson_chi2
+    >>> from analysis.stats.binary import pearson_chi2
     >>> r = pearson_chi2([[30, 10], [15, 25]], warn=False)
     >>> isinstance(r, Result), round(r.statistic, 4), round(r.pvalue, 6)
     (True, 11.4286, 0.000723)
@@ -245,7 +180,7 @@ class Result:
 
         Examples
         --------
-        >>> from analysis.binary import pearson_chi2
+        >>> from analysis.stats.binary import pearson_chi2
         >>> d = pearson_chi2([[30, 10], [15, 25]], warn=False).to_dict()
         >>> sorted(d)
         ['correction', 'df', 'min_expected', 'n', 'notes', 'pvalue', 'statistic']
@@ -296,7 +231,7 @@ class Result:
 
         Examples
         --------
-        >>> from analysis.binary import condition_rate
+        >>> from analysis.stats.binary import condition_rate
         >>> condition_rate("control", 2, 4).to_frame()[["term", "estimate", "n"]]
               term  estimate  n
         0  control       0.5  4
@@ -537,10 +472,10 @@ class LikelihoodRatioTest(Result):
     """A likelihood-ratio test of nested models (H0: the dropped term's coefficients are all zero).
 
     The one LR test class of the analysis: the count models' type II tests
-    (:mod:`analysis.counts`, formerly ``LRTest``) and the factorial logistic
-    model's moderation test (:mod:`analysis.interaction`) are both this class.
+    (:mod:`analysis.stats.counts`, formerly ``LRTest``) and the factorial logistic
+    model's moderation test (:mod:`analysis.stats.factorial`) are both this class.
     ``term`` names the term tested (``label`` is the same, the name
-    :mod:`analysis.interaction` used); ``chi2`` is twice the log-likelihood
+    :mod:`analysis.stats.factorial` used); ``chi2`` is twice the log-likelihood
     difference on ``df`` degrees of freedom, ``p`` its upper-tail χ² p.  When the
     test could not be computed, ``chi2`` and ``p`` are NaN and ``notes`` say why.
 
@@ -564,7 +499,7 @@ class LikelihoodRatioTest(Result):
 
     @property
     def label(self) -> str:
-        """The term tested (the field's name in :mod:`analysis.interaction`'s former class)."""
+        """The term tested (the field's name in :mod:`analysis.stats.factorial`'s former class)."""
         return self.term
 
     def test_text(self) -> str:
@@ -602,7 +537,7 @@ class ExperimentAnalysis(Result):
     files: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: the declared factorial model (the plan is a ``FactorialLogitPlan``), e.g. Pollock's
-    #: technique x price logistic regression (:mod:`analysis.interaction`)
+    #: technique x price logistic regression (:mod:`analysis.stats.factorial`)
     interaction: Optional[object] = None
     #: records whose outcome is not known yet (a mailed card inside its reply window): never analysed
     n_pending: int = 0

@@ -1,7 +1,7 @@
 """Speed of ``compliance pool`` at scale, as ratios to loading the same files.
 
 Group ``pool``: the baseline loads and validates 500 sites' session files
-(:func:`analysis.load.load_sessions`); beside it, pooling those 500 sites (load
+(:func:`analysis.load.sessions.load_sessions`); beside it, pooling those 500 sites (load
 included), and pooling already loaded data at 500 and at 5 sites.  Pooling works
 on per-site counts, so the pooled part should add little to the load, and 500
 sites little more than 5.  Each site has two participants per condition (3,000 rows):
@@ -14,9 +14,9 @@ import random
 import pytest
 
 import paradigms
-from analysis.load import load_sessions
-from analysis.meta import pool
-from analysis.synthetic import rows_from_counts, write_session_csv
+from analysis.load.sessions import load_sessions
+from analysis.meta.pooling import pool
+from analysis.load.synthetic import rows_from_counts, write_session_csv
 
 STUDY, EXP = "cialdini1975", 1   # three confirmatory contrasts
 P = paradigms.get(STUDY)

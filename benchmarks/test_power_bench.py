@@ -1,4 +1,4 @@
-"""Exact Fisher power (analysis.power) against the floor of the issue.
+"""Exact Fisher power (analysis.power.exact) against the floor of the issue.
 
 Group ``power n=N`` (N per group): the baseline is the issue's floor, one vectorised
 ``scipy.stats.hypergeom.pmf`` over all (N+1)² tables (every table's conditional
@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 from scipy.special import gammaln
 
-from analysis.power import power_two_proportions
+from analysis.power.exact import power_two_proportions
 
 SIZES = (24, 100, 500, 1000)
 

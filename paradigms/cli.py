@@ -230,7 +230,7 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     import pandas as pd
     from statsmodels.stats.proportion import proportion_confint
     df = pd.read_csv(csv_path)
-    from analysis.status import ANALYSED, participant_status
+    from analysis.load.status import ANALYSED, participant_status
     if paradigm.session.deferred_outcome:  # one outcome record per card whose outcome is in
         df = df[df["record"] == "outcome"]
     df = df[participant_status(df) == ANALYSED]

@@ -9,7 +9,7 @@ is announced 25% higher, $1.25 or $6.25, and cut to the final price before the
 customer answers; control: the final price from the start) × reason to buy
 (none, weak, good).  The technique raised buying of the cheap box but not of
 the expensive one, whose cost invites thought: the claim is the technique ×
-price interaction (tested by :func:`analysis.interaction.technique_by_price`).
+price interaction (tested by :func:`analysis.stats.factorial.technique_by_price`).
 
 The factors are declared on each condition (``Condition.factors``), so every
 row of the data carries ``price``, ``technique`` and ``reason`` beside
@@ -106,7 +106,7 @@ _BY = {(c.factors["price"], c.factors["technique"], c.factors["reason"]): c.name
 # Contrasts: that's-not-all vs control within each price and reason.  The
 # paper's claim (the technique helps at $1, not at $5) is the technique × price
 # interaction, which a Contrast cannot express: it is the confirmatory test of
-# analysis.interaction.technique_by_price, beside the pooled simple effects at
+# analysis.stats.factorial.technique_by_price, beside the pooled simple effects at
 # each price.  Of the per-cell contrasts only the one the source gives a figure
 # for ($1, no reason: 55% vs 36%) is confirmatory; the rest are exploratory.
 # --------------------------------------------------------------------------- #
@@ -160,7 +160,7 @@ EXPERIMENTS = (
         notes=("One experiment, twelve between-subjects cells; every row carries the factors price "
                "(1, 5: the final price in dollars), technique (tna, control) and reason (none, weak, good). "
                "Confirmatory test: the technique × price interaction in a logistic regression "
-               "(analysis.interaction.technique_by_price: complied ~ technique * price + reason), with "
+               "(analysis.stats.factorial.technique_by_price: complied ~ technique * price + reason), with "
                "the simple effect of the technique at each price. Published (weak, the seed article "
                "only): $1 box 76% vs 45%; $5 box 18% vs 24%; $1 box with no reason 55% vs 36%. Cell sizes, "
                "the rates of the other reason cells, and every test: NOT AVAILABLE. The simulated "

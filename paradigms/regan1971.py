@@ -151,7 +151,7 @@ CONDITIONS = (
 )
 
 #: The confirmatory contrasts are on the favor factor, pooled over liking with
-#: equal cell weights (``analysis.counts`` tests them); the same comparisons
+#: equal cell weights (``analysis.stats.counts`` tests them); the same comparisons
 #: within each liking level follow, not confirmatory.
 FAVOR_CONTRASTS = (
     Contrast("confederate_favor", ("no_favor",), "confederate favor vs no favor (the favor raises compliance)",

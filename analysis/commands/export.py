@@ -1,6 +1,6 @@
 """``compliance export``: the validated, pooled table as Parquet, for Dask, Spark or pandas.
 
-The table written is :attr:`analysis.load.LoadedData.data`: every participant who may be
+The table written is :attr:`analysis.load.sessions.LoadedData.data`: every participant who may be
 analysed or was excluded (withdrawn participants' data are never written), typed per
 codebook, with ``source_file``/``source_line``/``source_row`` naming the session file and
 line each row came from.  The file's metadata (key ``compliance``) keeps what the
@@ -62,7 +62,7 @@ def _is_our_export(out: Path) -> bool:
 
 
 def export_parquet(loaded, out, partition_by=None, force: bool = False) -> dict:
-    """Write ``loaded.data`` (a :class:`~analysis.load.LoadedData`) to ``out``; returns a summary.
+    """Write ``loaded.data`` (a :class:`~analysis.load.sessions.LoadedData`) to ``out``; returns a summary.
 
     Raises
     ------
@@ -73,7 +73,7 @@ def export_parquet(loaded, out, partition_by=None, force: bool = False) -> dict:
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    from ..errors import AnalysisError
+    from analysis.errors import AnalysisError
 
     out = Path(out)
     if out.exists() or out.is_symlink():
@@ -134,7 +134,7 @@ def export_parquet(loaded, out, partition_by=None, force: bool = False) -> dict:
 
 def cmd_export(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance export``; returns the exit status (0)."""
-    from ..load import load_sessions
+    from analysis.load.sessions import load_sessions
 
     out = out or sys.stdout
     loaded = load_sessions(*args.paths, include_simulated=args.include_simulated, include_pilot=args.include_pilot)

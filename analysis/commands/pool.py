@@ -1,4 +1,4 @@
-"""``compliance pool``: pool the sites of a multi-site replication (see :mod:`analysis.meta`)."""
+"""``compliance pool``: pool the sites of a multi-site replication (see :mod:`analysis.meta.pooling`)."""
 from __future__ import annotations
 
 import argparse
@@ -37,8 +37,8 @@ def register(subparsers) -> None:
 
 def _check_plot_target(target: Path, force: bool) -> None:
     """As ``analyze --plot``: a folder is refused; a file is replaced only with --force and only an image."""
-    from ..errors import AnalysisError
-    from ..plot import _IMAGE_MAGIC
+    from analysis.errors import AnalysisError
+    from analysis.plots.rates import _IMAGE_MAGIC
 
     if target.is_dir():
         raise AnalysisError(f"{target}: is a folder; give --plot a file name such as {target / 'forest.png'}")
@@ -55,9 +55,9 @@ def _check_plot_target(target: Path, force: bool) -> None:
 
 def cmd_pool(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance pool``; returns the exit status (0)."""
-    from ..errors import AnalysisError
-    from ..meta import pool
-    from ..results import jsonable
+    from analysis.errors import AnalysisError
+    from analysis.meta.pooling import pool
+    from analysis.results import jsonable
 
     out = out or sys.stdout
     if not 0.5 <= args.level < 1:
@@ -74,7 +74,7 @@ def cmd_pool(args: argparse.Namespace, out=None) -> int:
     said = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     plot = None
     if args.plot:
-        from ..forest import plot_forest
+        from analysis.plots.forest import plot_forest
 
         plot = plot_forest(result, args.plot)
     if args.json:

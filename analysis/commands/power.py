@@ -1,9 +1,9 @@
 """``compliance power``: power and sample size for a declared study or any two proportions.
 
-Binary contrasts get exact power (:mod:`analysis.power`); a FactorialLogitPlan or a
-CountPlan gets simulated power (:mod:`analysis.simpower`).  For a declared study the
+Binary contrasts get exact power (:mod:`analysis.power.exact`); a FactorialLogitPlan or a
+CountPlan gets simulated power (:mod:`analysis.power.simulated`).  For a declared study the
 effect is the original's published rates of each confirmatory contrast
-(:func:`analysis.original.original_effect`), with the source; where they are not
+(:func:`analysis.replication.original.original_effect`), with the source; where they are not
 published the contrast is "not computable", never a guess.
 """
 from __future__ import annotations
@@ -68,8 +68,8 @@ def _reported_test(pub, study: str, experiment: int, k) -> tuple[str, str]:
 
 
 def _binary_rows(args, exp, study):
-    from ..original import original_effect
-    from ..published import load_published
+    from analysis.replication.original import original_effect
+    from analysis.replication.published import load_published
 
     pub = load_published()
     rows = []
@@ -89,7 +89,7 @@ def _ratio(row) -> float:
 
 
 def _compute_binary(row, args) -> None:
-    from ..power import _n2, d33, power_two_proportions, sample_size_two_proportions
+    from analysis.power.exact import _n2, d33, power_two_proportions, sample_size_two_proportions
 
     if row["reason"]:
         return
@@ -141,7 +141,7 @@ def _row_text(row, args) -> list[str]:
 
 
 def _row_json(row) -> dict:
-    from ..results import jsonable
+    from analysis.results import jsonable
 
     out = {k: v for k, v in row.items() if k not in ("original", "power", "sample_size", "d33")}
     out["original"] = row["original"].to_dict() if row.get("original") is not None else None
@@ -152,7 +152,7 @@ def _row_json(row) -> dict:
 
 
 def _plot(rows, args, path) -> None:
-    from ..power import plot_power_curves, power_curve
+    from analysis.power.exact import plot_power_curves, power_curve
 
     curves = []
     for row in rows:
@@ -168,7 +168,7 @@ def _plot(rows, args, path) -> None:
                                   ratio=_ratio(row), label=row["label"][:60], target=args.target,
                                   original_n=row.get("n1")))
     if not curves:
-        from ..errors import AnalysisError
+        from analysis.errors import AnalysisError
         raise AnalysisError("--plot: no contrast has rates to plot")
     plot_power_curves(curves, path)
 
@@ -176,9 +176,9 @@ def _plot(rows, args, path) -> None:
 # --------------------------------------------------------------------------- #
 def cmd_power(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance power``; returns the exit status (0)."""
-    from ..errors import AnalysisError
-    from ..power import _check_n, _check_rate, _check_unit
-    from ..results import jsonable
+    from analysis.errors import AnalysisError
+    from analysis.power.exact import _check_n, _check_rate, _check_unit
+    from analysis.results import jsonable
 
     out = out or sys.stdout
     _check_unit("--alpha", args.alpha)
@@ -196,7 +196,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
     if not args.rates and not args.study:
         raise AnalysisError("give a study (e.g. cialdini1975) or --rates P1 P2")
     if args.plot:
-        from .pool import _check_plot_target
+        from analysis.commands.pool import _check_plot_target
 
         folder = Path(args.plot).parent
         if not (folder if str(folder) else Path(".")).is_dir():
@@ -238,7 +238,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             if not args.n and args.target is None:
                 raise AnalysisError(f"{par.id} experiment {exp.number}: the original cell sizes are not published; "
                                     "give --n N (per condition) or --target POWER")
-            from ..simpower import simulation_power, simulation_sample_size
+            from analysis.power.simulated import simulation_power, simulation_sample_size
 
             sims = []
             for n in args.n or []:

@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 
 def parse_counts(items) -> dict:
     """``["a=3/10", ...]`` -> ``{"a": (3, 10)}``; a one-line error naming the bad item."""
-    from ..errors import AnalysisError
+    from analysis.errors import AnalysisError
 
     out = {}
     for item in items:
@@ -71,9 +71,9 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance replicate``; returns the exit status (0)."""
     import paradigms
 
-    from ..errors import AnalysisError
-    from ..replication import replicate
-    from ..results import jsonable
+    from analysis.errors import AnalysisError
+    from analysis.replication.verdict import replicate
+    from analysis.results import jsonable
 
     out = out or sys.stdout
     sources = args.source
@@ -101,7 +101,7 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
                            sesoi_h=args.sesoi_h, sesoi_rd=args.sesoi_rd)
     plot = None
     if args.plot:
-        from ..replication_plot import plot_replication
+        from analysis.plots.replication import plot_replication
 
         plot = plot_replication(result, args.plot)
     if args.json:
@@ -117,8 +117,8 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
 
 
 def _check_plot_target(path, force: bool) -> None:
-    from ..errors import AnalysisError
-    from ..plot import check_plot_file
+    from analysis.errors import AnalysisError
+    from analysis.plots.rates import check_plot_file
 
     t = Path(path)
     if str(t.parent) and not t.parent.is_dir():

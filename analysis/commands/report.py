@@ -32,8 +32,8 @@ def _is_study(sources) -> bool:
 
 def cmd_report(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance report``; returns the exit status (0)."""
-    from ..errors import AnalysisError
-    from ..report import build_report, build_study_report, write_report
+    from analysis.errors import AnalysisError
+    from analysis.report import build_report, build_study_report, write_report
 
     out = out or sys.stdout
     target = Path(args.out)

@@ -22,7 +22,7 @@ def cmd_verify(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance verify``; returns 0 if nothing is wrong, 1 otherwise."""
     import json
 
-    from ..verify import verify
+    from analysis.records.verify import verify
 
     out = out or sys.stdout
     res = verify(args.data_dir)

@@ -24,7 +24,7 @@ def register(subparsers) -> None:
 
 def cmd_withdraw(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance withdraw``; returns the exit status (0)."""
-    from ..audit import AUDIT_LOG, append_withdrawal
+    from analysis.records.audit import AUDIT_LOG, append_withdrawal
 
     out = out or sys.stdout
     e = append_withdrawal(args.data_dir, args.participant_id, args.reason, args.by)

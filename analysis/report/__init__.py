@@ -21,7 +21,7 @@ True
 """
 from __future__ import annotations
 
-from .build import Report, Section, build_report, build_study_report
-from .render import render_html, write_report
+from analysis.report.build import Report, Section, build_report, build_study_report
+from analysis.report.render import render_html, write_report
 
 __all__ = ["Report", "Section", "build_report", "build_study_report", "render_html", "write_report"]

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pandas as pd
 
-from ..errors import AnalysisError
+from analysis.errors import AnalysisError
 
 __all__ = ["Section", "Report", "build_report", "build_study_report"]
 
@@ -82,7 +82,7 @@ def _sidecar(csv_path: Path) -> dict:
 
 def _figures(analyses) -> list[dict]:
     """PNG figures of the analyses (the same plots as ``analyze --plot``), as bytes with alt text."""
-    from ..plot import plot_analyses
+    from analysis.plots.rates import plot_analyses
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +106,7 @@ def _figure_alt(analysis) -> str:
 
 
 def _study_section(paradigm, experiment) -> Section:
-    from ..published import load_published
+    from analysis.replication.published import load_published
 
     pub = load_published()
     sel = pub[(pub["study"] == paradigm.id) & ((pub["experiment"] == experiment.number) | pub["experiment"].isna())]
@@ -130,7 +130,7 @@ def _codebook_section(paradigm, experiment_number: int, root: Optional[Path]) ->
 
 
 def _reproduce_section(paradigm, experiment_number: int) -> Optional[Section]:
-    from ..reproduce import reproduce
+    from analysis.replication.reproduce import reproduce
 
     try:
         reps = [r for r in reproduce(paradigm.id, experiment_number) if r.checks]
@@ -172,14 +172,14 @@ def build_report(*sources, command: str = "", include_simulated: bool = True) ->
     Examples
     --------
     >>> import tempfile, pathlib; tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> from analysis.synthetic import rows_from_counts, write_session_csv
+    >>> from analysis.load.synthetic import rows_from_counts, write_session_csv
     >>> _ = write_session_csv(tmp / "study-cialdini1975_exp-1_site-S1_session-1_data.csv", rows_from_counts("cialdini1975", 1, {"rejection_moderation": (25, 40), "exposure_control": (12, 40), "smaller_request_only": (13, 40)}, site="S1"))
     >>> r = build_report(tmp)
     >>> [s.id for s in r.sections][:3]
     ['study', 'data', 'who']
     """
-    from ..api import analyze
-    from ..load import load_sessions
+    from analysis.api import analyze
+    from analysis.load.sessions import load_sessions
 
     import paradigms
 
@@ -288,8 +288,8 @@ def _verdict_section(loaded, analyses) -> Optional[Section]:
     a = analyses[0]
     if not isinstance(paradigms.get(a.paradigm).experiment(a.experiment).plan, ContrastPlan):
         return None
-    from ..replication import replicate
-    from ..replication_plot import plot_replication
+    from analysis.replication.verdict import replicate
+    from analysis.plots.replication import plot_replication
 
     try:
         with warnings.catch_warnings():
@@ -319,8 +319,8 @@ def _pool_section(loaded, analyses, sites: Sequence[str]) -> Optional[Section]:
     a = analyses[0]
     if not isinstance(paradigms.get(a.paradigm).experiment(a.experiment).plan, ContrastPlan):
         return None
-    from ..forest import plot_forest
-    from ..meta import pool
+    from analysis.plots.forest import plot_forest
+    from analysis.meta.pooling import pool
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -378,8 +378,8 @@ def _power_rows(paradigm, experiment, analysed: Optional[Mapping[str, tuple[int,
     original's published effect: at the original's n, and at this data set's n when given."""
     from paradigms.base import ContrastPlan
 
-    from ..original import original_effect
-    from ..power import power_two_proportions
+    from analysis.replication.original import original_effect
+    from analysis.power.exact import power_two_proportions
 
     if not isinstance(experiment.plan, ContrastPlan):
         return []

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Union
 
-from ..errors import AnalysisError
-from ..results import format_number, format_p
-from .build import Report
+from analysis.errors import AnalysisError
+from analysis.results import format_number, format_p
+from analysis.report.build import Report
 
 __all__ = ["render_html", "write_report", "TEMPLATES"]
 

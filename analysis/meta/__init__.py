@@ -1,0 +1,1 @@
+"""Multi-site pooling: per-site effects, random-effects and fixed-effect estimators, heterogeneity."""

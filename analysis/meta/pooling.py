@@ -1,0 +1,1041 @@
+"""Multi-site pooling: per-site effects, random-effects meta-analysis, fixed-effect checks.
+
+A multi-site replication (Many Labs, a registered replication report) is analysed
+the way those projects do it: each site's 2×2 table of every confirmatory contrast
+(``Experiment.plan.confirmatory``) gives a log odds ratio and a risk difference
+with their sampling variances, and the sites are pooled by a random-effects model
+
+    y_i = μ + u_i + e_i,   u_i ~ N(0, τ²),   e_i ~ N(0, v_i)
+
+H0: μ = 0 (no effect on average over sites); H1: μ ≠ 0.  Cochran's Q tests
+H0: τ² = 0 (every site has the same true effect) against H1: τ² > 0.
+
+The shape mirrors metafor's ``rma()``: effects in, one frozen :class:`MetaResult`
+out (estimate, SE, CI, τ², τ, I², H², Q, the prediction interval, the estimator
+named), and the forest plot (:func:`analysis.plots.forest.plot_forest`) drawn from a
+:class:`PoolResult` alone.
+
+What is taken from statsmodels and what is not
+----------------------------------------------
+``statsmodels.stats.meta_analysis.combine_effects(method_re="dl")`` gives the
+inverse-variance fixed-effect estimate, its SE, Cochran's Q and the untruncated
+DerSimonian–Laird moment estimate of τ²; they are used as they are, except that
+τ² is truncated at zero before anything is computed from it (statsmodels passes a
+negative τ² on: on homogeneous data its I² is then (Q − df)/Q, e.g. −640%).
+Written here: REML (Fisher scoring), Paule–Mandel (the root of the generalised Q
+equation, to machine precision; statsmodels' iteration stops at |Q − df| < 1e-5),
+I² and H² as metafor computes them for every estimator (τ² / (τ² + ṽ), with ṽ the
+typical within-site variance), the Hartung–Knapp–Sidik–Jonkman interval and the
+prediction interval.  Every figure is checked against metafor 3.8 in
+``tests/test_meta.py``.
+
+Examples
+--------
+>>> from analysis.meta.pooling import random_effects
+>>> r = random_effects([0.9, 0.2, 0.6, 1.4], [0.10, 0.08, 0.12, 0.20], method="REML")
+>>> round(r.estimate, 4), round(r.tau2, 4), r.method
+(0.7087, 0.1121, 'REML')
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from analysis.errors import AnalysisError
+from analysis.results import Result, format_number, format_p, frame_of, jsonable
+
+__all__ = [
+    "META_METHODS",
+    "ESTIMATORS",
+    "SiteEffect",
+    "MetaResult",
+    "FixedEffects",
+    "ContrastPool",
+    "PoolResult",
+    "PoolWarning",
+    "site_effect",
+    "random_effects",
+    "fixed_effects",
+    "pool",
+    "pool_counts",
+]
+
+#: The methods of this module, pinned (never a library default).
+META_METHODS = {
+    "effects": "log odds ratio (treatment odds / control odds) and risk difference per site; 0.5 added to "
+               "every cell of a site's 2x2 table that has a zero cell (as metafor escalc add=1/2, to='only0'); "
+               "var(log OR) = 1/a + 1/b + 1/c + 1/d, var(RD) = p1(1-p1)/n1 + p2(1-p2)/n2",
+    "DL": "DerSimonian-Laird moment estimator (statsmodels combine_effects method_re='dl'), truncated at 0",
+    "REML": "restricted maximum likelihood, Fisher scoring from the DL value until |change| < 1e-12, "
+            "step halved to stay >= 0",
+    "PM": "Paule-Mandel: root of sum w_i (y_i - mu)^2 = k - 1 (brentq, xtol 1e-14); 0 when Q < k - 1",
+    "i2": "metafor: I2 = tau2 / (tau2 + v~), H2 = (tau2 + v~) / v~, v~ = (k-1) sum w / ((sum w)^2 - sum w^2)",
+    "ci": "Wald (normal); with knha: Hartung-Knapp-Sidik-Jonkman, t with k-1 df, no truncation "
+          "(metafor test='knha')",
+    "pi": "estimate +/- crit * sqrt(SE^2 + tau2), crit = z, or t(k-1) with knha (metafor 3.8 predict)",
+    "q": "Cochran's Q against the inverse-variance fixed-effect estimate, chi-square with k-1 df",
+    "mh": "Mantel-Haenszel pooled odds ratio, Robins-Breslow-Greenland CI; Breslow-Day test of equal odds "
+          "ratios without and with Tarone's adjustment (statsmodels StratifiedTable, shift_zeros=False)",
+    "logit": "logistic regression complied ~ treated + site (a factor), maximum likelihood on the per-site "
+             "counts by Newton-Raphson (O(k) per step), Wald CI; sites where everybody or nobody complied are "
+             "left out (their intercept is infinite)",
+}
+
+#: The random-effects estimators of τ², in the order they are reported.
+ESTIMATORS = ("DL", "REML", "PM")
+
+_MEASURES = {"log_or": "log odds ratio", "rd": "risk difference"}
+
+
+class PoolWarning(UserWarning):
+    """Something about the sites that a pooled number alone would hide."""
+
+
+# --------------------------------------------------------------------------- #
+# Per-site effects
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class SiteEffect(Result):
+    """One site's 2×2 table of a contrast and its effects (log OR and RD, with variances).
+
+    ``corrected`` is True when the table had a zero cell and 0.5 was added to every
+    cell before the effects and variances were computed.  ``original`` marks the
+    original study's row (``--include-original``).
+    """
+
+    _aliases = {'estimate': 'log_or', 'ci_low': 'log_or_ci_low', 'ci_high': 'log_or_ci_high', 'term': 'site'}
+    _measure = "log odds ratio"
+
+    site: str
+    n_treatment: int
+    complied_treatment: int
+    n_control: int
+    complied_control: int
+    log_or: float
+    var_log_or: float
+    rd: float
+    var_rd: float
+    corrected: bool = False
+    original: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return self.n_treatment + self.n_control
+
+    @property
+    def odds_ratio(self) -> float:
+        return math.exp(self.log_or)
+
+    @property
+    def log_or_ci_low(self) -> float:
+        """Lower bound of the 95% Wald interval of the log odds ratio."""
+        return self.ci()[0]
+
+    @property
+    def log_or_ci_high(self) -> float:
+        """Upper bound of the 95% Wald interval of the log odds ratio."""
+        return self.ci()[1]
+
+    def ci(self, measure: str = "log_or", level: float = 0.95) -> tuple[float, float]:
+        """Wald interval of the site's effect on the ``measure`` scale."""
+        y, v = getattr(self, measure), getattr(self, f"var_{measure}")
+        h = stats.norm.ppf(0.5 + level / 2) * math.sqrt(v)
+        return (y - h, y + h)
+
+    def __str__(self) -> str:
+        lo, hi = self.ci()
+        tag = " (the original study)" if self.original else ""
+        fix = " (0.5 added to every cell)" if self.corrected else ""
+        return (f"{self.site}{tag}: {self.complied_treatment}/{self.n_treatment} vs "
+                f"{self.complied_control}/{self.n_control}; OR = {format_number(math.exp(self.log_or))}, "
+                f"95% CI [{format_number(math.exp(lo))}, {format_number(math.exp(hi))}]; "
+                f"RD = {format_number(self.rd, leading_zero=False)}{fix}")
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        lo, hi = self.ci()
+        d.update(n=self.n, odds_ratio=math.exp(self.log_or), or_ci_low=math.exp(lo), or_ci_high=math.exp(hi))
+        return jsonable(d)
+
+
+def site_effect(site: str, x1: int, n1: int, x2: int, n2: int, original: bool = False) -> SiteEffect:
+    """Log odds ratio and risk difference of one site's table, with their variances.
+
+    Parameters
+    ----------
+    site : str
+        The site's label.
+    x1, n1 : int
+        Complied and analysed in the treatment arm.
+    x2, n2 : int
+        Complied and analysed in the control arm (pooled controls).
+
+    Returns
+    -------
+    SiteEffect
+        When a cell is zero, 0.5 is added to every cell (so each arm's n grows by
+        1), as metafor's ``escalc(add = 1/2, to = "only0")`` does, and
+        ``corrected`` is True.
+
+    Examples
+    --------
+    >>> e = site_effect("S1", 0, 10, 2, 10)
+    >>> round(e.log_or, 4), round(e.rd, 4), e.corrected
+    (-1.8207, -0.1818, True)
+    """
+    if n1 <= 0 or n2 <= 0:
+        raise AnalysisError(f"site {site!r}: an arm with no participants has no effect (n = {n1}, {n2})")
+    a, b, c, d = float(x1), float(n1 - x1), float(x2), float(n2 - x2)
+    corrected = 0.0 in (a, b, c, d)
+    if corrected:
+        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+    m1, m2 = a + b, c + d
+    p1, p2 = a / m1, c / m2
+    notes = ("a zero cell: 0.5 added to every cell of this site's table",) if corrected else ()
+    return SiteEffect(str(site), int(n1), int(x1), int(n2), int(x2),
+                      math.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d,
+                      p1 - p2, p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2, corrected, original, notes)
+
+
+def _effect_arrays(x1, n1, x2, n2):
+    """Vectorised :func:`site_effect`: (log_or, var_log_or, rd, var_rd, corrected) arrays."""
+    a, n1, c, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
+    b, d = n1 - a, n2 - c
+    corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    add = np.where(corrected, 0.5, 0.0)
+    a, b, c, d = a + add, b + add, c + add, d + add
+    m1, m2 = a + b, c + d
+    p1, p2 = a / m1, c / m2
+    return (np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d, p1 - p2,
+            p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2, corrected)
+
+
+# --------------------------------------------------------------------------- #
+# Random effects
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class MetaResult(Result):
+    """A random-effects meta-analysis, as metafor's ``rma()`` with ``predict()``.
+
+    Attributes
+    ----------
+    measure : str
+        ``log_or`` or ``rd``.
+    method : str
+        The τ² estimator: ``DL``, ``REML`` or ``PM``.
+    test : str
+        ``z`` (Wald) or ``knha`` (Hartung–Knapp–Sidik–Jonkman, t with k − 1 df).
+    estimate, se, ci_low, ci_high, statistic, pvalue
+        The pooled effect μ, its SE and CI; z (or t) and its two-sided p for H0: μ = 0.
+    tau2, tau, i2, h2
+        τ² (never negative), τ, I² in percent and H² as metafor computes them.
+    q, q_df, q_p
+        Cochran's Q, its df (k − 1) and p for H0: τ² = 0.
+    pi_low, pi_high
+        The prediction interval for the true effect at a new site.
+    weights : tuple of float
+        Each site's share of the total weight, in percent, in ``sites`` order.
+    """
+
+    _aliases = {'estimate': 'estimate', 'term': 'label', 'measure': 'measure'}
+
+    measure: str
+    method: str
+    test: str
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    statistic: float
+    pvalue: float
+    tau2: float
+    tau: float
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_p: float
+    pi_low: float
+    pi_high: float
+    level: float = 0.95
+    sites: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    iterations: int = 0
+    converged: bool = True
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``RE (method)``, as the pooled rows of :meth:`PoolResult.to_frame` name it."""
+        return f"RE ({self.method})"
+
+    @property
+    def exponentiate(self) -> bool:
+        return self.measure == "log_or"
+
+    def _fmt(self, x: float) -> str:
+        return format_number(math.exp(x) if self.exponentiate else x,
+                             leading_zero=self.exponentiate)
+
+    def __str__(self) -> str:
+        name = "OR" if self.exponentiate else "RD"
+        stat = f"t({self.k - 1})" if self.test == "knha" else "z"
+        pct = f"{self.level:.0%}"
+        ci_tag = " (Hartung-Knapp)" if self.test == "knha" else ""
+        return (f"{self.method}, k = {self.k}: {name} = {self._fmt(self.estimate)}, {pct} CI "
+                f"[{self._fmt(self.ci_low)}, {self._fmt(self.ci_high)}]{ci_tag}, {stat} = "
+                f"{format_number(self.statistic)}, {format_p(self.pvalue)}; τ² = {format_number(self.tau2, 3)}, "
+                f"I² = {format_number(self.i2, 1)}%, H² = {format_number(self.h2)}; Q({self.q_df}) = "
+                f"{format_number(self.q)}, {format_p(self.q_p)}; {pct} PI [{self._fmt(self.pi_low)}, "
+                f"{self._fmt(self.pi_high)}]")
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        if self.exponentiate:
+            d.update(odds_ratio=math.exp(self.estimate), or_ci_low=math.exp(self.ci_low),
+                     or_ci_high=math.exp(self.ci_high), or_pi_low=math.exp(self.pi_low),
+                     or_pi_high=math.exp(self.pi_high))
+        d["apa"] = str(self)
+        return jsonable(d)
+
+
+def _dl_statsmodels(y: np.ndarray, v: np.ndarray):
+    """Fixed-effect estimate, its variance, Q and the untruncated DL τ², from statsmodels."""
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = combine_effects(y, v, method_re="dl", use_t=False)
+    return float(res.mean_effect_fe), float(res.var_eff_w_fe), float(res.q), float(res.tau2)
+
+
+def _generalised_q(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
+    w = 1.0 / (v + tau2)
+    mu = np.dot(w, y) / w.sum()
+    return float(np.dot(w, (y - mu) ** 2))
+
+
+def _tau2_pm(y: np.ndarray, v: np.ndarray) -> tuple[float, int]:
+    k = len(y)
+    if _generalised_q(0.0, y, v) <= k - 1:
+        return 0.0, 0
+    hi = max(float(np.var(y, ddof=1)) * 10, 1e-8)  # Q(tau2) decreases to < k-1 as tau2 grows
+    while _generalised_q(hi, y, v) > k - 1:
+        hi *= 10
+    root, info = optimize.brentq(lambda t: _generalised_q(t, y, v) - (k - 1), 0.0, hi, xtol=1e-14,
+                                 rtol=4 * np.finfo(float).eps, full_output=True)
+    return float(root), int(info.iterations)
+
+
+def _tau2_reml(y: np.ndarray, v: np.ndarray, start: float, tol: float = 1e-12,
+               maxiter: int = 1000) -> tuple[float, int, bool]:
+    """REML τ² by Fisher scoring (as metafor), steps halved so that τ² stays >= 0."""
+    tau2 = max(start, 0.0)
+    for it in range(1, maxiter + 1):
+        w = 1.0 / (v + tau2)
+        sw, sw2 = w.sum(), np.dot(w, w)
+        mu = np.dot(w, y) / sw
+        r = y - mu
+        tr_p = sw - sw2 / sw
+        tr_pp = sw2 - 2 * np.dot(w * w, w) / sw + (sw2 / sw) ** 2
+        adj = (np.dot(w * w, r * r) - tr_p) / tr_pp
+        step = 1.0
+        while tau2 + step * adj < 0:
+            step /= 2
+            if step < 1e-12:
+                adj, step = -tau2, 1.0
+                break
+        new = tau2 + step * adj
+        if abs(new - tau2) < tol:
+            return float(max(new, 0.0)), it, True
+        tau2 = new
+    return float(max(tau2, 0.0)), maxiter, False
+
+
+def random_effects(yi: Sequence[float], vi: Sequence[float], method: str = "REML", test: str = "z",
+                   level: float = 0.95, measure: str = "log_or",
+                   sites: Optional[Sequence[str]] = None) -> MetaResult:
+    """Random-effects meta-analysis of effects ``yi`` with sampling variances ``vi``.
+
+    H0: μ = 0 (z, or t with knha); H1: μ ≠ 0.  Q tests H0: τ² = 0 against τ² > 0.
+
+    Parameters
+    ----------
+    yi, vi : sequence of float
+        Effects and their sampling variances (at least two).
+    method : {"DL", "REML", "PM"}
+        The τ² estimator (pinned; no default is taken from a library).
+    test : {"z", "knha"}
+        Wald CI and test, or Hartung–Knapp–Sidik–Jonkman (t with k − 1 df).
+    level : float
+        Confidence level of the CI and the prediction interval.
+    measure : str
+        What ``yi`` are (``log_or`` results print as odds ratios).
+    sites : sequence of str, optional
+        Labels of the effects, kept with the weights.
+
+    Returns
+    -------
+    MetaResult
+
+    Examples
+    --------
+    >>> r = random_effects([0.1, 0.1, 0.1], [0.2, 0.3, 0.4], method="DL")
+    >>> r.tau2, r.i2, r.h2       # homogeneous: zero, never negative
+    (0.0, 0.0, 1.0)
+    """
+    method = str(method).upper()
+    if method not in ESTIMATORS:
+        raise AnalysisError(f"method {method!r}: known estimators are {', '.join(ESTIMATORS)}")
+    if test not in ("z", "knha"):
+        raise AnalysisError(f"test {test!r}: expected 'z' or 'knha'")
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    k = len(y)
+    if k < 2 or len(v) != k:
+        raise AnalysisError(f"a random-effects model needs at least two effects with variances, got {k}")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
+        raise AnalysisError("every effect needs a finite value and a positive finite variance")
+    notes: list[str] = []
+    _, _, q, tau2_dl_raw = _dl_statsmodels(y, v)
+    iterations, converged = 0, True
+    if method == "DL":
+        tau2 = max(tau2_dl_raw, 0.0)
+        if tau2_dl_raw < 0:
+            notes.append(f"the DL moment estimate of τ² was negative ({tau2_dl_raw:.4g}); truncated at 0")
+    elif method == "PM":
+        tau2, iterations = _tau2_pm(y, v)
+    else:
+        tau2, iterations, converged = _tau2_reml(y, v, start=max(tau2_dl_raw, 0.0))
+        if not converged:
+            notes.append(f"REML did not converge in {iterations} Fisher-scoring iterations")
+    w = 1.0 / (v + tau2)
+    sw = w.sum()
+    mu = float(np.dot(w, y) / sw)
+    df = k - 1
+    if test == "knha":
+        se = math.sqrt(float(np.dot(w, (y - mu) ** 2)) / df / sw)
+        crit = float(stats.t.ppf(0.5 + level / 2, df))
+        statistic = mu / se if se > 0 else math.nan
+        p = float(2 * stats.t.sf(abs(statistic), df)) if se > 0 else math.nan
+    else:
+        se = math.sqrt(1.0 / sw)
+        crit = float(stats.norm.ppf(0.5 + level / 2))
+        statistic = mu / se
+        p = float(2 * stats.norm.sf(abs(statistic)))
+    w0 = 1.0 / v
+    vt = df * w0.sum() / (w0.sum() ** 2 - np.dot(w0, w0))
+    i2 = 100.0 * tau2 / (tau2 + vt)
+    h2 = (tau2 + vt) / vt
+    pi_half = crit * math.sqrt(se ** 2 + tau2)
+    if k < 3:
+        notes.append(f"only {k} sites: τ² and the prediction interval are very uncertain")
+    return MetaResult(measure=measure, method=method, test=test, k=k, estimate=mu, se=se,
+                      ci_low=mu - crit * se, ci_high=mu + crit * se, statistic=statistic, pvalue=p,
+                      tau2=float(tau2), tau=math.sqrt(tau2), i2=float(i2), h2=float(h2), q=q, q_df=df,
+                      q_p=float(stats.chi2.sf(q, df)), pi_low=mu - pi_half, pi_high=mu + pi_half,
+                      level=level, sites=tuple(str(s) for s in (sites if sites is not None else range(1, k + 1))),
+                      weights=tuple(float(x) for x in 100 * w / sw), iterations=iterations,
+                      converged=converged, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- #
+# Fixed-effect checks
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class FixedEffects(Result):
+    """Fixed-effect pooled odds ratios: inverse-variance, Mantel–Haenszel, logistic with site factor.
+
+    Breslow–Day: H0: the odds ratio is the same at every site; H1: it differs.
+    CMH: H0: the common odds ratio is 1.  All on the log-OR scale where a scale is needed.
+    """
+
+    _aliases = {'statistic': 'cmh_statistic', 'pvalue': 'cmh_p', 'ci_low': 'mh_ci_low', 'ci_high': 'mh_ci_high', 'estimate': 'mh_log_or', 'term': 'label', 'n': 'k'}
+    _measure = "log odds ratio"
+
+    k: int
+    iv_log_or: float
+    iv_se: float
+    iv_ci_low: float
+    iv_ci_high: float
+    mh_log_or: float
+    mh_se: float
+    mh_ci_low: float
+    mh_ci_high: float
+    cmh_statistic: float
+    cmh_p: float
+    breslow_day: float
+    breslow_day_p: float
+    tarone: float
+    tarone_p: float
+    logit_log_or: float
+    logit_se: float
+    logit_ci_low: float
+    logit_ci_high: float
+    logit_p: float
+    logit_sites: int
+    level: float = 0.95
+    notes: tuple[str, ...] = ()
+
+    #: the three estimates: (row label, field prefix, its test's statistic and p fields)
+    _ESTIMATES = (("FE (inverse variance)", "iv", None, None), ("FE (Mantel-Haenszel)", "mh", "cmh_statistic", "cmh_p"),
+                  ("FE (logistic, site factor)", "logit", None, "logit_p"))
+
+    @property
+    def label(self) -> str:
+        """The headline estimate's name (Mantel-Haenszel; CMH test)."""
+        return "FE (Mantel-Haenszel)"
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per fixed-effect estimate (log OR): inverse variance, Mantel-Haenszel, logistic."""
+        rows = []
+        for label, name, stat, p in self._ESTIMATES:
+            rows.append({"part": part, "result": type(self).__name__, "term": label, "measure": self._measure,
+                         "estimate": getattr(self, f"{name}_log_or"), "ci_low": getattr(self, f"{name}_ci_low"),
+                         "ci_high": getattr(self, f"{name}_ci_high"), "statistic": getattr(self, stat) if stat else None,
+                         "pvalue": getattr(self, p) if p else None,
+                         "n": self.logit_sites if name == "logit" else self.k})
+        return rows
+
+    def __str__(self) -> str:
+        e = lambda x: format_number(math.exp(x))  # noqa: E731
+        return (f"Fixed effect (k = {self.k}): inverse-variance OR = {e(self.iv_log_or)} "
+                f"[{e(self.iv_ci_low)}, {e(self.iv_ci_high)}]; Mantel-Haenszel OR = {e(self.mh_log_or)} "
+                f"[{e(self.mh_ci_low)}, {e(self.mh_ci_high)}], CMH χ²(1) = {format_number(self.cmh_statistic)}, "
+                f"{format_p(self.cmh_p)}; Breslow-Day χ²({self.k - 1}) = {format_number(self.breslow_day)}, "
+                f"{format_p(self.breslow_day_p)} (Tarone {format_p(self.tarone_p)}); logistic with site factor "
+                f"OR = {e(self.logit_log_or)} [{e(self.logit_ci_low)}, {e(self.logit_ci_high)}], "
+                f"{format_p(self.logit_p)}")
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        for name in ("iv", "mh", "logit"):
+            d[f"{name}_odds_ratio"] = math.exp(getattr(self, f"{name}_log_or"))
+        d["apa"] = str(self)
+        return jsonable(d)
+
+
+def _logit_site_factor(x1, n1, x2, n2, level: float):
+    """complied ~ treated + site, fitted on the per-site counts by Newton-Raphson.
+
+    The model has one intercept per site and a common treatment coefficient β,
+    so its information matrix is an arrow (diagonal in the site intercepts plus
+    β's row and column): each Newton step is solved through the Schur complement
+    of β in O(k), and SE(β) = 1 / √(that complement).  This is the maximum
+    likelihood fit R's ``glm(cbind(y, n - y) ~ treated + factor(site), binomial)``
+    finds (checked in the tests), without the k × k algebra of a dummy-coded
+    design, so 500 sites cost little more than 5.
+    """
+    x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (x1, n1, x2, n2))
+    tot, comp = n1 + n2, x1 + x2
+    keep = (comp > 0) & (comp < tot)
+    k = int(keep.sum())
+    if k == 0:
+        return (math.nan,) * 5 + (0, ("no site has both compliers and non-compliers: no logistic model",))
+    x1, n1, x2, n2 = x1[keep], n1[keep], x2[keep], n2[keep]
+    alpha = np.log((x1 + x2) / (n1 + n2 - x1 - x2))
+    beta = 0.0
+    converged = False
+    for _ in range(200):
+        p1 = 1 / (1 + np.exp(-(alpha + beta)))
+        p2 = 1 / (1 + np.exp(-alpha))
+        r1, r2 = x1 - n1 * p1, x2 - n2 * p2
+        w1, w2 = n1 * p1 * (1 - p1), n2 * p2 * (1 - p2)
+        d = w1 + w2
+        u_alpha, u_beta = r1 + r2, r1.sum()
+        schur = w1.sum() - np.sum(w1 * w1 / d)
+        step_beta = (u_beta - np.sum(w1 * u_alpha / d)) / schur
+        step_alpha = (u_alpha - w1 * step_beta) / d
+        beta += step_beta
+        alpha += step_alpha
+        if abs(step_beta) < 1e-12 and np.max(np.abs(step_alpha)) < 1e-10:
+            converged = True
+            break
+    p1 = 1 / (1 + np.exp(-(alpha + beta)))
+    p2 = 1 / (1 + np.exp(-alpha))
+    w1, w2 = n1 * p1 * (1 - p1), n2 * p2 * (1 - p2)
+    schur = w1.sum() - np.sum(w1 * w1 / (w1 + w2))
+    if not converged or not math.isfinite(beta) or not schur > 0:
+        return (math.nan,) * 5 + (k, ("logistic model did not converge (the treatment separates compliers "
+                                      "at every site?): no estimate",))
+    se = 1 / math.sqrt(schur)
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = float(2 * stats.norm.sf(abs(beta / se)))
+    return float(beta), se, beta - z * se, beta + z * se, p, k, ()
+
+
+def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEffects:
+    """Inverse-variance and Mantel–Haenszel pooled odds ratios with Breslow–Day, and a
+    logistic regression with site as a factor, from the sites' tables.
+
+    Examples
+    --------
+    >>> es = [site_effect("A", 12, 24, 6, 24), site_effect("B", 15, 30, 9, 31)]
+    >>> f = fixed_effects(es)
+    >>> round(math.exp(f.mh_log_or), 3)
+    2.669
+    """
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    effects = [e for e in effects if not e.original]
+    k = len(effects)
+    y = np.array([e.log_or for e in effects])
+    v = np.array([e.var_log_or for e in effects])
+    iv, iv_var, _, _ = _dl_statsmodels(y, v)
+    iv_se = math.sqrt(iv_var)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    x1 = np.array([e.complied_treatment for e in effects], dtype=float)
+    n1 = np.array([e.n_treatment for e in effects], dtype=float)
+    x2 = np.array([e.complied_control for e in effects], dtype=float)
+    n2 = np.array([e.n_control for e in effects], dtype=float)
+    tables = np.empty((2, 2, k))
+    tables[0, 0], tables[0, 1], tables[1, 0], tables[1, 1] = x1, n1 - x1, x2, n2 - x2
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught, np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("always")
+        st = StratifiedTable(tables, shift_zeros=False)
+        mh = float(st.logodds_pooled)
+        mh_se = float(st.logodds_pooled_se)
+        cmh = st.test_null_odds(correction=False)
+        bd = st.test_equal_odds(adjust=False)
+        ta = st.test_equal_odds(adjust=True)
+    if caught:
+        notes.append("Mantel-Haenszel: " + str(caught[0].message).splitlines()[0])
+    lb, lse, llo, lhi, lp, lk, lnotes = _logit_site_factor(x1, n1, x2, n2, level)
+    notes += lnotes
+    if lk < k:
+        notes.append(f"logistic model: {k - lk} site(s) where everybody or nobody complied left out")
+    return FixedEffects(k=k, iv_log_or=iv, iv_se=iv_se, iv_ci_low=iv - z * iv_se, iv_ci_high=iv + z * iv_se,
+                        mh_log_or=mh, mh_se=mh_se, mh_ci_low=mh - z * mh_se, mh_ci_high=mh + z * mh_se,
+                        cmh_statistic=float(cmh.statistic), cmh_p=float(cmh.pvalue),
+                        breslow_day=float(bd.statistic), breslow_day_p=float(bd.pvalue),
+                        tarone=float(ta.statistic), tarone_p=float(ta.pvalue),
+                        logit_log_or=lb, logit_se=lse, logit_ci_low=llo, logit_ci_high=lhi, logit_p=lp,
+                        logit_sites=lk, level=level, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------- #
+# One contrast, and the whole pooling
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class ContrastPool(Result):
+    """Pooling of one confirmatory contrast over sites.
+
+    ``random`` holds one :class:`MetaResult` per estimator on the log-OR scale
+    (``ESTIMATORS`` order), ``random_rd`` the same on the risk-difference scale;
+    ``method`` names the headline estimator.  ``left_out`` lists ``(site, reason)``
+    for sites that lack a condition of the contrast.  With the original study
+    included, ``original`` is its row and ``with_original`` the log-OR models
+    refitted with it as one more site.
+    """
+
+    label: str
+    treatment: str
+    control: tuple[str, ...]
+    method: str
+    sites: tuple[SiteEffect, ...]
+    left_out: tuple[tuple[str, str], ...]
+    random: tuple[MetaResult, ...]
+    random_rd: tuple[MetaResult, ...]
+    fixed: Optional[FixedEffects]
+    original: Optional[SiteEffect] = None
+    with_original: tuple[MetaResult, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def headline(self) -> Optional[MetaResult]:
+        """The log-OR model of the chosen estimator (None when fewer than two sites remain)."""
+        return next((r for r in self.random if r.method == self.method), None)
+
+    def result(self, method: str, measure: str = "log_or", with_original: bool = False) -> MetaResult:
+        pool_ = self.with_original if with_original else (self.random if measure == "log_or" else self.random_rd)
+        return next(r for r in pool_ if r.method == method.upper())
+
+    def __str__(self) -> str:
+        lines = [f"{self.label}: {self.treatment} vs {' + '.join(self.control)}"]
+        lines += [f"  {s}" for s in self.sites]
+        if self.original is not None:
+            lines.append(f"  {self.original}")
+        for site, why in self.left_out:
+            lines.append(f"  {site}: left out ({why})")
+        if self.random:
+            lines.append("  Random effects, odds ratio:")
+            lines += [f"    {r}" + ("   <- chosen" if r.method == self.method else "") for r in self.random]
+            lines.append("  Random effects, risk difference:")
+            lines += [f"    {r}" for r in self.random_rd if r.method == self.method]
+        if self.with_original:
+            lines.append("  With the original study as one more site:")
+            lines += [f"    {r}" for r in self.with_original if r.method == self.method]
+        if self.fixed is not None:
+            lines.append(f"  {self.fixed}")
+        notes = list(self.notes) + [n for r in self.random if r.method == self.method for n in r.notes]
+        if self.fixed is not None:
+            notes += list(self.fixed.notes)
+        lines += [f"  Note: {n}" for n in dict.fromkeys(notes)]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["left_out"] = [{"site": s, "reason": r} for s, r in self.left_out]
+        d["headline"] = jsonable(self.headline)
+        return jsonable(d)
+
+
+@dataclass(frozen=True)
+class PoolResult(Result):
+    """Everything ``compliance pool`` reports: every confirmatory contrast pooled over sites."""
+
+    study: str
+    experiment: int
+    title: str
+    by: str
+    method: str
+    test: str
+    level: float
+    n_sites: int
+    contrasts: tuple[ContrastPool, ...]
+    files: tuple[str, ...] = ()
+    include_original: bool = False
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        ci = "Hartung-Knapp-Sidik-Jonkman" if self.test == "knha" else "Wald"
+        lines = [f"{self.study}, Experiment {self.experiment}: {self.title}",
+                 f"  {self.n_sites} sites (by {self.by!r}); random effects, τ² by {self.method}, {ci} CI, "
+                 f"{self.level:.0%} prediction interval for a new site"]
+        for c in self.contrasts:
+            lines += ["  " + line for line in str(c).splitlines()]
+        lines += [f"  Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per site (and the original study) and one per pooled estimate, per contrast.
+
+        Columns: :data:`~analysis.results.FRAME_COLUMNS` (``part`` is ``contrasts``,
+        ``result`` the row's class, ``term`` its label, ``statistic``/``pvalue`` the pooled
+        z or t test and the CMH test), then ``contrast, row
+        (site|original|pooled|pooled_with_original|fixed), label, method, k, se, weight,
+        tau2, i2, h2, q, q_p, pi_low, pi_high, corrected``; estimates on the ``measure``
+        scale (log OR or RD).
+        """
+        rows = []
+        z = float(stats.norm.ppf(0.5 + self.level / 2))
+        for c in self.contrasts:
+            head = c.headline
+            w = dict(zip(head.sites, head.weights)) if head else {}
+            site_rows = [(s, "site") for s in c.sites] + ([(c.original, "original")] if c.original else [])
+            for s, kind in site_rows:
+                for measure in ("log_or", "rd"):
+                    y, var = getattr(s, measure), getattr(s, f"var_{measure}")
+                    rows.append(dict(part="contrasts", result="SiteEffect", term=s.site,
+                                     contrast=c.label, row=kind, label=s.site, method=None, measure=measure,
+                                     k=1, n=s.n, estimate=y, se=math.sqrt(var), ci_low=y - z * math.sqrt(var),
+                                     ci_high=y + z * math.sqrt(var),
+                                     weight=w.get(s.site) if (kind == "site" and measure == "log_or") else None,
+                                     corrected=s.corrected))
+            for kind, models in (("pooled", c.random + c.random_rd), ("pooled_with_original", c.with_original)):
+                for r in models:
+                    rows.append(dict(part="contrasts", result="MetaResult", term=r.label, statistic=r.statistic,
+                                     pvalue=r.pvalue,
+                                     contrast=c.label, row=kind, label=r.label, method=r.method,
+                                     measure=r.measure, k=r.k, n=None, estimate=r.estimate, se=r.se,
+                                     ci_low=r.ci_low, ci_high=r.ci_high, weight=None, tau2=r.tau2, i2=r.i2,
+                                     h2=r.h2, q=r.q, q_p=r.q_p, pi_low=r.pi_low, pi_high=r.pi_high))
+            if c.fixed is not None:
+                f = c.fixed
+                for label, name, stat, p in f._ESTIMATES:
+                    rows.append(dict(part="contrasts", result="FixedEffects", term=label,
+                                     statistic=getattr(f, stat) if stat else None, pvalue=getattr(f, p) if p else None,
+                                     contrast=c.label, row="fixed", label=label, method=name.upper(),
+                                     measure="log_or", k=f.k if name != "logit" else f.logit_sites, n=None,
+                                     estimate=getattr(f, f"{name}_log_or"), se=getattr(f, f"{name}_se"),
+                                     ci_low=getattr(f, f"{name}_ci_low"), ci_high=getattr(f, f"{name}_ci_high")))
+        cols = ("contrast", "row", "label", "method", "k", "se", "weight", "tau2", "i2", "h2", "q", "q_p",
+                "pi_low", "pi_high", "corrected")
+        return frame_of(rows, extra=cols)
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["methods"] = dict(META_METHODS)
+        d["apa"] = [str(c.headline) if c.headline else None for c in self.contrasts]
+        return jsonable(d)
+
+
+def _natural_key(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(s))]
+
+
+def _pool_contrast(counts: pd.DataFrame, experiment, contrast, method: str, test: str, level: float,
+                   original: Optional[SiteEffect] = None) -> ContrastPool:
+    """Pool one contrast from per-site, per-condition counts (index site, columns conditions)."""
+    treat = experiment.members(contrast.treatment, contrast.factor)
+    ctrl = experiment.members(contrast.control, contrast.factor)
+    n = counts["n"].reindex(columns=list(treat + ctrl), fill_value=0)
+    x = counts["complied"].reindex(columns=list(treat + ctrl), fill_value=0)
+    missing = n.eq(0)
+    left_out = []
+    for site in n.index[missing.any(axis=1)]:
+        gone = [c for c in treat + ctrl if missing.loc[site, c]]
+        left_out.append((str(site), "no analysed participant in " + ", ".join(gone)))
+    keep = ~missing.any(axis=1).to_numpy()
+    sites = [str(s) for s in n.index[keep]]
+    n1 = n[list(treat)].sum(axis=1).to_numpy()[keep]
+    x1 = x[list(treat)].sum(axis=1).to_numpy()[keep]
+    n2 = n[list(ctrl)].sum(axis=1).to_numpy()[keep]
+    x2 = x[list(ctrl)].sum(axis=1).to_numpy()[keep]
+    lor, vlor, rd, vrd, corr = _effect_arrays(x1, n1, x2, n2)
+    note = "a zero cell: 0.5 added to every cell of this site's table"
+    effects = tuple(SiteEffect(s, int(a), int(b), int(c), int(d), float(e), float(f), float(g), float(h),
+                               bool(k), False, (note,) if k else ())
+                    for s, a, b, c, d, e, f, g, h, k in zip(sites, n1, x1, n2, x2, lor, vlor, rd, vrd, corr))
+    notes = []
+    if corr.any():
+        notes.append(f"{int(corr.sum())} site(s) with a zero cell: 0.5 added to every cell of their table")
+    if left_out:
+        notes.append(f"{len(left_out)} site(s) left out of this contrast for lack of a condition: "
+                     + ", ".join(s for s, _ in left_out))
+    control = tuple(contrast.control)
+    if len(effects) < 2:
+        notes.append(f"only {len(effects)} site(s) have every condition of this contrast: nothing pooled")
+        return ContrastPool(contrast.label, contrast.treatment, control, method, effects, tuple(left_out),
+                            (), (), None, original, (), tuple(notes))
+    rnd = tuple(random_effects(lor, vlor, m, test, level, "log_or", sites) for m in ESTIMATORS)
+    rnd_rd = tuple(random_effects(rd, vrd, m, test, level, "rd", sites) for m in ESTIMATORS)
+    fixed = fixed_effects(effects, level)
+    with_orig: tuple[MetaResult, ...] = ()
+    if original is not None:
+        with_orig = tuple(random_effects(np.append(lor, original.log_or), np.append(vlor, original.var_log_or),
+                                         m, test, level, "log_or", sites + [original.site]) for m in ESTIMATORS)
+    return ContrastPool(contrast.label, contrast.treatment, control, method, effects, tuple(left_out), rnd,
+                        rnd_rd, fixed, original, with_orig, tuple(notes))
+
+
+def _binary_plan(study: str, experiment: int):
+    import paradigms
+    from paradigms.base import ContrastPlan
+
+    exp = paradigms.get(study).experiment(experiment)
+    if not isinstance(exp.plan, ContrastPlan):
+        raise AnalysisError(f"{study} experiment {experiment} declares a {type(exp.plan).__name__}: pooling works "
+                            "on the binary contrasts of a ContrastPlan")
+    return exp
+
+
+def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "site", method: str = "REML",
+                knha: bool = False, level: float = 0.95, originals: Optional[dict] = None,
+                files: Sequence[str] = (), notes: Sequence[str] = ()) -> PoolResult:
+    """Pool every confirmatory contrast from per-site counts.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Columns ``by`` (the site), ``condition``, ``n`` (analysed) and ``complied``.
+    study, experiment
+        The declared paradigm and experiment whose plan names the contrasts.
+    originals : dict, optional
+        Contrast label -> (:class:`SiteEffect` of the original study or None, notes).
+
+    Returns
+    -------
+    PoolResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cells = [(s, c, 40, k) for s, ks in [('S1', (25, 12, 13)), ('S2', (20, 15, 15)), ('S3', (30, 10, 10))] for c, k in zip(['rejection_moderation', 'exposure_control', 'smaller_request_only'], ks)]
+    >>> counts = pd.DataFrame(cells, columns=['site', 'condition', 'n', 'complied'])
+    >>> res = pool_counts(counts, 'cialdini1975', 1)
+    >>> print(res.contrasts[0].headline)
+    REML, k = 3: OR = 3.73, 95% CI [1.45, 9.63], z = 2.72, p = .006; τ² = 0.530, I² = 75.5%, H² = 4.09; Q(2) = 8.06, p = .018; 95% PI [0.67, 20.70]
+    """
+    method = str(method).upper()
+    if method not in ESTIMATORS:
+        raise AnalysisError(f"--method {method.lower()!r}: choose one of {', '.join(m.lower() for m in ESTIMATORS)}")
+    exp = _binary_plan(study, experiment)
+    wide = counts.pivot_table(index=by, columns="condition", values=["n", "complied"], aggfunc="sum",
+                              fill_value=0, observed=True)
+    wide = wide.reindex(sorted(wide.index, key=_natural_key))
+    if len(wide.index) < 2:
+        only = ", ".join(map(str, wide.index)) or "none"
+        raise AnalysisError(f"only one {by} ({only}) in the data: pooling needs at least two; "
+                            "use 'compliance analyze' for one site")
+    test = "knha" if knha else "z"
+    pools = []
+    for k in exp.plan.confirmatory:
+        orig, orig_notes = (originals or {}).get(k.label, (None, ()))
+        c = _pool_contrast(wide, exp, k, method, test, level, orig)
+        if orig_notes:
+            c = dataclasses.replace(c, notes=c.notes + tuple(orig_notes))
+        pools.append(c)
+    pools = tuple(pools)
+    return PoolResult(study, int(experiment), exp.title, by, method, test, level, len(wide.index), pools,
+                      tuple(files), bool(originals), tuple(notes))
+
+
+# --------------------------------------------------------------------------- #
+# From session files
+# --------------------------------------------------------------------------- #
+_SITE_KEY = re.compile(r"_site-([A-Za-z0-9]+)_")
+
+
+def _check_sites(data: pd.DataFrame, by: str, files: Sequence[str]) -> list[str]:
+    """Site labels present in every row and consistent with the file names and sidecars.
+
+    Returns warnings (stated, not raised) about labels that may hide two sites.
+    """
+    if by not in data.columns:
+        raise AnalysisError(f"{files[0]}: no column {by!r} to pool by (--by {by})")
+    empty = data[by].isna()
+    if empty.any():
+        row = data[empty].iloc[0]
+        raise AnalysisError(f"{row['source_file']}: line {row['source_line']} (data row {row['source_row']}), "
+                            f"column {by!r}: empty, but every row needs a {by} label to be pooled")
+    warns: list[str] = []
+    if by != "site":
+        return warns
+    per_file = data.groupby("source_file", sort=False)["site"].unique()
+    schedules: dict[str, dict[str, set]] = {}
+    for file, labels in per_file.items():
+        name = Path(file).name
+        m = _SITE_KEY.search("_" + name)
+        if m and len(labels) == 1 and m.group(1) != labels[0]:
+            raise AnalysisError(f"{file}: the file name says site {m.group(1)!r} but column 'site' says "
+                                f"{labels[0]!r}")
+        sidecar = Path(file).with_name(name[: -len("_data.csv")] + "_data.json") if name.endswith("_data.csv") \
+            else None
+        if sidecar is None or not sidecar.is_file():
+            continue
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise AnalysisError(f"{sidecar}: not a readable JSON sidecar ({exc})") from None
+        if "site" in meta and len(labels) == 1 and str(meta["site"]) != labels[0]:
+            raise AnalysisError(f"{sidecar}: field 'site' is {meta['site']!r} but {name} says {labels[0]!r}")
+        sha = meta.get("schedule_sha256")
+        if sha:
+            for label in labels:
+                schedules.setdefault(str(label), {}).setdefault(sha, set()).add(str(meta.get("experimenter", "?")))
+    for label, by_sha in schedules.items():
+        if len(by_sha) > 1:
+            who = "; ".join(f"{sha[:12]} (experimenter {', '.join(sorted(e))})" for sha, e in by_sha.items())
+            warns.append(f"site {label!r}: sessions follow {len(by_sha)} different pre-registered schedules "
+                         f"({who}): two sites under one label? They are pooled as one site")
+    return warns
+
+
+def pool(*sources, by: str = "site", method: str = "REML", knha: bool = False, include_original: bool = False,
+         level: float = 0.95, warn: bool = True) -> PoolResult:
+    """Pool session files of a multi-site replication: per-site effects, random and fixed effects.
+
+    Parameters
+    ----------
+    *sources : path(s) or LoadedData
+        Session CSVs or folders (all sites of one experiment of one study).
+    by : str
+        The column that names the site (``site``, the session files' keyword).
+    method : {"REML", "DL", "PM"}
+        The headline τ² estimator (all three are computed and reported).
+    knha : bool
+        Hartung–Knapp–Sidik–Jonkman CI and test instead of the Wald ones.
+    include_original : bool
+        Add the original study's counts as a marked row, and report the pooled
+        estimate with it beside the one without it.
+    level : float
+        Confidence level of the CIs and prediction intervals.
+    warn : bool
+        Emit :class:`PoolWarning` for what the result's notes state.
+
+    Returns
+    -------
+    PoolResult
+
+    Raises
+    ------
+    AnalysisError
+        Files of more than one study or experiment; a row without a site label;
+        a site label that disagrees with its file name or sidecar; one site only.
+
+    Examples
+    --------
+    >>> from analysis import pool
+    >>> res = pool("data/sessions/")                    # doctest: +SKIP
+    >>> print(res.contrasts[0].headline)                # doctest: +SKIP
+    >>> res.to_frame()                                  # doctest: +SKIP
+    """
+    from analysis.load.sessions import LoadedData, load_sessions
+
+    if len(sources) == 1 and isinstance(sources[0], LoadedData):
+        loaded = sources[0]
+    else:
+        loaded = load_sessions(*sources)
+    exps = loaded.experiments()
+    if not exps:
+        raise AnalysisError("no session rows to pool")
+    if len(exps) > 1:
+        (s1, e1), (s2, e2) = exps[:2]
+        f1, f2 = loaded.files_of(s1, e1)[0], loaded.files_of(s2, e2)[0]
+        raise AnalysisError(f"sites of different experiments in one call: {s1} experiment {e1} ({f1}) and "
+                            f"{s2} experiment {e2} ({f2}); pool one experiment of one study at a time")
+    study, experiment = exps[0]
+    _binary_plan(study, experiment)
+    data = loaded.analysable()
+    notes = _check_sites(loaded.data, by, loaded.files)
+    if data.empty:
+        raise AnalysisError(f"{loaded.files[0]}: no analysed participant (all excluded or withdrawn)")
+    counts = (data.assign(complied=data["complied"].astype(int), **{by: data[by].astype(str)})
+              .groupby([by, "condition"], observed=True)["complied"].agg(n="size", complied="sum").reset_index())
+    originals = None
+    if include_original:
+        originals = _originals(study, experiment)
+    res = pool_counts(counts, study, experiment, by=by, method=method, knha=knha, level=level,
+                      originals=originals, files=loaded.files, notes=notes)
+    if warn:
+        for n in notes:
+            warnings.warn(n, PoolWarning, stacklevel=2)
+    return res
+
+
+def _originals(study: str, experiment: int) -> dict:
+    """The original study's row of every confirmatory contrast: label -> (SiteEffect or None, notes).
+
+    Counts come from :func:`analysis.replication.original.original_effect` (published counts, or
+    counts derived from a published rate and n, said so); where the original n is
+    unknown there is no row, and the note says why.
+    """
+    import paradigms
+
+    try:
+        from analysis.replication.original import original_effect
+    except ImportError:  # pragma: no cover - a partial install
+        raise AnalysisError("--include-original: analysis.replication.original (the original studies' counts) is missing") from None
+
+    exp = paradigms.get(study).experiment(experiment)
+    out = {}
+    for k in exp.plan.confirmatory:
+        oe = original_effect(study, experiment, k)
+        if not oe.counts_known:
+            why = oe.reason or "the original counts are not published"
+            out[k.label] = (None, (f"original study not added: {why}",))
+            continue
+        t, c = oe.treatment, oe.control
+        notes = []
+        if t.derived or c.derived:
+            notes.append("original counts derived from a published rate and n (rounded)")
+        if oe.source:
+            notes.append(f"original: {oe.source}" + (f" ({oe.confidence})" if oe.confidence else ""))
+        notes += list(oe.notes)
+        e = site_effect("Original", t.complied, t.n, c.complied, c.n, original=True)
+        out[k.label] = (dataclasses.replace(e, notes=e.notes + tuple(notes)), tuple(notes))
+    return out

@@ -1,0 +1,753 @@
+"""Exact power, sample size and the small-telescopes effect of two independent proportions.
+
+The design is two binomials: ``k1 ~ Bin(n1, p1)`` (treatment) and ``k2 ~ Bin(n2, p2)``
+(control).  Exact power is the probability, under (p1, p2), of the tables the test
+rejects::
+
+    power = Σ over tables (k1, k2) with p-value(k1, k2) ≤ α of Bin(k1; n1, p1) · Bin(k2; n2, p2)
+
+Each test's rejection region is computed once over all ``(n1 + 1)(n2 + 1)`` tables
+(vectorised with numpy/scipy) and the binomial probabilities are summed over it.
+The tests, with their hypotheses (``p1`` treatment, ``p2`` control):
+
+* ``fisher``: Fisher's exact test, conditional on the number who complied.  H0: OR = 1.
+  Two-sided p = the summed probability of every table (same margins) no more probable
+  than the observed one (relative tolerance 1e-14, as ``scipy.stats.fisher_exact``);
+  ``greater``: H1 OR > 1, p = P(K1 ≥ k1 | margins); ``less``: H1 OR < 1.
+* ``chi2``: Pearson χ² without continuity correction.  H0: p1 = p2.  Two-sided:
+  p = P(χ²₁ ≥ X²); one-sided: the signed root ``z`` of X² against the normal tail.
+* ``yates``: the same with Yates' correction as ``scipy.stats.chi2_contingency``
+  applies it (|O − E| reduced by 0.5, but not below 0).
+* ``barnard``: Barnard's unconditional test with the pooled Wald statistic, as
+  :func:`analysis.stats.binary.barnard_exact_p` (ties at a relative tolerance, unlike scipy,
+  issue #18798).  H0: p1 = p2.  Its rejection region needs the maximum over the
+  nuisance parameter of every tail, so it is computed only up to
+  :data:`BARNARD_MAX_TABLES` tables; above that the power is NaN, "not computed".
+
+Tables in which nobody (or everybody) complied have no χ² statistic: they are never
+rejected by ``chi2``/``yates`` (``analysis.stats.binary`` reports NaN there) and have p = 1
+for the exact tests.
+
+The normal approximation beside each exact value is statsmodels'
+``NormalIndPower().power`` with Cohen's h = 2·asin√p1 − 2·asin√p2.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+import numpy as np
+from scipy import stats
+
+from analysis.errors import AnalysisError
+from analysis.results import Result
+
+__all__ = ["TESTS", "ALTERNATIVES", "BARNARD_MAX_TABLES", "PowerResult", "SampleSizeResult", "D33Result",
+           "power_two_proportions", "rejection_region", "normal_power", "sample_size_two_proportions", "d33"]
+
+#: Tests and what they are.
+TESTS = {
+    "fisher": "Fisher's exact test",
+    "chi2": "Pearson's χ² test (no continuity correction)",
+    "yates": "Pearson's χ² test with Yates' correction",
+    "barnard": "Barnard's exact test (pooled Wald statistic)",
+}
+ALTERNATIVES = ("two-sided", "greater", "less")
+#: Above this many tables ((n1 + 1)·(n2 + 1)) Barnard's power is not computed.
+BARNARD_MAX_TABLES = 160_000
+#: Grid of the nuisance parameter π used to locate Barnard's critical value.
+_BARNARD_GRID = 200
+_FISHER_GAMMA = 1 + 1e-14       # scipy.stats.fisher_exact's relative tolerance for "no more probable"
+_SM_ALTERNATIVE = {"two-sided": "two-sided", "greater": "larger", "less": "smaller"}
+
+
+# --------------------------------------------------------------------------- #
+# Validation
+# --------------------------------------------------------------------------- #
+def _check_rate(name: str, p) -> float:
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        raise AnalysisError(f"{name} = {p!r} is not a number") from None
+    if not 0.0 < p < 1.0:
+        raise AnalysisError(f"{name} = {p:g} is outside (0, 1): a rate must be strictly between 0 and 1")
+    return p
+
+
+def _check_n(name: str, n) -> int:
+    if isinstance(n, float) and n.is_integer():
+        n = int(n)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise AnalysisError(f"{name} = {n!r} is not a whole number")
+    if n < 2:
+        raise AnalysisError(f"{name} = {n} is below 2: a group needs at least 2 participants")
+    return int(n)
+
+
+def _check_unit(name: str, x) -> float:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise AnalysisError(f"{name} = {x!r} is not a number") from None
+    if not 0.0 < x < 1.0:
+        raise AnalysisError(f"{name} = {x:g} is outside (0, 1)")
+    return x
+
+
+def _check_test(test: str, alternative: str) -> None:
+    if test not in TESTS:
+        raise AnalysisError(f"test = {test!r} is not one of {', '.join(TESTS)}")
+    if alternative not in ALTERNATIVES:
+        raise AnalysisError(f"alternative = {alternative!r} is not one of {', '.join(ALTERNATIVES)}")
+
+
+# --------------------------------------------------------------------------- #
+# Rejection regions
+# --------------------------------------------------------------------------- #
+def _grids(n1: int, n2: int):
+    k1 = np.arange(n1 + 1)[:, None]
+    k2 = np.arange(n2 + 1)[None, :]
+    return k1, k2
+
+
+def _fisher_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarray:
+    """Boolean (n1+1, n2+1): Fisher's test rejects the table (k1, k2).
+
+    The conditional (hypergeometric) probability of every table given the number who
+    complied, m = k1 + k2, is computed from one table of log-factorials
+    (``scipy.special.gammaln``): log P(k1 | m) = A[k1] + B[k2] + c[m] with
+    A[k] = −(lf[k] + lf[n1 − k]), B[k] = −(lf[k] + lf[n2 − k]).  (``scipy.stats.hypergeom.pmf``
+    gives the same numbers but takes ~20 s for the 10⁶ tables at n = 1000 per group.)
+    Mirror tables (n1 = n2) get bit-identical values (A[k1] + A[k2] = A[k2] + A[k1]), and
+    "no more probable than the observed" uses a relative tolerance of 1e-10 (scipy: 1e-14
+    on its own pmf; the log-factorial route is accurate to ~1e-12).  The tables are sorted
+    once by (m, key) and the p values are cumulative sums within each m.
+    """
+    from scipy.special import gammaln
+
+    N = n1 + n2
+    lf = gammaln(np.arange(N + 1) + 1.0)
+    a1 = np.arange(n1 + 1)
+    a2 = np.arange(n2 + 1)
+    A = -(lf[a1] + lf[n1 - a1])
+    B = -(lf[a2] + lf[n2 - a2])
+    logc = lf[n1] + lf[n2] + lf + lf[::-1] - lf[N]            # indexed by m
+    g = (A[:, None] + B[None, :]).ravel()                      # log P − c(m), row-major over (k1, k2)
+    k1 = np.repeat(a1, n2 + 1)
+    m = (k1.reshape(n1 + 1, n2 + 1) + a2[None, :]).ravel()
+    pmf = np.exp(g + logc[m])
+    if alternative == "greater":
+        key = -k1                    # P(X >= k1 | m): larger k1 first
+    elif alternative == "less":
+        key = k1
+    else:
+        key = g                      # least probable first
+    order = np.lexsort((key, m))
+    ms = m[order]
+    cs = np.cumsum(pmf[order])
+    starts = np.searchsorted(ms, np.arange(N + 1))             # first sorted index of each m
+    before = np.where(starts > 0, cs[np.maximum(starts - 1, 0)], 0.0)
+    if alternative == "two-sided":
+        gs = g[order]
+        size = gs.size
+        last = np.arange(size)
+        thresh = gs + 1e-10
+        # ties (equally probable tables with the same m) are adjacent in sorted order; the
+        # pmf of one m is unimodal, so a value recurs at most twice (plus near-ties at the mode)
+        for _ in range(3):
+            nxt = np.minimum(last + 1, size - 1)
+            tie = (nxt > last) & (ms[nxt] == ms) & (gs[nxt] <= thresh)
+            if not tie.any():
+                break
+            last = np.where(tie, nxt, last)
+        ps = cs[last] - before[ms]
+    else:
+        ps = cs - before[ms]
+    reject = np.empty(g.size, dtype=bool)
+    reject[order] = ps <= alpha
+    reject = reject.reshape(n1 + 1, n2 + 1)
+    reject[0, 0] = reject[n1, n2] = False                      # nobody / everybody complied: p = 1
+    return reject
+
+
+def _z_statistic(n1: int, n2: int, yates: bool) -> np.ndarray:
+    """Signed root of Pearson's X² (p̂1 − p̂2 > 0 positive); NaN where undefined."""
+    k1, k2 = _grids(n1, n2)
+    N = n1 + n2
+    m = k1 + k2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = np.abs(k1 * (n2 - k2) - k2 * (n1 - k1)) / N        # |O − E|, the same in every cell
+        if yates:
+            dev = np.maximum(dev - 0.5, 0.0)
+        inv_e = N ** 3 / (n1 * n2 * m * (N - m))                  # Σ 1/E over the four cells
+        x2 = dev ** 2 * inv_e
+        sign = np.sign(k1 / n1 - k2 / n2)
+        z = sign * np.sqrt(x2)
+    z[(m == 0) | (m == N)] = np.nan
+    return z
+
+
+def _chi2_region(n1: int, n2: int, alpha: float, alternative: str, yates: bool) -> np.ndarray:
+    z = _z_statistic(n1, n2, yates)
+    with np.errstate(invalid="ignore"):
+        if alternative == "two-sided":
+            p = stats.chi2.sf(z ** 2, 1)
+        elif alternative == "greater":
+            p = stats.norm.sf(z)
+        else:
+            p = stats.norm.cdf(z)
+    return np.nan_to_num(p, nan=1.0) <= alpha
+
+
+def _pooled_wald(n1: int, n2: int) -> np.ndarray:
+    """The pooled Wald statistic of every table, as in analysis.stats.binary.barnard_exact_p (0 where undefined)."""
+    k1, k2 = _grids(n1, n2)
+    p = (k1 + k2) / (n1 + n2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = (k1 / n1 - k2 / n2) / np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    return np.nan_to_num(t, nan=0.0)
+
+
+def _barnard_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarray:
+    """Barnard's rejection region: every table at least as extreme as the critical level.
+
+    p(level) = max_π P_π(T ≥ level) falls as the level rises, so the region is
+    {T ≥ t*} (|T| for two-sided).  t* is located with the tails of every level on a
+    π grid (a lower bound of each p) and then confirmed level by level with the full
+    maximisation (two-sided: :func:`analysis.stats.binary.barnard_exact_p` itself).
+    """
+    from analysis.stats.binary import barnard_exact_p, barnard_max_tail
+
+    t = _pooled_wald(n1, n2)
+    stat = np.abs(t) if alternative == "two-sided" else (t if alternative == "greater" else -t)
+    flat = stat.ravel()
+    order = np.argsort(-flat, kind="stable")
+    s = flat[order]
+    # tie groups at a relative tolerance of 1e-9, as barnard_exact_p
+    new_group = np.ones(s.size, dtype=bool)
+    new_group[1:] = s[1:] < s[:-1] - 1e-9 * np.abs(s[:-1])
+    group_end = np.r_[np.nonzero(new_group)[0][1:], s.size] - 1      # last index of each group
+    pis = np.linspace(0, 1, _BARNARD_GRID + 1)[1:-1]
+    k1 = np.arange(n1 + 1)
+    k2 = np.arange(n2 + 1)
+    best = np.zeros(group_end.size)
+    chunk = max(1, 4_000_000 // s.size)
+    for i in range(0, pis.size, chunk):
+        pi = pis[i:i + chunk]
+        b1 = stats.binom.pmf(k1[None, :], n1, pi[:, None])
+        b2 = stats.binom.pmf(k2[None, :], n2, pi[:, None])
+        prob = (b1[:, :, None] * b2[:, None, :]).reshape(pi.size, -1)[:, order]
+        best = np.maximum(best, np.cumsum(prob, axis=1)[:, group_end].max(axis=0))
+    level = s[group_end]
+    # candidate: the lowest level whose grid p is <= alpha (grid p underestimates p)
+    ok = np.nonzero((best <= alpha) & (level > 0))[0]
+    reject = np.zeros(flat.size, dtype=bool)
+    if ok.size == 0:
+        return reject.reshape(stat.shape)
+    g = int(ok[-1])
+    while g >= 0:
+        if alternative == "two-sided":
+            j = order[group_end[g]]
+            p = barnard_exact_p(int(j // (n2 + 1)), n1, int(j % (n2 + 1)), n2)
+        else:
+            p = barnard_max_tail(n1, n2, stat >= level[g] * (1 - 1e-9))
+        if p <= alpha:
+            break
+        g -= 1
+    if g >= 0:
+        reject = flat >= level[g] * (1 - 1e-9)
+    return reject.reshape(stat.shape)
+
+
+def rejection_region(n1: int, n2: int, alpha: float = 0.05, test: str = "fisher",
+                     alternative: str = "two-sided") -> np.ndarray:
+    """Boolean array ``R[k1, k2]``: the test rejects H0 at level α for that table.
+
+    ``k1`` of ``n1`` complied in the treatment group, ``k2`` of ``n2`` in the control group.
+
+    Examples
+    --------
+    >>> R = rejection_region(24, 24, test="fisher")
+    >>> bool(R[12, 4]), bool(R[12, 6])
+    (True, False)
+    """
+    n1, n2 = _check_n("n1", n1), _check_n("n2", n2)
+    alpha = _check_unit("alpha", alpha)
+    _check_test(test, alternative)
+    if test == "fisher":
+        return _fisher_region(n1, n2, alpha, alternative)
+    if test in ("chi2", "yates"):
+        return _chi2_region(n1, n2, alpha, alternative, yates=test == "yates")
+    return _barnard_region(n1, n2, alpha, alternative)
+
+
+def normal_power(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05,
+                 alternative: str = "two-sided") -> float:
+    """statsmodels ``NormalIndPower().power`` with Cohen's h (effect = 2·asin√p1 − 2·asin√p2).
+
+    Examples
+    --------
+    >>> round(normal_power(0.5, 0.3, 40, 40), 4)
+    0.4525
+    """
+    from statsmodels.stats.power import NormalIndPower
+
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    return float(NormalIndPower().power(effect_size=h, nobs1=n1, alpha=alpha, ratio=n2 / n1,
+                                        alternative=_SM_ALTERNATIVE[alternative]))
+
+
+# --------------------------------------------------------------------------- #
+# Results
+# --------------------------------------------------------------------------- #
+def _fmt(x: float, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "NA"
+    s = f"{x:.{digits}f}"
+    return s.replace("0.", ".", 1) if s.startswith("0.") else s
+
+
+def _alt_words(alternative: str) -> str:
+    return {"two-sided": "two-sided", "greater": "one-sided, H1: p1 > p2", "less": "one-sided, H1: p1 < p2"}[
+        alternative]
+
+
+@dataclass(frozen=True)
+class PowerResult(Result):
+    """Exact power of one test of two independent proportions, with the normal approximation.
+
+    H0: p1 = p2 (Fisher: OR = 1 given the margins); H1 per ``alternative``
+    (``two-sided`` p1 ≠ p2, ``greater`` p1 > p2, ``less`` p1 < p2).  ``power`` is NaN,
+    with a note, when it was not computed (Barnard above :data:`BARNARD_MAX_TABLES`).
+    """
+
+    _aliases = {'estimate': 'power', 'term': 'test'}
+    _measure = "power (exact)"
+
+    p1: float
+    p2: float
+    n1: int
+    n2: int
+    alpha: float
+    test: str
+    alternative: str
+    power: float
+    power_normal: float
+    cohens_h: float
+    risk_difference: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def computed(self) -> bool:
+        return not math.isnan(self.power)
+
+    def __str__(self) -> str:
+        exact = _fmt(self.power) if self.computed else "not computed"
+        return (f"Power of {TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) "
+                f"for {100 * self.p1:.1f}% vs {100 * self.p2:.1f}% with n = {self.n1} and {self.n2}: "
+                f"exact {exact}; normal approximation {_fmt(self.power_normal)} "
+                f"(Cohen's h = {self.cohens_h:.2f})")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["notes"] = list(self.notes)
+        return d
+
+
+def _power_from_region(reject: np.ndarray, p1: float, p2: float) -> float:
+    n1, n2 = reject.shape[0] - 1, reject.shape[1] - 1
+    b1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
+    b2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
+    return float(min(1.0, b1 @ (reject.astype(float) @ b2)))
+
+
+def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = None, alpha: float = 0.05,
+                          test: str = "fisher", alternative: str = "two-sided") -> PowerResult:
+    """Exact power to detect p1 vs p2 with n1 and n2 per group, and the normal approximation.
+
+    Parameters
+    ----------
+    p1, p2 : float
+        Compliance rates under the alternative, treatment and control, in (0, 1).
+    n1, n2 : int
+        Group sizes (n2 defaults to n1), each at least 2.
+    alpha : float
+        Significance level, in (0, 1).
+    test : {"fisher", "chi2", "yates", "barnard"}
+    alternative : {"two-sided", "greater", "less"}
+        ``greater``: H1 p1 > p2.
+
+    Returns
+    -------
+    PowerResult
+
+    Raises
+    ------
+    AnalysisError
+        A one-line message naming the bad value.
+
+    Examples
+    --------
+    Cialdini et al. (1975), Experiment 1: 50% vs 16.7% with 24 per condition.
+
+    >>> r = power_two_proportions(0.50, 4 / 24, 24)
+    >>> print(f"{r.power:.3f} {r.power_normal:.3f}")
+    0.609 0.715
+    """
+    p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
+    n1 = _check_n("n1", n1)
+    n2 = n1 if n2 is None else _check_n("n2", n2)
+    alpha = _check_unit("alpha", alpha)
+    _check_test(test, alternative)
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    approx = normal_power(p1, p2, n1, n2, alpha, alternative)
+    notes: list[str] = []
+    if test == "barnard" and (n1 + 1) * (n2 + 1) > BARNARD_MAX_TABLES:
+        power = math.nan
+        notes.append(f"not computed: Barnard's test over {(n1 + 1) * (n2 + 1)} tables exceeds the limit of "
+                     f"{BARNARD_MAX_TABLES}; use fisher")
+    else:
+        power = _power_from_region(rejection_region(n1, n2, alpha, test, alternative), p1, p2)
+    return PowerResult(p1, p2, n1, n2, alpha, test, alternative, power, approx, h, p1 - p2, tuple(notes))
+
+
+# --------------------------------------------------------------------------- #
+# Sample size
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class SampleSizeResult(Result):
+    """n per group (treatment n1; control n2 = ceil(ratio · n1)) reaching a target power.
+
+    Exact power is not monotone in n (it saw-tooths), so two answers are given:
+
+    * ``n_first``: the first n1 whose exact power reaches the target;
+    * ``n_stable``: the smallest n1 from which every larger n1 up to ``n_bound``
+      keeps the power at or above the target.
+
+    ``n_normal`` is the normal-approximation answer (the smallest n1 with
+    approximate power ≥ target).  An n is None when not reached by ``n_bound``.
+    """
+
+    _aliases = {'estimate': 'n_first', 'term': 'test'}
+    _measure = "n per group (treatment) first reaching the target power"
+
+    p1: float
+    p2: float
+    target: float
+    alpha: float
+    test: str
+    alternative: str
+    ratio: float
+    n_first: Optional[int]
+    power_first: float
+    n_stable: Optional[int]
+    n_bound: int
+    n_normal: Optional[int]
+    curve: tuple[tuple[int, float], ...] = field(repr=False, default=())
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        what = f"{TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)})"
+        head = f"{100 * self.p1:.1f}% vs {100 * self.p2:.1f}%, {what}, target power {_fmt(self.target)}"
+        if self.n_first is None:
+            return f"{head}: not reached with up to n = {self.n_bound} per group"
+        stable = (f"stays at or above it from n = {self.n_stable} on (checked up to n = {self.n_bound})"
+                  if self.n_stable is not None else f"does not stay above it up to n = {self.n_bound}")
+        return (f"{head}: first reached at n = {self.n_first} per group (exact power {_fmt(self.power_first, 3)}); "
+                f"{stable}; normal approximation n = {self.n_normal}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["curve"] = [{"n": n, "power": p} for n, p in self.curve]
+        d["notes"] = list(self.notes)
+        return d
+
+
+def _n2(n1: int, ratio: float) -> int:
+    return max(2, int(math.ceil(ratio * n1 - 1e-9)))
+
+
+def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alpha: float = 0.05,
+                                test: str = "fisher", alternative: str = "two-sided", ratio: float = 1.0,
+                                n_max: int = 2000, margin: Optional[int] = None) -> SampleSizeResult:
+    """Sample size per group for a target exact power (first n, and n from which it stays).
+
+    Every n1 = 2, 3, ... is evaluated exactly until the target is first reached; the
+    scan then continues to ``n_bound = n_first + margin`` (default margin:
+    max(20, n_first // 4)) to find the smallest n from which the power stays at or
+    above the target up to that bound.
+
+    Parameters
+    ----------
+    p1, p2 : float
+        Rates under the alternative (treatment, control), in (0, 1).
+    target : float
+        Target power, in (0, 1).
+    ratio : float
+        n2 / n1 (n2 is rounded up).
+    n_max : int
+        Largest n1 tried.
+
+    Examples
+    --------
+    >>> r = sample_size_two_proportions(0.50, 4 / 24, target=0.80)
+    >>> r.n_first <= r.n_stable
+    True
+    """
+    p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
+    target = _check_unit("target", target)
+    alpha = _check_unit("alpha", alpha)
+    _check_test(test, alternative)
+    if not ratio > 0:
+        raise AnalysisError(f"ratio = {ratio!r} must be positive")
+    n_max = _check_n("n_max", n_max)
+    from statsmodels.stats.power import NormalIndPower
+
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    notes: list[str] = []
+    try:
+        nn = NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=target, ratio=ratio,
+                                          alternative=_SM_ALTERNATIVE[alternative])
+        n_normal = int(math.ceil(float(np.atleast_1d(nn)[0]))) if np.isfinite(nn) else None
+    except Exception:  # statsmodels' root finder fails when the direction cannot reach the target
+        n_normal = None
+    curve: list[tuple[int, float]] = []
+    n_first = None
+    bound = n_max
+    n = 2
+    while n <= bound:
+        n2 = _n2(n, ratio)
+        if test == "barnard" and (n + 1) * (n2 + 1) > BARNARD_MAX_TABLES:
+            notes.append(f"Barnard's power not computed beyond n = {n - 1} (table limit {BARNARD_MAX_TABLES})")
+            bound = n - 1
+            break
+        pw = _power_from_region(rejection_region(n, n2, alpha, test, alternative), p1, p2)
+        curve.append((n, pw))
+        if n_first is None and pw >= target:
+            n_first = n
+            bound = min(n_max, n + (margin if margin is not None else max(20, n // 4)))
+        n += 1
+    if n_first is None:
+        return SampleSizeResult(p1, p2, target, alpha, test, alternative, ratio, None, math.nan, None,
+                                bound, n_normal, tuple(curve), tuple(notes))
+    n_stable = None
+    for n_i, pw in reversed(curve):
+        if pw < target:
+            break
+        n_stable = n_i
+    if n_stable is not None and n_stable == curve[-1][0] and curve[-1][0] < bound:
+        n_stable = None
+    power_first = dict(curve)[n_first]
+    return SampleSizeResult(p1, p2, target, alpha, test, alternative, ratio, n_first, power_first, n_stable,
+                            curve[-1][0], n_normal, tuple(curve), tuple(notes))
+
+
+# --------------------------------------------------------------------------- #
+# The small-telescopes effect
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class D33Result(Result):
+    """The effect a design (n1, n2) had 33% power to detect (Simonsohn, 2015).
+
+    Expressed as the treatment rate ``p_treatment`` (with the control at ``p_control``),
+    Cohen's h and the risk difference.  Found on exact power: a grid of 200 treatment
+    rates between the control rate and 0 or 1, the first grid point whose power reaches
+    1/3, then bisection between it and the grid point before (exact power is a
+    polynomial in p1 for a fixed design, smooth in p1; the saw-tooth is in n).
+    NaN, with a note, when even a rate next to 0 or 1 does not reach 1/3.
+    """
+
+    _aliases = {'estimate': 'p_treatment', 'term': 'test'}
+    _measure = "treatment rate the design had 33% power to detect"
+
+    n1: int
+    n2: int
+    p_control: float
+    alpha: float
+    test: str
+    alternative: str
+    direction: str
+    p_treatment: float
+    cohens_h: float
+    risk_difference: float
+    power: float
+    power_normal: float
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if math.isnan(self.p_treatment):
+            return (f"d33 with n = {self.n1} and {self.n2} against {100 * self.p_control:.1f}%: not computable "
+                    f"({'; '.join(self.notes)})")
+        return (f"The design with n = {self.n1} and {self.n2} had 33% power ({TESTS[self.test]}, "
+                f"{_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) to detect "
+                f"{100 * self.p_treatment:.1f}% vs {100 * self.p_control:.1f}% "
+                f"(Cohen's h = {self.cohens_h:.2f}, risk difference = {self.risk_difference:.3f})")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["notes"] = list(self.notes)
+        return d
+
+
+def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test: str = "fisher",
+        alternative: str = "two-sided", direction: Optional[str] = None, target: float = 1 / 3) -> D33Result:
+    """The treatment rate the design (n1, n2) had 33% exact power to detect against ``p_control``.
+
+    Simonsohn (2015), "Small telescopes": a replication whose effect is significantly
+    smaller than d33 says the original study could not have detected it.
+
+    Parameters
+    ----------
+    n1, n2 : int
+        The original's group sizes (treatment, control); n2 defaults to n1.
+    p_control : float
+        The control rate, in (0, 1), held fixed.
+    direction : {"increase", "decrease"}, optional
+        Whether the treatment raises or lowers the rate; default ``decrease`` for
+        ``alternative="less"``, else ``increase``.
+    target : float
+        The power (1/3).
+
+    Root: the smallest treatment-rate distance from the control (on a grid of 200
+    rates) at which exact power first reaches the target, refined by 50 bisection steps.
+
+    Examples
+    --------
+    >>> r = d33(24, 24, 4 / 24)
+    >>> 0.3 < r.p_treatment < 0.5 and abs(r.power - 1 / 3) < 1e-6
+    True
+    """
+    n1 = _check_n("n1", n1)
+    n2 = n1 if n2 is None else _check_n("n2", n2)
+    p0 = _check_rate("p_control", p_control)
+    alpha = _check_unit("alpha", alpha)
+    target = _check_unit("target", target)
+    _check_test(test, alternative)
+    direction = direction or ("decrease" if alternative == "less" else "increase")
+    if direction not in ("increase", "decrease"):
+        raise AnalysisError(f"direction = {direction!r} is not increase or decrease")
+    if (direction, alternative) in (("increase", "less"), ("decrease", "greater")):
+        raise AnalysisError(f"direction = {direction} cannot be detected with alternative = {alternative}")
+    nan = D33Result(n1, n2, p0, alpha, test, alternative, direction, math.nan, math.nan, math.nan, math.nan,
+                    math.nan, ())
+    if test == "barnard" and (n1 + 1) * (n2 + 1) > BARNARD_MAX_TABLES:
+        return D33Result(**{**asdict(nan), "notes": (
+            f"not computed: Barnard's test over {(n1 + 1) * (n2 + 1)} tables exceeds {BARNARD_MAX_TABLES}",)})
+    reject = rejection_region(n1, n2, alpha, test, alternative).astype(float)
+    b2 = stats.binom.pmf(np.arange(n2 + 1), n2, p0)
+    side = reject @ b2                                # P(reject | k1) under the control rate
+    k1 = np.arange(n1 + 1)
+
+    def power(p1: float) -> float:
+        return float(stats.binom.pmf(k1, n1, p1) @ side)
+
+    end = 1.0 - 1e-9 if direction == "increase" else 1e-9
+    grid = p0 + (end - p0) * np.linspace(0, 1, 201)[1:]
+    pw = np.array([power(p) for p in grid])
+    hit = np.nonzero(pw >= target)[0]
+    if hit.size == 0:
+        return D33Result(**{**asdict(nan), "notes": (
+            f"exact power stays below {target:.3f} for every treatment rate ({_fmt(float(pw.max()), 3)} at most)",)})
+    i = int(hit[0])
+    lo = p0 if i == 0 else grid[i - 1]
+    hi = grid[i]
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if power(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    p1 = float(hi)
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0))
+    return D33Result(n1, n2, p0, alpha, test, alternative, direction, p1, h, p1 - p0, power(p1),
+                     normal_power(p1, p0, n1, n2, alpha, alternative),
+                     ("root: first of 200 grid rates reaching the target power, refined by bisection",))
+
+
+# --------------------------------------------------------------------------- #
+# Power curves and their plot
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class PowerCurve(Result):
+    """Exact and normal-approximation power over n per group (n2 = ceil(ratio · n1))."""
+
+    label: str
+    p1: float
+    p2: float
+    alpha: float
+    test: str
+    alternative: str
+    ns: tuple[int, ...]
+    exact: tuple[float, ...]
+    normal: tuple[float, ...]
+    target: Optional[float] = None
+    original_n: Optional[int] = None
+    ratio: float = 1.0
+
+    _measure = "power (exact)"
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per n: the exact power (``estimate``) at n per group (``n``, the treatment group's)."""
+        return [{"part": part, "result": type(self).__name__, "term": self.label, "measure": self._measure,
+                 "estimate": e, "ci_low": None, "ci_high": None, "statistic": None, "pvalue": None, "n": n}
+                for n, e in zip(self.ns, self.exact)]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["ns"], d["exact"], d["normal"] = list(self.ns), list(self.exact), list(self.normal)
+        return d
+
+
+def power_curve(p1: float, p2: float, ns, alpha: float = 0.05, test: str = "fisher",
+                alternative: str = "two-sided", ratio: float = 1.0, label: str = "",
+                target: Optional[float] = None, original_n: Optional[int] = None) -> PowerCurve:
+    """Exact and normal-approximation power at every n in ``ns`` (NaN where not computed)."""
+    ns = tuple(int(n) for n in ns)
+    exact, normal = [], []
+    for n in ns:
+        r = power_two_proportions(p1, p2, n, _n2(n, ratio), alpha, test, alternative)
+        exact.append(r.power)
+        normal.append(r.power_normal)
+    return PowerCurve(label or f"{100 * p1:.1f}% vs {100 * p2:.1f}%", p1, p2, alpha, test, alternative, ns,
+                      tuple(exact), tuple(normal), target, original_n, ratio)
+
+
+def plot_power_curves(curves, path, title: str = ""):
+    """Power against n per group: exact (solid) and normal approximation (dashed) per curve,
+    the target power (horizontal line) and the original n (dotted vertical line).  Saves a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = list(curves)
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    marked: set = set()
+    for i, c in enumerate(curves):
+        col = colors[i % len(colors)]
+        ax.plot(c.ns, c.exact, color=col, lw=1.6, label=f"{c.label}: exact ({TESTS[c.test].split(' (')[0]})")
+        ax.plot(c.ns, c.normal, color=col, lw=1.2, ls="--", label=f"{c.label}: normal approximation (Cohen's h)")
+        if c.original_n and c.original_n not in marked:
+            marked.add(c.original_n)
+            ax.axvline(c.original_n, color="0.4", ls=":", lw=1.2)
+            ax.annotate(f"original n = {c.original_n}", (c.original_n, 0.02 + 0.06 * len(marked)), color="0.3",
+                        xytext=(4, 0), textcoords="offset points", fontsize=8)
+    target = next((c.target for c in curves if c.target is not None), None)
+    if target is not None:
+        ax.axhline(target, color="0.3", lw=1, ls="-.", label=f"target power {target:g}")
+    ax.set_xlabel("n per group" + (" (treatment; pooled controls keep the original allocation)"
+                                    if any(c.ratio != 1 for c in curves) else ""))
+    ax.set_ylabel("power")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    if curves:
+        c0 = curves[0]
+        ax.set_title(title or f"Power, α = {c0.alpha:g}, {c0.alternative}")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path

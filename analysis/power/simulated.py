@@ -1,0 +1,429 @@
+"""Power by simulation, for analysis plans with no closed form.
+
+Whole data sets are drawn in numpy from the experiment's declared simulation model
+(``Experiment.model``: a ``BinaryModel`` of compliance rates, or a count model of
+tickets), each is analysed with the same function ``compliance analyze`` uses for the
+plan, and the rejections at α are counted:
+
+* ``FactorialLogitPlan`` (treatment × moderator logistic model):
+  :func:`analysis.stats.factorial.technique_by_price`; the tests are the interaction
+  (Wald z of the ratio of odds ratios, or its LR test under separation; H0: ratio = 1, two-sided)
+  and the simple effect of the treatment at each moderator level (Wald z, or Firth's penalised
+  LR where a cell is at 0 or 1; H0: OR = 1, two-sided).
+* ``CountPlan`` (two-factor count design): :func:`analysis.stats.counts.analyze_count_plan`;
+  the tests are the planned contrasts on levels of the first factor, each as the t test
+  of unweighted marginal means (H0: equal mean counts) and as the negative-binomial rate
+  ratio (H0: ratio = 1), and the threshold measure's Fisher test if the plan has one.
+
+Power = rejections / simulations, with the Monte-Carlo standard error
+√(power·(1 − power)/simulations).  A replicate whose test is undefined (a rate of 0 or
+1 in a cell: separation) counts as not rejecting, and how many were undefined is
+reported.  Replicate *i* draws from its own generator, ``SeedSequence(seed).spawn``'s
+*i*-th child, so the result is identical for any number of ``jobs``; the replicates run
+through joblib (``jobs``; joblib's Dask backend can spread them over a cluster
+unchanged).
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.results import Result
+
+__all__ = ["SimulatedTest", "SimulationPower", "SimulationSampleSize", "simulate_dataset", "simulation_power",
+           "simulation_sample_size"]
+
+
+@dataclass(frozen=True)
+class SimulatedTest(Result):
+    """Simulated power of one test: rejections of H0 at α among the simulated data sets."""
+
+    _aliases = {'estimate': 'power', 'term': 'name', 'n': 'simulations'}
+    _measure = "simulated power"
+
+    name: str
+    rejections: int
+    undefined: int
+    simulations: int
+    power: float
+    mc_se: float
+
+    def __str__(self) -> str:
+        und = f"; undefined in {self.undefined}" if self.undefined else ""
+        return (f"{self.name}: power = {self.power:.3f} (Monte-Carlo SE {self.mc_se:.3f}; "
+                f"{self.rejections}/{self.simulations} rejected{und})")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "rejections": self.rejections, "undefined": self.undefined,
+                "simulations": self.simulations, "power": self.power, "mc_se": self.mc_se}
+
+
+@dataclass(frozen=True)
+class SimulationPower(Result):
+    """Simulated power of every test of a plan, at ``n`` participants per condition."""
+
+    study: str
+    experiment: int
+    plan: str
+    n_per_condition: int
+    simulations: int
+    seed: int
+    alpha: float
+    tests: tuple[SimulatedTest, ...]
+    analysis: str
+    model: str
+    notes: tuple[str, ...] = ()
+
+    def test(self, name_start: str) -> SimulatedTest:
+        for t in self.tests:
+            if t.name.startswith(name_start):
+                return t
+        raise KeyError(name_start)
+
+    def __str__(self) -> str:
+        head = (f"{self.study} Experiment {self.experiment} ({self.plan}): simulated power with n = "
+                f"{self.n_per_condition} per condition, {self.simulations} data sets (seed {self.seed}), "
+                f"α = {self.alpha:g}; analysed with {self.analysis}")
+        lines = [head] + [f"  {t}" for t in self.tests] + [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"study": self.study, "experiment": self.experiment, "plan": self.plan,
+                "n_per_condition": self.n_per_condition, "simulations": self.simulations, "seed": self.seed,
+                "alpha": self.alpha, "tests": [t.to_dict() for t in self.tests], "analysis": self.analysis,
+                "model": self.model, "notes": list(self.notes)}
+
+
+# --------------------------------------------------------------------------- #
+# Drawing whole data sets
+# --------------------------------------------------------------------------- #
+def _draw_binary(experiment, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    model = experiment.model
+    frames = []
+    for c in experiment.conditions:
+        p = model.rates[c.name].p
+        d = {"condition": np.repeat(c.name, n),
+             "complied": (rng.random(n) < p).astype(int),
+             "excluded": (rng.random(n) < model.exclusion_rate).astype(int),
+             "data_consent": np.ones(n, dtype=int)}
+        for f, level in c.factors.items():
+            d[f] = np.repeat(str(level), n)
+        frames.append(pd.DataFrame(d))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _draw_counts(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> pd.DataFrame:
+    """A count data set drawn as the count model's ``draw`` draws one participant, vectorised.
+
+    tickets ~ NB2(mean μ_c·exp(b·z − b²/2), α) capped at ``max_tickets``; the liking
+    composite is the mean of the questionnaire's liking items, each
+    round(5 + 1.2·(shift + z) + noise·N(0, 1)) clipped to 1..9; exclusions and withdrawals
+    with the model's probabilities.
+    """
+    model = experiment.model
+    plan = experiment.plan
+    frames = []
+    for c in experiment.conditions:
+        f = model.cell_factors.get(c.name, dict(c.factors))
+        b = float(model.liking_slope.get(f.get(model.slope_factor, ""), 0.0))
+        shift = float(model.liking_shift.get(f.get(model.shift_factor, ""), 0.0))
+        z = rng.standard_normal(n)
+        mu = model.cell_means[c.name].mean * np.exp(b * z - b * b / 2)
+        r = 1.0 / model.dispersion
+        tickets = np.where(mu > 0, rng.negative_binomial(r, r / (r + np.maximum(mu, 1e-300))), 0)
+        tickets = np.minimum(tickets, model.max_tickets)
+        items = np.clip(np.round(5 + 1.2 * (shift + z)[:, None] + model.item_noise * rng.standard_normal((n, n_items))),
+                        1, 9)
+        knew = rng.random(n) < model.p_knew_confederate
+        suspicious = rng.random(n) < model.p_suspicious
+        withdraw = rng.random(n) < model.p_withdraw
+        d = {"condition": np.repeat(c.name, n), plan.outcome: tickets.astype(int),
+             "excluded": (knew | suspicious).astype(int), "data_consent": (~withdraw).astype(int)}
+        if plan.score:
+            d[plan.score] = items.mean(axis=1)
+        for fac, level in c.factors.items():
+            d[fac] = np.repeat(str(level), n)
+        frames.append(pd.DataFrame(d))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _n_score_items(paradigm) -> int:
+    """Number of items in the score composite, from the paradigm's lab design (default 4)."""
+    design = getattr(getattr(paradigm, "session", None), "design", None)  # a LabSession's declared design
+    comp = getattr(design, "composite", None)
+    return len(comp[1]) if comp else 4
+
+
+def simulate_dataset(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> pd.DataFrame:
+    """One simulated data set, ``n`` participants per condition, from ``experiment.model``.
+
+    Columns as the session CSVs give them to the analysis (condition, the outcome,
+    ``excluded``, ``data_consent``, the factor columns and, for count plans, the score).
+
+    Examples
+    --------
+    >>> import numpy as np, paradigms
+    >>> exp = paradigms.get('pollock1998').experiment(1)
+    >>> df = simulate_dataset(exp, 5, np.random.default_rng(1))
+    >>> len(df) == 5 * len(exp.conditions), 'complied' in df
+    (True, True)
+    """
+    from paradigms.base import BinaryModel
+
+    if isinstance(experiment.model, BinaryModel):
+        return _draw_binary(experiment, n, rng)
+    if hasattr(experiment.model, "cell_means"):
+        return _draw_counts(experiment, n, rng, n_items)
+    raise AnalysisError(f"experiment {experiment.number}: no numpy simulation for a "
+                        f"{type(experiment.model).__name__}")
+
+
+# --------------------------------------------------------------------------- #
+# Analysing one data set: p values of the plan's tests
+# --------------------------------------------------------------------------- #
+def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[float]], str]:
+    from paradigms.base import CountPlan, FactorialLogitPlan
+
+    plan = experiment.plan
+    if isinstance(plan, FactorialLogitPlan):
+        from analysis.stats.factorial import technique_by_price
+
+        levels = list(dict.fromkeys(str(c.factors[plan.moderator]) for c in experiment.conditions))
+
+        def analyse(d):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = technique_by_price(d, technique=plan.treatment_factor, price=plan.moderator,
+                                       reason=plan.covariates[0] if plan.covariates else None,
+                                       treatment=plan.treatment_level, control=plan.control_level)
+            simple = {str(s.price): s.p for s in r.simple_effects}
+            term = r.interaction  # under separation the ratio has no Wald test; its LR test is the one reported
+            return [term.p if term.method == "wald" else term.lr_p] + [simple.get(lv, math.nan) for lv in levels]
+
+        names = ([f"{plan.treatment_factor} × {plan.moderator} interaction (Wald z of the ratio of odds ratios; "
+                  "its LR test where separation leaves no Wald estimate)"]
+                 + [f"simple effect of {plan.treatment_level} vs {plan.control_level} at "
+                    f"{plan.moderator} = {lv} (Wald z; Firth's penalised LR where a cell is at 0 or 1)"
+                    for lv in levels])
+        return names, analyse, "analysis.stats.factorial.technique_by_price"
+    if isinstance(plan, CountPlan):
+        from analysis.stats.counts import analyze_count_plan
+
+        a = plan.factors[0]
+        ks = [k for k in plan.contrasts if k.factor == a]
+
+        def analyse(d):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = analyze_count_plan(d, experiment)
+            out = []
+            by = {c.label: c for c in r.contrasts}
+            for k in ks:
+                c = by.get(k.label)
+                out += [c.p if c else math.nan, c.rr_p if c else math.nan]
+            if plan.threshold_contrast is not None:
+                out.append(r.threshold.fisher_p if r.threshold is not None else math.nan)
+            return out
+
+        names = []
+        for k in ks:
+            tag = "" if k.confirmatory else " [exploratory]"
+            names += [f"{k.label}: t test of marginal means{tag}", f"{k.label}: negative-binomial rate ratio{tag}"]
+        if plan.threshold_contrast is not None:
+            t, c = plan.threshold_contrast
+            names.append(f"more than {plan.threshold} {plan.outcome}: {t} vs {' + '.join(c)} (Fisher)")
+        return names, analyse, "analysis.stats.counts.analyze_count_plan"
+    raise AnalysisError(f"experiment {experiment.number}: a {type(plan).__name__} has exact power "
+                        "(power_two_proportions); simulation is for FactorialLogitPlan and CountPlan")
+
+
+def _replicate(experiment, n: int, seed_seq: np.random.SeedSequence, analyse, n_items: int) -> list[float]:
+    rng = np.random.default_rng(seed_seq)
+    return analyse(simulate_dataset(experiment, n, rng, n_items))
+
+
+def _run(experiment, n: int, simulations: int, seed: int, jobs: int, analyse, progress: Optional[str],
+         n_items: int = 4):
+    from joblib import Parallel, delayed
+
+    children = np.random.SeedSequence(seed).spawn(simulations)
+    par = Parallel(n_jobs=jobs, return_as="generator", batch_size="auto")
+    gen = par(delayed(_replicate)(experiment, n, s, analyse, n_items) for s in children)
+    out = []
+    show = progress is not None and getattr(sys.stderr, "isatty", lambda: False)() and simulations >= 20
+    step = max(simulations // 50, 1)
+    for i, p in enumerate(gen, start=1):
+        out.append(p)
+        if show and (i % step == 0 or i == simulations):
+            sys.stderr.write(f"\r{progress} [{'#' * (30 * i // simulations):<30}] {i}/{simulations}")
+            if i == simulations:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+    return np.array(out, dtype=float)
+
+
+def _summarise(names, pvals: np.ndarray, alpha: float) -> tuple[SimulatedTest, ...]:
+    sims = pvals.shape[0]
+    tests = []
+    for j, name in enumerate(names):
+        col = pvals[:, j]
+        undefined = int(np.isnan(col).sum())
+        rej = int((np.nan_to_num(col, nan=1.0) <= alpha).sum())
+        pw = rej / sims
+        tests.append(SimulatedTest(name, rej, undefined, sims, pw, math.sqrt(pw * (1 - pw) / sims)))
+    return tuple(tests)
+
+
+def _describe_model(model) -> str:
+    rates = getattr(model, "rates", None)
+    if rates is not None:
+        return "BinaryModel: " + "; ".join(f"{k} = {r.p:g}" for k, r in rates.items())
+    means = getattr(model, "cell_means", None)
+    if means is not None:
+        return (f"{type(model).__name__}: negative binomial, α = {model.dispersion:g}; cell means "
+                + "; ".join(f"{k} = {c.mean:g}" for k, c in means.items()))
+    return type(model).__name__
+
+
+def _check_sim(n, simulations, alpha, jobs):
+    from analysis.power.exact import _check_n, _check_unit
+
+    n = _check_n("n", n)
+    alpha = _check_unit("alpha", alpha)
+    if not isinstance(simulations, (int, np.integer)) or simulations < 1:
+        raise AnalysisError(f"simulations = {simulations!r} must be a whole number >= 1")
+    if not isinstance(jobs, (int, np.integer)) or jobs == 0:
+        raise AnalysisError(f"jobs = {jobs!r} must be a non-zero whole number (-1: all cores)")
+    return n, alpha
+
+
+def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000, alpha: float = 0.05,
+                     seed: int = 1, jobs: int = 1, progress: bool = False) -> SimulationPower:
+    """Simulated power of every test of a FactorialLogitPlan or CountPlan.
+
+    Parameters
+    ----------
+    paradigm : Paradigm or str
+    experiment : int
+    n : int
+        Participants per condition (cell).
+    simulations : int
+        Number of simulated data sets.
+    seed : int
+        Replicate *i* uses ``SeedSequence(seed).spawn(simulations)[i]``.
+    jobs : int
+        joblib ``n_jobs``; the result does not depend on it.
+    progress : bool
+        Show a progress bar on stderr when it is a terminal.
+
+    Examples
+    --------
+    >>> r = simulation_power("pollock1998", 1, n=10, simulations=4, seed=3)
+    >>> r.tests[0].simulations
+    4
+    """
+    import paradigms
+
+    p = paradigms.get(paradigm) if isinstance(paradigm, str) else paradigm
+    exp = p.experiment(int(experiment))
+    n, alpha = _check_sim(n, simulations, alpha, jobs)
+    names, analyse, how = _tests_of(exp)
+    pv = _run(exp, n, int(simulations), int(seed), int(jobs), analyse,
+              f"simulating {p.id} n={n}" if progress else None, _n_score_items(p))
+    notes = ["a test undefined in a data set (separation, an empty cell) counts as not rejecting"]
+    return SimulationPower(p.id, exp.number, type(exp.plan).__name__, n, int(simulations), int(seed), alpha,
+                           _summarise(names, pv, alpha), how, _describe_model(exp.model), tuple(notes))
+
+
+@dataclass(frozen=True)
+class SimulationSampleSize(Result):
+    """n per condition at which the first (confirmatory) test's simulated power reaches the target.
+
+    Search: n doubles from ``n_start`` until the power reaches the target, then bisection
+    between the last n below and the first n at or above it.  Every n uses the same
+    seeds (common random numbers), which keeps the simulated curve nearly monotone; each
+    point still has Monte-Carlo error (``mc_se``), so ``n`` is uncertain by about that much.
+    """
+
+    _aliases = {'estimate': 'n', 'term': 'test'}
+    _measure = "n per condition reaching the target power"
+
+    study: str
+    experiment: int
+    test: str
+    target: float
+    n: Optional[int]
+    power: float
+    mc_se: float
+    evaluated: tuple[tuple[int, float], ...] = field(default=())
+    n_max: int = 0
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.n is None:
+            return (f"{self.study} Experiment {self.experiment}, {self.test}: simulated power stays below "
+                    f"{self.target:g} up to n = {self.n_max} per condition")
+        return (f"{self.study} Experiment {self.experiment}, {self.test}: simulated power reaches {self.target:g} "
+                f"at n = {self.n} per condition (power {self.power:.3f}, Monte-Carlo SE {self.mc_se:.3f})")
+
+    def to_dict(self) -> dict:
+        return {"study": self.study, "experiment": self.experiment, "test": self.test, "target": self.target,
+                "n": self.n, "power": self.power, "mc_se": self.mc_se,
+                "evaluated": [{"n": n, "power": p} for n, p in self.evaluated], "n_max": self.n_max,
+                "notes": list(self.notes)}
+
+
+def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simulations: int = 1000,
+                           alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: int = 10,
+                           n_max: int = 2000, test: int = 0, progress: bool = False) -> SimulationSampleSize:
+    """Smallest n per condition whose simulated power of test ``test`` (default the first:
+    the interaction, or the first planned contrast) reaches ``target``.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> r = simulation_sample_size(paradigms.get('pollock1998'), 1, simulations=4, n_start=10, n_max=10, seed=1)
+    >>> r.target, r.n_max, [n for n, _ in r.evaluated]
+    (0.8, 10, [10])
+    """
+    from analysis.power.exact import _check_unit
+
+    target = _check_unit("target", target)
+    cache: dict[int, SimulationPower] = {}
+
+    def at(n: int) -> SimulatedTest:
+        if n not in cache:
+            cache[n] = simulation_power(paradigm, experiment, n, simulations, alpha, seed, jobs, progress)
+        return cache[n].tests[test]
+
+    n = max(2, int(n_start))
+    lo = None
+    while at(n).power < target:
+        lo = n
+        if n >= n_max:
+            r = cache[n]
+            return SimulationSampleSize(r.study, r.experiment, at(n).name, target, None, math.nan, math.nan,
+                                        tuple(sorted((k, v.tests[test].power) for k, v in cache.items())), n_max)
+        n = min(2 * n, n_max)
+    hi = n
+    lo = lo if lo is not None else 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if mid < 2:
+            break
+        if at(mid).power >= target:
+            hi = mid
+        else:
+            lo = mid
+    r, t = cache[hi], at(hi)
+    return SimulationSampleSize(r.study, r.experiment, t.name, target, hi, t.power, t.mc_se,
+                                tuple(sorted((k, v.tests[test].power) for k, v in cache.items())), n_max,
+                                ("n by doubling and bisection on simulated power with common seeds",))
