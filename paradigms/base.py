@@ -78,9 +78,16 @@ class Answer:
     #: button colour: "positive", "negative" or "neutral"; by default agree is
     #: positive, refuse negative, anything else neutral
     tone: Optional[str] = None
+    #: the button's place from the left (0, 1, ...), the same on every screen of the study that offers
+    #: it, so that a tap by position always means the same answer; a place no answer of a step takes is
+    #: left empty.  Without it, answers sit in the order the step lists them
+    position: Optional[int] = None
 
     def __post_init__(self):
         object.__setattr__(self, "sets", _frozen(self.sets))
+        if self.position is not None and not (isinstance(self.position, int) and self.position >= 0):
+            raise DeclarationError(f"answer {self.code!r}: position must be a whole number from 0, "
+                                   f"not {self.position!r}")
         if self.tone not in (None, "positive", "negative", "neutral"):
             raise DeclarationError(f"answer {self.code!r}: tone must be positive, negative or neutral")
 
@@ -574,6 +581,14 @@ class Experiment:
                 if f not in out:
                     out.append(f)
         return tuple(out)
+
+    @property
+    def answer_places(self) -> int:
+        """How many places the answer buttons of this experiment's steps share (one more than the
+        highest declared :attr:`Answer.position`; 0 when no answer declares one)."""
+        positions = [a.position for c in self.conditions for s in c.steps for a in s.answers
+                     if a.position is not None]
+        return max(positions) + 1 if positions else 0
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -30,10 +30,10 @@ CITATION = (
 # --------------------------------------------------------------------------- #
 # Answers the requester records (one tap, or the key in brackets).
 # --------------------------------------------------------------------------- #
-AGREE_TARGET = Answer("agree", "Agreed [A]", "a", sets={"complied": 1})
-REFUSE_TARGET = Answer("refuse", "Refused [R]", "r", sets={"complied": 0})
-REFUSE_FIRST = Answer("refuse", "Refused [R]", "r")
-AGREE_FIRST = Answer("agree", "Agreed [A]", "a", ends=True,
+AGREE_TARGET = Answer("agree", "Agreed [A]", "a", sets={"complied": 1}, position=0)
+REFUSE_TARGET = Answer("refuse", "Refused [R]", "r", sets={"complied": 0}, position=1)
+REFUSE_FIRST = Answer("refuse", "Refused [R]", "r", position=1)
+AGREE_FIRST = Answer("agree", "Agreed [A]", "a", ends=True, position=0,
                      sets={"excluded": 1, "exclusion_reason": "agreed_first_request"})
 
 # --------------------------------------------------------------------------- #
@@ -87,8 +87,8 @@ EXPOSURE_CHOICE = Step(
     note="Describe both programmes in one breath and ask for a choice; do not ask the large "
          "request first and wait. Choosing the counselling programme is recorded but is not "
          "compliance with the target request.",
-    answers=(Answer("agree", "Zoo trip [A]", "a", sets={"complied": 1}),
-             Answer("agree_first", "Counselling [C]", "c", sets={"complied": 0}),
+    answers=(Answer("agree", "Zoo trip [A]", "a", sets={"complied": 1}, position=0),
+             Answer("agree_first", "Counselling [C]", "c", sets={"complied": 0}, position=2),
              REFUSE_TARGET),
     target=True,
 )

@@ -38,9 +38,10 @@ MAX_TICKETS = 20
 # experimenter after the participant has left the computer; a fidelity check,
 # not an outcome).
 # --------------------------------------------------------------------------- #
-AS_SCRIPTED = Answer("as_scripted", "Done as scripted [D]", "d", tone="positive")
-DEVIATED = Answer("deviated", "Deviated from the script [V]", "v", tone="negative")
-DECLINED_DRINK = Answer("declined_drink", "Participant declined the drink [R]", "r", tone="neutral")
+AS_SCRIPTED = Answer("as_scripted", "Done as scripted [D]", "d", tone="positive", position=0)
+DEVIATED = Answer("deviated", "Deviated from the script [V]", "v", tone="negative", position=1)
+DECLINED_DRINK = Answer("declined_drink", "Participant declined the drink [R]", "r", tone="neutral",
+                        position=2)
 
 # --------------------------------------------------------------------------- #
 # The scripts.  Every sentence below is a RECONSTRUCTION (see PROVENANCE); the

@@ -82,10 +82,15 @@ def _record_columns(paradigm: Paradigm, number: int) -> tuple[str, ...]:
 
 
 @_by_identity
-def _step_choices(step: Step) -> tuple[Choice, ...]:
-    return tuple(Choice(a.code, a.label, a.key, a.tone or _TONES.get(a.code, "neutral"))
-                 for a in step.answers) + (
-        Choice(EXCLUDE, "Exclude... [X]", "x", "neutral"),)
+def _step_choices(step: Step, places: int) -> tuple[Choice, ...]:
+    """The step's answers, each in its declared place of ``places`` (then Exclude, in the last place
+    of every step screen of the study)."""
+    def place(i):
+        return None if not places else (i, places + 1)
+    return tuple(Choice(a.code, a.label, a.key, a.tone or _TONES.get(a.code, "neutral"),
+                        place(a.position if a.position is not None else i))
+                 for i, a in enumerate(step.answers)) + (
+        Choice(EXCLUDE, "Exclude... [X]", "x", "neutral", place(places)),)
 
 
 def opening_record(condition: Condition, participant_id: str, slot: Optional[int], t_start: str) -> dict:
@@ -137,7 +142,7 @@ class FieldTrial:
             step = self.condition.steps[self._step]
             return Prompt("step", f"Step {self._step + 1} of {self.n_steps}: {step.display_title}", step.say,
                           step.note,
-                          _step_choices(step), header, step, self.condition.name)
+                          _step_choices(step, self.experiment.answer_places), header, step, self.condition.name)
         if self._state == "exclude":
             reasons = tuple(Choice(code, f"{code.replace('_', ' ')} [{i + 1}]", str(i + 1))
                             for i, code in enumerate(self.paradigm.exclusion_reasons))

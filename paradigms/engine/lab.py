@@ -190,10 +190,11 @@ CONSENT_CHOICES = (Choice(AGREE, "I agree to take part [Y]", "y", "positive"),
                    Choice(DECLINE, "I do not agree [N]", "n", "neutral"))
 
 
-def _fidelity_choices(step: Step) -> tuple[Choice, ...]:
+def _fidelity_choices(step: Step, places: int) -> tuple[Choice, ...]:
     tones = {"as_scripted": "positive", "deviated": "negative"}
-    return tuple(Choice(a.code, a.label, a.key, getattr(a, "tone", None) or tones.get(a.code, "neutral"))
-                 for a in step.answers)
+    return tuple(Choice(a.code, a.label, a.key, a.tone or tones.get(a.code, "neutral"),
+                        None if not places else (a.position if a.position is not None else i, places))
+                 for i, a in enumerate(step.answers))
 
 
 class LabTrial:
@@ -289,7 +290,7 @@ class LabTrial:
             step: Step = entry[1]
             name = (getattr(step, "title", "") or step.id.replace("_", " ")).lower()
             return LabPrompt("fidelity", "experimenter", f"Confederate's report: {name}",
-                             text=step.say, note=step.note, choices=_fidelity_choices(step), step=step,
+                             text=step.say, note=step.note, choices=_fidelity_choices(step, self.experiment.answer_places), step=step,
                              **common)
         if kind == "tickets":
             return LabPrompt("tickets", "experimenter", d.count_title,

@@ -16,7 +16,7 @@ participant's answer all reach the logic as the same response.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Optional, Protocol
 
 from ..errors import UsageError
 
@@ -36,6 +36,9 @@ class Choice:
     label: str
     key: str
     tone: str = "neutral"  # "positive", "negative" or "neutral": colour on screen
+    #: ``(place, places)``: the button's fixed place in a row of ``places`` (empty places stay empty);
+    #: ``None``: buttons in the order given
+    place: Optional[tuple[int, int]] = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from psychopy.hardware import keyboard
 from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
 from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
-from .layout import FONT, Box, Frame, button_grid, fit_text, reflow
+from .layout import FONT, Box, Frame, fit_text, grid_rows, placed_grid, reflow
 
 __all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
 
@@ -108,11 +108,8 @@ class FieldScreen(ScreenBase):
         """The boxes of a screen, top to bottom: header, title, words to say, cue, note, buttons."""
         fr = self.frame
         many = prompt.kind == "exclude"
-        labels = [ch.label for ch in prompt.choices]
         # buttons: how many rows they need in this window
-        probe = Box(0, 0, -1, fr.width)
-        cells, _ = button_grid(len(labels), labels, probe, max_height=0.13 if many else 0.16)
-        n_rows = len({round(pos[1], 6) for pos, _ in cells})
+        n_rows = grid_rows(prompt.choices, fr.width, max_height=0.13 if many else 0.16)
         row_h = 0.12 if n_rows > 1 else 0.15
         step = prompt.step
         heights = [0.03, 0.06]
@@ -173,13 +170,11 @@ class FieldScreen(ScreenBase):
         return self._cache[key]
 
     def _buttons(self, choices, box: Box, many: bool = False):
-        labels = [ch.label for ch in choices]
-        # "Exclude..." and "End session" are the narrow ones: answers come first
+        # "Exclude..." and "End session" are the narrow ones: answers come first, each in its place
         weights = None if many else [0.7 if ch.code in NARROW else 1.0 for ch in choices]
-        cells, letter = button_grid(len(choices), labels, box, max_height=0.13 if many else 0.16,
-                                    weights=weights)
+        cells, letter = placed_grid(choices, box, max_height=0.13 if many else 0.16, weights=weights)
         if not many and len({round(pos[1], 6) for pos, _ in cells}) > 1:
-            cells, letter = button_grid(len(choices), labels, box, max_height=0.16)  # rows: equal widths
+            cells, letter = placed_grid(choices, box, max_height=0.16)  # rows: equal widths
         return [(ch, self._button(ch, pos, size, letter)) for ch, (pos, size) in zip(choices, cells)]
 
     def _button(self, ch: Choice, pos, size, letter):
