@@ -93,6 +93,16 @@ def _step_choices(step: Step, places: int) -> tuple[Choice, ...]:
         Choice(EXCLUDE, "Exclude... [X]", "x", "neutral", place(places)),)
 
 
+def _reasons_for(paradigm: Paradigm, experiment: Experiment, condition: Condition) -> tuple[str, ...]:
+    """The exclusion reasons the Exclude menu offers in ``condition``: the paradigm's, less those an
+    answer of a step records that this condition does not have (no "agreed first request" where
+    there is no first request)."""
+    answered = {a.sets["exclusion_reason"] for c in experiment.conditions for s in c.steps for a in s.answers
+                if "exclusion_reason" in a.sets}
+    here = {a.sets["exclusion_reason"] for s in condition.steps for a in s.answers if "exclusion_reason" in a.sets}
+    return tuple(r for r in paradigm.exclusion_reasons if r not in answered or r in here)
+
+
 def opening_record(condition: Condition, participant_id: str, slot: Optional[int], t_start: str) -> dict:
     """A participant's record as it stands at approach: who, which slot and condition (with its
     factor levels), not excluded, not yet debriefed."""
@@ -145,7 +155,7 @@ class FieldTrial:
                           _step_choices(step, self.experiment.answer_places), header, step, self.condition.name)
         if self._state == "exclude":
             reasons = tuple(Choice(code, f"{code.replace('_', ' ')} [{i + 1}]", str(i + 1))
-                            for i, code in enumerate(self.paradigm.exclusion_reasons))
+                            for i, code in enumerate(_reasons_for(self.paradigm, self.experiment, self.condition)))
             return Prompt("exclude", "Exclude this passer-by: why?", "",
                           "Tap the reason, or Back to return to the script.",
                           reasons + (Choice(BACK, "Back [B]", "b"),), header)

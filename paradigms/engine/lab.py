@@ -242,8 +242,18 @@ class LabTrial:
         return self._i >= len(self._queue)
 
     def _header(self) -> str:
+        """Slot, pseudonym and the condition's factors the experimenter may know (never a blind one)."""
         v = self.values
-        return f"Slot {v['slot']}  |  {v['participant_id']}  |  {self.condition.name.replace('_', ' ')}"
+        seen = "  |  ".join(f"{f}: {level.replace('_', ' ')}" for f, level in self.condition.factors.items()
+                            if f not in self.design.blind_to)
+        return f"Slot {v['slot']}  |  {v['participant_id']}" + (f"  |  {seen}" if seen else "")
+
+    def _blind_step(self, step: Step) -> bool:
+        """Whether ``step``'s script differs between levels of a factor the experimenter is blind to."""
+        blind = self.design.blind_to
+        versions = {(s.say, s.title) for c in self.experiment.conditions for s in c.steps if s.id == step.id
+                    and any(c.factors.get(f) != self.condition.factors.get(f) for f in blind)}
+        return bool(blind) and bool(versions - {(step.say, step.title)})
 
     def prompt(self) -> LabPrompt:
         if self.done:
@@ -288,9 +298,13 @@ class LabTrial:
                              text=item.question, note=item.note, item=item, index=pos, count=total, **common)
         if kind == "fidelity":
             step: Step = entry[1]
-            name = (getattr(step, "title", "") or step.id.replace("_", " ")).lower()
+            if self._blind_step(step):  # the version would tell the experimenter the blind condition
+                name, text, note = step.id.replace("_", " "), ("Ask the confederate whether this scripted "
+                                                               "event went as the cue card said."), ""
+            else:
+                name, text, note = (step.title or step.id.replace("_", " ")).lower(), step.say, ""
             return LabPrompt("fidelity", "experimenter", f"Confederate's report: {name}",
-                             text=step.say, note=step.note, choices=_fidelity_choices(step, self.experiment.answer_places), step=step,
+                             text=text, note=note, choices=_fidelity_choices(step, self.experiment.answer_places), step=step,
                              **common)
         if kind == "tickets":
             return LabPrompt("tickets", "experimenter", d.count_title,
@@ -322,13 +336,13 @@ class LabTrial:
         raise RuntimeError(f"unknown screen {kind!r}")  # pragma: no cover
 
     def _cue_text(self) -> str:
-        lines = []
-        for f, level in self.condition.factors.items():
-            lines.append(f"{f.upper()}: {level.replace('_', ' ').upper()}")
-        lines.append("")
+        """The cue card in sections: this session's versions, then each scripted event, one a line."""
+        lines = ["THIS SESSION"]
+        lines += [f"- {f.capitalize()}: {level.replace('_', ' ')}" for f, level in self.condition.factors.items()]
+        lines += ["", "WHAT HAPPENS"]
         for s in self.condition.steps:
-            name = getattr(s, "title", "") or s.id.replace("_", " ").upper()
-            lines.append(f"{name}: {s.note.split('.')[0]}." if s.note else name)
+            name = s.title or s.id.replace("_", " ").upper()
+            lines.append(f"- {name}: {s.note.split('.')[0]}." if s.note else f"- {name}")
         return "\n".join(lines)
 
     # -- taking answers ------------------------------------------------------

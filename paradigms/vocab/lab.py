@@ -98,6 +98,9 @@ class LabDesign:
     count_title: str = "Tickets bought"
     count_question: str = "How many raffle tickets did the participant buy?"
     count_note: str = "Take the number from the confederate's sealed slip, out of the participant's sight."
+    #: design factors the protocol keeps the experimenter blind to: her screens never name them (only
+    #: the confederate's cue card does)
+    blind_to: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "breaks", tuple(self.breaks))
