@@ -84,8 +84,36 @@ def cmd_schedule(args) -> int:
     w = max(len(c) for c in counts)
     for c, n in counts.items():
         print(f"  {c:<{w}}  {n}")
+    note = partial_block_note(sched, [c.name for c in p.experiment(exp).conditions])
+    if note:
+        print(note)
     print(f"SHA-256 {sched.sha256}  (also in {sched.path.name}.sha256: pre-register this)")
     return 0
+
+
+def partial_block_note(schedule, conditions) -> str:
+    """A sentence when the schedule's last block is partial: which conditions it lacks, so the design is
+    unbalanced by one slot in each of them; ``""`` when every block is whole.
+
+    >>> from types import SimpleNamespace as S
+    >>> slots = [S(block=1, condition=c) for c in "abc"] + [S(block=2, condition="b")]
+    >>> partial_block_note(S(slots=slots), ["a", "b", "c"])
+    'note: the last block (block 2) is partial: it holds 1 of the 3 conditions, so a and c have one slot fewer than b; for equal cells schedule a multiple of 3 participants (3 or 6)'
+    """
+    last = max(s.block for s in schedule.slots)
+    held = {s.condition for s in schedule.slots if s.block == last}
+    short = [c for c in conditions if c not in held]
+    if not short:
+        return ""
+    k = len(conditions)
+    n = len(schedule.slots)
+    below, above = (n // k) * k, (n // k + 1) * k
+    sizes = f"{below} or {above}" if below else f"{above}"
+    return (f"note: the last block (block {last}) is partial: it holds {len(held)} of the {k} conditions, so "
+            f"{' and '.join(short) if len(short) < 3 else ', '.join(short)} "
+            f"{'has' if len(short) == 1 else 'have'} one slot fewer than "
+            f"{' and '.join(c for c in conditions if c in held)}; for equal cells schedule a multiple of {k} "
+            f"participants ({sizes})")
 
 
 def _ask_missing(args, paradigm, experiment: int) -> int:
