@@ -14,32 +14,48 @@ window's centre -- what the layout tests check.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "placed_grid", "grid_rows", "FONT", "parse_size", "reflow"]
+__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "placed_grid", "grid_rows", "pin_font", "font_files", "FONT_FILES", "FONT_DIR", "FONT", "parse_size", "reflow"]
 
-#: fonts tried in this order.  Noto Sans (PsychoPy's own) renders glyphs about ten times more
-#: slowly than DejaVu Sans or Arial, which made the first screen take many seconds to appear
-FONTS = ("DejaVu Sans", "Arial", "Liberation Sans", "Noto Sans")
-
-
-def _pick_font() -> str:
-    try:
-        from psychopy.tools.fontmanager import FontManager
-        fm = FontManager()
-        for name in FONTS:
-            if fm.getFontsMatching(name):
-                return name
-    except Exception:  # pragma: no cover - PsychoPy's font search is best effort
-        pass
-    return FONTS[-1]
+#: the one font of every screen: DejaVu Sans, shipped with the toolkit (``paradigms/screens/fonts``,
+#: Bitstream Vera licence with public-domain changes: LICENSE_DEJAVU) and used by its files, never
+#: looked up by name among the machine's fonts -- a name lookup found "DejaVu Sans Condensed" or the
+#: regular face depending on the order the system's font files were found in
+FONT = "DejaVu Sans"
+FONT_DIR = Path(__file__).resolve().with_name("fonts")
+#: the shipped file of each style PsychoPy asks for (bold titles, italic notes)
+FONT_FILES = {b"Book": "DejaVuSans.ttf", b"Bold": "DejaVuSans-Bold.ttf", b"Oblique": "DejaVuSans-Oblique.ttf",
+              b"Bold Oblique": "DejaVuSans-BoldOblique.ttf"}
 
 
-FONT = _pick_font()
+def pin_font() -> dict:
+    """Make every TextBox2 (and the buttons and scales built on it) draw :data:`FONT` from the shipped
+    files: the family's entry in PsychoPy's font index holds exactly those four styles.  Returns the
+    index entry ``{style: [path]}`` (what the tests check).  Idempotent; needs PsychoPy."""
+    from psychopy.visual.textbox2.textbox2 import allFonts
+    paths = [FONT_DIR / name for name in FONT_FILES.values()]
+    allFonts.getFontsMatching(FONT)  # the machine's fonts are indexed first (once)
+    allFonts.addFontFiles([str(p) for p in paths])
+    family = allFonts._fontInfos.setdefault(FONT.encode(), {})  # PsychoPy keeps no public setter for this
+    shipped = {}
+    for style, infos in list(family.items()):
+        mine = [fi for fi in infos if Path(fi.path).resolve().parent == FONT_DIR]
+        if style in FONT_FILES and mine:
+            shipped[style] = mine[:1]
+    family.clear()
+    family.update(shipped)
+    return {style: [str(fi.path) for fi in infos] for style, infos in family.items()}
+
+
+def font_files() -> list[str]:
+    """The shipped font files, for PsychoPy's pyglet ``TextStim`` (``fontFiles=``)."""
+    return [str(FONT_DIR / name) for name in FONT_FILES.values()]
 #: line spacing of Noto Sans in TextBox2, in letter heights (measured)
 LINE_PITCH = 1.4
 #: average advance of a Noto Sans character, in letter heights (measured on the scripts)

@@ -33,7 +33,7 @@ from ..engine.prompts import END, QUIT, Choice, Response
 from ..engine.store import now_iso
 from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
 from .field import TapListener, poll_keys
-from .layout import FONT, Frame, reflow
+from .layout import FONT, Frame, font_files, reflow
 
 __all__ = ["MailScreen", "MAX_WAIT_S", "VISIBLE_CARDS"]
 
@@ -133,7 +133,7 @@ class MailScreen(ScreenBase):
         w = self.width
         x = pos[0] - w / 2 if align == "left" else pos[0]
         return visual.TextStim(self.win, reflow(text), pos=(x, pos[1]), height=height, color=color, wrapWidth=w,
-                               font=FONT, bold=bold, italic=italic, anchorVert=anchor, alignText=align,
+                               font=FONT, fontFiles=font_files(), bold=bold, italic=italic, anchorVert=anchor, alignText=align,
                                anchorHoriz="left" if align == "left" else "center")
 
     def _buttons(self, choices, y=-0.42, height=0.09):
@@ -186,7 +186,7 @@ class MailScreen(ScreenBase):
     def _columns(self, cells, y: float, color: str, bold: bool) -> list:
         left = -self.width / 2 + 0.01
         return [visual.TextStim(self.win, text, pos=(left + x * self.width, y), height=0.024, color=color,
-                                font=FONT, bold=bold, anchorVert="top", anchorHoriz="left", alignText="left",
+                                font=FONT, fontFiles=font_files(), bold=bold, anchorVert="top", anchorHoriz="left", alignText="left",
                                 wrapWidth=self.width * 0.4) for text, x in zip(cells, self.COLUMNS)]
 
     def _compose(self, prompt: MailPrompt):

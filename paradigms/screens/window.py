@@ -46,7 +46,10 @@ def open_window(size=(1280, 800), fullscreen: bool = False, color="#f4f1ea"):
             return win
         win.close()
     from psychopy import logging, visual
+
+    from .layout import pin_font
     logging.console.setLevel(logging.ERROR)
+    pin_font()  # every screen draws with the shipped font files, the same on every machine and run
     return visual.Window(size=size, fullscr=fullscreen, units="height", color=color,
                          checkTiming=False, gammaErrorPolicy="warn", allowGUI=not fullscreen,
                          winType="pyglet")
@@ -102,14 +105,14 @@ def show_refusal(message: str, screenshot: Optional[str] = None) -> bool:
         return False
     from psychopy import event, visual
 
-    from .layout import FONT, Frame
+    from .layout import FONT, Frame, font_files
     win = _early[0]
     fr = Frame(win)
     text = "\n\n".join(refusal_sentences(message) + ["Nothing was recorded. Press Esc to close."])
     stims = [visual.TextStim(win, REFUSAL_TITLE, pos=(0, 0.38), height=0.045, color="#8a1c1c", bold=True,
-                             font=FONT, wrapWidth=fr.width),
+                             font=FONT, fontFiles=font_files(), wrapWidth=fr.width),
              visual.TextStim(win, text, pos=(0, 0.3), height=0.03 if fr.portrait else 0.034, color="#1d1d1f",
-                             font=FONT, wrapWidth=fr.width, anchorVert="top", alignText="left")]
+                             font=FONT, fontFiles=font_files(), wrapWidth=fr.width, anchorVert="top", alignText="left")]
     event.clearEvents()
     first = True
     while True:
