@@ -25,7 +25,7 @@ from ..engine.store import now_iso
 from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
 from .layout import FONT, Box, Frame, fit_text, grid_rows, placed_grid, reflow
 
-__all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
+__all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "KeyListener", "key_name", "poll_keys"]
 
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
 INK = "#1d1d1f"
@@ -58,6 +58,7 @@ class FieldScreen(ScreenBase):
         self.time_scale = float(time_scale)
         self.kb = keyboard.Keyboard(backend="event")
         self.taps = TapListener(win)
+        self.keys = KeyListener(win)
         self.frame = Frame(win)
         self.screenshot_dir: Optional[Path] = None
         self.journal = None
@@ -261,7 +262,7 @@ class FieldScreen(ScreenBase):
 
     def _ignore_pending(self, screen: str) -> None:
         """Journal (and drop) every press that came while no screen was up to take it."""
-        for name in poll_keys(self.kb):
+        for name in poll_keys(self.kb, self.keys):
             self._log("ignored_during_transition", screen=screen, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=screen, tap=[round(x, 3), round(y, 3)])
@@ -314,7 +315,7 @@ class FieldScreen(ScreenBase):
                 for ch, b in buttons:
                     if answer is None and b.contains(point):
                         answer = ch.code
-            for name in poll_keys(self.kb):
+            for name in poll_keys(self.kb, self.keys):
                 if answer is not None:
                     self._log("ignored_during_transition", screen=prompt.kind, key=name)
                 elif name == "escape":
@@ -360,17 +361,47 @@ class TapListener:
         return pts
 
 
-def poll_keys(kb) -> list[str]:
+class KeyListener:
+    """Every key press the window receives, by name, in the order pressed: the lowest layer that sees them.
+
+    PsychoPy 2026.2's ``Keyboard`` with the ``event`` backend keeps only the first of the key presses
+    that one of its polls takes from the window (``KeyboardDevice.dispatchMessages`` drains
+    ``event.getKeys()`` and keeps ``[0]``): when two presses reach the process between two polls (a
+    loaded machine that did not get to poll for a while), the second is dropped and nothing records
+    it (``tests/screens/test_key_journal.py`` shows it with real X input).  This listens to the
+    window's own ``on_key_press`` events, as :class:`TapListener` does for taps, so every press is
+    seen exactly once.  Names are PsychoPy's (``psychopy.event``'s conversion of pyglet's symbols).
+    """
+
+    def __init__(self, win):
+        self._names: list[str] = []
+        win.winHandle.push_handlers(on_key_press=self._on_press)
+
+    def _on_press(self, symbol, modifiers):
+        import pyglet
+        name = pyglet.window.key.symbol_string(symbol).lower()
+        if "user_key" in name:  # a key pyglet cannot name: PsychoPy falls back to its text, so do we not
+            return
+        name = name.lstrip("_").lstrip("NUM_")  # as psychopy.event._onPygletKey does
+        self._names.append("return" if name == "enter" else name)
+
+    def pop(self) -> list[str]:
+        names, self._names = self._names, []
+        return names
+
+
+def poll_keys(kb, listener: Optional[KeyListener] = None) -> list[str]:
     """Names of every key pressed since the last poll, real or synthetic.
 
-    PsychoPy 2026.2's ``Keyboard`` with the ``event`` backend keeps only the
-    first of the keys that arrived since its last poll
-    (``KeyboardDevice.dispatchMessages`` takes ``event.getKeys(...)[0]``), so
-    a fast typist's Enter after a digit is lost.  Real keys are therefore read
-    from ``psychopy.event`` directly, all of them; then the keyboard device
-    gives the synthetic presses made with ``makeResponse`` (the scripted
-    participant), and any real key that arrived in between.
+    With a :class:`KeyListener`, real presses come from it (every one of them, see there) and the
+    keyboard device gives only the synthetic presses made with ``makeResponse`` (the scripted
+    participant; a real press the device also took is in the listener already).  Without one, real
+    keys are read from ``psychopy.event`` directly, then the device's.
     """
+    if listener is not None:
+        event.getKeys(modifiers=False)  # pumps the window's events: the listener hears every press
+        names = listener.pop()
+        return names + [str(k.name) for k in kb.getKeys(waitRelease=False) if isinstance(k.name, str)]
     names = list(event.getKeys(modifiers=False))
     names += [key_name(k) for k in kb.getKeys(waitRelease=False)]
     return names

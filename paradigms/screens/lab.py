@@ -52,7 +52,7 @@ from ..engine.prompts import END, QUIT, Choice, Response
 from ..vocab.lab import LabDesign
 from ..engine.store import now_iso
 from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
-from .field import TapListener, poll_keys
+from .field import KeyListener, TapListener, poll_keys
 from .layout import Box, fit_text, is_experimenter_key, lab_boxes, reflow, slider_line, snap
 
 __all__ = ["LabScreen", "paint"]
@@ -157,6 +157,7 @@ class LabScreen(ScreenBase):
         self.kb = keyboard.Keyboard(backend="event")
         self.mouse = event.Mouse(win=win, visible=True)  # the slider's own clicks
         self.taps = TapListener(win)  # taps on buttons: a touch tap is shorter than a frame
+        self.keys = KeyListener(win)  # every key press, as the window gets it
         self.screenshot_dir: Optional[Path] = None
         self._shots: set[str] = set()
         self._stim_cache: dict = {}
@@ -356,7 +357,7 @@ class LabScreen(ScreenBase):
 
         # a press that came while no screen was up to take it is dropped on purpose (a double tap
         # must not answer a question not yet seen), and journalled
-        for name in poll_keys(self.kb):
+        for name in poll_keys(self.kb, self.keys):
             self._log("ignored_during_transition", screen=prompt.kind, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
@@ -403,7 +404,7 @@ class LabScreen(ScreenBase):
                 if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
                     answer, lit = slider.getRating(), continue_button[1]
             escape = False
-            for name in poll_keys(self.kb):
+            for name in poll_keys(self.kb, self.keys):
                 if answer is not None or escape:  # behind the press that was taken: journalled, not lost
                     self._log("ignored_during_transition", screen=prompt.kind, key=name)
                     continue

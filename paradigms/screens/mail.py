@@ -32,7 +32,7 @@ from ..engine.mail import MailPrompt
 from ..engine.prompts import END, QUIT, Choice, Response
 from ..engine.store import now_iso
 from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
-from .field import TapListener, poll_keys
+from .field import KeyListener, TapListener, poll_keys
 from .layout import FONT, Frame, font_files, reflow
 
 __all__ = ["MailScreen", "MAX_WAIT_S", "VISIBLE_CARDS"]
@@ -63,6 +63,7 @@ class MailScreen(ScreenBase):
         self.time_scale = float(time_scale)
         self.kb = keyboard.Keyboard(backend="event")
         self.taps = TapListener(win)
+        self.keys = KeyListener(win)  # every key press, as the window gets it
         self.width = Frame(win).aspect - 0.1
         self.screenshot_dir: Optional[Path] = None
         self.journal = None
@@ -227,10 +228,9 @@ class MailScreen(ScreenBase):
         stims, buttons, entry, rows = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
-        for name in poll_keys(self.kb):
+        for name in poll_keys(self.kb, self.keys):
             self._log("ignored_during_transition", screen=prompt.kind, key=name)
         self.taps.pop()
-        event.clearEvents()
         clock = core.Clock()
         first, answer = True, None
         while answer is None:
@@ -254,7 +254,7 @@ class MailScreen(ScreenBase):
                     if abs(y - yc) <= h / 2 and abs(x) <= self.width / 2 and pid != self.picked:
                         self.picked = pid
                         stims, buttons, entry, rows = self._compose(prompt)
-            for name in poll_keys(self.kb):
+            for name in poll_keys(self.kb, self.keys):
                 if name == "escape":
                     return "__escape__"
                 if name == HELP_KEY:

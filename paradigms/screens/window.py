@@ -49,10 +49,11 @@ def open_window(size=(1280, 800), fullscreen: bool = False, color="#f4f1ea"):
 
     from .layout import pin_font
     logging.console.setLevel(logging.ERROR)
-    pin_font()  # every screen draws with the shipped font files, the same on every machine and run
-    return visual.Window(size=size, fullscr=fullscreen, units="height", color=color,
+    win = visual.Window(size=size, fullscr=fullscreen, units="height", color=color,
                          checkTiming=False, gammaErrorPolicy="warn", allowGUI=not fullscreen,
                          winType="pyglet")
+    pin_font()  # every screen draws with the shipped font files, the same on every machine and run
+    return win
 
 
 def open_early(size=(1280, 800), fullscreen: bool = False, text: str = LOADING):

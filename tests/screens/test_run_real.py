@@ -20,10 +20,13 @@ def _xdo(*args):
     return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20)
 
 
-def _window_id(proc, timeout=40.0):
+def _window_id(proc, err_path=None, timeout=40.0):
+    """The session window's X id; if the session died first, why (its stderr: a pipe, or ``err_path``)."""
     t0 = time.time()
     while time.time() - t0 < timeout:
-        assert proc.poll() is None, proc.stderr.read()
+        if proc.poll() is not None:
+            err = err_path.read_text() if err_path is not None else (proc.stderr.read() if proc.stderr else "")
+            raise AssertionError(f"the session ended (rc {proc.returncode}) before its window appeared: {err}")
         out = _xdo("search", "--name", "PsychoPy").stdout.split()
         if out:
             return out[0]
@@ -360,7 +363,7 @@ def test_a_key_soon_after_a_screen_change_is_taken_or_journalled(cli, tmp_path):
         sent += 1
 
     try:
-        wid = _window_id(proc)
+        wid = _window_id(proc, err_path)
         _wait_for_screen(journal)
         _xdo("windowfocus", "--sync", wid)
         time.sleep(0.5)
