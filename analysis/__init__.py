@@ -24,7 +24,11 @@ _LAZY = {
     **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide"), "replication.original"),
     **dict.fromkeys(("power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult",
                      "SampleSizeResult", "D33Result"), "power.exact"),
-    **dict.fromkeys(("Check", "Reproduction", "reproduce", "reproduce_experiment"), "replication.reproduce"),
+    **dict.fromkeys(("Check", "Reproduction", "Reproductions", "reproduce", "reproduce_experiment"),
+                    "replication.reproduce"),
+    **dict.fromkeys(("design_of", "designs_of", "ContrastDesign"), "power.design"),
+    **dict.fromkeys(("boundaries", "exact_sequential", "GroupSequentialDesign", "ExactSequential"),
+                    "power.sequential"),
     **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
                      "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
     **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "load.synthetic"),
@@ -49,12 +53,15 @@ __all__ = [
     # multi-site pooling
     "pool", "random_effects", "PoolResult", "MetaResult", "plot_forest",
     # published data and reproduction
-    "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction",
+    "load_published", "published_rates", "reproduce", "reproduce_experiment", "Check", "Reproduction", "Reproductions",
     # replication verdicts
     "replicate", "Replication", "ContrastReplication", "Criterion",
     # power, sample size, the original's effect
     "power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult", "SampleSizeResult",
     "D33Result", "original_effect", "OriginalEffect", "OriginalSide",
+    # one design per contrast, group-sequential designs
+    "design_of", "designs_of", "ContrastDesign", "boundaries", "exact_sequential", "GroupSequentialDesign",
+    "ExactSequential",
     # plotting
     "plot_rates",
     # synthetic data

@@ -49,6 +49,12 @@ def add_subcommands(subparsers) -> None:
                         "otherwise); every output is then labelled simulated")
     p.add_argument("--include-pilot", action="store_true",
                    help="pool pilot sessions with real ones of the same experiment (refused otherwise)")
+    p.add_argument("--accept-unverified", action="store_true",
+                   help="analyse data whose tamper evidence fails 'compliance verify' (refused otherwise); "
+                        "every output then says UNVERIFIED and why")
+    p.add_argument("--interim", nargs="?", const="", metavar="PREREG.md",
+                   help="an interim look under the pre-registered sequential plan (the file, or found beside the "
+                        "data by the schedule's SHA-256): which look, its boundary, stop or continue")
     p.set_defaults(handler=cmd_analyze)
 
     r = subparsers.add_parser(
@@ -97,8 +103,10 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     """
     from analysis.api import analyze
     from analysis.load.sessions import load_sessions, origin_label
+    from analysis.records.verify import check_evidence
 
     out = out or sys.stdout
+    unverified = check_evidence(args.paths, getattr(args, "accept_unverified", False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_sessions(*args.paths, include_simulated=getattr(args, "include_simulated", False),
@@ -106,16 +114,25 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
         analyses = analyze(loaded)
     origins = [loaded.origin_of(a.paradigm, a.experiment) for a in analyses]
     labels = [origin_label(o) for o in origins]
+    if unverified:
+        flag = (f"UNVERIFIED DATA: analysed with --accept-unverified although {len(unverified)} check(s) of "
+                f"'compliance verify' fail, e.g. {unverified[0]}")
+        labels = [f"{flag}\n{label}" if label else flag for label in labels]
     if args.plot:
         from analysis.plots.rates import check_plot_targets, plot_analyses
 
         check_plot_targets(analyses, args.plot, force=getattr(args, "force", False))
         plots = plot_analyses(analyses, args.plot, labels=labels)
     if args.json:
-        _emit_json(analyses, out, [{"data_origin": list(o), "simulated": "simulated" in o} for o in origins])
+        _emit_json(analyses, out, [{"data_origin": list(o), "simulated": "simulated" in o,
+                                    "unverified": list(unverified)} for o in origins])
     else:
         for a, label in zip(analyses, labels):
             out.write((label + "\n" if label else "") + str(a) + "\n\n")
+        if getattr(args, "interim", None) is not None:  # issue 24.3: analysis/power/interim.py
+            from analysis.power.interim import interim_text
+
+            out.write(interim_text(args.interim, loaded, analyses) + "\n")
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             out.write(f"warning: {w}\n")
         for p in (plots if args.plot else ()):

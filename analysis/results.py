@@ -7,6 +7,7 @@ NaN becomes ``None``), which is what ``compliance analyze --json`` prints.
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar, Mapping, Optional
@@ -17,6 +18,7 @@ from analysis.format import format_number, format_p, pct, round_half_up  # re-ex
 
 __all__ = [
     "Result",
+    "Results",
     "FRAME_COLUMNS",
     "COMMON",
     "frame_of",
@@ -187,6 +189,22 @@ class Result:
         """
         return self._with_common({f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
+    # ----------------------------------------------------------------------- notebooks
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as it reads in the terminal (its ``str``), in a monospace block.
+
+        Examples
+        --------
+        >>> from analysis.stats.binary import pearson_chi2
+        >>> pearson_chi2([[25, 15], [12, 28]])._repr_html_()
+        '<pre class="compliance-result">χ²(1, N = 80) = 8.50, p = .004</pre>'
+        """
+        return f'<pre class="compliance-result">{html.escape(str(self))}</pre>'
+
+    def _repr_markdown_(self) -> str:
+        """The same as Markdown (a fenced block), for front ends that prefer it."""
+        return "```text\n" + str(self) + "\n```"
+
     # ----------------------------------------------------------------------- tidy frames
     def _value(self, key: str):
         if key in COMMON:
@@ -237,6 +255,37 @@ class Result:
         0  control       0.5  4
         """
         return frame_of(self._frame_rows())
+
+
+class Results(list):
+    """A list of results that reads well: ``str`` is each result's text, a blank line between,
+    and Jupyter shows them the same way; everything else is a list's (``(e1,) = results`` works).
+
+    Examples
+    --------
+    >>> from analysis.stats.binary import pearson_chi2
+    >>> rs = Results([pearson_chi2([[25, 15], [12, 28]]), pearson_chi2([[5, 5], [5, 5]], warn=False)])
+    >>> print(rs)
+    χ²(1, N = 80) = 8.50, p = .004
+    <BLANKLINE>
+    χ²(1, N = 20) = 0.00, p > .999
+    >>> (first, second) = rs; len(rs), isinstance(rs, list)
+    (2, True)
+    """
+
+    def __str__(self) -> str:
+        return "\n\n".join(str(r) for r in self)
+
+    def _repr_html_(self) -> str:
+        return "\n".join(r._repr_html_() if hasattr(r, "_repr_html_") else
+                         f'<pre class="compliance-result">{html.escape(str(r))}</pre>' for r in self)
+
+    def _repr_markdown_(self) -> str:
+        return "```text\n" + str(self) + "\n```"
+
+    def to_dict(self) -> list:
+        """Each result's ``to_dict()``, in order."""
+        return [jsonable(r) for r in self]
 
 
 def _field_names(obj) -> set:
@@ -298,7 +347,7 @@ class ConditionRate(Result):
         if self.n == 0:
             return f"{self.condition}: no participants analysed"
         return (f"{self.condition}: {self.complied}/{self.n} complied ({_pct(self.rate)}), "
-                f"{self.confidence:.0%} CI [{_pct(self.ci_low)}, {_pct(self.ci_high)}] ({self.method.capitalize()})")
+                f"{pct(self.confidence, 0)} CI [{_pct(self.ci_low)}, {_pct(self.ci_high)}] ({self.method.capitalize()})")
 
 
 @dataclass(frozen=True)
@@ -378,7 +427,7 @@ class ContrastResult(Result):
         return self.n_treatment + self.n_control
 
     def __str__(self) -> str:
-        ci = f"{self.confidence:.0%} CI"
+        ci = f"{pct(self.confidence, 0)} CI"
         rd = (f"RD = {format_number(self.risk_difference, leading_zero=False)}, {ci} "
               f"[{format_number(self.rd_ci_low, leading_zero=False)}, "
               f"{format_number(self.rd_ci_high, leading_zero=False)}]")

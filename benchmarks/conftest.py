@@ -16,6 +16,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.write_line(f"  compliance run, first frame       {p1['frame']:7.3f} s   x{p1['frame'] / p1['bare']:6.2f}"
                       "   (goal <= 1.15)")
         tr.write_line(f"  compliance run, first screen      {p1['screen']:7.3f} s   x{p1['screen'] / p1['bare']:6.2f}")
+    vs_r = getattr(config, "_power_vs_r", None)  # benchmarks/test_power_bench.py, when R is installed
+    if vs_r:
+        tr = terminalreporter
+        tr.section("exact Fisher power vs R's vectorised enumeration (best of 3; goal <= 0.5 x R, n=1000 <= 0.25 s)")
+        for n, cpu, wall, r_cpu, r_wall, pw, r_pw in vs_r:
+            tr.write_line(f"  n = {n:4d} per group: ours CPU {cpu:6.3f} s (wall {wall:6.3f}), R CPU {r_cpu:6.3f} s "
+                          f"(wall {r_wall:6.3f}): x{cpu / r_cpu:5.2f} CPU, x{wall / r_wall:5.2f} wall; "
+                          f"power {pw:.12f} vs R {r_pw:.12f}")
     bs = getattr(config, "_benchmarksession", None)
     if bs is None or not getattr(bs, "benchmarks", None):
         return
@@ -27,7 +35,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr = terminalreporter
     tr.section("ratios to the baseline of each group (median time)")
     for group, items in sorted(groups.items()):
-        base = [b for b in items if b.name.split("[")[0].endswith("_baseline")]
+        base = [b for b in items if b.name.split("[")[0].endswith("_baseline") or "_baseline]" in b.name]
         if not base:
             continue
         ref = base[0].stats.median

@@ -201,13 +201,20 @@ class ContrastPlan:
 
     ``contrasts`` are tested in order; those with ``confirmatory=True`` are the
     study's confirmatory tests (and what power, replication verdicts and pooling
-    work on).
+    work on).  ``alpha`` is the confirmatory family's level and ``correction`` how
+    it is shared over the family (``none``, ``holm`` or ``bonferroni``).
     """
 
     contrasts: tuple[Contrast, ...]
+    alpha: float = 0.05
+    correction: str = "none"
 
     def __post_init__(self):
         object.__setattr__(self, "contrasts", tuple(self.contrasts))
+        if self.correction not in ("none", "holm", "bonferroni"):
+            raise DeclarationError(f"plan: correction must be none, holm or bonferroni, not {self.correction!r}")
+        if not 0 < self.alpha < 1:
+            raise DeclarationError(f"plan: alpha must be between 0 and 1, not {self.alpha!r}")
 
     @property
     def confirmatory(self) -> tuple[Contrast, ...]:

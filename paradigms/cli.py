@@ -76,6 +76,8 @@ def cmd_schedule(args) -> int:
     from .engine.sessions import create_schedule
     p = get(args.paradigm)
     exp = _experiment(p, args.experiment)
+    if not str(args.out).strip() or Path(args.out).name in ("", ".", ".."):   # issue 22.6
+        raise CLIError(f"--out {args.out!r}: give a file name for the schedule, e.g. schedules/{p.id}.csv")
     sched = create_schedule(p, exp, args.participants, args.seed, args.out)
     counts: dict[str, int] = {}
     for s in sched.slots:
@@ -218,7 +220,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .engine.sessions import simulate
+    from .engine.sessions import simulate_sites, sites_sharing_seed
     p = get(args.paradigm)
     exp = _experiment(p, args.experiment)
     if args.participants < 1:
@@ -228,21 +230,38 @@ def cmd_simulate(args) -> int:
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise CLIError(f"--time-scale must be a number above 0, not {args.time_scale}")
     size = _window_size(args)
+    sites = _sites(args.site)
     present = None
     if args.mode == "visual":
         _check_screen("simulate")
         from .screens.registry import present
-    res = simulate(p, exp, args.participants, args.seed, args.data_dir, mode=args.mode, rates=rates,
-                   time_scale=time_scale, session=args.session, screenshot_dir=args.screenshots,
-                   site=args.site, site_sd=args.site_sd, window_size=size or (1280, 800),
-                   on_recovery=_print_recovery, present=present)
-    if p.session.deferred_outcome:  # a mailing log: a dispatch and a later outcome record per card
-        print(f"simulated {args.participants} cards ({res.rows} records, {args.mode}) -> {res.csv_path}")
-    else:
-        print(f"simulated {res.rows} participants ({args.mode}) -> {res.csv_path}")
-    if not args.quiet:
-        _print_summary(res.csv_path, p)
+    same = sites_sharing_seed(args.data_dir, p, exp, args.seed, sites[0]) if len(sites) == 1 else []
+    results = simulate_sites(p, exp, args.participants, args.seed, sites, args.data_dir, mode=args.mode,
+                             rates=rates, time_scale=time_scale, session=args.session,
+                             screenshot_dir=args.screenshots, site_sd=args.site_sd,
+                             window_size=size or (1280, 800), on_recovery=_print_recovery, present=present)
+    for site, res in zip(sites, results):
+        at = f" at site {site}" if len(sites) > 1 else ""
+        if p.session.deferred_outcome:  # a mailing log: a dispatch and a later outcome record per card
+            print(f"simulated {args.participants} cards{at} ({res.rows} records, {args.mode}) -> {res.csv_path}")
+        else:
+            print(f"simulated {res.rows} participants{at} ({args.mode}) -> {res.csv_path}")
+        if not args.quiet:
+            _print_summary(res.csv_path, p)
+    if same:
+        which = f"site {same[0]} was" if len(same) == 1 else f"sites {', '.join(same)} were"
+        print(f"note: {which} simulated in {args.data_dir} with the same --seed {args.seed}: the same participants' "
+              f"draws as this site's; give each site its own --seed, or simulate the sites in one "
+              f"call (--site A --site B ...: a stream each)", file=sys.stderr)
     return 0
+
+
+def _sites(given) -> list:
+    """The site codes of ``simulate --site`` (repeatable, or comma-separated); SIM when none."""
+    sites = [s.strip() for g in (given or ["SIM"]) for s in str(g).split(",")]
+    if any(not s for s in sites):
+        raise CLIError(f"--site {','.join(given)!r}: an empty site code; give letters and digits")
+    return sites
 
 
 def _print_recovery(recovery) -> None:
@@ -257,6 +276,8 @@ def _print_summary(csv_path: Path, paradigm) -> None:
         return
     import pandas as pd
     from statsmodels.stats.proportion import proportion_confint
+
+    from analysis.format import ci, pct
     df = pd.read_csv(csv_path)
     from analysis.load.status import ANALYSED, participant_status
     if paradigm.session.deferred_outcome:  # one outcome record per card whose outcome is in
@@ -267,7 +288,7 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     for cond, g in df.groupby("condition", sort=False):
         n, k = len(g), int(g["complied"].sum())
         lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-        print(f"{cond:<{w}} {n:>4} {k:>9} {100 * k / n:>5.1f}%   [{100 * lo:.1f}%, {100 * hi:.1f}%]")
+        print(f"{cond:<{w}} {n:>4} {k:>9} {pct(k / n):>6}   {ci(lo, hi, digits=1, percent=True, level=None)}")
 
 
 def cmd_protocol(args) -> int:
@@ -342,10 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=1, help="random seed of the schedule and the answers (default 1)")
     s.add_argument("--data-dir", default="data/sessions/sim", help="folder the simulated session is written to (default data/sessions/sim)")
     s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
-    s.add_argument("--site", default="SIM", help="site code written to the data (letters and digits; default SIM)")
+    s.add_argument("--site", action="append", default=None, metavar="SITE",
+                   help="site code written to the data (letters and digits; default SIM); repeat it (or give "
+                        "A,B,C) to simulate several sites in one call, each with its own stream drawn from "
+                        "--seed and the site code (one site alone uses --seed as it is)")
     s.add_argument("--site-sd", type=float, default=0.0, metavar="SD",
-                   help="between-site SD of the effect on the log-odds scale: the site draws u ~ N(0, SD), "
-                        "seeded by --site and --seed, and every treatment condition's log-odds is shifted by u")
+                   help="between-site SD of the effect: the site draws u ~ N(0, SD), seeded by --site and "
+                        "--seed, and every treatment condition is shifted by u: its log-odds of compliance "
+                        "(binary paradigms) or the log of its mean count (regan1971)")
     s.add_argument("--mode", choices=("data-only", "visual"), default="data-only",
                    help="data-only: no screen (default); visual: the real PsychoPy screens with scripted key presses")
     s.add_argument("--rate", action="append", metavar="NAME=VALUE",

@@ -18,6 +18,14 @@ os.environ["COMPLIANCE_REFUSAL_SCREEN"] = "0"
 BIN = Path(sys.executable).parent
 
 
+def pytest_configure(config):
+    """With pytest-xdist (``make test``'s first run): before the workers start, let PsychoPy make
+    its per-user folders once.  On a fresh machine (CI) two workers importing it at the same
+    moment race in its ``mkdir`` (no ``exist_ok``) and one fails."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        subprocess.run([sys.executable, "-c", "import psychopy.preferences"], capture_output=True, timeout=300)
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("DISPLAY") or not os.environ.get("COMPLIANCE_ALLOW_NO_SCREEN"):
         return

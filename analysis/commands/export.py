@@ -61,7 +61,16 @@ def _is_our_export(out: Path) -> bool:
         return False
 
 
-def export_parquet(loaded, out, partition_by=None, force: bool = False) -> dict:
+def _public_sources(frame, names: dict):
+    """``frame`` with its ``source_file`` column mapped through ``names`` (a copy)."""
+    if "source_file" not in frame.columns:
+        return frame
+    frame = frame.copy()
+    frame["source_file"] = [names.get(str(f), str(f)) for f in frame["source_file"]]
+    return frame
+
+
+def export_parquet(loaded, out, partition_by=None, force: bool = False, roots=None) -> dict:
     """Write ``loaded.data`` (a :class:`~analysis.load.sessions.LoadedData`) to ``out``; returns a summary.
 
     Raises
@@ -84,13 +93,18 @@ def export_parquet(loaded, out, partition_by=None, force: bool = False) -> dict:
                                 "an earlier export (nothing written)")
     if not out.parent.is_dir():
         raise AnalysisError(f"{out.parent}: no such folder (nothing written)")
-    data = loaded.data
-    report = loaded.report.astype({"experiment": int, "source_line": int})
+    from analysis.records.paths import public_paths
+
+    # shared files carry paths relative to the data folder, never as typed (issue 22.8)
+    names = public_paths(loaded.files, roots if roots is not None else loaded.files)
+    data = _public_sources(loaded.data, names)
+    report = _public_sources(loaded.report, names).astype({"experiment": int, "source_line": int})
     meta = {"written_by": MARKER, "columns": [c for c in data.columns if c not in ("source_file", "source_line",
                                                                                "source_row")],
-            "origins": {f: loaded.origins.get(f, "unrecorded") for f in dict.fromkeys(data["source_file"])},
+            "origins": {names.get(f, f): loaded.origins.get(f, "unrecorded")
+                        for f in dict.fromkeys(map(str, loaded.data["source_file"]))},
             "report": json.loads(report.to_json(orient="records")),
-            "frame_columns": list(data.columns), "files": list(loaded.files)}
+            "frame_columns": list(data.columns), "files": [names.get(str(f), str(f)) for f in loaded.files]}
     table = pa.Table.from_pandas(data, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                            b"compliance": json.dumps(meta).encode("utf-8")})
@@ -138,7 +152,7 @@ def cmd_export(args: argparse.Namespace, out=None) -> int:
 
     out = out or sys.stdout
     loaded = load_sessions(*args.paths, include_simulated=args.include_simulated, include_pilot=args.include_pilot)
-    summary = export_parquet(loaded, args.parquet, partition_by=args.partition_by, force=args.force)
+    summary = export_parquet(loaded, args.parquet, partition_by=args.partition_by, force=args.force, roots=args.paths)
     if args.json:
         json.dump(summary, out, indent=2)
         out.write("\n")

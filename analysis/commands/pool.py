@@ -16,8 +16,14 @@ def register(subparsers) -> None:
                     "Cochran's Q, a 95%% prediction interval for a new site); fixed-effect checks "
                     "(inverse-variance and Mantel-Haenszel odds ratios, Breslow-Day, logistic regression with "
                     "site as a factor). Sites come from the session files' site column.")
-    p.add_argument("paths", nargs="+", metavar="PATH",
+    p.add_argument("paths", nargs="*", metavar="PATH",
                    help="session CSV file(s) or folder(s) of one experiment (recursive *_data.csv)")
+    p.add_argument("--table", metavar="SITES.csv",
+                   help="pool a published table of sites instead of session files: one row per site and "
+                        "condition, columns site, condition, complied, n (binary plans) or site, condition, "
+                        "mean, sd, n (count plans); needs --study")
+    p.add_argument("--study", metavar="S", help="with --table: the declared study the table follows")
+    p.add_argument("--experiment", type=int, default=1, metavar="N", help="with --table: the experiment (default 1)")
     p.add_argument("--by", default="site", metavar="COLUMN",
                    help="the column that names the site (default: site)")
     p.add_argument("--method", default="reml", choices=("reml", "dl", "pm"), type=str.lower,
@@ -67,10 +73,24 @@ def cmd_pool(args: argparse.Namespace, out=None) -> int:
         if not (folder if str(folder) else Path(".")).is_dir():
             raise AnalysisError(f"--plot {args.plot}: the folder {folder} does not exist")
         _check_plot_target(Path(args.plot), args.force)
+    if args.table and args.paths:
+        raise AnalysisError(f"--table {args.table}: give either a table or session files ({args.paths[0]}), not both")
+    if args.table and not args.study:
+        raise AnalysisError(f"--table {args.table}: name the study it follows with --study (e.g. --study kunz1976)")
+    if not args.table and not args.paths:
+        raise AnalysisError("pool: give session files or folders, or --table SITES.csv --study S")
+    if args.study and not args.table:
+        raise AnalysisError("--study: only with --table (session files name their study)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = pool(*args.paths, by=args.by, method=args.method, knha=args.knha,
-                      include_original=args.include_original, level=args.level)
+        if args.table:
+            from analysis.meta.table import pool_table
+
+            result = pool_table(args.table, args.study, args.experiment, method=args.method, knha=args.knha,
+                                level=args.level, include_original=args.include_original)
+        else:
+            result = pool(*args.paths, by=args.by, method=args.method, knha=args.knha,
+                          include_original=args.include_original, level=args.level)
     said = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     plot = None
     if args.plot:

@@ -32,59 +32,61 @@ def register(subparsers) -> None:
     p.add_argument("--n", nargs="+", type=int, metavar="N",
                    help="n per group (per condition for simulated plans); several give several points")
     p.add_argument("--target", type=float, metavar="POWER", help="target power: report the n per group needed")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="significance level (default: the plan's alpha, 0.05 unless declared)")
     p.add_argument("--test", choices=_TESTS,
-                   help="the test (default: the test the study's paper reported, else fisher)")
-    p.add_argument("--alternative", choices=_ALTS, default="two-sided",
-                   help="two-sided, or one-sided: greater (treatment > control) or less (default two-sided)")
+                   help="the test (default: the original's test for the contrast, see analysis.power.design; "
+                        "fisher with --rates)")
+    p.add_argument("--alternative", choices=_ALTS, default=None,
+                   help="two-sided, or one-sided: greater (treatment > control) or less (default: the original's "
+                        "sidedness, two-sided unless published one-tailed)")
     p.add_argument("--d33", action="store_true",
                    help="the effect the original design (or each --n) had 33%% power to detect (small telescopes)")
     p.add_argument("--simulations", type=int, default=1000, metavar="S",
                    help="simulated data sets for plans without exact power (default 1000)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="parallel jobs for the simulation (joblib; -1 = all cores; results do not depend on it)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the simulation on a Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else this "
+                        "machine); the result is the same; needs pip install 'compliance-toolkit[cluster]'")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulation (default 1)")
     p.add_argument("--n-max", type=int, default=2000, metavar="N",
                    help="largest n per group tried for --target (default 2000)")
     p.add_argument("--plot", metavar="OUT.png", help="save power against n per group as a PNG")
     p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (only an image)")
+    from analysis.commands.plan import add_sequential_flags
+
+    add_sequential_flags(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of the text")
     p.set_defaults(handler=cmd_power)
 
 
 # --------------------------------------------------------------------------- #
-def _reported_test(pub, study: str, experiment: int, k) -> tuple[str, str]:
-    """The test the paper reported for this contrast, from the published figures."""
-    if pub is None:
-        return "fisher", "default (no study)"
-    rows = pub[(pub["study"] == study) & (pub["experiment"] == experiment) & (pub["condition"] == k.treatment)
-               & (pub["control"] == "+".join(k.control)) & pub["value"].notna()]
-    stats_ = set(rows["statistic"])
-    if "chi2" in stats_:
-        return "chi2", "the paper reported a chi-square test for this contrast"
-    if "fisher_p" in stats_ or "fisher" in stats_:
-        return "fisher", "the paper reported Fisher's exact test for this contrast"
-    return "fisher", "no test reported for this contrast: Fisher's exact test"
-
-
 def _binary_rows(args, exp, study):
-    from analysis.replication.original import original_effect
-    from analysis.replication.published import load_published
+    """One row per confirmatory contrast, its design (test, allocation, α, sidedness) from
+    :func:`analysis.power.design.design_of`, the one home of those decisions."""
+    from analysis.power.design import design_of
 
-    pub = load_published()
     rows = []
     for k in exp.plan.confirmatory:
-        eff = original_effect(study, exp.number, k, published=pub)
-        test, why = _reported_test(pub, study, exp.number, k)
+        d = design_of(study, exp.number, k)
+        eff = d.original
         row = {"label": k.label, "original": eff, "p1": eff.treatment.rate, "p2": eff.control.rate,
-               "n1": eff.treatment.n, "n2": eff.control.n, "test": args.test or test,
-               "test_source": "--test" if args.test else why, "source": eff.source, "confidence": eff.confidence,
-               "reason": "" if eff.rates_known else f"not computable: {eff.reason}", "notes": list(eff.notes)}
+               "n1": eff.treatment.n, "n2": eff.control.n, "test": args.test or d.test,
+               "test_source": "--test" if args.test else d.test_source, "source": eff.source,
+               "confidence": eff.confidence,
+               "reason": "" if eff.rates_known else f"not computable: {eff.reason}", "notes": list(eff.notes),
+               "design": d, "ratio": d.ratio, "allocation": d.allocation,
+               "alternative": args.alternative or d.alternative,
+               "alpha": args.alpha if args.alpha is not None else d.alpha}
         rows.append(row)
     return rows
 
 
 def _ratio(row) -> float:
+    """The allocation n2 / n1: the declared one (design_of), else the given groups', else 1."""
+    if row.get("ratio"):
+        return row["ratio"]
     return row["n2"] / row["n1"] if row.get("n1") and row.get("n2") else 1.0
 
 
@@ -100,19 +102,48 @@ def _compute_binary(row, args) -> None:
     # --n is per condition: a pooled control of several conditions keeps the original allocation
     designs = ([(n, _n2(n, _ratio(row))) for n in args.n] if args.n
                else ([(row["n1"], row["n2"])] if row.get("n1") else []))
-    row["power"] = [power_two_proportions(p1, p2, n1, n2, args.alpha, test, args.alternative) for n1, n2 in designs]
+    row["power"] = [power_two_proportions(p1, p2, n1, n2, row["alpha"], test, row["alternative"]) for n1, n2 in designs]
     if not designs and args.target is None and not args.d33:
         row["notes"].append("original n unknown: give --n or --target for power")
     if args.target is not None:
-        row["sample_size"] = sample_size_two_proportions(p1, p2, args.target, args.alpha, test, args.alternative,
+        row["sample_size"] = sample_size_two_proportions(p1, p2, args.target, row["alpha"], test, row["alternative"],
                                                          ratio=_ratio(row), n_max=args.n_max)
+    if getattr(args, "looks", None):
+        _sequential(row, designs, args)
     if args.d33:
         if designs:
-            row["d33"] = [d33(n1, n2, p2, args.alpha, test, args.alternative,
-                              direction="decrease" if p1 < p2 and args.alternative == "two-sided" else None)
+            row["d33"] = [d33(n1, n2, p2, row["alpha"], test, row["alternative"],
+                              direction="decrease" if p1 < p2 and row["alternative"] == "two-sided" else None)
                           for n1, n2 in designs]
         else:
             row["notes"].append("d33: original n unknown; give --n")
+
+
+def _sequential(row, designs, args) -> None:
+    """--looks K: boundaries, exact regions, power and expected N at each design (and the n for --target)."""
+    from analysis.power.sequential import exact_sequential, sequential_sample_size
+
+    p1, p2 = row["p1"], row["p2"]
+    if row["test"] != "chi2":
+        row["notes"].append(f"sequential: the statistic at each look is Pearson's z (χ² without correction), "
+                            f"not the {row['test']} test of the fixed design")
+    row["sequential"] = [exact_sequential(n1, n2, args.looks, row["alpha"], args.spending, row["alternative"],
+                                          p1, p2) for n1, n2 in designs]
+    if args.target is not None and row.get("sample_size") is not None and row["sample_size"].n_first:
+        row["sequential_sample_size"] = sequential_sample_size(
+            p1, p2, args.target, args.looks, row["alpha"], args.spending, row["alternative"], _ratio(row),
+            n_start=row["sample_size"].n_first, n_max=args.n_max)
+
+
+def _sequential_text(r) -> list[str]:
+    from analysis.format import format_number
+
+    return [f"  sequential: {r.design}",
+            f"    n = {r.n1[-1]} and {r.n2[-1]} over the looks {', '.join(f'{a}+{b}' for a, b in zip(r.n1, r.n2))}: "
+            f"exact critical |z| {', '.join(format_number(c, 3) for c in r.critical_exact)}; exact α spent "
+            f"{', '.join(format_number(a, 4, leading_zero=False) for a in r.alpha_exact)}; power "
+            f"{format_number(r.power, 3, leading_zero=False)}; expected N under H0 "
+            f"{format_number(r.expected_n_h0, 1)}, under H1 {format_number(r.expected_n_h1, 1)} (maximum {r.max_n})"]
 
 
 def _row_text(row, args) -> list[str]:
@@ -126,7 +157,8 @@ def _row_text(row, args) -> list[str]:
     if row["reason"]:
         L.append(f"  {row['reason']}")
         return L
-    L.append(f"  test: {row['test']} ({row['test_source']}); α = {args.alpha:g}, {args.alternative}")
+    alloc = f"; allocation {row['allocation']} (treatment:control, declared)" if row.get("allocation") else ""
+    L.append(f"  test: {row['test']} ({row['test_source']}); α = {row['alpha']:g}, {row['alternative']}{alloc}")
     for r in row.get("power", []):
         L.append(f"  {r}")
         L += [f"    note: {n}" for n in r.notes]
@@ -134,6 +166,11 @@ def _row_text(row, args) -> list[str]:
         L.append(f"  {row['sample_size']}")
         if row["sample_size"].ratio != 1:
             L.append(f"    (n2 = {row['sample_size'].ratio:.3g} × n1, the original allocation)")
+    for r in row.get("sequential", []):
+        L += _sequential_text(r)
+    if row.get("sequential_sample_size") is not None:
+        L.append(f"  sequential n for the target: {row['sequential_sample_size'].n1[-1]} per group")
+        L += _sequential_text(row["sequential_sample_size"])
     for r in row.get("d33", []):
         L.append(f"  d33: {r}")
     L += [f"  note: {n}" for n in row["notes"]]
@@ -143,7 +180,13 @@ def _row_text(row, args) -> list[str]:
 def _row_json(row) -> dict:
     from analysis.results import jsonable
 
-    out = {k: v for k, v in row.items() if k not in ("original", "power", "sample_size", "d33")}
+    out = {k: v for k, v in row.items() if k not in ("original", "power", "sample_size", "d33", "design",
+                                                      "sequential", "sequential_sample_size")}
+    if "sequential" in row:
+        out["sequential"] = [r.to_dict() for r in row["sequential"]]
+        ss = row.get("sequential_sample_size")
+        out["sequential_sample_size"] = ss.to_dict() if ss is not None else None
+    out["design"] = row["design"].to_dict() if row.get("design") is not None else None
     out["original"] = row["original"].to_dict() if row.get("original") is not None else None
     out["power"] = [r.to_dict() for r in row.get("power", [])]
     out["sample_size"] = row["sample_size"].to_dict() if "sample_size" in row else None
@@ -164,7 +207,7 @@ def _plot(rows, args, path) -> None:
             hi = max(hi, ss.n_stable or ss.n_first)
         hi = min(int(hi * 1.5) + 5, 600)
         ns = range(2, hi + 1) if hi <= 300 else sorted(set(range(2, hi + 1, max(1, hi // 300))) | {hi})
-        curves.append(power_curve(row["p1"], row["p2"], ns, args.alpha, row["test"], args.alternative,
+        curves.append(power_curve(row["p1"], row["p2"], ns, row["alpha"], row["test"], row["alternative"],
                                   ratio=_ratio(row), label=row["label"][:60], target=args.target,
                                   original_n=row.get("n1")))
     if not curves:
@@ -181,7 +224,9 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
     from analysis.results import jsonable
 
     out = out or sys.stdout
-    _check_unit("--alpha", args.alpha)
+    if args.alpha is not None:
+        _check_unit("--alpha", args.alpha)
+    alpha = 0.05 if args.alpha is None else args.alpha
     if args.target is not None:
         _check_unit("--target", args.target)
     for n in args.n or []:
@@ -191,6 +236,8 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
     if args.jobs == 0:
         raise AnalysisError("--jobs 0: give a positive number, or -1 for all cores")
     _check_n("--n-max", args.n_max)
+    if args.looks is not None and not 1 <= args.looks <= 20:
+        raise AnalysisError(f"--looks {args.looks}: give a whole number of looks from 1 to 20")
     if args.rates and args.study:
         raise AnalysisError(f"give a study or --rates, not both (study {args.study!r})")
     if not args.rates and not args.study:
@@ -203,7 +250,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             raise AnalysisError(f"--plot {args.plot}: the folder {folder} does not exist")
         _check_plot_target(Path(args.plot), args.force)
 
-    result: dict = {"alpha": args.alpha, "alternative": args.alternative, "target": args.target}
+    result: dict = {"alpha": alpha, "alternative": args.alternative or "two-sided", "target": args.target}
     text: list[str] = []
     rows: list[dict] = []
     simulation = None
@@ -214,7 +261,8 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
         rows = [{"label": f"{100 * p1:.1f}% vs {100 * p2:.1f}%", "original": None, "p1": p1, "p2": p2,
                  "n1": None, "n2": None, "test": args.test or "fisher",
                  "test_source": "--test" if args.test else "default: Fisher's exact test",
-                 "source": "given with --rates", "confidence": "", "reason": "", "notes": []}]
+                 "source": "given with --rates", "confidence": "", "reason": "", "notes": [],
+                 "alpha": alpha, "alternative": args.alternative or "two-sided"}]
         result.update(study=None, experiment=None)
     else:
         import paradigms
@@ -242,15 +290,17 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
 
             sims = []
             for n in args.n or []:
-                sims.append(simulation_power(par, exp.number, n, args.simulations, args.alpha, args.seed,
-                                             args.jobs, progress=True))
+                sims.append(simulation_power(par, exp.number, n, args.simulations, alpha, args.seed,
+                                             args.jobs, progress=True, scheduler=args.scheduler))
             ss = None
             if args.target is not None:
-                ss = simulation_sample_size(par, exp.number, args.target, args.simulations, args.alpha, args.seed,
-                                            args.jobs, n_max=args.n_max, progress=True)
+                ss = simulation_sample_size(par, exp.number, args.target, args.simulations, alpha, args.seed,
+                                            args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
             simulation = {"power": sims, "sample_size": ss}
     for row in rows:
         _compute_binary(row, args)
+    if rows:
+        result["alpha"], result["alternative"] = rows[0]["alpha"], rows[0]["alternative"]
     if args.plot and rows:
         _plot(rows, args, args.plot)
     if args.json:

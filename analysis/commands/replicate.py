@@ -1,4 +1,4 @@
-"""``compliance replicate``: did it replicate?  Every confirmatory contrast judged five ways.
+"""``compliance replicate``: did it replicate?  Every confirmatory contrast judged by every criterion.
 
     compliance replicate data/sessions/site1                       # study and experiment read from the data
     compliance replicate data/sessions/site1 --sesoi-h 0.2 --json
@@ -14,14 +14,17 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from analysis.replication import CRITERIA
+
     p = subparsers.add_parser(
-        "replicate", help="replication verdicts: original and replication side by side, five criteria",
+        "replicate", help=f"replication verdicts: original and replication side by side, {len(CRITERIA)} criteria",
         description="For each confirmatory contrast, the original (data/published) beside the replication: "
-                    "effects (RD, OR, Cohen's h with 95%% CIs), significance in the original's direction with "
-                    "the original's test, consistency (CI and prediction interval), small telescopes (d33), "
-                    "equivalence (TOST), the replication Bayes factor, and the fixed-effect combination. "
-                    "The replication is session data (study and experiment read from the files), counts "
-                    "typed in (--counts), or a published replication (--published).")
+                    "effects (RD, OR, Cohen's h with 95% CIs), then the verdict table, a row per criterion "
+                    f"({len(CRITERIA)}: " + "; ".join(CRITERIA.values()) + "), each with what the test "
+                    "found and, apart, whether that counts as the replication succeeding. "
+                    "The replication is session data (study and experiment read from the files; several sites "
+                    "are added into one sample, see compliance pool), counts typed in (--counts), or a "
+                    "published replication (--published). Simulated data are labelled SIMULATED on every output.")
     p.add_argument("source", nargs="+", metavar="PATH_OR_STUDY",
                    help="session CSV file(s) or folder(s); or a study id (e.g. cialdini1975) with --counts or "
                         "--published")
@@ -36,6 +39,9 @@ def register(subparsers) -> None:
                    help="smallest effect of interest for the equivalence test, as Cohen's h (default: d33)")
     p.add_argument("--sesoi-rd", type=float, metavar="RD",
                    help="smallest effect of interest for the equivalence test, as a risk difference")
+    p.add_argument("--preregistration", metavar="PREREG.md",
+                   help="list every deviation from this pre-registration (with data: found beside the data by "
+                        "the schedule's SHA-256 when not given)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--plot", metavar="OUT.png",
                    help="save the estimates (original and replication, CIs, prediction band, d33, equivalence "
@@ -99,6 +105,10 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
                                     f"{', '.join(paradigms.names())})")
         result = replicate(sources if len(sources) > 1 else sources[0], experiment=args.experiment,
                            sesoi_h=args.sesoi_h, sesoi_rd=args.sesoi_rd)
+    from analysis.power.adherence import adherence_of_replication  # issue 24.5
+
+    adherence = adherence_of_replication(getattr(args, "preregistration", None), result, sources, is_study,
+                                         counts if is_study else None)
     plot = None
     if args.plot:
         from analysis.plots.replication import plot_replication
@@ -107,10 +117,15 @@ def cmd_replicate(args: argparse.Namespace, out=None) -> int:
     if args.json:
         import json
 
-        json.dump(jsonable(result), out, indent=2, ensure_ascii=False, allow_nan=False)
+        data = jsonable(result)
+        if adherence is not None:
+            data["adherence"] = adherence.to_dict()
+        json.dump(data, out, indent=2, ensure_ascii=False, allow_nan=False)
         out.write("\n")
     else:
         out.write(str(result) + "\n")
+        if adherence is not None:
+            out.write("\n".join(adherence.lines()) + "\n")
         if plot is not None:
             out.write(f"plot saved to {plot}\n")
     return 0

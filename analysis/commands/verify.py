@@ -11,9 +11,15 @@ def register(subparsers) -> None:
         description="Check every session under DATA_DIR: the CSV and the journal against the SHA-256 the "
                     "sidecar recorded when the session closed; the journal against the CSV (every row the "
                     "journal wrote is there, every row was written by a session, every participant whose "
-                    "final answer was journalled has a row); the audit log's chain. One line per "
-                    "discrepancy; exit status 1 if there is any, 0 if none.")
+                    "final answer was journalled has a row); the audit log's chain, and the record chain against "
+                    "the files (every session closed is there with the CSV, journal and sidecar it recorded; "
+                    "every withdrawal is in the log and marked in its sidecar); with --manifest, every file "
+                    "against a manifest 'compliance seal' wrote. One line per discrepancy; exit status 1 if "
+                    "there is any, 0 if none.")
     p.add_argument("data_dir", metavar="DATA_DIR", help="the data folder (searched recursively)")
+    p.add_argument("--manifest", metavar="MANIFEST", help="also check every file of DATA_DIR against a manifest "
+                   "written by 'compliance seal' (files added, removed or changed since): the check that holds "
+                   "against someone who rewrote the whole folder")
     p.add_argument("--json", action="store_true", help="print the discrepancies and notes as JSON")
     p.set_defaults(handler=cmd_verify)
 
@@ -25,7 +31,7 @@ def cmd_verify(args: argparse.Namespace, out=None) -> int:
     from analysis.records.verify import verify
 
     out = out or sys.stdout
-    res = verify(args.data_dir)
+    res = verify(args.data_dir, manifest=getattr(args, "manifest", None))
     if args.json:
         json.dump(res.to_dict(), out, indent=2, ensure_ascii=False)
         out.write("\n")

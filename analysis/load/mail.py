@@ -29,7 +29,7 @@ while the window was still open, and an outcome for a card that was not posted.
 from __future__ import annotations
 
 import warnings
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Mapping, Optional
 
 import numpy as np
@@ -87,7 +87,9 @@ def window_closes(sent: date, window_days: int) -> date:
     >>> window_closes(date(2026, 1, 5), 56)
     datetime.date(2026, 3, 2)
     """
-    return sent + timedelta(days=int(window_days))
+    from paradigms.engine.mail import closes
+
+    return closes(sent, window_days)  # one reply-window rule, the mailing log's
 
 
 def check_record(rec: Mapping, paradigm, file: str, line: int, row: int) -> None:
@@ -275,7 +277,9 @@ def _check_outcome(o: Mapping, d: Mapping, sent: date, window: int) -> None:
         if o.get("reply_days") != days:
             raise DataValidationError(f"{_where(o, 'reply_days')}: {o.get('reply_days')!r}, but the card was sent "
                                       f"{sent.isoformat()} and the reply received {got.isoformat()} ({days} days)")
-        if o.get("complied") != int(days <= window):
+        from paradigms.engine.mail import in_window
+
+        if o.get("complied") != int(in_window(sent, got, window)):
             raise DataValidationError(f"{_where(o, 'complied')}: {o.get('complied')!r}, but the reply came after "
                                       f"{days} days and the window is {window} days")
     elif o.get("reply") == "none":

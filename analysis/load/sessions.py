@@ -153,7 +153,9 @@ def find_session_files(path: PathLike, parquet: bool = False) -> list[Path]:
                 found.append(f)
     if not found:
         raise DataValidationError(f"{p}: no session files matching {' or '.join(globs)} in this folder")
-    return sorted(found)
+    from paradigms.engine.store import session_sort_key
+
+    return sorted(found, key=session_sort_key)  # session-2 before session-10 (issue 22.3)
 
 
 def _where(file: str, line: int, row: int, column: str) -> str:
@@ -234,14 +236,14 @@ def _check_header(file: str, header: list) -> None:
 
 def _scan_csv(path: Path, sidecar) -> _FileCells:
     """A CSV's bytes, its header and whether pyarrow's reader can take it as it is."""
-    import hashlib
+    from paradigms.hashing import bytes_sha256
 
     file = str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataValidationError(f"{file}: cannot be read ({exc.strerror})") from None
-    sha = hashlib.sha256(raw).hexdigest() if (sidecar or {}).get("csv_sha256") else None
+    sha = bytes_sha256(raw) if (sidecar or {}).get("csv_sha256") else None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a byte-order mark (e.g. after a spreadsheet round trip) is tolerated
     ascii_only = raw.isascii()
@@ -1057,13 +1059,9 @@ def _file_names(files, fidx: np.ndarray):
 
 
 def _file_sha256(path: Path) -> str:
-    import hashlib
+    from paradigms.hashing import file_sha256
 
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_sha256(path)
 def _check_origins(frame: pd.DataFrame, origins: dict, include_simulated: bool, include_pilot: bool) -> None:
     """Refuse to pool simulated, pilot and real sessions of one experiment unless asked."""
     per_file = frame.drop_duplicates(["study", "experiment", "source_file"])

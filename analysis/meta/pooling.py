@@ -52,6 +52,9 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis.errors import AnalysisError
+from analysis.meta.measures import MEASURES, count_contrast_pools, interaction_pool, rate_pool
+from analysis.meta.mh import MH_METHOD, mantel_haenszel
+from analysis.stats import effects as _effects  # the one home of each effect (issue 21.1)
 from analysis.results import Result, format_number, format_p, frame_of, jsonable
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "fixed_effects",
     "pool",
     "pool_counts",
+    "pool_count_cells",
 ]
 
 #: The methods of this module, pinned (never a library default).
@@ -84,8 +88,7 @@ META_METHODS = {
           "(metafor test='knha')",
     "pi": "estimate +/- crit * sqrt(SE^2 + tau2), crit = z, or t(k-1) with knha (metafor 3.8 predict)",
     "q": "Cochran's Q against the inverse-variance fixed-effect estimate, chi-square with k-1 df",
-    "mh": "Mantel-Haenszel pooled odds ratio, Robins-Breslow-Greenland CI; Breslow-Day test of equal odds "
-          "ratios without and with Tarone's adjustment (statsmodels StratifiedTable, shift_zeros=False)",
+    "mh": MH_METHOD,
     "logit": "logistic regression complied ~ treated + site (a factor), maximum likelihood on the per-site "
              "counts by Newton-Raphson (O(k) per step), Wald CI; sites where everybody or nobody complied are "
              "left out (their intercept is infinite)",
@@ -196,29 +199,19 @@ def site_effect(site: str, x1: int, n1: int, x2: int, n2: int, original: bool = 
     """
     if n1 <= 0 or n2 <= 0:
         raise AnalysisError(f"site {site!r}: an arm with no participants has no effect (n = {n1}, {n2})")
-    a, b, c, d = float(x1), float(n1 - x1), float(x2), float(n2 - x2)
-    corrected = 0.0 in (a, b, c, d)
-    if corrected:
-        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
-    m1, m2 = a + b, c + d
-    p1, p2 = a / m1, c / m2
-    notes = ("a zero cell: 0.5 added to every cell of this site's table",) if corrected else ()
-    return SiteEffect(str(site), int(n1), int(x1), int(n2), int(x2),
-                      math.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d,
-                      p1 - p2, p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2, corrected, original, notes)
+    lor = _effects.log_odds_ratio(x1, n1, x2, n2)
+    rd = _effects.risk_difference(x1, n1, x2, n2)  # the zero-cell rule, as the OR's
+    notes = ("a zero cell: 0.5 added to every cell of this site's table",) if lor.corrected else ()
+    return SiteEffect(str(site), int(n1), int(x1), int(n2), int(x2), lor.yi, lor.vi, rd.yi, rd.vi,
+                      lor.corrected, original, notes)
 
 
 def _effect_arrays(x1, n1, x2, n2):
     """Vectorised :func:`site_effect`: (log_or, var_log_or, rd, var_rd, corrected) arrays."""
-    a, n1, c, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
-    b, d = n1 - a, n2 - c
-    corrected = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    add = np.where(corrected, 0.5, 0.0)
-    a, b, c, d = a + add, b + add, c + add, d + add
-    m1, m2 = a + b, c + d
-    p1, p2 = a / m1, c / m2
-    return (np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d, p1 - p2,
-            p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2, corrected)
+    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (x1, n1, x2, n2))
+    lor = _effects.log_odds_ratio(x1, n1, x2, n2)
+    rd = _effects.risk_difference(x1, n1, x2, n2)
+    return lor.yi, lor.vi, rd.yi, rd.vi, lor.corrected
 
 
 # --------------------------------------------------------------------------- #
@@ -281,16 +274,20 @@ class MetaResult(Result):
         """``RE (method)``, as the pooled rows of :meth:`PoolResult.to_frame` name it."""
         return f"RE ({self.method})"
 
+    #: how each measure is named in the sentence (log scales are printed exponentiated)
+    _NAMES = {"log_or": "OR", "rd": "RD", "SMD": "g", "ROM": "ratio of means", "PLO": "logit p",
+              "LROR": "ratio of ORs"}
+
     @property
     def exponentiate(self) -> bool:
-        return self.measure == "log_or"
+        return self.measure in ("log_or", "ROM", "LROR")
 
     def _fmt(self, x: float) -> str:
         return format_number(math.exp(x) if self.exponentiate else x,
-                             leading_zero=self.exponentiate)
+                             leading_zero=self.measure != "rd")
 
     def __str__(self) -> str:
-        name = "OR" if self.exponentiate else "RD"
+        name = self._NAMES.get(self.measure, self.measure)
         stat = f"t({self.k - 1})" if self.test == "knha" else "z"
         pct = f"{self.level:.0%}"
         ci_tag = " (Hartung-Knapp)" if self.test == "knha" else ""
@@ -303,7 +300,7 @@ class MetaResult(Result):
 
     def to_dict(self) -> dict:
         d = super().to_dict()
-        if self.exponentiate:
+        if self.measure == "log_or":
             d.update(odds_ratio=math.exp(self.estimate), or_ci_low=math.exp(self.ci_low),
                      or_ci_high=math.exp(self.ci_high), or_pi_low=math.exp(self.pi_low),
                      or_pi_high=math.exp(self.pi_high))
@@ -488,6 +485,9 @@ class FixedEffects(Result):
     logit_sites: int
     level: float = 0.95
     notes: tuple[str, ...] = ()
+    cmh_corrected_statistic: float = math.nan
+    cmh_corrected_p: float = math.nan
+    breslow_day_df: int = 0
 
     #: the three estimates: (row label, field prefix, its test's statistic and p fields)
     _ESTIMATES = (("FE (inverse variance)", "iv", None, None), ("FE (Mantel-Haenszel)", "mh", "cmh_statistic", "cmh_p"),
@@ -513,8 +513,10 @@ class FixedEffects(Result):
         e = lambda x: format_number(math.exp(x))  # noqa: E731
         return (f"Fixed effect (k = {self.k}): inverse-variance OR = {e(self.iv_log_or)} "
                 f"[{e(self.iv_ci_low)}, {e(self.iv_ci_high)}]; Mantel-Haenszel OR = {e(self.mh_log_or)} "
-                f"[{e(self.mh_ci_low)}, {e(self.mh_ci_high)}], CMH χ²(1) = {format_number(self.cmh_statistic)}, "
-                f"{format_p(self.cmh_p)}; Breslow-Day χ²({self.k - 1}) = {format_number(self.breslow_day)}, "
+                f"[{e(self.mh_ci_low)}, {e(self.mh_ci_high)}] (RBG SE), CMH χ²(1) = "
+                f"{format_number(self.cmh_statistic)}, {format_p(self.cmh_p)} (no continuity correction; "
+                f"with it χ²(1) = {format_number(self.cmh_corrected_statistic)}, {format_p(self.cmh_corrected_p)}); "
+                f"Breslow-Day χ²({self.breslow_day_df}) = {format_number(self.breslow_day)}, "
                 f"{format_p(self.breslow_day_p)} (Tarone {format_p(self.tarone_p)}); logistic with site factor "
                 f"OR = {e(self.logit_log_or)} [{e(self.logit_ci_low)}, {e(self.logit_ci_high)}], "
                 f"{format_p(self.logit_p)}")
@@ -587,8 +589,6 @@ def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEf
     >>> round(math.exp(f.mh_log_or), 3)
     2.669
     """
-    from statsmodels.stats.contingency_tables import StratifiedTable
-
     effects = [e for e in effects if not e.original]
     k = len(effects)
     y = np.array([e.log_or for e in effects])
@@ -600,30 +600,27 @@ def fixed_effects(effects: Sequence[SiteEffect], level: float = 0.95) -> FixedEf
     n1 = np.array([e.n_treatment for e in effects], dtype=float)
     x2 = np.array([e.complied_control for e in effects], dtype=float)
     n2 = np.array([e.n_control for e in effects], dtype=float)
-    tables = np.empty((2, 2, k))
-    tables[0, 0], tables[0, 1], tables[1, 0], tables[1, 1] = x1, n1 - x1, x2, n2 - x2
+    mh = mantel_haenszel(x1, n1 - x1, x2, n2 - x2, level)
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught, np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("always")
-        st = StratifiedTable(tables, shift_zeros=False)
-        mh = float(st.logodds_pooled)
-        mh_se = float(st.logodds_pooled_se)
-        cmh = st.test_null_odds(correction=False)
-        bd = st.test_equal_odds(adjust=False)
-        ta = st.test_equal_odds(adjust=True)
-    if caught:
-        notes.append("Mantel-Haenszel: " + str(caught[0].message).splitlines()[0])
+    if not math.isfinite(mh.log_or):
+        notes.append("Mantel-Haenszel: the pooled odds ratio is undefined (no site has a discordant pair of cells)")
+    if mh.k_pos < k:
+        notes.append(f"Breslow-Day and Tarone: {k - mh.k_pos} site(s) where nobody or everybody complied carry "
+                     f"no information on the odds ratio and are left out (as metafor rma.mh): "
+                     f"df = {max(mh.k_pos - 1, 0)}")
     lb, lse, llo, lhi, lp, lk, lnotes = _logit_site_factor(x1, n1, x2, n2, level)
     notes += lnotes
     if lk < k:
         notes.append(f"logistic model: {k - lk} site(s) where everybody or nobody complied left out")
     return FixedEffects(k=k, iv_log_or=iv, iv_se=iv_se, iv_ci_low=iv - z * iv_se, iv_ci_high=iv + z * iv_se,
-                        mh_log_or=mh, mh_se=mh_se, mh_ci_low=mh - z * mh_se, mh_ci_high=mh + z * mh_se,
-                        cmh_statistic=float(cmh.statistic), cmh_p=float(cmh.pvalue),
-                        breslow_day=float(bd.statistic), breslow_day_p=float(bd.pvalue),
-                        tarone=float(ta.statistic), tarone_p=float(ta.pvalue),
+                        mh_log_or=mh.log_or, mh_se=mh.se, mh_ci_low=mh.ci_low, mh_ci_high=mh.ci_high,
+                        cmh_statistic=mh.cmh, cmh_p=mh.cmh_p,
+                        breslow_day=mh.breslow_day, breslow_day_p=mh.breslow_day_p,
+                        tarone=mh.tarone, tarone_p=mh.tarone_p,
                         logit_log_or=lb, logit_se=lse, logit_ci_low=llo, logit_ci_high=lhi, logit_p=lp,
-                        logit_sites=lk, level=level, notes=tuple(notes))
+                        logit_sites=lk, level=level, notes=tuple(notes),
+                        cmh_corrected_statistic=mh.cmh_corrected, cmh_corrected_p=mh.cmh_corrected_p,
+                        breslow_day_df=max(mh.k_pos - 1, 0))
 
 
 # --------------------------------------------------------------------------- #
@@ -709,15 +706,36 @@ class PoolResult(Result):
     files: tuple[str, ...] = ()
     include_original: bool = False
     notes: tuple[str, ...] = ()
+    #: the other measures pooled (count plans: SMD and ROM; the whole-study rate: PLO; the
+    #: factorial interaction: log ratio of ORs), see :mod:`analysis.meta.measures`
+    pools: tuple = ()
+    #: how the data were made: ``real``, ``pilot``, ``simulated``, ``unrecorded``, or ``table``
+    data_origin: tuple[str, ...] = ()
+
+    @property
+    def simulated(self) -> bool:
+        return "simulated" in self.data_origin
+
+    @property
+    def origin_label(self) -> str:
+        """``SIMULATED DATA: ...`` (or the pilot line) heading every output; '' for real data."""
+        from analysis.load.sessions import origin_label
+
+        return origin_label(self.data_origin)
 
     def __str__(self) -> str:
         ci = "Hartung-Knapp-Sidik-Jonkman" if self.test == "knha" else "Wald"
-        lines = [f"{self.study}, Experiment {self.experiment}: {self.title}",
+        lines = [self.origin_label] if self.origin_label else []
+        lines += [f"{self.study}, Experiment {self.experiment}: {self.title}",
                  f"  {self.n_sites} sites (by {self.by!r}); random effects, τ² by {self.method}, {ci} CI, "
                  f"{self.level:.0%} prediction interval for a new site"]
         for c in self.contrasts:
             lines += ["  " + line for line in str(c).splitlines()]
+        for c in self.pools:
+            lines += ["  " + line for line in str(c).splitlines()]
         lines += [f"  Note: {n}" for n in self.notes]
+        if self.origin_label:
+            lines.append(self.origin_label)
         return "\n".join(lines)
 
     def to_frame(self) -> pd.DataFrame:
@@ -769,7 +787,10 @@ class PoolResult(Result):
     def to_dict(self) -> dict:
         d = super().to_dict()
         d["methods"] = dict(META_METHODS)
+        d["methods"].update({f"measure_{k}": v[0] for k, v in MEASURES.items()})
         d["apa"] = [str(c.headline) if c.headline else None for c in self.contrasts]
+        d["simulated"] = self.simulated
+        d["origin_label"] = self.origin_label
         return jsonable(d)
 
 
@@ -822,6 +843,15 @@ def _pool_contrast(counts: pd.DataFrame, experiment, contrast, method: str, test
                         rnd_rd, fixed, original, with_orig, tuple(notes))
 
 
+def _plan_of(study: str, experiment: int):
+    """The experiment's CountPlan, or None for a binary plan."""
+    import paradigms
+    from paradigms.base import CountPlan
+
+    plan = paradigms.get(study).experiment(experiment).plan
+    return plan if isinstance(plan, CountPlan) else None
+
+
 def _binary_plan(study: str, experiment: int):
     import paradigms
     from paradigms.base import ContrastPlan
@@ -835,7 +865,8 @@ def _binary_plan(study: str, experiment: int):
 
 def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "site", method: str = "REML",
                 knha: bool = False, level: float = 0.95, originals: Optional[dict] = None,
-                files: Sequence[str] = (), notes: Sequence[str] = ()) -> PoolResult:
+                files: Sequence[str] = (), notes: Sequence[str] = (),
+                data_origin: Sequence[str] = ()) -> PoolResult:
     """Pool every confirmatory contrast from per-site counts.
 
     Parameters
@@ -880,8 +911,59 @@ def pool_counts(counts: pd.DataFrame, study: str, experiment: int, by: str = "si
             c = dataclasses.replace(c, notes=c.notes + tuple(orig_notes))
         pools.append(c)
     pools = tuple(pools)
+    others = [rate_pool(counts, by, method, test, level)]
+    if getattr(exp.plan, "moderator", None):
+        inter = interaction_pool(counts, exp, by, method, test, level)
+        if inter is not None:
+            others.insert(0, inter)
     return PoolResult(study, int(experiment), exp.title, by, method, test, level, len(wide.index), pools,
-                      tuple(files), bool(originals), tuple(notes))
+                      tuple(files), bool(originals), tuple(notes), tuple(others), tuple(data_origin))
+
+
+def pool_count_cells(cells: pd.DataFrame, study: str, experiment: int, method: str = "REML", knha: bool = False,
+                     level: float = 0.95, files: Sequence[str] = (), notes: Sequence[str] = (),
+                     data_origin: Sequence[str] = (), by: str = "site") -> PoolResult:
+    """Pool every confirmatory contrast of a count plan (Regan) from per-site cell moments.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Columns ``site``, ``condition``, ``mean``, ``sd``, ``n``: one row per site and condition.
+    study, experiment
+        The declared paradigm and experiment (its plan a ``CountPlan``).
+
+    Returns
+    -------
+    PoolResult
+        ``contrasts`` is empty; ``pools`` holds Hedges' g (SMD) and the log ratio of means (ROM)
+        of every confirmatory contrast.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = [(s, f"{f}_{l}", m + (0.5 if f != "no_favor" else 0), 1.5, 8) for s, m in (("A", 1.0), ("B", 1.4), ("C", 0.9)) for f in ("confederate_favor", "experimenter_favor", "no_favor") for l in ("pleasant", "unpleasant")]
+    >>> res = pool_count_cells(pd.DataFrame(rows, columns=["site", "condition", "mean", "sd", "n"]), "regan1971", 1)
+    >>> [p.measure for p in res.pools][:2], res.n_sites
+    (['SMD', 'ROM'], 3)
+    """
+    import paradigms
+    from paradigms.base import CountPlan
+
+    method = str(method).upper()
+    if method not in ESTIMATORS:
+        raise AnalysisError(f"--method {method.lower()!r}: choose one of {', '.join(m.lower() for m in ESTIMATORS)}")
+    exp = paradigms.get(study).experiment(experiment)
+    if not isinstance(exp.plan, CountPlan):
+        raise AnalysisError(f"{study} experiment {experiment} declares a {type(exp.plan).__name__}, not a count plan")
+    sites = sorted(dict.fromkeys(cells["site"].astype(str)), key=_natural_key)
+    if len(sites) < 2:
+        raise AnalysisError(f"only one {by} ({', '.join(sites) or 'none'}) in the data: pooling needs at least two; "
+                            "use 'compliance analyze' for one site")
+    cells = cells.assign(site=cells["site"].astype(str)).set_index("site").loc[sites].reset_index()
+    test = "knha" if knha else "z"
+    pools = count_contrast_pools(cells, exp, method, test, level)
+    return PoolResult(study, int(experiment), exp.title, by, method, test, level, len(sites), (), tuple(files),
+                      False, tuple(notes), pools, tuple(data_origin))
 
 
 # --------------------------------------------------------------------------- #
@@ -989,18 +1071,30 @@ def pool(*sources, by: str = "site", method: str = "REML", knha: bool = False, i
         raise AnalysisError(f"sites of different experiments in one call: {s1} experiment {e1} ({f1}) and "
                             f"{s2} experiment {e2} ({f2}); pool one experiment of one study at a time")
     study, experiment = exps[0]
-    _binary_plan(study, experiment)
+    origin = loaded.origin_of(study, experiment)
     data = loaded.analysable()
     notes = _check_sites(loaded.data, by, loaded.files)
     if data.empty:
         raise AnalysisError(f"{loaded.files[0]}: no analysed participant (all excluded or withdrawn)")
+    plan = _plan_of(study, experiment)
+    if plan is not None:
+        y = data[plan.outcome].astype(float)
+        cells = (data.assign(**{by: data[by].astype(str), "_y": y}).groupby([by, "condition"], observed=True)["_y"]
+                 .agg(mean="mean", sd="std", n="size").reset_index().rename(columns={by: "site"}))
+        res = pool_count_cells(cells, study, experiment, method=method, knha=knha, level=level, files=loaded.files,
+                               notes=notes, data_origin=origin, by=by)
+        if warn:
+            for n in notes:
+                warnings.warn(n, PoolWarning, stacklevel=2)
+        return res
+    _binary_plan(study, experiment)
     counts = (data.assign(complied=data["complied"].astype(int), **{by: data[by].astype(str)})
               .groupby([by, "condition"], observed=True)["complied"].agg(n="size", complied="sum").reset_index())
     originals = None
     if include_original:
         originals = _originals(study, experiment)
     res = pool_counts(counts, study, experiment, by=by, method=method, knha=knha, level=level,
-                      originals=originals, files=loaded.files, notes=notes)
+                      originals=originals, files=loaded.files, notes=notes, data_origin=origin)
     if warn:
         for n in notes:
             warnings.warn(n, PoolWarning, stacklevel=2)

@@ -20,7 +20,7 @@ from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from analysis.errors import AnalysisError  # noqa: E402
-from analysis.results import format_number  # noqa: E402
+from analysis.format import format_number, pct  # noqa: E402
 
 __all__ = ["plot_forest"]
 
@@ -44,8 +44,9 @@ def _rows(c):
     rows = []
     for s in c.sites:
         lo, hi = s.ci()
-        rows.append(("site", s.site + (" *" if s.corrected else ""), s.n, s.log_or, lo, hi, w.get(s.site), None))
-    if c.original is not None:
+        y = s.yi if hasattr(s, "yi") else s.log_or   # an EffectPool's SiteValue, or a binary SiteEffect
+        rows.append(("site", s.site + (" *" if s.corrected else ""), s.n, y, lo, hi, w.get(s.site), None))
+    if getattr(c, "original", None) is not None:
         lo, hi = c.original.ci()
         rows.append(("original", c.original.site, c.original.n, c.original.log_or, lo, hi, None, None))
     if c.random:
@@ -55,9 +56,9 @@ def _rows(c):
             label = f"Random effects, {r.method}" + (" (chosen)" if chosen else "")
             rows.append(("pooled", label, None, r.estimate, r.ci_low, r.ci_high, None, r))
             if chosen:
-                rows.append(("pi", f"{r.level:.0%} prediction interval, {r.method}", None, r.estimate, r.pi_low,
+                rows.append(("pi", f"{pct(r.level, 0)} prediction interval, {r.method}", None, r.estimate, r.pi_low,
                              r.pi_high, None, r))
-        for r in c.with_original:
+        for r in getattr(c, "with_original", ()):
             if r.method == c.method:
                 rows.append(("with_original", f"{r.method} with the original study", None, r.estimate, r.ci_low,
                              r.ci_high, None, r))
@@ -66,6 +67,10 @@ def _rows(c):
 
 def _panel(ax, c, level: float) -> None:
     rows = _rows(c)
+    measure = getattr(c, "measure", "log_or")
+    _or = (lambda x: format_number(c.back(x), 3 if measure == "PLO" else 2) if math.isfinite(x) else "NA") \
+        if hasattr(c, "back") else globals()["_or"]
+    head = {"log_or": "OR", "SMD": "g", "ROM": "ratio", "PLO": "proportion", "LROR": "ratio of ORs"}[measure]
     n = len(rows)
     ys = list(range(n, 0, -1))
     trans = blended_transform_factory(ax.transAxes, ax.transData)
@@ -76,7 +81,7 @@ def _panel(ax, c, level: float) -> None:
     ax.set_xlim(lo_x - pad, hi_x + pad)
     fs = 8.5
     x_site, x_n, x_or, x_w = -_N_IN / _PLOT_IN - 0.02, -0.02, 1 + 0.1 / _PLOT_IN, 1 + 2.05 / _PLOT_IN
-    for x, text, ha in ((x_site, "site", "right"), (x_n, "n", "right"), (x_or, f"OR [{level:.0%} CI]", "left"),
+    for x, text, ha in ((x_site, "site", "right"), (x_n, "n", "right"), (x_or, f"{head} [{pct(level, 0)} CI]", "left"),
                         (x_w, "weight", "left")):
         ax.text(x, n + 1, text, transform=trans, ha=ha, va="center", fontsize=fs, weight="bold")
     for y, (kind, label, size, est, lo, hi, weight, model) in zip(ys, rows):
@@ -111,24 +116,39 @@ def _panel(ax, c, level: float) -> None:
         ax.text(x_or, y, txt, transform=trans, ha="left", va="center", fontsize=fs, color=tcolor, weight=wt,
                 family="monospace")
         if kind == "site" and weight is not None:
-            ax.text(x_w, y, f"{weight:.1f}%", transform=trans, ha="left", va="center", fontsize=fs,
+            ax.text(x_w, y, f"{format_number(weight, 1)}%", transform=trans, ha="left", va="center", fontsize=fs,
                     family="monospace")
         elif kind == "pooled":
-            ax.text(x_w, y, f"τ² = {model.tau2:.3f}, I² = {model.i2:.0f}%", transform=trans, ha="left", va="center",
+            ax.text(x_w, y, f"τ² = {format_number(model.tau2, 3)}, I² = {format_number(model.i2, 0)}%", transform=trans, ha="left", va="center",
                     fontsize=fs - 1, color="#444444")
-    ax.axvline(0.0, color="#555555", lw=0.9, ls="--", zorder=0)
+    if measure != "PLO":   # no effect: 0 on every scale but a proportion's
+        ax.axvline(0.0, color="#555555", lw=0.9, ls="--", zorder=0)
     ax.set_ylim(0.3, n + 1.6)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
+    if measure in ("SMD", "PLO"):
+        ax.tick_params(axis="x", labelsize=fs)
+        ax.set_xlabel("Hedges' g   ← favours control  |  favours treatment →" if measure == "SMD"
+                      else "logit proportion of compliance", fontsize=fs)
+        _title_and_foot(ax, c, n, trans, fs)
+        return
     # an odds-ratio axis on the log scale: ticks where they read well
     cands = [0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
     xl = ax.get_xlim()
     ticks = [t for t in cands if xl[0] <= math.log(t) <= xl[1]]
     ax.set_xticks([math.log(t) for t in ticks])
     ax.set_xticklabels([f"{t:g}" for t in ticks], fontsize=fs)
-    ax.set_xlabel("odds ratio (log scale)   ← favours control  |  favours treatment →", fontsize=fs)
-    title = f"{c.label}\n{c.treatment} vs {' + '.join(c.control)}"
+    name = {"log_or": "odds ratio", "ROM": "ratio of means", "LROR": "ratio of odds ratios"}[measure]
+    ax.set_xlabel(f"{name} (log scale)   ← favours control  |  favours treatment →", fontsize=fs)
+    _title_and_foot(ax, c, n, trans, fs)
+
+
+def _title_and_foot(ax, c, n, trans, fs) -> None:
+    measure = getattr(c, "measure", "")
+    title = f"{c.label}" + (f" [{measure}]" if measure else "")
+    if c.treatment:
+        title += f"\n{c.treatment} vs {' + '.join(c.control)}"
     ax.text(-_LEFT_IN / _PLOT_IN + 0.02, n + 2.2, title, transform=trans, ha="left", va="bottom",
             fontsize=fs + 1.5)
     foot = []
@@ -164,6 +184,7 @@ def plot_forest(result, path: Optional[Union[str, Path]] = None, dpi: int = 150)
     >>> plot_forest(pool("data/sessions/"), "forest.png")   # doctest: +SKIP
     """
     panels = [c for c in result.contrasts if c.sites or c.original is not None]
+    panels += [c for c in getattr(result, "pools", ()) if c.sites and c.random]
     if not panels:
         raise AnalysisError("nothing to plot: no contrast has a site with every condition")
     per_panel = [len(_rows(c)) + 1.6 for c in panels]       # rows + header row + margins
@@ -180,7 +201,8 @@ def plot_forest(result, path: Optional[Union[str, Path]] = None, dpi: int = 150)
         y_top -= h + gap_in - 0.55
     ci = "Hartung-Knapp-Sidik-Jonkman" if result.test == "knha" else "Wald"
     fig.text(0.15 / width, 1 - 0.25 / height, f"{result.study}, Experiment {result.experiment}: {result.n_sites} "
-             f"sites pooled (τ² by {result.method}, {ci} CI); squares: site weight in the {result.method} model",
+             f"sites pooled (τ² by {result.method}, {ci} CI); squares: site weight in the {result.method} model"
+             + (f"\n{result.origin_label}" if getattr(result, "origin_label", "") else ""),
              fontsize=11, ha="left", va="top")
     if path is None:
         return fig

@@ -16,7 +16,8 @@ import pandas as pd  # noqa: E402
 
 from analysis.errors import AnalysisError  # noqa: E402
 from analysis.replication.published import load_published, published_rates  # noqa: E402
-from analysis.results import ExperimentAnalysis, format_number, format_p  # noqa: E402
+from analysis.format import format_number, format_p, pct  # noqa: E402
+from analysis.results import ExperimentAnalysis  # noqa: E402
 
 __all__ = ["plot_rates", "plot_counts", "plot_interaction", "plot_analyses", "plot_targets", "check_plot_targets"]
 
@@ -86,7 +87,7 @@ def plot_rates(analyses: Union[ExperimentAnalysis, Sequence[ExperimentAnalysis]]
                 ax.plot(x + 0.17, prates[c.condition], marker="D", markersize=9, markerfacecolor="white",
                         markeredgecolor="#C44E52", markeredgewidth=2, linestyle="none",
                         label=None if shown_pub else "original study (published)")
-                ax.text(x + 0.17, prates[c.condition] + 0.04, f"{format_number(100 * prates[c.condition], 0)}%",
+                ax.text(x + 0.17, prates[c.condition] + 0.04, pct(prates[c.condition], 0),
                         ha="center", va="bottom", fontsize=9, color="#C44E52")
                 shown_pub = True
         ax.set_xticks(list(xs))
@@ -318,6 +319,10 @@ def check_plot_file(t: Union[str, Path], force: bool = False, example: str = "co
     t = Path(t)
     if t.is_dir():
         raise AnalysisError(f"{t}: is a folder; give --plot a file name such as {t / example}")
+    formats = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps", "webp", "gif")
+    if t.suffix.lower().lstrip(".") not in formats:   # issue 22.6: was an internal error from matplotlib
+        raise AnalysisError(f"--plot {t}: not an image file name; end it in .{', .'.join(formats[:3])} or another "
+                            "image format, e.g. " + example)
     if not (t.exists() or t.is_symlink()):
         return t
     if not force:

@@ -15,11 +15,20 @@ import textwrap
 from pathlib import Path
 from typing import Union
 
+from analysis.format import format_number
+from analysis.plots.rates import _titled
 from analysis.replication.criteria import NOT_COMPUTABLE
 
 __all__ = ["plot_replication"]
 
 _ORIG, _REP, _COMB = "#1f4e79", "#c55a11", "#404040"
+
+
+def _verdict(c) -> str:
+    """A legend label's tail: what the criterion found and, apart, whether the replication succeeded."""
+    if c.decision == NOT_COMPUTABLE:
+        return ""
+    return f"\n  {c.finding_text}; replication succeeded? {c.succeeded_text}"
 
 
 def _odds(p: float) -> float:
@@ -50,22 +59,23 @@ def _panel_or(ax, k) -> None:
     pi = k.criterion("prediction_interval")
     if pi.decision != NOT_COMPUTABLE and pi.scale == "log OR":
         ax.axvspan(math.exp(pi.low), math.exp(pi.high), color=_ORIG, alpha=0.12, lw=0,
-                   label="original's 95% prediction interval")
+                   label="original's 95% prediction interval" + _verdict(pi))
     ax.axvline(1.0, color="grey", lw=0.8)
     p0, d = k.original.p2, k.direction or 1
     if not math.isnan(k.d33_h) and not math.isnan(p0):
         or33 = _or_at(p0, d, h=k.d33_h)
         if not math.isnan(or33):
             ax.axvline(or33, color="#7030a0", ls="--", lw=1.2, zorder=2,
-                       label=f"d33 (h = {k.d33_h:.2f}, at the original's control rate)")
+                       label=f"d33 (h = {format_number(k.d33_h)}, at the original's control rate)"
+                       + _verdict(k.criterion("small_telescopes")))
     if not math.isnan(k.sesoi) and not math.isnan(p0):
         bounds = [_or_at(p0, s, **({"h": k.sesoi} if k.sesoi_scale == "h" else {"rd": k.sesoi})) for s in (1, -1)]
         first = True
         for b in bounds:
             if not math.isnan(b):
                 ax.axvline(b, color="#548235", ls=":", lw=3.0, zorder=1,
-                           label=f"equivalence bounds (±{k.sesoi:.2f} on {k.sesoi_scale}, {k.sesoi_source})"
-                           if first else None)
+                           label=f"equivalence bounds (±{format_number(k.sesoi)} on {k.sesoi_scale}, "
+                                 f"{k.sesoi_source})" + _verdict(k.criterion("equivalence")) if first else None)
                 first = False
     ys = list(range(len(rows)))[::-1]
     for y, (name, est, lo, hi, col) in zip(ys, rows):
@@ -97,13 +107,14 @@ def _panel_w(ax, k) -> None:
     pi = k.criterion("prediction_interval")
     if pi.decision != NOT_COMPUTABLE:
         ax.axvspan(math.tanh(pi.low), math.tanh(pi.high), color=_ORIG, alpha=0.12, lw=0,
-                   label="original's 95% prediction interval (φ)")
+                   label="original's 95% prediction interval (φ)" + _verdict(pi))
     st = k.criterion("small_telescopes")
     if st.decision != NOT_COMPUTABLE:
-        ax.axvline(st.bound, color="#7030a0", ls="--", lw=1.2, label=f"w33 = {st.bound:.2f}")
+        ax.axvline(st.bound, color="#7030a0", ls="--", lw=1.2, label=f"w33 = {format_number(st.bound)}" + _verdict(st))
     eq = k.criterion("equivalence")
     if eq.decision != NOT_COMPUTABLE:
-        ax.axvline(eq.bound, color="#548235", ls=":", lw=1.4, label=f"equivalence bound (w < {eq.bound:.2f})")
+        ax.axvline(eq.bound, color="#548235", ls=":", lw=1.4,
+                   label=f"equivalence bound (w < {format_number(eq.bound)})" + _verdict(eq))
     ax.axvline(0, color="grey", lw=0.8)
     ys = list(range(len(rows)))[::-1]
     for y, (_, est, lo, hi, col) in zip(ys, rows):
@@ -151,7 +162,9 @@ def plot_replication(result, path: Union[str, Path], dpi: int = 150) -> Path:
         ax.set_title("\n".join(textwrap.wrap(k.label, 40)), fontsize=9.5)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
-    fig.suptitle(f"{result.study}, Experiment {result.experiment}: original vs replication", fontsize=11)
+    title = f"{result.study}, Experiment {result.experiment}: original vs replication"
+    label = getattr(result, "origin_label", "")
+    fig.suptitle(_titled(label, title), fontsize=11, color="#c00000" if label else "black")
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")

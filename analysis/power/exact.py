@@ -42,6 +42,7 @@ from scipy import stats
 
 from analysis.errors import AnalysisError
 from analysis.results import Result
+from analysis.stats.effects import cohens_h  # the one home of Cohen's h (issue 21.1)
 
 __all__ = ["TESTS", "ALTERNATIVES", "BARNARD_MAX_TABLES", "PowerResult", "SampleSizeResult", "D33Result",
            "power_two_proportions", "rejection_region", "normal_power", "sample_size_two_proportions", "d33"]
@@ -111,18 +112,13 @@ def _grids(n1: int, n2: int):
     return k1, k2
 
 
-def _fisher_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarray:
-    """Boolean (n1+1, n2+1): Fisher's test rejects the table (k1, k2).
+def _diagonals(n1: int, n2: int):
+    """Tables laid out by m = k1 + k2 (rows) and k1 − lo(m) (columns), the layout of Fisher's test.
 
-    The conditional (hypergeometric) probability of every table given the number who
-    complied, m = k1 + k2, is computed from one table of log-factorials
-    (``scipy.special.gammaln``): log P(k1 | m) = A[k1] + B[k2] + c[m] with
-    A[k] = −(lf[k] + lf[n1 − k]), B[k] = −(lf[k] + lf[n2 − k]).  (``scipy.stats.hypergeom.pmf``
-    gives the same numbers but takes ~20 s for the 10⁶ tables at n = 1000 per group.)
-    Mirror tables (n1 = n2) get bit-identical values (A[k1] + A[k2] = A[k2] + A[k1]), and
-    "no more probable than the observed" uses a relative tolerance of 1e-10 (scipy: 1e-14
-    on its own pmf; the log-factorial route is accurate to ~1e-12).  The tables are sorted
-    once by (m, key) and the p values are cumulative sums within each m.
+    Returns (lo, length, g, pmf): ``lo[m]`` the smallest k1 with k1 + k2 = m, ``length[m]`` the
+    number of tables with that m; ``g[m, j]`` = log P(k1 = lo + j | m) − c(m) from one table of
+    log-factorials (``scipy.special.gammaln``), −inf past the row's end; ``pmf`` the conditional
+    (hypergeometric) probabilities exp(g + c(m)), 0 past the end.
     """
     from scipy.special import gammaln
 
@@ -133,40 +129,86 @@ def _fisher_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarr
     A = -(lf[a1] + lf[n1 - a1])
     B = -(lf[a2] + lf[n2 - a2])
     logc = lf[n1] + lf[n2] + lf + lf[::-1] - lf[N]            # indexed by m
-    g = (A[:, None] + B[None, :]).ravel()                      # log P − c(m), row-major over (k1, k2)
-    k1 = np.repeat(a1, n2 + 1)
-    m = (k1.reshape(n1 + 1, n2 + 1) + a2[None, :]).ravel()
-    pmf = np.exp(g + logc[m])
-    if alternative == "greater":
-        key = -k1                    # P(X >= k1 | m): larger k1 first
-    elif alternative == "less":
-        key = k1
+    m = np.arange(N + 1)
+    lo = np.maximum(0, m - n2)
+    length = np.minimum(n1, m) - lo + 1
+    width = min(n1, n2) + 1
+    # row m, column j: A[lo + j] + B[m - lo - j]; both are windows of padded copies (rows copied
+    # whole, no gather per table): A from lo on, B reversed from n2 - (m - lo) on
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    pad = np.full(width, -np.inf)
+    a_rows = sliding_window_view(np.concatenate([A, pad]), width)[lo]
+    b_rows = sliding_window_view(np.concatenate([B[::-1], pad]), width)[n2 - (m - lo)]
+    g = a_rows + b_rows
+    with np.errstate(under="ignore"):
+        pmf = np.exp(g + logc[:, None])
+    return lo, length, g, pmf
+
+
+def _first_true(test, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per row, the first index in [lo, hi) where the monotone (False … True) ``test(rows, idx)`` holds; hi if none."""
+    rows = np.arange(lo.size)
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        live = lo < hi
+        if not live.any():
+            return lo
+        r = rows[live]
+        mid = (lo[live] + hi[live]) // 2
+        ok = test(r, mid)
+        hi[r[ok]] = mid[ok]
+        lo[r[~ok]] = mid[~ok] + 1
+
+
+def _fisher_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarray:
+    """Boolean (n1+1, n2+1): Fisher's test rejects the table (k1, k2).
+
+    The tables with the same number who complied, m = k1 + k2, form one row of
+    :func:`_diagonals`, with their conditional (hypergeometric) probabilities.  One-sided p
+    values are the row's cumulative sums (``less``: from k1 = lo up; ``greater``: from the top
+    down).  Two-sided, p(table) = the sum over the row's tables no more probable than it
+    (log probability at most its own + 1e-10: a relative tolerance of 1e-10, where scipy
+    uses 1e-14 on its own pmf; the log-factorial route is accurate to ~1e-12, and mirror
+    tables (n1 = n2) get bit-identical values).  A row's probabilities rise to the mode and
+    fall after it (the hypergeometric is log-concave), so the tables no more probable than
+    a level are the row's two ends: p is a left cumulative sum plus a right one, each end
+    found by bisection, and the rejected tables are the ends where p <= α, found by
+    bisection too (p rises towards the mode).  No sort: O(tables) work plus O(rows · log²).
+    p <= α is decided with a relative tolerance of 1e-12, so that a p equal to α (p values
+    are rational numbers) is not lost to the rounding of the sums.
+    """
+    alpha = alpha * (1 + 1e-12)
+    lo, length, g, pmf = _diagonals(n1, n2)
+    left_cum = np.cumsum(pmf, axis=1)                           # P(K1 <= lo + j | m)
+    right_cum = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]       # P(K1 >= lo + j | m) (0 past the end)
+    rows = np.arange(lo.size)
+    zero = np.zeros(lo.size, dtype=int)
+    if alternative == "less":
+        cut_lo = (left_cum <= alpha).sum(axis=1) - 1            # reject j <= cut_lo
+        cut_hi = length                                         # and nothing at the top
+    elif alternative == "greater":
+        cut_lo = zero - 1
+        cut_hi = length - ((right_cum <= alpha) & (np.arange(g.shape[1]) < length[:, None])).sum(axis=1)
     else:
-        key = g                      # least probable first
-    order = np.lexsort((key, m))
-    ms = m[order]
-    cs = np.cumsum(pmf[order])
-    starts = np.searchsorted(ms, np.arange(N + 1))             # first sorted index of each m
-    before = np.where(starts > 0, cs[np.maximum(starts - 1, 0)], 0.0)
-    if alternative == "two-sided":
-        gs = g[order]
-        size = gs.size
-        last = np.arange(size)
-        thresh = gs + 1e-10
-        # ties (equally probable tables with the same m) are adjacent in sorted order; the
-        # pmf of one m is unimodal, so a value recurs at most twice (plus near-ties at the mode)
-        for _ in range(3):
-            nxt = np.minimum(last + 1, size - 1)
-            tie = (nxt > last) & (ms[nxt] == ms) & (gs[nxt] <= thresh)
-            if not tie.any():
-                break
-            last = np.where(tie, nxt, last)
-        ps = cs[last] - before[ms]
-    else:
-        ps = cs - before[ms]
-    reject = np.empty(g.size, dtype=bool)
-    reject[order] = ps <= alpha
-    reject = reject.reshape(n1 + 1, n2 + 1)
+        mode = np.argmax(g, axis=1)
+        width = g.shape[1]
+
+        def p_at(r, j):
+            # the probability of the tables of rows r no more probable than table j (+ tolerance)
+            thr = g[r, j] + 1e-10
+            # left end: tables lo..a with g <= thr (g rises to the mode); right end: b..end
+            a = _first_true(lambda rr, i: g[r[rr], i] > thr[rr], zero[r], mode[r] + 1) - 1
+            b = _first_true(lambda rr, i: g[r[rr], i] <= thr[rr], mode[r] + 1, length[r])
+            return (np.where(a >= 0, left_cum[r, np.maximum(a, 0)], 0.0)
+                    + np.where(b < length[r], right_cum[r, np.minimum(b, width - 1)], 0.0))
+
+        cut_lo = _first_true(lambda r, j: p_at(r, j) > alpha, zero, mode + 1) - 1
+        cut_hi = _first_true(lambda r, j: p_at(r, j) <= alpha, mode + 1, length)
+    k1 = np.arange(n1 + 1)[:, None]
+    m = k1 + np.arange(n2 + 1)[None, :]
+    j = k1 - lo[m]
+    reject = (j <= cut_lo[m]) | (j >= cut_hi[m])
     reject[0, 0] = reject[n1, n2] = False                      # nobody / everybody complied: p = 1
     return reject
 
@@ -293,7 +335,7 @@ def normal_power(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05,
     """
     from statsmodels.stats.power import NormalIndPower
 
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    h = cohens_h(p1, p2)
     return float(NormalIndPower().power(effect_size=h, nobs1=n1, alpha=alpha, ratio=n2 / n1,
                                         alternative=_SM_ALTERNATIVE[alternative]))
 
@@ -362,8 +404,28 @@ def _power_from_region(reject: np.ndarray, p1: float, p2: float) -> float:
     return float(min(1.0, b1 @ (reject.astype(float) @ b2)))
 
 
-def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = None, alpha: float = 0.05,
-                          test: str = "fisher", alternative: str = "two-sided") -> PowerResult:
+def _design_defaults(design, alpha, test, alternative):
+    """α, test and sidedness: as given, else the design's (analysis.power.design), else .05, Fisher, two-sided
+    (the defaults of ``compliance power --rates``)."""
+    if design is not None:
+        return (design.alpha if alpha is None else alpha, design.test if test is None else test,
+                design.alternative if alternative is None else alternative)
+    return (0.05 if alpha is None else alpha, "fisher" if test is None else test,
+            "two-sided" if alternative is None else alternative)
+
+
+def _design_rates(design, p1, p2, what: str):
+    if design is not None:
+        p1 = design.p1 if p1 is None else p1
+        p2 = design.p2 if p2 is None else p2
+    if p1 is None or p2 is None:
+        raise AnalysisError(f"{what}: give p1 and p2, or a design whose original rates are published")
+    return p1, p2
+
+
+def power_two_proportions(p1: Optional[float] = None, p2: Optional[float] = None, n1: Optional[int] = None,
+                          n2: Optional[int] = None, alpha: Optional[float] = None, test: Optional[str] = None,
+                          alternative: Optional[str] = None, *, design=None) -> PowerResult:
     """Exact power to detect p1 vs p2 with n1 and n2 per group, and the normal approximation.
 
     Parameters
@@ -377,6 +439,10 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = Non
     test : {"fisher", "chi2", "yates", "barnard"}
     alternative : {"two-sided", "greater", "less"}
         ``greater``: H1 p1 > p2.
+    design : ContrastDesign, optional
+        A declared contrast's design (:func:`analysis.power.design.design_of`): whatever is not
+        given (rates, n, α, test, sidedness) is the design's (n: the original's; n2 from n1 by
+        the declared allocation).  Without it: α = .05, Fisher's test, two-sided.
 
     Returns
     -------
@@ -394,13 +460,25 @@ def power_two_proportions(p1: float, p2: float, n1: int, n2: Optional[int] = Non
     >>> r = power_two_proportions(0.50, 4 / 24, 24)
     >>> print(f"{r.power:.3f} {r.power_normal:.3f}")
     0.609 0.715
+    >>> from analysis.power.design import design_of
+    >>> r = power_two_proportions(design=design_of("cialdini1975", 1, 0))   # the paper's χ², 24 vs 48
+    >>> print(r.test, r.n1, r.n2, f"{r.power:.2f}")
+    chi2 24 48 0.73
     """
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    p1, p2 = _design_rates(design, p1, p2, "power")
+    if design is not None and n1 is None:
+        n1, n2 = design.n1, design.n2
+    elif design is not None and n2 is None and n1 is not None:
+        n2 = _n2(_check_n("n1", n1), design.ratio)
+    if n1 is None:
+        raise AnalysisError("power: give n1 (the original's n is not published)")
     p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
     n1 = _check_n("n1", n1)
     n2 = n1 if n2 is None else _check_n("n2", n2)
     alpha = _check_unit("alpha", alpha)
     _check_test(test, alternative)
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    h = cohens_h(p1, p2)
     approx = normal_power(p1, p2, n1, n2, alpha, alternative)
     notes: list[str] = []
     if test == "barnard" and (n1 + 1) * (n2 + 1) > BARNARD_MAX_TABLES:
@@ -468,9 +546,11 @@ def _n2(n1: int, ratio: float) -> int:
     return max(2, int(math.ceil(ratio * n1 - 1e-9)))
 
 
-def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alpha: float = 0.05,
-                                test: str = "fisher", alternative: str = "two-sided", ratio: float = 1.0,
-                                n_max: int = 2000, margin: Optional[int] = None) -> SampleSizeResult:
+def sample_size_two_proportions(p1: Optional[float] = None, p2: Optional[float] = None, target: float = 0.80,
+                                alpha: Optional[float] = None, test: Optional[str] = None,
+                                alternative: Optional[str] = None, ratio: Optional[float] = None,
+                                n_max: int = 2000, margin: Optional[int] = None, *,
+                                design=None) -> SampleSizeResult:
     """Sample size per group for a target exact power (first n, and n from which it stays).
 
     Every n1 = 2, 3, ... is evaluated exactly until the target is first reached; the
@@ -485,16 +565,28 @@ def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alph
     target : float
         Target power, in (0, 1).
     ratio : float
-        n2 / n1 (n2 is rounded up).
+        n2 / n1 (n2 is rounded up); default the design's allocation, else 1.
     n_max : int
         Largest n1 tried.
+    design : ContrastDesign, optional
+        A declared contrast's design (:func:`analysis.power.design.design_of`): rates, α, test,
+        sidedness and allocation not given are the design's.  Without it: α = .05, Fisher's
+        test, two-sided, 1:1 (as ``compliance power --rates``).
 
     Examples
     --------
     >>> r = sample_size_two_proportions(0.50, 4 / 24, target=0.80)
     >>> r.n_first <= r.n_stable
     True
+    >>> from analysis.power.design import design_of
+    >>> r = sample_size_two_proportions(design=design_of("cialdini1975", 1, 0))   # χ², 1:2, as the CLI
+    >>> r.test, r.ratio, r.n_first
+    ('chi2', 2.0, 29)
     """
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    p1, p2 = _design_rates(design, p1, p2, "sample size")
+    if ratio is None:
+        ratio = design.ratio if design is not None else 1.0
     p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
     target = _check_unit("target", target)
     alpha = _check_unit("alpha", alpha)
@@ -504,7 +596,7 @@ def sample_size_two_proportions(p1: float, p2: float, target: float = 0.80, alph
     n_max = _check_n("n_max", n_max)
     from statsmodels.stats.power import NormalIndPower
 
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    h = cohens_h(p1, p2)
     notes: list[str] = []
     try:
         nn = NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=target, ratio=ratio,
@@ -590,8 +682,9 @@ class D33Result(Result):
         return d
 
 
-def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test: str = "fisher",
-        alternative: str = "two-sided", direction: Optional[str] = None, target: float = 1 / 3) -> D33Result:
+def d33(n1: Optional[int] = None, n2: Optional[int] = None, p_control: Optional[float] = None,
+        alpha: Optional[float] = None, test: Optional[str] = None, alternative: Optional[str] = None,
+        direction: Optional[str] = None, target: float = 1 / 3, *, design=None) -> D33Result:
     """The treatment rate the design (n1, n2) had 33% exact power to detect against ``p_control``.
 
     Simonsohn (2015), "Small telescopes": a replication whose effect is significantly
@@ -608,6 +701,10 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
         ``alternative="less"``, else ``increase``.
     target : float
         The power (1/3).
+    design : ContrastDesign, optional
+        A declared contrast's design (:func:`analysis.power.design.design_of`): the original's
+        n and control rate, its test, sidedness and α where not given (direction: the
+        original's).  Without it: α = .05, Fisher's test, two-sided.
 
     Root: the smallest treatment-rate distance from the control (on a grid of 200
     rates) at which exact power first reaches the target, refined by 50 bisection steps.
@@ -617,7 +714,19 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
     >>> r = d33(24, 24, 4 / 24)
     >>> 0.3 < r.p_treatment < 0.5 and abs(r.power - 1 / 3) < 1e-6
     True
+    >>> from analysis.power.design import design_of
+    >>> round(d33(design=design_of("cialdini1975", 1, 1)).cohens_h, 3)   # the paper's χ², as replicate
+    0.438
     """
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    if design is not None:
+        n1 = design.n1 if n1 is None else n1
+        n2 = design.n2 if n2 is None and n1 == design.n1 else n2
+        p_control = design.p2 if p_control is None else p_control
+        if direction is None and alternative == "two-sided" and design.p1 is not None and design.p1 < design.p2:
+            direction = "decrease"
+    if n1 is None or p_control is None:
+        raise AnalysisError("d33: give n1 and p_control, or a design whose original counts are published")
     n1 = _check_n("n1", n1)
     n2 = n1 if n2 is None else _check_n("n2", n2)
     p0 = _check_rate("p_control", p_control)
@@ -659,7 +768,7 @@ def d33(n1: int, n2: Optional[int], p_control: float, alpha: float = 0.05, test:
         else:
             lo = mid
     p1 = float(hi)
-    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p0))
+    h = cohens_h(p1, p0)
     return D33Result(n1, n2, p0, alpha, test, alternative, direction, p1, h, p1 - p0, power(p1),
                      normal_power(p1, p0, n1, n2, alpha, alternative),
                      ("root: first of 200 grid rates reaching the target power, refined by bisection",))

@@ -19,9 +19,14 @@ Power = rejections / simulations, with the Monte-Carlo standard error
 √(power·(1 − power)/simulations).  A replicate whose test is undefined (a rate of 0 or
 1 in a cell: separation) counts as not rejecting, and how many were undefined is
 reported.  Replicate *i* draws from its own generator, ``SeedSequence(seed).spawn``'s
-*i*-th child, so the result is identical for any number of ``jobs``; the replicates run
-through joblib (``jobs``; joblib's Dask backend can spread them over a cluster
-unchanged).
+*i*-th child, so the result is identical for any number of ``jobs`` and on any machine; the
+replicates run through joblib (``jobs``), or on a Dask cluster through joblib's Dask backend
+(``scheduler``).
+
+Each data set is analysed on its sufficient statistics (:mod:`analysis.power.cells`): the
+logistic plan's binomial GLM on its cell counts, the count plan's tests on each cell's
+frequency table of the counts; the row-level function above analyses only a data set those
+cannot (a cell at rate 0 or 1, an empty cell), and every data set with ``fit_on="rows"``.
 """
 from __future__ import annotations
 
@@ -103,23 +108,27 @@ class SimulationPower(Result):
 # --------------------------------------------------------------------------- #
 # Drawing whole data sets
 # --------------------------------------------------------------------------- #
-def _draw_binary(experiment, n: int, rng: np.random.Generator) -> pd.DataFrame:
+def _binary_draws(experiment, n: int, rng: np.random.Generator) -> list[dict]:
+    """Per condition, the drawn arrays: ``complied`` and ``excluded`` (booleans, ``n`` each)."""
     model = experiment.model
+    return [{"complied": rng.random(n) < model.rates[c.name].p, "excluded": rng.random(n) < model.exclusion_rate}
+            for c in experiment.conditions]
+
+
+def _binary_frame(experiment, draws: list[dict]) -> pd.DataFrame:
     frames = []
-    for c in experiment.conditions:
-        p = model.rates[c.name].p
-        d = {"condition": np.repeat(c.name, n),
-             "complied": (rng.random(n) < p).astype(int),
-             "excluded": (rng.random(n) < model.exclusion_rate).astype(int),
-             "data_consent": np.ones(n, dtype=int)}
+    for c, dr in zip(experiment.conditions, draws):
+        n = len(dr["complied"])
+        d = {"condition": np.repeat(c.name, n), "complied": dr["complied"].astype(int),
+             "excluded": dr["excluded"].astype(int), "data_consent": np.ones(n, dtype=int)}
         for f, level in c.factors.items():
             d[f] = np.repeat(str(level), n)
         frames.append(pd.DataFrame(d))
     return pd.concat(frames, ignore_index=True)
 
 
-def _draw_counts(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> pd.DataFrame:
-    """A count data set drawn as the count model's ``draw`` draws one participant, vectorised.
+def _count_draws(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> list[dict]:
+    """Per condition, the drawn arrays: ``tickets``, the ``score`` composite, ``excluded``, ``withdrawn``.
 
     tickets ~ NB2(mean μ_c·exp(b·z − b²/2), α) capped at ``max_tickets``; the liking
     composite is the mean of the questionnaire's liking items, each
@@ -127,8 +136,7 @@ def _draw_counts(experiment, n: int, rng: np.random.Generator, n_items: int = 4)
     with the model's probabilities.
     """
     model = experiment.model
-    plan = experiment.plan
-    frames = []
+    out = []
     for c in experiment.conditions:
         f = model.cell_factors.get(c.name, dict(c.factors))
         b = float(model.liking_slope.get(f.get(model.slope_factor, ""), 0.0))
@@ -143,14 +151,34 @@ def _draw_counts(experiment, n: int, rng: np.random.Generator, n_items: int = 4)
         knew = rng.random(n) < model.p_knew_confederate
         suspicious = rng.random(n) < model.p_suspicious
         withdraw = rng.random(n) < model.p_withdraw
-        d = {"condition": np.repeat(c.name, n), plan.outcome: tickets.astype(int),
-             "excluded": (knew | suspicious).astype(int), "data_consent": (~withdraw).astype(int)}
+        out.append({"tickets": tickets.astype(int), "score": items.mean(axis=1), "excluded": knew | suspicious,
+                    "withdrawn": withdraw})
+    return out
+
+
+def _count_frame(experiment, draws: list[dict]) -> pd.DataFrame:
+    plan = experiment.plan
+    frames = []
+    for c, dr in zip(experiment.conditions, draws):
+        n = len(dr["tickets"])
+        d = {"condition": np.repeat(c.name, n), plan.outcome: dr["tickets"],
+             "excluded": dr["excluded"].astype(int), "data_consent": (~dr["withdrawn"]).astype(int)}
         if plan.score:
-            d[plan.score] = items.mean(axis=1)
+            d[plan.score] = dr["score"]
         for fac, level in c.factors.items():
             d[fac] = np.repeat(str(level), n)
         frames.append(pd.DataFrame(d))
     return pd.concat(frames, ignore_index=True)
+
+
+def _draw_binary(experiment, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    return _binary_frame(experiment, _binary_draws(experiment, n, rng))
+
+
+def _draw_counts(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> pd.DataFrame:
+    """A count data set drawn as the count model's ``draw`` draws one participant, vectorised
+    (:func:`_count_draws`)."""
+    return _count_frame(experiment, _count_draws(experiment, n, rng, n_items))
 
 
 def _n_score_items(paradigm) -> int:
@@ -245,28 +273,96 @@ def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[floa
                         "(power_two_proportions); simulation is for FactorialLogitPlan and CountPlan")
 
 
-def _replicate(experiment, n: int, seed_seq: np.random.SeedSequence, analyse, n_items: int) -> list[float]:
-    rng = np.random.default_rng(seed_seq)
-    return analyse(simulate_dataset(experiment, n, rng, n_items))
+def _cell_analyser(experiment, binary: bool):
+    """The plan's tests from the cell statistics (:mod:`analysis.power.cells`), or None."""
+    from analysis.power.cells import CountCells, FactorialCells
+
+    if binary:
+        return FactorialCells(experiment)
+    plan = experiment.plan
+    ks = [k for k in plan.contrasts if k.factor == plan.factors[0]]
+    return CountCells(experiment, ks, int(experiment.model.max_tickets))
+
+
+def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: str) -> list[list[float]]:
+    """The p values of the data sets drawn from ``seeds`` (one generator each).
+
+    Each data set is drawn as arrays; with ``fit_on="cells"`` its tests come from the cell
+    statistics, and from the row-level analysis (the same data as a DataFrame) only where the
+    cells leave the regular case (separation, an empty cell) or with ``fit_on="rows"``.
+    """
+    from paradigms.base import BinaryModel
+
+    binary = isinstance(experiment.model, BinaryModel)
+    cells = _cell_analyser(experiment, binary) if fit_on == "cells" else None
+    out = []
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        draws = _binary_draws(experiment, n, rng) if binary else _count_draws(experiment, n, rng, n_items)
+        p = cells(draws) if cells is not None else None
+        if p is None:
+            p = analyse(_binary_frame(experiment, draws) if binary else _count_frame(experiment, draws))
+        out.append(p)
+    return out
+
+
+def _blocks(seq: list, size: int) -> list[list]:
+    return [seq[i:i + size] for i in range(0, len(seq), size)]
+
+
+_CONNECT_TIMEOUT = "20s"  # how long a Dask scheduler may take to answer
+
+
+def _backend(scheduler: Optional[str]):
+    """joblib's backend: local processes, or the Dask cluster at ``scheduler`` (a context manager)."""
+    import contextlib
+    import os
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if not address:
+        return contextlib.nullcontext()
+    try:
+        from distributed import Client
+        from joblib import parallel_config
+    except ImportError:
+        raise AnalysisError(f"scheduler {address}: Dask is not installed; install the cluster extra: "
+                            "pip install 'compliance-toolkit[cluster]'") from None
+    stack = contextlib.ExitStack()
+    try:
+        client = stack.enter_context(Client(address, timeout=_CONNECT_TIMEOUT, set_as_default=False))
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise AnalysisError(f"scheduler {address}: cannot connect to the Dask scheduler "
+                            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no answer'})") \
+            from None
+    stack.enter_context(parallel_config(backend="dask", client=client))
+    return stack
 
 
 def _run(experiment, n: int, simulations: int, seed: int, jobs: int, analyse, progress: Optional[str],
-         n_items: int = 4):
+         n_items: int = 4, fit_on: str = "cells", scheduler: Optional[str] = None):
+    """p values of every replicate (rows) and test (columns).
+
+    Replicate *i* draws from ``SeedSequence(seed).spawn(simulations)[i]`` whichever block,
+    job or machine runs it, so the result depends on neither ``jobs`` nor ``scheduler``.
+    The replicates go to joblib in blocks (about 100 tasks), each block one task.
+    """
     from joblib import Parallel, delayed
 
     children = np.random.SeedSequence(seed).spawn(simulations)
-    par = Parallel(n_jobs=jobs, return_as="generator", batch_size="auto")
-    gen = par(delayed(_replicate)(experiment, n, s, analyse, n_items) for s in children)
-    out = []
+    blocks = _blocks(children, max(1, math.ceil(simulations / 100)))
     show = progress is not None and getattr(sys.stderr, "isatty", lambda: False)() and simulations >= 20
-    step = max(simulations // 50, 1)
-    for i, p in enumerate(gen, start=1):
-        out.append(p)
-        if show and (i % step == 0 or i == simulations):
-            sys.stderr.write(f"\r{progress} [{'#' * (30 * i // simulations):<30}] {i}/{simulations}")
-            if i == simulations:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+    out: list = []
+    with _backend(scheduler):
+        par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
+        gen = par(delayed(_replicate_block)(experiment, n, b, analyse, n_items, fit_on) for b in blocks)
+        for block in gen:
+            out.extend(block)
+            i = len(out)
+            if show:
+                sys.stderr.write(f"\r{progress} [{'#' * (30 * i // simulations):<30}] {i}/{simulations}")
+                if i == simulations:
+                    sys.stderr.write("\n")
+                sys.stderr.flush()
     return np.array(out, dtype=float)
 
 
@@ -306,7 +402,8 @@ def _check_sim(n, simulations, alpha, jobs):
 
 
 def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000, alpha: float = 0.05,
-                     seed: int = 1, jobs: int = 1, progress: bool = False) -> SimulationPower:
+                     seed: int = 1, jobs: int = 1, progress: bool = False, fit_on: str = "cells",
+                     scheduler: Optional[str] = None) -> SimulationPower:
     """Simulated power of every test of a FactorialLogitPlan or CountPlan.
 
     Parameters
@@ -323,6 +420,16 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
         joblib ``n_jobs``; the result does not depend on it.
     progress : bool
         Show a progress bar on stderr when it is a terminal.
+    fit_on : {"cells", "rows"}
+        ``"cells"`` (default): each data set's tests from its cell statistics
+        (:mod:`analysis.power.cells`: the same estimates and tests as the row-level analysis,
+        which still analyses a data set with a cell at rate 0 or 1 or an empty cell);
+        ``"rows"``: every data set through the row-level analysis (slow; for checking).
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``; default the environment's
+        ``DASK_SCHEDULER_ADDRESS``, else none): the replicates run on that cluster through
+        joblib's Dask backend, with the same result as a local run.  Needs the ``cluster``
+        extra.
 
     Examples
     --------
@@ -335,10 +442,15 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
     p = paradigms.get(paradigm) if isinstance(paradigm, str) else paradigm
     exp = p.experiment(int(experiment))
     n, alpha = _check_sim(n, simulations, alpha, jobs)
+    if fit_on not in ("cells", "rows"):
+        raise AnalysisError(f"fit_on = {fit_on!r}: expected 'cells' or 'rows'")
     names, analyse, how = _tests_of(exp)
     pv = _run(exp, n, int(simulations), int(seed), int(jobs), analyse,
-              f"simulating {p.id} n={n}" if progress else None, _n_score_items(p))
+              f"simulating {p.id} n={n}" if progress else None, _n_score_items(p), fit_on, scheduler)
     notes = ["a test undefined in a data set (separation, an empty cell) counts as not rejecting"]
+    if fit_on == "cells":
+        notes.append("each data set is analysed on its cell statistics (the same estimates and tests as "
+                     f"{how} on its rows); a data set with a cell at rate 0 or 1 or an empty cell by {how} itself")
     return SimulationPower(p.id, exp.number, type(exp.plan).__name__, n, int(simulations), int(seed), alpha,
                            _summarise(names, pv, alpha), how, _describe_model(exp.model), tuple(notes))
 
@@ -383,7 +495,8 @@ class SimulationSampleSize(Result):
 
 def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simulations: int = 1000,
                            alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: int = 10,
-                           n_max: int = 2000, test: int = 0, progress: bool = False) -> SimulationSampleSize:
+                           n_max: int = 2000, test: int = 0, progress: bool = False, fit_on: str = "cells",
+                           scheduler: Optional[str] = None) -> SimulationSampleSize:
     """Smallest n per condition whose simulated power of test ``test`` (default the first:
     the interaction, or the first planned contrast) reaches ``target``.
 
@@ -401,7 +514,8 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
 
     def at(n: int) -> SimulatedTest:
         if n not in cache:
-            cache[n] = simulation_power(paradigm, experiment, n, simulations, alpha, seed, jobs, progress)
+            cache[n] = simulation_power(paradigm, experiment, n, simulations, alpha, seed, jobs, progress, fit_on,
+                                        scheduler)
         return cache[n].tests[test]
 
     n = max(2, int(n_start))

@@ -1,12 +1,19 @@
-"""The data folder's audit log: withdrawals after the session, on the record.
+"""The data folder's audit log: sessions closing and withdrawals after the session, on the record.
 
-``compliance withdraw DATA_DIR PARTICIPANT_ID --reason TEXT --by CODE`` appends one
-line to ``DATA_DIR/audit_log.jsonl``; nothing else is ever written, and the session
-CSV is never rewritten.  Each line is a JSON object::
+Every folder that holds sessions has its own ``audit_log.jsonl`` beside them (so a copy of the
+folder carries it): the session store appends a ``close`` entry when a session closes (the SHA-256
+of its CSV, journal and sidecar; the sidecar names the entry as ``audit_seq``), and
+``compliance withdraw DATA_DIR PARTICIPANT_ID --reason TEXT --by CODE`` appends a ``withdraw``
+entry to the log beside the participant's session file and marks the withdrawal in that session's
+sidecar (``withdrawals``).  The session CSV is never rewritten.  Each line is a JSON object::
 
-    {"seq": 1, "t": "2026-11-23T21:00:00.000+00:00", "action": "withdraw",
-     "participant_id": "p-3f2a...", "session_file": "site-S1/study-..._data.csv",
-     "reason": "asked by e-mail", "by": "E1", "prev_sha256": "000...0"}
+    {"seq": 4, "t": "2026-11-23T21:00:00.000+00:00", "action": "withdraw",
+     "participant_id": "p-3f2a...", "session_file": "study-..._data.csv",
+     "reason": "asked by e-mail", "by": "E1", "sidecar_sha256": "9c1e...", "prev_sha256": "77ab..."}
+
+A withdrawal is thus on record twice: deleting the log, or cutting its last line, does not bring
+the participant back (the loader honours the sidecar's mark), and ``compliance verify`` says
+which of the two was tampered with.
 
 ``prev_sha256`` is the SHA-256 of the previous line's bytes (64 zeros for the
 first), so that a line edited or removed inside the log breaks the chain that
@@ -29,17 +36,27 @@ from typing import Optional
 
 from analysis.errors import AnalysisError, DataValidationError
 
-__all__ = ["AUDIT_LOG", "ACTIONS", "append_withdrawal", "read_audit_log", "audit_logs_for", "withdrawals_for",
+__all__ = ["AUDIT_LOG", "ACTIONS", "check_reason", "append_withdrawal", "read_audit_log", "audit_logs_for", "withdrawals_for",
            "check_chain", "GENESIS"]
 
-#: File name of the audit log in a data folder.
-AUDIT_LOG = "audit_log.jsonl"
+from paradigms.engine.store import AUDIT_LOG, GENESIS, RecordChain  # noqa: E402  (one format, the store's)
+
 #: The actions an audit log records.
-ACTIONS = ("withdraw",)
-#: ``prev_sha256`` of the first line.
-GENESIS = "0" * 64
+ACTIONS = ("withdraw", "close")
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
-_FIELDS = ("seq", "t", "action", "participant_id", "session_file", "reason", "by", "prev_sha256")
+_FIELDS = {"withdraw": ("seq", "t", "action", "participant_id", "session_file", "reason", "by", "prev_sha256"),
+           "close": ("seq", "t", "action", "session_file", "csv_sha256", "journal_sha256", "sidecar_sha256",
+                     "prev_sha256")}
+#: What a reason must never hold (the help says: never a name or a contact detail).
+_PERSONAL = (
+    (re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}"), "an e-mail address"),
+    (re.compile(r"(?:\+?\d[\s().-]*){7,}"), "a telephone number"),
+    (re.compile(r"https?://|www\.", re.I), "a web address"),
+    (re.compile(r"\b(?!(?:January|February|March|April|May|June|July|August|September|October|November|"
+                r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)[A-Z][a-z]+"
+                r"\s+(?!(?:January|February|March|April|May|June|July|August|September|October|November|"
+                r"December)\b)[A-Z][a-z]+\b"), "what looks like a name (two capitalised words)"),
+)
 
 
 def _sha(line: bytes) -> str:
@@ -75,12 +92,12 @@ def read_audit_log(path) -> list[dict]:
             raise DataValidationError(f"{path}: line {no}: not a JSON object ({exc})") from None
         if not isinstance(rec, dict):
             raise DataValidationError(f"{path}: line {no}: not a JSON object")
-        for f in _FIELDS:
+        if rec.get("action") not in ACTIONS:
+            raise DataValidationError(f"{path}: line {no}, field 'action': {rec.get('action')!r} is not one of "
+                                      f"{', '.join(ACTIONS)}")
+        for f in _FIELDS[rec["action"]]:
             if f not in rec:
                 raise DataValidationError(f"{path}: line {no}, field {f!r}: missing")
-        if rec["action"] not in ACTIONS:
-            raise DataValidationError(f"{path}: line {no}, field 'action': {rec['action']!r} is not one of "
-                                      f"{', '.join(ACTIONS)}")
         out.append({**rec, "line": no, "sha256": _sha(line)})
     return out
 
@@ -133,8 +150,37 @@ def audit_logs_for(csv_path) -> tuple[Path, ...]:
     return tuple(d / AUDIT_LOG for d in Path(csv_path).absolute().parents if (d / AUDIT_LOG).is_file())
 
 
+def sidecar_withdrawals(csv_path) -> list[dict]:
+    """The withdrawals a session's sidecar marks (``withdrawals``), each as the audit entry it stands
+    for; ``[]`` for a session without sidecar or marks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.load.synthetic import write_session_csv
+    >>> sidecar_withdrawals(write_session_csv(pathlib.Path(tempfile.mkdtemp()) / "s_data.csv", [{"participant_id": "p-1"}]))
+    []
+    """
+    side = Path(csv_path).with_name(Path(csv_path).name[: -len("_data.csv")] + "_data.json") \
+        if str(csv_path).endswith("_data.csv") else None
+    if side is None or not side.is_file():
+        return []
+    try:
+        marks = json.loads(side.read_text(encoding="utf-8")).get("withdrawals") or []
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return []
+    out = []
+    for m in marks if isinstance(marks, list) else []:
+        if isinstance(m, dict) and m.get("participant_id"):
+            out.append({"action": "withdraw", "participant_id": str(m["participant_id"]), "seq": m.get("seq"),
+                        "t": m.get("t", ""), "by": m.get("by", ""), "reason": m.get("reason", ""),
+                        "session_file": Path(csv_path).name, "log": str(side), "line": "'withdrawals'"})
+    return out
+
+
 def withdrawals_for(csv_paths) -> dict[str, dict]:
-    """Participant id -> its withdrawal entry (with ``log``), from every log applying to the files.
+    """Participant id -> its withdrawal entry (with ``log``), from every log applying to the files and
+    from the files' sidecars (a withdrawal stays applied when its log is deleted or cut).
 
     Examples
     --------
@@ -146,12 +192,16 @@ def withdrawals_for(csv_paths) -> dict[str, dict]:
     >>> {k: v["reason"] for k, v in withdrawals_for([f]).items()}
     {'p-1': 'asked by e-mail'}
     """
+    csv_paths = list(csv_paths)
     logs = dict.fromkeys(log for f in csv_paths for log in audit_logs_for(f))
     out: dict[str, dict] = {}
     for log in logs:
         for e in read_audit_log(log):
             if e["action"] == "withdraw":
                 out.setdefault(str(e["participant_id"]), {**e, "log": str(log)})
+    for f in csv_paths:
+        for e in sidecar_withdrawals(f):
+            out.setdefault(e["participant_id"], e)
     return out
 
 
@@ -159,25 +209,62 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def check_reason(reason: str) -> str:
+    """The reason of a withdrawal, stripped; a one-line :class:`AnalysisError` if it is empty, spans
+    lines, or holds a name or a contact detail (an e-mail address, a telephone number, a web address,
+    two capitalised words in a row).
+
+    Examples
+    --------
+    >>> check_reason(" asked by e-mail on 3 May ")
+    'asked by e-mail on 3 May'
+    >>> check_reason("Jane Doe jane@example.com 555-1234")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.AnalysisError: --reason: holds an e-mail address; say why without a name or a contact detail (e.g. 'asked by e-mail on 3 May'); nothing written
+    """
+    reason = (reason or "").strip()
+    if not reason or any(ord(c) < 32 for c in reason):
+        raise AnalysisError("--reason: one line of text saying why (no line breaks; never a name)")
+    undated = re.sub(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[:.]\d{2}\b", " ", reason)  # a date is no phone number
+    for pattern, what in _PERSONAL:
+        if pattern.search(undated):
+            raise AnalysisError(f"--reason: holds {what}; say why without a name or a contact detail "
+                                "(e.g. 'asked by e-mail on 3 May'); nothing written")
+    return reason
+
+
 def _find_participant(data_dir: Path, participant_id: str) -> tuple[Path, dict]:
     """The session file and row holding ``participant_id`` under ``data_dir`` (read lightly:
-    a withdrawal must be possible even where a file would not pass validation)."""
+    a withdrawal must be possible even where a file would not pass validation); refused if the id
+    is in no file, or in more than one (which participant is meant is then not known)."""
     import csv
 
     from analysis.load.sessions import find_session_files
 
     files = find_session_files(data_dir)
+    found = []
     for f in files:
         with open(f, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
+            reader = csv.DictReader(fh)
+            for row in reader:
                 if row.get("participant_id") == participant_id:
-                    return f, row
-    raise AnalysisError(f"{data_dir}: no participant {participant_id!r} in the {len(files)} session file(s) "
-                        "under this folder; nothing written")
+                    if row.get("record") == "outcome":   # a mailed card's second record: the card is its dispatch
+                        continue
+                    found.append((f, reader.line_num, row))
+    if not found:
+        raise AnalysisError(f"{data_dir}: no participant {participant_id!r} in the {len(files)} session file(s) "
+                            "under this folder; nothing written")
+    if len(found) > 1:
+        where = "; ".join(f"{f} line {line}" for f, line, _ in found[:3])
+        raise AnalysisError(f"{data_dir}: participant id {participant_id!r} is in {len(found)} rows ({where}): "
+                            "which participant withdrew is not known; nothing written")
+    return found[0][0], found[0][2]
 
 
 def append_withdrawal(data_dir, participant_id: str, reason: str, by: str, now: Optional[str] = None) -> dict:
-    """Record that ``participant_id`` withdrew their data: one fsynced line in the audit log.
+    """Record that ``participant_id`` withdrew their data: one fsynced line in the audit log beside
+    the participant's session file, and a mark in that session's sidecar.
 
     Parameters
     ----------
@@ -193,55 +280,46 @@ def append_withdrawal(data_dir, participant_id: str, reason: str, by: str, now: 
     Returns
     -------
     dict
-        The entry written.
+        The entry written, with ``log`` (the audit log's path).
 
     Raises
     ------
     AnalysisError
-        An unknown participant, one already withdrawn, an empty reason, a bad code.
+        An unknown participant, one in two files, one already withdrawn, a bad reason, a bad code.
 
     Examples
     --------
     >>> append_withdrawal("data/sessions", "p-3f2a9c1e", "asked by e-mail", "E1")  # doctest: +SKIP
     """
-    import fcntl
+    from paradigms.engine.store import file_sha256, write_json_atomic
 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise AnalysisError(f"{data_dir}: not a data folder")
     if not _CODE.match(by or ""):
         raise AnalysisError(f"--by {by!r}: a code of letters and digits (who records the withdrawal), not a name")
-    reason = (reason or "").strip()
-    if not reason or any(ord(c) < 32 for c in reason):
-        raise AnalysisError("--reason: one line of text saying why (no line breaks; never a name)")
+    reason = check_reason(reason)
     csv_path, row = _find_participant(data_dir, participant_id)
     if row.get("data_consent") == "0":
         raise AnalysisError(f"{csv_path}: participant {participant_id!r} already withdrew in the session "
                             "(data_consent = 0); nothing written")
-    log = data_dir / AUDIT_LOG
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # one writer at a time: the chain stays linear
+    side = csv_path.with_name(csv_path.name[: -len("_data.csv")] + "_data.json")
+    with RecordChain(csv_path.parent) as chain:
         before = withdrawals_for([csv_path])
         if participant_id in before:
             e = before[participant_id]
             raise AnalysisError(f"{e['log']}: line {e['line']}: participant {participant_id!r} was already withdrawn "
                                 f"on {e['t']} by {e['by']}; nothing written")
-        entries = read_audit_log(log)
-        entry = {"seq": len(entries) + 1, "t": now or _now(), "action": "withdraw",
-                 "participant_id": participant_id, "session_file": str(csv_path.relative_to(data_dir)),
-                 "reason": reason, "by": by, "prev_sha256": entries[-1]["sha256"] if entries else GENESIS}
-        line = json.dumps(entry, ensure_ascii=False).encode("utf-8")
-        tail = b""
-        if log.stat().st_size and not log.read_bytes().endswith(b"\n"):
-            tail = b"\n"  # never glue onto a torn line
-        os.write(fd, tail + line + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    dfd = os.open(data_dir, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-    return entry
+        t = now or _now()
+        fields = {"t": t, "action": "withdraw", "participant_id": participant_id,
+                  "session_file": csv_path.name, "reason": reason, "by": by}
+        if side.is_file():
+            # the sidecar first: a crash between the two writes leaves the withdrawal applied (and verify
+            # saying the log lacks it), never a log entry the data do not honour
+            meta = json.loads(side.read_text(encoding="utf-8"))
+            meta.setdefault("withdrawals", []).append({"participant_id": participant_id, "seq": chain.seq, "t": t,
+                                                       "by": by, "reason": reason})
+            write_json_atomic(side, meta)
+            fields["sidecar_sha256"] = file_sha256(side)
+        entry = chain.append(fields)
+    return {**entry, "log": str(chain.path)}

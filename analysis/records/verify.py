@@ -8,22 +8,33 @@ session closes (``csv_sha256``, ``journal_sha256``).  :func:`verify` checks
   CSV, every CSV row was journalled as written, and every participant whose final
   answer (the debriefing) was journalled has a row;
 * every audit log (``audit_log.jsonl``): its chain, and that each withdrawn
-  participant exists.
+  participant exists;
+* the record chain against the files (issue 22): every session the log says closed
+  is there, with the CSV, journal and *sidecar* it recorded (so a sidecar relabelled
+  from simulated to real, a changed seed or experimenter, or a CSV changed with its
+  hash recomputed in the sidecar, is a discrepancy); every sidecar that names its
+  entry (``audit_seq``) finds it (a log deleted or cut is one); every withdrawal is
+  both in the log and marked in its session's sidecar.
 
 Each discrepancy is one line naming the file (and line).  Sessions that never
 closed (no hash recorded) cannot be checked against a hash: they are listed as
-notes, not discrepancies.
+notes, not discrepancies; so are the rows a killed data-only simulation wrote in its
+last block without their journal lines (said as such: not a forgery).
+
+Without a manifest, an informed forger who rewrites a whole folder (files, hashes and
+log alike) is not seen: :func:`seal` writes the hashes of every file of a folder to a
+small manifest kept off the device, and ``verify(DATA, manifest=M)`` checks against it.
 """
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
-from analysis.records.audit import AUDIT_LOG, check_chain, read_audit_log
+from analysis.records.audit import AUDIT_LOG, check_chain, read_audit_log, sidecar_withdrawals
 from analysis.load.validate import read_sidecar, sidecar_path
 from analysis.errors import AnalysisError, DataValidationError
 from analysis.results import Result
@@ -45,6 +56,11 @@ class VerifyResult(Result):
         One line each; empty if everything matches.
     notes : tuple of str
         What could not be checked (e.g. a session that never closed has no hash).
+    unrecorded : tuple of str
+        The discrepancies that only say a file has no record at all (a CSV without sidecar, on no
+        record chain): missing evidence, not failed evidence; ``analyze`` does not refuse these.
+    manifest : str or None
+        The manifest checked against, if any.
     """
 
     _aliases = {'term': 'folder', 'n': 'n_sessions'}
@@ -54,6 +70,13 @@ class VerifyResult(Result):
     n_audit_logs: int
     discrepancies: tuple[str, ...]
     notes: tuple[str, ...]
+    unrecorded: tuple[str, ...] = ()
+    manifest: Optional[str] = None
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """The discrepancies where evidence exists and fails (what ``analyze`` refuses)."""
+        return tuple(d for d in self.discrepancies if d not in set(self.unrecorded))
 
     @property
     def ok(self) -> bool:
@@ -66,15 +89,11 @@ class VerifyResult(Result):
 
     def to_dict(self) -> dict:
         return {"folder": self.folder, "n_sessions": self.n_sessions, "n_audit_logs": self.n_audit_logs,
-                "ok": self.ok, "discrepancies": list(self.discrepancies), "notes": list(self.notes)}
+                "ok": self.ok, "discrepancies": list(self.discrepancies), "notes": list(self.notes),
+                "manifest": self.manifest}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from paradigms.hashing import file_sha256 as _sha256  # the one file hash
 
 
 def _csv_ids(path: Path) -> dict[str, int]:
@@ -106,7 +125,55 @@ def _journal(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
     return out
 
 
-def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str]) -> set[str]:
+def _read_journal_ids(events: Path, discrepancies: list[str]) -> tuple[dict, dict]:
+    """participant_id -> first journal line, of ``row_written`` events and of final answers."""
+    written: dict[str, int] = {}
+    final: dict[str, int] = {}
+    for no, ev in _journal(events, discrepancies):
+        pid = ev.get("participant_id")
+        if not pid:
+            continue
+        if ev.get("event") == "row_written":
+            written.setdefault(str(pid), no)
+        elif ev.get("event") in ("tap", "response") and ev.get("screen") == "debrief":
+            final.setdefault(str(pid), no)
+    return written, final
+
+
+def _killed_batch(meta: dict, ids: dict, written: dict) -> bool:
+    """Whether the rows without journal lines are the last block of a killed data-only simulation:
+    written under the ``batched`` policy (CSV block before journal block), the session never closed,
+    and the unjournalled rows are the CSV's last rows."""
+    if meta.get("durability") != "batched" or meta.get("status") not in ("running", "interrupted"):
+        return False
+    order = sorted(ids, key=ids.get)
+    missing = [pid for pid in order if pid not in written]
+    return bool(missing) and order[-len(missing):] == missing
+
+
+def _check_hashes(csv_path: Path, meta: dict, events: Path, discrepancies: list[str], notes: list[str]) -> None:
+    side = sidecar_path(csv_path)
+    recorded = meta.get("csv_sha256")
+    if recorded:
+        actual = _sha256(csv_path)
+        if actual != recorded:
+            discrepancies.append(f"{csv_path}: SHA-256 {actual[:12]}... differs from csv_sha256 {recorded[:12]}... "
+                                 f"recorded in {side.name} when the session closed: changed since")
+    else:
+        notes.append(f"{csv_path}: no csv_sha256 in {side.name} (session status {meta.get('status')!r}): "
+                     "its content cannot be checked against a hash")
+    jrec = meta.get("journal_sha256")
+    if jrec and events.is_file():
+        actual = _sha256(events)
+        if actual != jrec:
+            discrepancies.append(f"{events}: SHA-256 {actual[:12]}... differs from journal_sha256 {jrec[:12]}... "
+                                 f"recorded in {side.name} when the session closed: changed since")
+    elif recorded and events.is_file():
+        notes.append(f"{events}: no journal_sha256 in {side.name}")
+
+
+def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str], unrecorded: list[str],
+                   journals: bool = True) -> set[str]:
     """Check one session; returns its participant ids."""
     try:
         ids = _csv_ids(csv_path)
@@ -119,49 +186,32 @@ def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str]) -
         discrepancies.append(str(exc))
         return set(ids)
     if meta is None:
-        discrepancies.append(f"{csv_path}: no sidecar ({sidecar_path(csv_path).name}): nothing records what the "
-                             "session wrote")
+        line = f"{csv_path}: no sidecar ({sidecar_path(csv_path).name}): nothing records what the session wrote"
+        discrepancies.append(line)
+        unrecorded.append(line)
         return set(ids)
-    side = sidecar_path(csv_path)
-    recorded = meta.get("csv_sha256")
-    if recorded:
-        actual = _sha256(csv_path)
-        if actual != recorded:
-            discrepancies.append(f"{csv_path}: SHA-256 {actual[:12]}... differs from csv_sha256 {recorded[:12]}... "
-                                 f"recorded in {side.name} when the session closed: changed since")
-    else:
-        notes.append(f"{csv_path}: no csv_sha256 in {side.name} (session status {meta.get('status')!r}): "
-                     "its content cannot be checked against a hash")
     events = csv_path.with_name(meta.get("events_file") or csv_path.name.replace("_data.csv", "_events.jsonl"))
     if not events.is_file():
         discrepancies.append(f"{events}: the session's journal is missing")
+    _check_hashes(csv_path, meta, events, discrepancies, notes)
+    if not journals or not events.is_file():
         return set(ids)
-    jrec = meta.get("journal_sha256")
-    if jrec:
-        actual = _sha256(events)
-        if actual != jrec:
-            discrepancies.append(f"{events}: SHA-256 {actual[:12]}... differs from journal_sha256 {jrec[:12]}... "
-                                 f"recorded in {side.name} when the session closed: changed since")
-    elif recorded:
-        notes.append(f"{events}: no journal_sha256 in {side.name}")
-    written: dict[str, int] = {}
-    final: dict[str, int] = {}
-    for no, ev in _journal(events, discrepancies):
-        pid = ev.get("participant_id")
-        if not pid:
-            continue
-        if ev.get("event") == "row_written":
-            written.setdefault(str(pid), no)
-        elif ev.get("event") in ("tap", "response") and ev.get("screen") == "debrief":
-            final.setdefault(str(pid), no)
+    written, final = _read_journal_ids(events, discrepancies)
     for pid, no in written.items():
         if pid not in ids:
             discrepancies.append(f"{events}: line {no}: participant {pid!r} was written to the CSV, but "
                                  f"{csv_path.name} has no row for them")
+    killed = _killed_batch(meta, ids, written)
     for pid, line in ids.items():
-        if pid not in written:
+        if pid in written:
+            continue
+        if killed:
+            notes.append(f"{csv_path}: line {line}: participant {pid!r} has no journal line: the last block of a "
+                         f"data-only simulation killed before it wrote its journal (durability 'batched', status "
+                         f"{meta.get('status')!r}), not a forged row")
+        else:
             discrepancies.append(f"{csv_path}: line {line}: participant {pid!r} has a row the session never "
-                                 f"journalled as written ({events.name})")
+                                 f"journalled as written ({events.name}): added by hand, not by a session")
     for pid, no in final.items():
         if pid not in ids and pid not in written:
             discrepancies.append(f"{events}: line {no}: participant {pid!r} gave their final answer, but "
@@ -169,13 +219,89 @@ def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str]) -
     return set(ids)
 
 
-def verify(data_dir) -> VerifyResult:
+def _check_chain_against_files(log: Path, entries: list[dict], discrepancies: list[str]) -> None:
+    """The record chain of one folder against its files: every closed session is there as recorded,
+    every sidecar is the one the chain last recorded, every withdrawal is marked in its sidecar."""
+    folder = log.parent
+    last_sidecar: dict[str, tuple[int, str]] = {}
+    for e in entries:
+        name = str(e.get("session_file", ""))
+        csv_path = folder / name
+        if e["action"] == "close":
+            side = sidecar_path(csv_path)
+            gone = [p.name for p in (csv_path, side) if not p.is_file()]
+            if gone:
+                discrepancies.append(f"{log}: line {e['line']}: session {name} closed on {e['t']}, but "
+                                     f"{' and '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone: deleted since")
+                continue
+            if _sha256(csv_path) != e["csv_sha256"]:
+                discrepancies.append(f"{csv_path}: SHA-256 differs from csv_sha256 the record chain holds ({log.name} "
+                                     f"line {e['line']}): changed since the session closed, even if its sidecar "
+                                     "was made to agree")
+        if e.get("sidecar_sha256"):
+            last_sidecar[name] = (e["line"], e["sidecar_sha256"])
+        if e["action"] == "withdraw":
+            marks = {m["participant_id"]: m for m in sidecar_withdrawals(csv_path)}
+            if sidecar_path(csv_path).is_file() and e.get("sidecar_sha256") and e["participant_id"] not in marks:
+                discrepancies.append(f"{sidecar_path(csv_path)}: field 'withdrawals': no mark of the withdrawal of "
+                                     f"{e['participant_id']!r} ({log.name} line {e['line']}): the sidecar was edited")
+    for name, (line, sha) in last_sidecar.items():
+        side = sidecar_path(folder / name)
+        if side.is_file() and _sha256(side) != sha:
+            discrepancies.append(f"{side}: SHA-256 differs from sidecar_sha256 the record chain holds ({log.name} "
+                                 f"line {line}): the sidecar was changed since (a relabelled origin, mode, seed "
+                                 "or experimenter)")
+
+
+def _check_anchors(files: list[Path], discrepancies: list[str]) -> None:
+    """Each sidecar that names its close entry, and each withdrawal a sidecar marks, finds its line in the
+    log beside it: a log deleted, cut, or rewritten without them is seen."""
+    cache: dict[Path, Optional[dict]] = {}
+    for f in files:
+        try:
+            meta = read_sidecar(f)
+        except DataValidationError:
+            continue
+        if not meta:
+            continue
+        log = f.parent / AUDIT_LOG
+        if log not in cache:
+            try:
+                cache[log] = {e["seq"]: e for e in read_audit_log(log)} if log.is_file() else None
+            except DataValidationError:
+                cache[log] = {}
+        by_seq = cache[log]
+        wants = []
+        if isinstance(meta.get("audit_seq"), int):
+            wants.append((meta["audit_seq"], "close", None, "audit_seq"))
+        for m in sidecar_withdrawals(f):
+            wants.append((m["seq"], "withdraw", m["participant_id"], "withdrawals"))
+        for seq, action, pid, field in wants:
+            if by_seq is None:
+                discrepancies.append(f"{log}: missing, but {sidecar_path(f).name} (field {field!r}) names its entry "
+                                     f"{seq}: the audit log was deleted")
+                break
+            e = by_seq.get(seq)
+            if e is None or e["action"] != action or (pid and str(e.get("participant_id")) != pid) \
+                    or e.get("session_file") != f.name:
+                what = f"the withdrawal of {pid!r}" if pid else "the session closing"
+                discrepancies.append(f"{log}: no entry {seq} for {what}, which {sidecar_path(f).name} (field "
+                                     f"{field!r}) records: the log was cut or rewritten")
+
+
+def verify(data_dir, manifest=None, journals: bool = True) -> VerifyResult:
     """Check every session file under ``data_dir`` and every audit log there.
 
     Parameters
     ----------
     data_dir : path
-        A data folder (searched recursively, links followed).
+        A data folder (searched recursively, links followed), or one session file.
+    manifest : path, optional
+        A manifest written by :func:`analysis.records.seal.seal`: every file of the folder is also
+        checked against the hashes it holds (files added, removed or changed).
+    journals : bool
+        Check each journal against its CSV (``analyze`` skips this: the hashes and the chain suffice
+        to refuse data whose evidence fails).
 
     Returns
     -------
@@ -191,21 +317,37 @@ def verify(data_dir) -> VerifyResult:
     from analysis.load.sessions import find_session_files
 
     data_dir = Path(data_dir)
-    if not data_dir.is_dir():
+    if not data_dir.exists():
         raise AnalysisError(f"{data_dir}: not a data folder")
     discrepancies: list[str] = []
     notes: list[str] = []
-    files = find_session_files(data_dir)
+    unrecorded: list[str] = []
+    files = find_session_files(data_dir) if data_dir.is_dir() else [data_dir]
+    files = [f for f in files if f.name.endswith("_data.csv")]
+    root = data_dir if data_dir.is_dir() else data_dir.parent
     ids_by_dir: dict[Path, set[str]] = {}
     for f in files:
-        ids = _check_session(f, discrepancies, notes)
+        ids = _check_session(f, discrepancies, notes, unrecorded, journals=journals)
         for d in [f.parent, *f.parent.parents]:
             ids_by_dir.setdefault(d, set()).update(ids)
-            if d == data_dir:
+            if d == root:
                 break
+    logs = _find_logs(root) if data_dir.is_dir() else [p for p in [root / AUDIT_LOG] if p.is_file()]
+    for log in logs:
+        _check_log(log, ids_by_dir.get(log.parent, set()), discrepancies)
+    _check_anchors(files, discrepancies)
+    if manifest is not None:
+        from analysis.records.seal import check_manifest
+
+        discrepancies.extend(check_manifest(root, manifest))
+    return VerifyResult(str(data_dir), len(files), len(logs), tuple(dict.fromkeys(discrepancies)), tuple(notes),
+                        tuple(unrecorded), None if manifest is None else str(manifest))
+
+
+def _find_logs(root: Path) -> list[Path]:
     logs = []
     seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(data_dir, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in seen:            # reached again through a link: no loop
             dirnames[:] = []
@@ -213,18 +355,49 @@ def verify(data_dir) -> VerifyResult:
         seen.add(real)
         if AUDIT_LOG in filenames:
             logs.append(Path(dirpath) / AUDIT_LOG)
-    for log in sorted(set(logs)):
-        chain = check_chain(log)
-        discrepancies.extend(chain)
-        if chain and "not a JSON" in chain[0]:
-            continue
-        try:
-            entries = read_audit_log(log)
-        except DataValidationError:
-            continue
-        known = ids_by_dir.get(log.parent, set())
-        for e in entries:
-            if str(e["participant_id"]) not in known:
-                discrepancies.append(f"{log}: line {e['line']}, field 'participant_id': {e['participant_id']!r} is "
-                                     "in no session file under this folder")
-    return VerifyResult(str(data_dir), len(files), len(logs), tuple(discrepancies), tuple(notes))
+    return sorted(set(logs))
+
+
+def _check_log(log: Path, known: set[str], discrepancies: list[str]) -> None:
+    chain = check_chain(log)
+    discrepancies.extend(chain)
+    if chain and "not a JSON" in chain[0]:
+        return
+    try:
+        entries = read_audit_log(log)
+    except DataValidationError:
+        return
+    for e in entries:
+        if e["action"] == "withdraw" and str(e["participant_id"]) not in known:
+            discrepancies.append(f"{log}: line {e['line']}, field 'participant_id': {e['participant_id']!r} is "
+                                 "in no session file under this folder")
+    _check_chain_against_files(log, entries, discrepancies)
+
+
+def check_evidence(paths, accept_unverified: bool = False) -> tuple[str, ...]:
+    """The gate before an analysis: refuse (one line, naming the file) data whose evidence fails
+    :func:`verify` (hashes, the record chain, withdrawals); with ``accept_unverified``, return the
+    failures instead, for the caller to print on every output.  Files with no record at all (no sidecar,
+    on no chain: hand-made or external CSVs) are not refused: nothing claims they are anything.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.load.synthetic import write_session_csv
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_session_csv(d / "s_data.csv", [{"participant_id": "p-1"}])
+    >>> check_evidence([d])
+    ()
+    """
+    failed: list[str] = []
+    for p in paths:
+        p = Path(p)
+        if not p.exists() or (p.is_file() and not p.name.endswith("_data.csv")):
+            continue   # the loader says what is wrong with it
+        failed.extend(verify(p, journals=False).failed)
+    failed = list(dict.fromkeys(failed))
+    if failed and not accept_unverified:
+        more = f" (and {len(failed) - 1} more; run 'compliance verify')" if len(failed) > 1 else ""
+        raise AnalysisError(f"{failed[0]}{more}; nothing analysed (--accept-unverified analyses it anyway, "
+                            "labelled UNVERIFIED)")
+    return tuple(failed)

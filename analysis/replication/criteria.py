@@ -42,14 +42,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional, Union
 
 import numpy as np
 from scipy import stats
 from scipy.special import betaln
 
 from analysis.errors import AnalysisError
-from analysis.results import Result, format_number, format_p
+from analysis.format import format_number, format_p, pct
+from analysis.results import Result
+from analysis.stats import effects
+from analysis.stats.effects import cohens_h_var  # re-exported: the one home of each effect
 
 __all__ = [
     "DECISIONS", "SUCCEEDED", "FAILED", "INCONCLUSIVE", "NOT_COMPUTABLE", "BF_THRESHOLD", "CRITERIA",
@@ -58,7 +61,7 @@ __all__ = [
     "bf10_two_proportions", "bf_plus0_two_proportions", "prob_p1_greater", "replication_bayes_factor",
     "fixed_effect", "mantel_haenszel",
     "significance_w", "consistency_w", "prediction_interval_w", "small_telescopes_w", "equivalence_w",
-    "fixed_effect_w", "w33",
+    "fixed_effect_w", "w33", "Counts", "WN", "study_data",
 ]
 
 SUCCEEDED, FAILED, INCONCLUSIVE, NOT_COMPUTABLE = "succeeded", "failed", "inconclusive", "not computable"
@@ -66,21 +69,7 @@ DECISIONS = (SUCCEEDED, FAILED, INCONCLUSIVE, NOT_COMPUTABLE)
 #: A replication Bayes factor above this (or below its inverse) is taken as evidence (Jeffreys).
 BF_THRESHOLD = 3.0
 
-#: Criterion ids, in the order of the verdict table, with their row labels.
-CRITERIA = {
-    "significance": "significance (original's test, original's direction)",
-    "consistency_ci": "original inside the replication's 95% CI",
-    "prediction_interval": "replication inside the original's 95% prediction interval",
-    "small_telescopes": "small telescopes (vs d33)",
-    "equivalence": "equivalence (TOST) vs the SESOI",
-    "bayes_factor": "replication Bayes factor BF_r0",
-    "bayes_factor_directional": "replication Bayes factor BF_r+ (directional)",
-    "fixed_effect": "fixed-effect combination (inverse variance, log OR)",
-    "mantel_haenszel": "fixed-effect combination (Mantel-Haenszel OR)",
-}
-
-_Z = float(stats.norm.ppf(0.975))
-
+from analysis.replication import CRITERIA  # noqa: E402  the one list of criteria (light, for --help)
 
 # --------------------------------------------------------------------------- #
 # The one result shape
@@ -114,6 +103,12 @@ class Criterion(Result):
         The APA sentence (``__str__``).
     derived : bool
         True when the original's counts were derived from a published rate and n.
+    finding : str
+        What the test found, in words, apart from what that means for the replication
+        (e.g. ``equivalent within ±0.44``, ``not significant (p = .42)``).
+    replication_succeeded : bool or None
+        What the finding means for the replication: True (``succeeded``), False
+        (``failed``), None (``inconclusive`` or ``not computable``).
     """
 
     _aliases = {'statistic': 'statistic', 'pvalue': 'p', 'ci_low': 'low', 'ci_high': 'high', 'estimate': 'estimate', 'term': 'criterion', 'measure': 'scale'}
@@ -130,6 +125,7 @@ class Criterion(Result):
     reason: str = ""
     sentence: str = ""
     derived: bool = False
+    finding: str = ""
 
     def __post_init__(self):
         if self.decision not in DECISIONS:
@@ -143,8 +139,28 @@ class Criterion(Result):
         return CRITERIA[self.criterion]
 
     @property
+    def replication_succeeded(self) -> Optional[bool]:
+        """True when the criterion counts the replication as a success, False when not, None when it
+        cannot say (inconclusive, not computable)."""
+        return {SUCCEEDED: True, FAILED: False}.get(self.decision)
+
+    @property
+    def succeeded_text(self) -> str:
+        """The verdict table's "replication succeeded?" cell: yes, no, inconclusive, not computable."""
+        return {SUCCEEDED: "yes", FAILED: "no"}.get(self.decision, self.decision) + \
+            (" (derived counts)" if self.derived and self.decision != NOT_COMPUTABLE else "")
+
+    @property
+    def finding_text(self) -> str:
+        """The verdict table's "finding" cell: what the test found, or why it could not be computed."""
+        if self.decision == NOT_COMPUTABLE:
+            return f"not computable: {self.reason}" if self.reason else NOT_COMPUTABLE
+        return self.finding or self.reason
+
+    @property
     def cell(self) -> str:
-        """The verdict table's cell: the decision, with the reason when not computable."""
+        """The decision, with the reason when not computable (the verdict table's cell before
+        it showed the finding and the verdict apart)."""
         text = self.decision
         if self.decision == NOT_COMPUTABLE and self.reason:
             text += f": {self.reason}"
@@ -157,6 +173,8 @@ class Criterion(Result):
         d = super().to_dict()
         d["label"] = self.label
         d["apa"] = str(self)
+        d["finding"] = self.finding_text
+        d["replication_succeeded"] = self.replication_succeeded
         return d
 
 
@@ -169,7 +187,7 @@ def not_computable(criterion: str, reason: str) -> Criterion:
     >>> c.decision, c.reason
     ('not computable', 'original n unknown')
     """
-    return Criterion(criterion, NOT_COMPUTABLE, reason=reason,
+    return Criterion(criterion, NOT_COMPUTABLE, reason=reason, finding=NOT_COMPUTABLE,
                      sentence=f"{CRITERIA[criterion]}: not computable ({reason}).")
 
 
@@ -186,13 +204,69 @@ def _check_counts(x1: int, n1: int, x2: int, n2: int, who: str = "") -> None:
 
 
 # --------------------------------------------------------------------------- #
-# Effect sizes and their variances
+# What a criterion reads of a study: its counts, or its w and N (the input says the scale)
 # --------------------------------------------------------------------------- #
-def log_odds_ratio(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, bool]:
-    """Log odds ratio (treatment vs control) and Woolf's variance.
+class Counts(NamedTuple):
+    """One study's cell counts: ``x1`` complied of ``n1`` treated, ``x2`` of ``n2`` controls."""
 
-    0.5 is added to every cell (Haldane-Anscombe) only when a cell is zero; the
-    third value says whether it was.
+    x1: int
+    n1: int
+    x2: int
+    n2: int
+
+
+class WN(NamedTuple):
+    """One study known only by Cohen's w (which has no sign) and its total N."""
+
+    w: float
+    n: int
+
+
+def study_data(*values) -> Union[Counts, WN]:
+    """What a criterion reads of one study: a :class:`Counts` or a :class:`WN`.
+
+    Four numbers are counts (x1, n1, x2, n2), two are w and N; a ``Counts`` or ``WN``
+    is taken as it is.
+
+    Examples
+    --------
+    >>> study_data(25, 40, 12, 40)
+    Counts(x1=25, n1=40, x2=12, n2=40)
+    >>> study_data(0.3, 80)
+    WN(w=0.3, n=80)
+    """
+    if len(values) == 1 and isinstance(values[0], (Counts, WN)):
+        return values[0]
+    if len(values) == 4:
+        return Counts(*values)
+    if len(values) == 2:
+        return WN(*values)
+    raise AnalysisError(f"a study is its counts (x1, n1, x2, n2) or its w and N, not {values!r}")
+
+
+def _two_studies(values) -> tuple[Union[Counts, WN], Union[Counts, WN]]:
+    """Original and replication: two Counts/WN, eight counts, or four numbers (w, N, w, N)."""
+    if len(values) == 2 and all(isinstance(v, (Counts, WN)) for v in values):
+        o, r = values
+    elif len(values) == 8:
+        o, r = Counts(*values[:4]), Counts(*values[4:])
+    elif len(values) == 4:
+        o, r = WN(*values[:2]), WN(*values[2:])
+    else:
+        raise AnalysisError(f"original and replication: give both as counts, or both as w and N, not {values!r}")
+    if type(o) is not type(r):
+        raise AnalysisError("original and replication must be on one scale: both counts, or both w and N")
+    return o, r
+
+
+# --------------------------------------------------------------------------- #
+# Effect sizes and their variances (analysis.stats.effects is their one home)
+# --------------------------------------------------------------------------- #
+def log_odds_ratio(x1: int, n1: int, x2: int, n2: int) -> effects.Effect:
+    """Log odds ratio (treatment vs control) and Woolf's variance, after checking the counts.
+
+    :func:`analysis.stats.effects.log_odds_ratio` (its zero-cell rule, ``ZERO_CELL_RULE``:
+    0.5 added to every cell only when a cell is zero; the third value says whether it was).
 
     Examples
     --------
@@ -201,30 +275,20 @@ def log_odds_ratio(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, bo
     (3.8, 0.293, False)
     """
     _check_counts(x1, n1, x2, n2)
-    a, b, c, d = x1, n1 - x1, x2, n2 - x2
-    corrected = 0 in (a, b, c, d)
-    if corrected:
-        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
-    return math.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d, corrected
-
-
-def cohens_h_var(n1: int, n2: int) -> float:
-    """Large-sample variance of Cohen's h: 1/n1 + 1/n2 (the arcsine is variance-stabilising).
-
-    Examples
-    --------
-    >>> cohens_h_var(40, 40)
-    0.05
-    """
-    return 1 / n1 + 1 / n2
+    return effects.log_odds_ratio(x1, n1, x2, n2)
 
 
 def _h(x1, n1, x2, n2) -> float:
-    return 2 * math.asin(math.sqrt(x1 / n1)) - 2 * math.asin(math.sqrt(x2 / n2))
+    return effects.cohens_h(x1 / n1, x2 / n2)
 
 
 def _direction(sign: float) -> str:
     return "higher" if sign > 0 else "lower"
+
+
+def _level(level: float) -> str:
+    """A confidence level as the one formatter prints it: ``95%``."""
+    return pct(level, 0)
 
 
 # --------------------------------------------------------------------------- #
@@ -282,144 +346,254 @@ def two_sample_p_values(x1: int, n1: int, x2: int, n2: int, test: str = "chi2",
 _TEST_NAMES = {"chi2": "Pearson's χ²", "yates": "Pearson's χ² with Yates' correction",
                "fisher": "Fisher's exact test", "barnard": "Barnard's exact test"}
 
+# Without cell counts the sign of an effect is not in w; on w and N the criteria compare
+# magnitudes, on the assumption (stated in every reason) that both studies found the
+# effect in the same direction.
+_SAME_SIGN = "assumes both effects in the same direction (w has no sign)"
 
-def significance(x1: int, n1: int, x2: int, n2: int, direction: int, test: str = "chi2",
-                 alpha: float = 0.05) -> Criterion:
+
+def significance(*data, direction: int = 1, test: str = "chi2", alpha: float = 0.05,
+                 p_published: Optional[float] = None) -> Criterion:
     """Is the replication significant, two-sided, in the original's direction?
 
-    H0: p1 = p2.  H1: p1 ≠ p2 (two-sided p decides); the one-sided p (H1 in the
-    original's ``direction``, +1 treatment higher, −1 lower) is reported beside it.
+    ``data`` is the replication: its counts (x1, n1, x2, n2), or its w and N (:class:`WN`).
+    H0: p1 = p2.  H1: p1 ≠ p2 (two-sided p decides); from counts, the one-sided p (H1
+    in the original's ``direction``, +1 treatment higher, −1 lower) is reported beside it.
+    From w and N: χ²(1) = N w², two-sided, the direction assumed (w has no sign).
     Succeeded: two-sided p < α and the estimate in the original's direction.
 
     Examples
     --------
     >>> c = significance(60, 100, 40, 100, direction=1)
-    >>> c.decision, round(c.p, 4)
-    ('succeeded', 0.0047)
+    >>> c.decision, round(c.p, 4), c.finding
+    ('succeeded', 0.0047, 'significant (p = .005), treatment higher')
+    >>> c = significance(WN(0.3, 80))
+    >>> c.decision, round(c.statistic, 2), round(c.p, 5)
+    ('succeeded', 7.2, 0.00729)
     """
-    stat, p2, p1 = two_sample_p_values(x1, n1, x2, n2, test, direction)
-    rd = x1 / n1 - x2 / n2
-    same = rd * direction > 0
+    d = study_data(*data)
+    if isinstance(d, WN):
+        stat = d.n * d.w * d.w
+        p2, p1, est, same, n = float(stats.chi2.sf(stat, 1)), math.nan, d.w, True, d.n
+    else:
+        stat, p2, p1 = two_sample_p_values(*d, test, direction)
+        est, n = d.x1 / d.n1 - d.x2 / d.n2, d.n1 + d.n2
+        same = est * direction > 0
     if p2 < alpha and same:
-        decision, why = SUCCEEDED, f"significant in the original's direction (treatment {_direction(direction)})"
+        decision, why = SUCCEEDED, "significant" + (f" in the original's direction (treatment {_direction(direction)})"
+                                                    if isinstance(d, Counts) else "")
+        finding = f"significant ({format_p(p2)})" + (f", treatment {_direction(est)}" if isinstance(d, Counts) else "")
     elif p2 < alpha:
         decision, why = FAILED, "significant, but opposite to the original's direction"
+        finding = f"significant ({format_p(p2)}), opposite direction"
     else:
-        decision, why = FAILED, "not significant"
-    n = n1 + n2
+        decision, why, finding = FAILED, "not significant", f"not significant ({format_p(p2)})"
+    if isinstance(d, WN):
+        pub = f" (published {format_p(p_published)})" if p_published is not None else ""
+        words = why + "; " + _SAME_SIGN
+        sentence = (f"Significance: χ²(1, N = {n}) = {_f(stat)} from w = {_f(d.w)}, {format_p(p2)}{pub} two-sided; "
+                    f"the one-sided p in the original's direction is not computable from w; {words}.")
+        return Criterion("significance", decision, estimate=est, statistic=stat, p=p2, bound=alpha, scale="w",
+                         reason=words, sentence=sentence, finding=finding)
     if test in ("chi2", "yates"):
         head = f"χ²(1, N = {n}) = {_f(stat)}"
     elif test == "fisher":
         head = f"Fisher's exact test, OR = {_f(stat)}, N = {n}"
     else:
         head = f"Barnard's exact test, N = {n}"
-    sentence = (f"Significance: the replication ({x1}/{n1} vs {x2}/{n2}), {head}, {format_p(p2)} two-sided, "
+    sentence = (f"Significance: the replication ({d.x1}/{d.n1} vs {d.x2}/{d.n2}), {head}, {format_p(p2)} two-sided, "
                 f"one-sided {format_p(p1)} in the original's direction; {why} ({_TEST_NAMES[test]}, α = {alpha}).")
-    return Criterion("significance", decision, estimate=rd, statistic=stat, p=p2, bound=alpha, scale="RD",
-                     reason=f"{why}; one-sided p = {p1:.4g}", sentence=sentence)
+    return Criterion("significance", decision, estimate=est, statistic=stat, p=p2, bound=alpha, scale="RD",
+                     reason=f"{why}; one-sided {format_p(p1)}", sentence=sentence, finding=finding)
 
 
 # --------------------------------------------------------------------------- #
 # 3. Consistency
 # --------------------------------------------------------------------------- #
-def consistency_ci(original_log_or: float, x1: int, n1: int, x2: int, n2: int,
-                   confidence: float = 0.95) -> Criterion:
-    """Is the original's log OR inside the replication's Woolf CI?
+def _ncp_ci(chi2: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """CI of w from the noncentral χ²(1): the noncentralities λ whose χ² quantiles bound the observed χ²."""
+    from scipy.optimize import brentq
 
-    Needs only the original's estimate (rates suffice), not its n.
+    hi_q, lo_q = 0.5 + confidence / 2, 0.5 - confidence / 2
+
+    def lam_at(q: float) -> float:
+        f = lambda lam: stats.ncx2.cdf(chi2, 1, lam) - q if lam > 0 else stats.chi2.cdf(chi2, 1) - q
+        if f(0) < 0:
+            return 0.0
+        upper = max(10.0, 4 * chi2 + 50)
+        return brentq(f, 0, upper, xtol=1e-10)
+
+    return math.sqrt(lam_at(hi_q) / n), math.sqrt(lam_at(lo_q) / n)
+
+
+def consistency_ci(original: float, *data, confidence: float = 0.95) -> Criterion:
+    """Is the original's estimate inside the replication's CI?
+
+    ``data`` is the replication: counts (the original's estimate is then its log OR, and the
+    CI Woolf's) or w and N (the original's w, and the CI of w by inverting the noncentral
+    χ²(1)).  Needs only the original's estimate (rates suffice), not its n.
 
     Examples
     --------
     >>> import math
     >>> print(consistency_ci(math.log(3.0), 25, 40, 12, 40))
     Consistency: the original OR = 3.00 is inside the replication's 95% CI [1.53, 9.87] (replication OR = 3.89).
+    >>> c = consistency_ci(0.33, WN(0.2, 120))
+    >>> c.decision, round(c.low, 4), round(c.high, 4)
+    ('succeeded', 0.0, 0.3789)
     """
-    lor, var, _ = log_odds_ratio(x1, n1, x2, n2)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    lo, hi = lor - z * math.sqrt(var), lor + z * math.sqrt(var)
-    inside = lo <= original_log_or <= hi
-    sentence = (f"Consistency: the original OR = {_f(math.exp(original_log_or))} is "
-                f"{'inside' if inside else 'outside'} the replication's {confidence:.0%} CI "
-                f"[{_f(math.exp(lo))}, {_f(math.exp(hi))}] (replication OR = {_f(math.exp(lor))}).")
-    return Criterion("consistency_ci", SUCCEEDED if inside else FAILED, estimate=lor, low=lo, high=hi,
-                     bound=original_log_or, scale="log OR",
-                     reason="the original's estimate is " + ("inside" if inside else "outside") + " the CI",
-                     sentence=sentence)
+    d = study_data(*data)
+    if isinstance(d, WN):
+        est, (lo, hi), scale = d.w, _ncp_ci(d.n * d.w * d.w, d.n, confidence), "w"
+    else:
+        est, var, _ = log_odds_ratio(*d)
+        lo, hi = effects.wald_ci(est, var, confidence)
+        scale = "log OR"
+    inside = lo <= original <= hi
+    where = "inside" if inside else "outside"
+    if isinstance(d, WN):
+        reason = f"the original's w is {where} the CI; " + _SAME_SIGN
+        sentence = (f"Consistency: the original w = {_f(original)} is {where} the replication's {_level(confidence)} "
+                    f"CI [{_f(lo)}, {_f(hi)}] (w = {_f(d.w)}, N = {d.n}; noncentral χ²).")
+    else:
+        reason = f"the original's estimate is {where} the CI"
+        sentence = (f"Consistency: the original OR = {_f(math.exp(original))} is {where} the replication's "
+                    f"{_level(confidence)} CI [{_f(math.exp(lo))}, {_f(math.exp(hi))}] (replication OR = "
+                    f"{_f(math.exp(est))}).")
+    return Criterion("consistency_ci", SUCCEEDED if inside else FAILED, estimate=est, low=lo, high=hi,
+                     bound=original, scale=scale, reason=reason, sentence=sentence,
+                     finding=f"original {where} the {_level(confidence)} CI")
 
 
-def prediction_interval(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int, x2: int, n2: int,
-                        level: float = 0.95) -> Criterion:
-    """Is the replication's log OR inside the original's prediction interval?
+def prediction_interval(*studies, level: float = 0.95) -> Criterion:
+    """Is the replication inside the original's prediction interval (Patil, Peng & Leek, 2016)?
 
-    Patil, Peng & Leek (2016): PI = θ_orig ± z·√(v_orig + v_rep), both sampling
-    variances (Woolf), on the log odds ratio scale.
+    ``studies`` are original and replication: both counts (eight numbers: PI =
+    θ_orig ± z·√(v_orig + v_rep) on the log odds ratio, Woolf variances), or both w and
+    N (four numbers, or two :class:`WN`: on Fisher's z of φ = w, variances 1/(N − 3)).
 
     Examples
     --------
     >>> print(prediction_interval(25, 40, 12, 40, 20, 60, 15, 60))
     Prediction interval: the replication OR = 1.50 is inside the original's 95% prediction interval [1.14, 13.22] (Patil, Peng & Leek, 2016; log OR, both variances).
+    >>> c = prediction_interval(WN(0.33, 80), WN(0.2, 120))
+    >>> c.decision, round(c.low, 4), round(c.high, 4)
+    ('succeeded', 0.0552, 0.6304)
     """
-    olor, ovar, _ = log_odds_ratio(ox1, on1, ox2, on2)
-    lor, var, _ = log_odds_ratio(x1, n1, x2, n2)
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    half = z * math.sqrt(ovar + var)
-    lo, hi = olor - half, olor + half
-    inside = lo <= lor <= hi
-    sentence = (f"Prediction interval: the replication OR = {_f(math.exp(lor))} is "
-                f"{'inside' if inside else 'outside'} the original's {level:.0%} prediction interval "
-                f"[{_f(math.exp(lo))}, {_f(math.exp(hi))}] (Patil, Peng & Leek, 2016; log OR, both variances).")
-    return Criterion("prediction_interval", SUCCEEDED if inside else FAILED, estimate=lor, low=lo, high=hi,
-                     bound=olor, scale="log OR",
-                     reason="the replication's estimate is " + ("inside" if inside else "outside") + " the PI",
-                     sentence=sentence)
+    o, r = _two_studies(studies)
+    if isinstance(o, WN):
+        (oest, ovar), (est, var) = (math.atanh(o.w), 1 / (o.n - 3)), (math.atanh(r.w), 1 / (r.n - 3))
+        back, name, scale = math.tanh, "φ", "Fisher z"
+    else:
+        (oest, ovar, _), (est, var, _) = log_odds_ratio(*o), log_odds_ratio(*r)
+        back, name, scale = math.exp, "OR", "log OR"
+    half = effects.z_critical(level) * math.sqrt(ovar + var)
+    lo, hi = oest - half, oest + half
+    inside = lo <= est <= hi
+    where = "inside" if inside else "outside"
+    how = (f"on Fisher's z of φ = w; N = {o.n} and {r.n}" if isinstance(o, WN) else "log OR, both variances")
+    sentence = (f"Prediction interval: the replication {name} = {_f(back(est))} is {where} the original's "
+                f"{_level(level)} prediction interval [{_f(back(lo))}, {_f(back(hi))}] (Patil, Peng & Leek, 2016; "
+                f"{how}).")
+    if isinstance(o, WN):
+        reason = f"the replication is {where} the PI; {_SAME_SIGN}"
+    else:
+        reason = f"the replication's estimate is {where} the PI"
+    return Criterion("prediction_interval", SUCCEEDED if inside else FAILED, estimate=est, low=lo, high=hi,
+                     bound=oest, scale=scale, reason=reason, sentence=sentence,
+                     finding=f"replication {where} the {_level(level)} PI")
 
 
 # --------------------------------------------------------------------------- #
 # 4. Small telescopes
 # --------------------------------------------------------------------------- #
-def small_telescopes(x1: int, n1: int, x2: int, n2: int, h33: float, direction: int,
-                     alpha: float = 0.05) -> Criterion:
-    """Simonsohn's (2015) small-telescopes test on Cohen's h.
+def w33(n_original: int, alpha: float = 0.05, power: float = 1 / 3) -> float:
+    """The w a χ²(1) test with N = ``n_original`` detects with 33% power (noncentral χ²).
 
-    ``h33`` is the effect the original's design had 33% power to detect (positive,
-    in the original's direction).  With h the replication's effect signed so that
-    the original's direction is positive, and SE = √(1/n1 + 1/n2):
+    This is the small-telescopes benchmark for a study known only by its χ² and N
+    (no cell counts, so no exact power): power(λ) = P(χ²₁(λ) > χ²_{1, 1−α}),
+    λ = N w².  The same as R's ``pwr::pwr.chisq.test(N = n, df = 1, power = 1/3)``.
 
-    * H0: h = h33, H1: h < h33 (one-sided), z = (h − h33)/SE, p = Φ(z).  p < α:
-      failed, "too small to have been detected by the original study".
-    * Otherwise, if h is significantly above 0 (one-sided, p = 1 − Φ(h/SE) < α):
-      succeeded, "detectable"; else inconclusive.
+    Examples
+    --------
+    >>> round(w33(80), 4)
+    0.1709
+    """
+    from scipy.optimize import brentq
+
+    crit = float(stats.chi2.isf(alpha, 1))
+    lam = brentq(lambda lam: stats.ncx2.sf(crit, 1, lam) - power, 1e-9, 1000, xtol=1e-12)
+    return math.sqrt(lam / n_original)
+
+
+def _telescope_tests(d: Union[Counts, WN], d33: float, direction: int, alpha: float) -> dict:
+    """The replication's effect against d33 and against zero, on the scale its data allow."""
+    if isinstance(d, WN):
+        chi2 = d.n * d.w * d.w
+        return dict(est=d.w, stat=chi2, low=math.nan, high=math.nan, scale="w", name="w33",
+                    p_small=float(stats.ncx2.cdf(chi2, 1, d.n * d33 * d33)), p_zero=float(stats.chi2.sf(chi2, 1)))
+    h = direction * _h(*d)
+    se = math.sqrt(effects.cohens_h_var(d.n1, d.n2))
+    half = effects.z_critical(1 - 2 * alpha) * se
+    return dict(est=h, stat=(h - d33) / se, low=h - half, high=h + half, scale="h", name="d33",
+                p_small=float(stats.norm.cdf((h - d33) / se)), p_zero=float(stats.norm.sf(h / se)))
+
+
+def small_telescopes(*data, d33: Optional[float] = None, direction: int = 1, alpha: float = 0.05,
+                     h33: Optional[float] = None, w_33: Optional[float] = None) -> Criterion:
+    """Simonsohn's (2015) small-telescopes test.
+
+    ``d33`` (alias ``h33`` for counts, ``w_33`` for w) is the effect the original's
+    design had 33% power to detect (positive, in the original's direction).  ``data``
+    is the replication:
+
+    * counts: on Cohen's h signed so that the original's direction is positive, SE =
+      √(1/n1 + 1/n2); H0 h = d33, H1 h < d33, z = (h − d33)/SE, p = Φ(z);
+    * w and N: H0 w = w33, H1 w < w33, p = P(χ²₁(N w33²) ≤ N w²) (noncentral χ²).
+
+    p < α: failed, "too small to have been detected by the original study".
+    Otherwise, if the effect is significantly above 0 (one-sided): succeeded,
+    "detectable"; else inconclusive.
 
     Examples
     --------
     >>> c = small_telescopes(20, 60, 15, 60, h33=0.35, direction=1)
     >>> c.decision, round(c.p, 4)
     ('inconclusive', 0.1813)
+    >>> c = small_telescopes(WN(0.1, 120), w_33=0.2)
+    >>> c.decision, round(c.p, 4)
+    ('inconclusive', 0.1362)
     """
-    if not (h33 > 0):
+    bench = next((v for v in (d33, h33, w_33) if v is not None), math.nan)
+    if not (bench > 0):
         return not_computable("small_telescopes", "d33 not available")
-    h = direction * _h(x1, n1, x2, n2)
-    se = math.sqrt(cohens_h_var(n1, n2))
-    z = (h - h33) / se
-    p_small = float(stats.norm.cdf(z))
-    p_zero = float(stats.norm.sf(h / se))
-    lo, hi = h - float(stats.norm.ppf(1 - alpha)) * se, h + float(stats.norm.ppf(1 - alpha)) * se
-    if p_small < alpha:
-        decision = FAILED
-        words = ("the effect is too small to have been detected by the original study: "
-                 f"significantly smaller than d33 ({format_p(p_small)})")
-    elif p_zero < alpha:
-        decision = SUCCEEDED
-        words = (f"detectable: significantly above zero ({format_p(p_zero)}, one-sided) and not significantly "
-                 f"smaller than d33 ({format_p(p_small)})")
+    d = study_data(*data)
+    t = _telescope_tests(d, bench, direction, alpha)
+    name, ps, pz = t["name"], format_p(t["p_small"]), format_p(t["p_zero"])
+    if t["p_small"] < alpha:
+        decision, finding = FAILED, f"significantly smaller than {name}"
+        words = f"the effect is too small to have been detected by the original study: {finding} ({ps})"
+    elif t["p_zero"] < alpha:
+        decision, finding = SUCCEEDED, "detectable"
+        words = (f"detectable: significant ({pz}) and not significantly smaller than {name} ({ps})"
+                 if isinstance(d, WN) else
+                 f"detectable: significantly above zero ({pz}, one-sided) and not significantly smaller than "
+                 f"{name} ({ps})")
     else:
-        decision = INCONCLUSIVE
-        words = (f"neither significantly above zero ({format_p(p_zero)}) nor significantly smaller than d33 "
-                 f"({format_p(p_small)})")
-    sentence = (f"Small telescopes (Simonsohn, 2015): replication h = {_f(h)}, {1 - 2 * alpha:.0%} CI "
-                f"[{_f(lo)}, {_f(hi)}], against d33 = {_f(h33)}: z = {_f(z)}; {words}.")
-    return Criterion("small_telescopes", decision, estimate=h, low=lo, high=hi, bound=h33, statistic=z,
-                     p=p_small, scale="h", reason=words, sentence=sentence)
+        decision, finding = INCONCLUSIVE, f"neither above zero nor below {name}"
+        words = (f"neither significant ({pz}) nor significantly smaller than {name} ({ps})" if isinstance(d, WN)
+                 else f"neither significantly above zero ({pz}) nor significantly smaller than {name} ({ps})")
+    if isinstance(d, WN):
+        sentence = (f"Small telescopes (Simonsohn, 2015): replication w = {_f(d.w)} (N = {d.n}) against w33 = "
+                    f"{_f(bench)} (the w the original's N had 33% power to detect, noncentral χ²); {words}.")
+        reason = words + "; " + _SAME_SIGN
+    else:
+        sentence = (f"Small telescopes (Simonsohn, 2015): replication h = {_f(t['est'])}, {_level(1 - 2 * alpha)} CI "
+                    f"[{_f(t['low'])}, {_f(t['high'])}], against d33 = {_f(bench)}: z = {_f(t['stat'])}; {words}.")
+        reason = words
+    return Criterion("small_telescopes", decision, estimate=t["est"], low=t["low"], high=t["high"], bound=bench,
+                     statistic=t["stat"], p=t["p_small"], scale=t["scale"], reason=reason, sentence=sentence,
+                     finding=finding)
 
 
 # --------------------------------------------------------------------------- #
@@ -432,58 +606,85 @@ def _tost(est: float, se: float, bound: float) -> tuple[float, float, float]:
     return p_lower, p_upper, max(p_lower, p_upper)
 
 
-def equivalence(x1: int, n1: int, x2: int, n2: int, direction: int, sesoi: float, scale: str = "h",
-                alpha: float = 0.05, source: str = "") -> Criterion:
-    """TOST equivalence test against ±``sesoi`` (Lakens, 2017), read as a replication verdict.
+def _equivalence_w(d: WN, sesoi: float, alpha: float) -> dict:
+    chi2 = d.n * d.w * d.w
+    return dict(est=d.w, stat=chi2, low=math.nan, high=math.nan, p=float(stats.ncx2.cdf(chi2, 1, d.n * sesoi * sesoi)),
+                p_zero=float(stats.chi2.sf(chi2, 1)), same=True, head=f"noncentral χ², w = {_f(d.w)}, N = {d.n}",
+                tests="")
 
-    H0: |θ| ≥ SESOI (the effect is at least as large as the smallest effect of
-    interest); H1: −SESOI < θ < SESOI.  Two one-sided z tests; p_TOST = the larger p.
-    ``scale`` is ``h`` (Cohen's h, SE √(1/n1 + 1/n2)) or ``RD`` (risk difference,
-    unpooled Wald SE).  Alongside: the two-sided z test of θ = 0 on the same scale.
 
-    Verdict (Lakens, Scheel & Isager, 2018): equivalent (p_TOST < α) → failed (the
-    effect is smaller than the SESOI, whatever its sign); significant in the
+def _equivalence_counts(d: Counts, sesoi: float, scale: str, direction: int, alpha: float) -> Union[dict, Criterion]:
+    if scale == "h":
+        e = effects.cohens_h_counts(*d)
+    elif scale == "RD":
+        e = effects.risk_difference(*d, corrected_cells=False)
+        if e.vi == 0:
+            return not_computable("equivalence", "risk-difference SE is zero (all or none complied)")
+    else:
+        raise AnalysisError(f"equivalence: scale {scale!r} is not h or RD")
+    est, se = direction * e.yi, math.sqrt(e.vi)
+    pl, pu, p = _tost(est, se, sesoi)
+    half = effects.z_critical(1 - 2 * alpha) * se
+    return dict(est=est, stat=(est - math.copysign(sesoi, est)) / se, low=est - half, high=est + half, p=p,
+                p_zero=float(2 * stats.norm.sf(abs(est) / se)), same=est > 0,
+                head=f"TOST, Lakens, 2017", tests=f"; lower test {format_p(pl)}, upper test {format_p(pu)}")
+
+
+def equivalence(*data, sesoi: Optional[float] = None, direction: int = 1, scale: str = "h", alpha: float = 0.05,
+                source: str = "", sesoi_w: Optional[float] = None) -> Criterion:
+    """An equivalence test against the smallest effect of interest, read as a replication verdict.
+
+    ``data`` is the replication.  From counts: TOST (Lakens, 2017), H0 |θ| ≥ SESOI, H1
+    −SESOI < θ < SESOI, two one-sided z tests, p_TOST the larger p; ``scale`` ``h``
+    (Cohen's h, SE √(1/n1 + 1/n2)) or ``RD`` (unpooled Wald SE).  From w and N (``sesoi``
+    on w, alias ``sesoi_w``): H0 w ≥ SESOI, H1 w < SESOI, p = P(χ²₁(N·SESOI²) ≤ N w²)
+    (w ≥ 0, so one test suffices: Wellek, 2010, §9).  Alongside: the test of θ = 0.
+
+    What the test finds (``finding``): equivalent within ±SESOI, or not.  What that means
+    for the replication (``decision``; Lakens, Scheel & Isager, 2018): equivalent → the
+    effect is smaller than the SESOI, the replication did not succeed; significant in the
     original's direction and not equivalent → succeeded; otherwise inconclusive.
 
     Examples
     --------
     >>> c = equivalence(20, 60, 19, 60, direction=1, sesoi=0.2)
-    >>> c.decision, round(c.p, 4)
-    ('inconclusive', 0.1839)
+    >>> c.decision, round(c.p, 4), c.finding
+    ('inconclusive', 0.1839, 'not equivalent within ±0.20')
+    >>> c = equivalence(WN(0.05, 400), sesoi=0.2)
+    >>> c.decision, round(c.p, 6), c.finding, c.replication_succeeded
+    ('failed', 0.00135, 'equivalent within w < 0.20', False)
     """
-    if not (sesoi > 0):
+    sesoi = sesoi if sesoi is not None else sesoi_w
+    if sesoi is None or not (sesoi > 0):
         return not_computable("equivalence", "no smallest effect of interest (d33 not available)")
-    p1, p2 = x1 / n1, x2 / n2
-    if scale == "h":
-        est, se = _h(x1, n1, x2, n2), math.sqrt(cohens_h_var(n1, n2))
-    elif scale == "RD":
-        est = p1 - p2
-        se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-        if se == 0:
-            return not_computable("equivalence", "risk-difference SE is zero (all or none complied)")
+    d = study_data(*data)
+    t = _equivalence_w(d, sesoi, alpha) if isinstance(d, WN) else \
+        _equivalence_counts(d, sesoi, scale, direction, alpha)
+    if isinstance(t, Criterion):
+        return t
+    scale = "w" if isinstance(d, WN) else scale
+    within = f"w < {_f(sesoi)}" if isinstance(d, WN) else f"±{_f(sesoi)}"
+    p, pz = format_p(t["p"]), format_p(t["p_zero"])
+    if t["p"] < alpha:
+        decision, finding = FAILED, f"equivalent within {within}"
+        words = (f"equivalent to zero within {within} ({p})" if isinstance(d, WN) else
+                 f"equivalent to zero: the effect is smaller than the smallest effect of interest (TOST {p})")
+    elif t["p_zero"] < alpha and t["same"]:
+        decision, finding = SUCCEEDED, f"not equivalent within {within}"
+        words = (f"not equivalent ({p}) and significant ({pz})" if isinstance(d, WN) else
+                 f"not equivalent (TOST {p}) and significantly different from zero in the original's direction ({pz})")
     else:
-        raise AnalysisError(f"equivalence: scale {scale!r} is not h or RD")
-    est *= direction
-    pl, pu, p = _tost(est, se, sesoi)
-    p_zero = float(2 * stats.norm.sf(abs(est) / se))
-    zc = float(stats.norm.ppf(1 - alpha))
-    lo, hi = est - zc * se, est + zc * se
-    if p < alpha:
-        decision, words = FAILED, (f"equivalent to zero: the effect is smaller than the smallest effect of "
-                                   f"interest (TOST {format_p(p)})")
-    elif p_zero < alpha and est > 0:
-        decision, words = SUCCEEDED, (f"not equivalent (TOST {format_p(p)}) and significantly different from "
-                                      f"zero in the original's direction ({format_p(p_zero)})")
+        decision, finding = INCONCLUSIVE, f"not equivalent within {within}"
+        words = (f"neither equivalent ({p}) nor significant ({pz})" if isinstance(d, WN) else
+                 f"neither equivalent (TOST {p}) nor significant in the original's direction ({pz})")
+    if isinstance(d, WN):
+        sentence = f"Equivalence ({t['head']}) within {within}{f' ({source})' if source else ''}: {words}."
     else:
-        decision, words = INCONCLUSIVE, (f"neither equivalent (TOST {format_p(p)}) nor significant in the "
-                                         f"original's direction ({format_p(p_zero)})")
-    what = f"±{_f(sesoi)} on {scale}" + (f" ({source})" if source else "")
-    sentence = (f"Equivalence (TOST, Lakens, 2017) within {what}: replication {scale} = {_f(est)}, "
-                f"{1 - 2 * alpha:.0%} CI [{_f(lo)}, {_f(hi)}]; lower test {format_p(pl)}, upper test "
-                f"{format_p(pu)}; {words}.")
-    return Criterion("equivalence", decision, estimate=est, low=lo, high=hi, bound=sesoi,
-                     statistic=(est - math.copysign(sesoi, est)) / se, p=p, scale=scale, reason=words,
-                     sentence=sentence)
+        what = f"±{_f(sesoi)} on {scale}" + (f" ({source})" if source else "")
+        sentence = (f"Equivalence ({t['head']}) within {what}: replication {scale} = {_f(t['est'])}, "
+                    f"{_level(1 - 2 * alpha)} CI [{_f(t['low'])}, {_f(t['high'])}]{t['tests']}; {words}.")
+    return Criterion("equivalence", decision, estimate=t["est"], low=t["low"], high=t["high"], bound=sesoi,
+                     statistic=t["stat"], p=t["p"], scale=scale, reason=words, sentence=sentence, finding=finding)
 
 
 # --------------------------------------------------------------------------- #
@@ -601,8 +802,10 @@ def replication_bayes_factor(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1
     sentence = (f"Replication Bayes factor (evidence updating, Ly et al., 2019{', directional' if directional else ''}): "
                 f"{sym} = {_fmt_bf(r)} (BF = {_fmt_bf(_exp(lboth))} for original and replication together / "
                 f"{_fmt_bf(_exp(lorig))} for the original alone); {words}.")
+    finding = f"{sym} = {_fmt_bf(r)}: " + {SUCCEEDED: "evidence for the effect", FAILED: "evidence for the null",
+                                           INCONCLUSIVE: "no clear evidence"}[decision]
     return Criterion(name, decision, estimate=r, bound=BF_THRESHOLD, statistic=lr, scale="BF",
-                     reason=words, sentence=sentence)
+                     reason=words, sentence=sentence, finding=finding)
 
 
 def _fmt_bf(bf: float) -> str:
@@ -610,30 +813,41 @@ def _fmt_bf(bf: float) -> str:
         return "NA"
     if bf >= 1000 or bf < 0.001:
         return f"{bf:.2e}"
-    return f"{bf:.2f}"
+    return format_number(bf, 2)
 
 
 # --------------------------------------------------------------------------- #
 # 7. Fixed-effect combination
 # --------------------------------------------------------------------------- #
-def fixed_effect(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int, x2: int, n2: int,
-                 direction: int, alpha: float = 0.05) -> Criterion:
-    """Inverse-variance fixed-effect combination of two log odds ratios.
+def fixed_effect(*studies, direction: int = 1, alpha: float = 0.05) -> Criterion:
+    """Inverse-variance fixed-effect combination of original and replication.
 
-    θ = Σ wᵢ θᵢ / Σ wᵢ with wᵢ = 1/vᵢ (Woolf), SE = 1/√Σwᵢ; H0: θ = 0 (OR = 1),
-    H1: θ ≠ 0, z test.  Succeeded when the CI excludes OR = 1 in the original's direction.
+    θ = Σ wᵢ θᵢ / Σ wᵢ with wᵢ = 1/vᵢ, SE = 1/√Σwᵢ; H0: θ = 0, H1: θ ≠ 0, z test.
+    ``studies``: both counts (eight numbers: log odds ratios, Woolf variances) or both
+    w and N (four numbers or two :class:`WN`: Fisher's z of φ = w, variance 1/(N − 3)).
+    Succeeded when the CI excludes no effect in the original's direction.
 
     Examples
     --------
     >>> c = fixed_effect(25, 40, 12, 40, 20, 60, 15, 60, direction=1)
     >>> c.decision, round(c.estimate, 4)
     ('succeeded', 0.8062)
+    >>> c = fixed_effect(WN(0.33, 80), WN(0.2, 120))
+    >>> c.decision, round(c.estimate, 4)
+    ('succeeded', 0.2583)
     """
-    ests = [log_odds_ratio(ox1, on1, ox2, on2), log_odds_ratio(x1, n1, x2, n2)]
-    w = np.array([1 / v for _, v, _ in ests])
-    th = np.array([e for e, _, _ in ests])
+    o, r = _two_studies(studies)
+    if isinstance(o, WN):
+        th = np.array([math.atanh(o.w), math.atanh(r.w)])
+        w = np.array([o.n - 3, r.n - 3], dtype=float)
+    else:
+        ests = [log_odds_ratio(*o), log_odds_ratio(*r)]
+        w = np.array([1 / e.vi for e in ests])
+        th = np.array([e.yi for e in ests])
     est = float((w * th).sum() / w.sum())
     se = float(1 / math.sqrt(w.sum()))
+    if isinstance(o, WN):
+        return _combined("fixed_effect", est, se, 1, alpha, "inverse variance on Fisher's z of φ = w", on_w=True)
     return _combined("fixed_effect", est, se, direction, alpha, "inverse variance on log OR (Woolf)")
 
 
@@ -661,206 +875,101 @@ def mantel_haenszel(ox1: int, on1: int, ox2: int, on2: int, x1: int, n1: int, x2
     test = st.test_null_odds(correction=False)
     if not math.isfinite(lor) or not math.isfinite(se):
         return not_computable("mantel_haenszel", "the Mantel-Haenszel OR is undefined (zero cells)")
-    return _combined("mantel_haenszel", lor, se, direction, alpha, "Mantel-Haenszel (RGB SE)",
-                     chi2=float(test.statistic), chi2_p=float(test.pvalue))
+    # p from the survival function (statsmodels computes 1 - cdf, which loses the far tail)
+    return _combined("mantel_haenszel", lor, se, direction, alpha,
+                     "Mantel-Haenszel (RBG SE), CMH without continuity correction",
+                     chi2=float(test.statistic), chi2_p=float(stats.chi2.sf(test.statistic, 1)))
 
 
 def _combined(name: str, est: float, se: float, direction: int, alpha: float, method: str,
-              chi2: Optional[float] = None, chi2_p: Optional[float] = None) -> Criterion:
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    lo, hi = est - z * se, est + z * se
+              chi2: Optional[float] = None, chi2_p: Optional[float] = None, on_w: bool = False) -> Criterion:
+    lo, hi = effects.wald_ci(est, se * se, 1 - alpha)
     zstat = est / se
     p = float(2 * stats.norm.sf(abs(zstat)))
     excl = lo > 0 if direction > 0 else hi < 0
     decision = SUCCEEDED if excl else FAILED
+    null = "φ = 0" if on_w else "OR = 1"
+    finding = f"combined CI {'excludes' if excl else 'includes'} {null}"
+    if on_w:
+        words = f"the combined CI {'excludes' if excl else 'includes'} φ = 0; {_SAME_SIGN}"
+        sentence = (f"Fixed-effect combination ({method}): φ = {_f(math.tanh(est))}, {_level(1 - alpha)} CI "
+                    f"[{_f(math.tanh(lo))}, {_f(math.tanh(hi))}], z = {_f(zstat)}, {format_p(p)}.")
+        return Criterion(name, decision, estimate=est, low=lo, high=hi, bound=0.0, statistic=zstat, p=p,
+                         scale="Fisher z", reason=words, sentence=sentence, finding=finding)
     words = ("the combined CI excludes OR = 1 in the original's direction" if excl else
              "the combined CI does not exclude OR = 1 in the original's direction")
     test = (f"CMH χ²(1) = {_f(chi2)}, {format_p(chi2_p)}" if chi2 is not None else f"z = {_f(zstat)}, {format_p(p)}")
     sentence = (f"Fixed-effect combination of original and replication ({method}): OR = {_f(math.exp(est))}, "
-                f"{1 - alpha:.0%} CI [{_f(math.exp(lo))}, {_f(math.exp(hi))}], {test}; {words}.")
+                f"{_level(1 - alpha)} CI [{_f(math.exp(lo))}, {_f(math.exp(hi))}], {test}; {words}.")
     return Criterion(name, decision, estimate=est, low=lo, high=hi, bound=0.0,
                      statistic=chi2 if chi2 is not None else zstat, p=chi2_p if chi2_p is not None else p,
-                     scale="log OR", reason=words, sentence=sentence)
+                     scale="log OR", reason=words, sentence=sentence, finding=finding)
 
 
 # --------------------------------------------------------------------------- #
-# The same from Cohen's w and N (a published replication that reports only these)
+# The former names of the w-and-N criteria: the criterion above, on w and N
 # --------------------------------------------------------------------------- #
-# Without cell counts the sign of an effect is not in w; the *_w criteria compare
-# magnitudes, on the assumption (stated in every reason) that both studies found the
-# effect in the same direction.
-_SAME_SIGN = "assumes both effects in the same direction (w has no sign)"
-
-
 def significance_w(w: float, n: int, alpha: float = 0.05, p_published: Optional[float] = None) -> Criterion:
-    """χ²(1) = N w², two-sided p; H0: no association.  One-sided p not computable (w has no sign).
+    """:func:`significance` on w and N (kept for the API).
 
     Examples
     --------
-    >>> c = significance_w(0.3, 80)
-    >>> c.decision, round(c.statistic, 2), round(c.p, 5)
-    ('succeeded', 7.2, 0.00729)
+    >>> significance_w(0.3, 80) == significance(WN(0.3, 80))
+    True
     """
-    chi2 = n * w * w
-    p = float(stats.chi2.sf(chi2, 1))
-    decision = SUCCEEDED if p < alpha else FAILED
-    words = ("significant" if p < alpha else "not significant") + "; " + _SAME_SIGN
-    pub = f" (published {format_p(p_published)})" if p_published is not None else ""
-    sentence = (f"Significance: χ²(1, N = {n}) = {_f(chi2)} from w = {_f(w)}, {format_p(p)}{pub} two-sided; "
-                f"the one-sided p in the original's direction is not computable from w; {words}.")
-    return Criterion("significance", decision, estimate=w, statistic=chi2, p=p, bound=alpha, scale="w",
-                     reason=words, sentence=sentence)
-
-
-def _ncp_ci(chi2: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """CI of w from the noncentral χ²(1): the noncentralities λ whose χ² quantiles bound the observed χ²."""
-    from scipy.optimize import brentq
-
-    hi_q, lo_q = 0.5 + confidence / 2, 0.5 - confidence / 2
-
-    def lam_at(q: float) -> float:
-        f = lambda lam: stats.ncx2.cdf(chi2, 1, lam) - q if lam > 0 else stats.chi2.cdf(chi2, 1) - q
-        if f(0) < 0:
-            return 0.0
-        upper = max(10.0, 4 * chi2 + 50)
-        return brentq(f, 0, upper, xtol=1e-10)
-
-    return math.sqrt(lam_at(hi_q) / n), math.sqrt(lam_at(lo_q) / n)
+    return significance(WN(w, n), alpha=alpha, p_published=p_published)
 
 
 def consistency_w(w_original: float, w: float, n: int, confidence: float = 0.95) -> Criterion:
-    """Is the original's w inside the replication's CI of w (noncentral χ²(1) inversion)?
+    """:func:`consistency_ci` on w and N (kept for the API).
 
     Examples
     --------
-    >>> c = consistency_w(0.33, 0.2, 120)
-    >>> c.decision, round(c.low, 4), round(c.high, 4)
-    ('succeeded', 0.0, 0.3789)
+    >>> consistency_w(0.33, 0.2, 120).decision
+    'succeeded'
     """
-    lo, hi = _ncp_ci(n * w * w, n, confidence)
-    inside = lo <= w_original <= hi
-    words = ("the original's w is " + ("inside" if inside else "outside") + " the CI; " + _SAME_SIGN)
-    sentence = (f"Consistency: the original w = {_f(w_original)} is {'inside' if inside else 'outside'} the "
-                f"replication's {confidence:.0%} CI [{_f(lo)}, {_f(hi)}] (w = {_f(w)}, N = {n}; noncentral χ²).")
-    return Criterion("consistency_ci", SUCCEEDED if inside else FAILED, estimate=w, low=lo, high=hi,
-                     bound=w_original, scale="w", reason=words, sentence=sentence)
+    return consistency_ci(w_original, WN(w, n), confidence=confidence)
 
 
 def prediction_interval_w(w_original: float, n_original: int, w: float, n: int, level: float = 0.95) -> Criterion:
-    """Patil et al.'s prediction interval on the Fisher-z scale of φ (= w for a 2×2 table).
-
-    PI = z(φ_orig) ± z_{.975}·√(1/(N_orig − 3) + 1/(N_rep − 3)); the replication's
-    z(φ) inside it → succeeded.
+    """:func:`prediction_interval` on w and N (kept for the API).
 
     Examples
     --------
-    >>> c = prediction_interval_w(0.33, 80, 0.2, 120)
-    >>> c.decision, round(c.low, 4), round(c.high, 4)
-    ('succeeded', 0.0552, 0.6304)
+    >>> prediction_interval_w(0.33, 80, 0.2, 120).decision
+    'succeeded'
     """
-    zo, zr = math.atanh(w_original), math.atanh(w)
-    half = float(stats.norm.ppf(0.5 + level / 2)) * math.sqrt(1 / (n_original - 3) + 1 / (n - 3))
-    lo, hi = zo - half, zo + half
-    inside = lo <= zr <= hi
-    words = "the replication is " + ("inside" if inside else "outside") + " the PI; " + _SAME_SIGN
-    sentence = (f"Prediction interval: the replication φ = {_f(w)} is {'inside' if inside else 'outside'} the "
-                f"original's {level:.0%} prediction interval [{_f(math.tanh(lo))}, {_f(math.tanh(hi))}] "
-                f"(Patil, Peng & Leek, 2016, on Fisher's z of φ = w; N = {n_original} and {n}).")
-    return Criterion("prediction_interval", SUCCEEDED if inside else FAILED, estimate=zr, low=lo, high=hi,
-                     bound=zo, scale="Fisher z", reason=words, sentence=sentence)
-
-
-def w33(n_original: int, alpha: float = 0.05, power: float = 1 / 3) -> float:
-    """The w a χ²(1) test with N = ``n_original`` detects with 33% power (noncentral χ²).
-
-    This is the small-telescopes benchmark for a study known only by its χ² and N
-    (no cell counts, so no exact power): power(λ) = P(χ²₁(λ) > χ²_{1, 1−α}),
-    λ = N w².  The same as R's ``pwr::pwr.chisq.test(N = n, df = 1, power = 1/3)``.
-
-    Examples
-    --------
-    >>> round(w33(80), 4)
-    0.1709
-    """
-    from scipy.optimize import brentq
-
-    crit = float(stats.chi2.isf(alpha, 1))
-    lam = brentq(lambda lam: stats.ncx2.sf(crit, 1, lam) - power, 1e-9, 1000, xtol=1e-12)
-    return math.sqrt(lam / n_original)
+    return prediction_interval(WN(w_original, n_original), WN(w, n), level=level)
 
 
 def small_telescopes_w(w: float, n: int, w_33: float, alpha: float = 0.05) -> Criterion:
-    """Small telescopes on w: H0 w = w33, H1 w < w33, p = P(χ²₁(N w33²) ≤ N w²).
+    """:func:`small_telescopes` on w and N (kept for the API).
 
     Examples
     --------
-    >>> c = small_telescopes_w(0.1, 120, w_33=0.2)
-    >>> c.decision, round(c.p, 4)
-    ('inconclusive', 0.1362)
+    >>> small_telescopes_w(0.1, 120, w_33=0.2).decision
+    'inconclusive'
     """
-    chi2 = n * w * w
-    p_small = float(stats.ncx2.cdf(chi2, 1, n * w_33 * w_33))
-    p_zero = float(stats.chi2.sf(chi2, 1))
-    if p_small < alpha:
-        decision, words = FAILED, ("the effect is too small to have been detected by the original study: "
-                                   f"significantly smaller than w33 ({format_p(p_small)})")
-    elif p_zero < alpha:
-        decision, words = SUCCEEDED, (f"detectable: significant ({format_p(p_zero)}) and not significantly "
-                                      f"smaller than w33 ({format_p(p_small)})")
-    else:
-        decision, words = INCONCLUSIVE, (f"neither significant ({format_p(p_zero)}) nor significantly smaller "
-                                         f"than w33 ({format_p(p_small)})")
-    sentence = (f"Small telescopes (Simonsohn, 2015): replication w = {_f(w)} (N = {n}) against w33 = {_f(w_33)} "
-                f"(the w the original's N had 33% power to detect, noncentral χ²); {words}.")
-    return Criterion("small_telescopes", decision, estimate=w, bound=w_33, statistic=chi2, p=p_small, scale="w",
-                     reason=words + "; " + _SAME_SIGN, sentence=sentence)
+    return small_telescopes(WN(w, n), d33=w_33, alpha=alpha)
 
 
 def equivalence_w(w: float, n: int, sesoi_w: float, alpha: float = 0.05, source: str = "") -> Criterion:
-    """Equivalence on w: H0 w ≥ SESOI, H1 w < SESOI; p = P(χ²₁(N·SESOI²) ≤ N w²).
-
-    (w ≥ 0, so one test suffices: the χ² equivalence test of Wellek, 2010, §9.)
+    """:func:`equivalence` on w and N (kept for the API).
 
     Examples
     --------
-    >>> c = equivalence_w(0.05, 400, sesoi_w=0.2)
-    >>> c.decision, round(c.p, 6)
-    ('failed', 0.00135)
+    >>> equivalence_w(0.05, 400, sesoi_w=0.2).decision
+    'failed'
     """
-    chi2 = n * w * w
-    p = float(stats.ncx2.cdf(chi2, 1, n * sesoi_w * sesoi_w))
-    p_zero = float(stats.chi2.sf(chi2, 1))
-    if p < alpha:
-        decision, words = FAILED, f"equivalent to zero within w < {_f(sesoi_w)} ({format_p(p)})"
-    elif p_zero < alpha:
-        decision, words = SUCCEEDED, f"not equivalent ({format_p(p)}) and significant ({format_p(p_zero)})"
-    else:
-        decision, words = INCONCLUSIVE, f"neither equivalent ({format_p(p)}) nor significant ({format_p(p_zero)})"
-    what = f"w < {_f(sesoi_w)}" + (f" ({source})" if source else "")
-    sentence = f"Equivalence (noncentral χ², w = {_f(w)}, N = {n}) within {what}: {words}."
-    return Criterion("equivalence", decision, estimate=w, bound=sesoi_w, statistic=chi2, p=p, scale="w",
-                     reason=words, sentence=sentence)
+    return equivalence(WN(w, n), sesoi=sesoi_w, alpha=alpha, source=source)
 
 
 def fixed_effect_w(w_original: float, n_original: int, w: float, n: int, alpha: float = 0.05) -> Criterion:
-    """Inverse-variance combination of φ = w on Fisher's z (variance 1/(N − 3)); H0: φ = 0.
+    """:func:`fixed_effect` on w and N (kept for the API).
 
     Examples
     --------
-    >>> c = fixed_effect_w(0.33, 80, 0.2, 120)
-    >>> c.decision, round(c.estimate, 4)
-    ('succeeded', 0.2583)
+    >>> fixed_effect_w(0.33, 80, 0.2, 120).decision
+    'succeeded'
     """
-    z = np.array([math.atanh(w_original), math.atanh(w)])
-    wt = np.array([n_original - 3, n - 3], dtype=float)
-    est = float((wt * z).sum() / wt.sum())
-    se = float(1 / math.sqrt(wt.sum()))
-    zc = float(stats.norm.ppf(1 - alpha / 2))
-    lo, hi = est - zc * se, est + zc * se
-    p = float(2 * stats.norm.sf(abs(est / se)))
-    excl = lo > 0
-    words = ("the combined CI excludes φ = 0" if excl else "the combined CI includes φ = 0") + "; " + _SAME_SIGN
-    sentence = (f"Fixed-effect combination (inverse variance on Fisher's z of φ = w): φ = {_f(math.tanh(est))}, "
-                f"{1 - alpha:.0%} CI [{_f(math.tanh(lo))}, {_f(math.tanh(hi))}], z = {_f(est / se)}, {format_p(p)}.")
-    return Criterion("fixed_effect", SUCCEEDED if excl else FAILED, estimate=est, low=lo, high=hi, bound=0.0,
-                     statistic=est / se, p=p, scale="Fisher z", reason=words, sentence=sentence)
+    return fixed_effect(WN(w_original, n_original), WN(w, n), alpha=alpha)

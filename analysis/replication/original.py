@@ -28,14 +28,11 @@ from typing import Optional, Union
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.format import pct
 from analysis.results import Result
 from analysis.replication.published import CONFIDENCE_LEVELS, load_published, split_conditions
 
 __all__ = ["OriginalSide", "OriginalEffect", "original_effect"]
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 @dataclass(frozen=True)
@@ -92,9 +89,9 @@ class OriginalSide(Result):
             return f"{label}: {self.reason}"
         if self.has_counts:
             how = "derived from the published rate and n" if self.derived else "published counts"
-            fig = f"{self.complied}/{self.n} = {_pct(self.rate)} ({how})"
+            fig = f"{self.complied}/{self.n} = {pct(self.rate)} ({how})"
         else:
-            fig = f"{_pct(self.rate)} (n not published)"
+            fig = f"{pct(self.rate)} (n not published)"
         return f"{label}: {fig}; {self.source} [{self.confidence}]"
 
     def to_dict(self) -> dict:
@@ -224,7 +221,7 @@ def _one(pub: pd.DataFrame, name: str) -> _Cond:
             note = (f"{name}: {k}/{out.n} derived from the published rate {rr['as_printed'] or out.rate} "
                     f"and n = {out.n} (k = rate × n rounded to the nearest integer)")
             if abs(k / out.n - out.rate) > 0.5 * 10.0 ** -decimals + 1e-12:
-                note += (f"; {k}/{out.n} = {_pct(k / out.n)} does not round to the printed rate: "
+                note += (f"; {k}/{out.n} = {pct(k / out.n)} does not round to the printed rate: "
                          "the published rate and n disagree")
             out.notes.append(note)
             out.rate = k / out.n

@@ -30,9 +30,10 @@ from scipy import stats
 from analysis.stats.binary import cohens_h, fisher_exact_p, newcombe_diff_ci, odds_ratio_ci, pearson_chi2
 from analysis.errors import ReferenceDataError
 from analysis.replication.published import load_published, split_conditions
-from analysis.results import Result, format_number, jsonable, round_half_up
+from analysis.format import format_number, pct, round_half_up
+from analysis.results import Result, Results, jsonable
 
-__all__ = ["Check", "Reproduction", "reproduce", "reproduce_experiment", "agreement",
+__all__ = ["Check", "Reproduction", "Reproductions", "reproduce", "reproduce_experiment", "agreement",
            "chi2_candidates", "attainable_counts"]
 
 EXACT, CLOSE, MISMATCH = "exact", "within_last_digit", "mismatch"
@@ -88,8 +89,13 @@ class Check(Result):
     def __str__(self) -> str:
         what = self.condition + (f" vs {self.control}" if self.control else "")
         pub = self.as_printed or ("NA" if self.published is None else format_number(self.published, 3))
-        rec = "NA" if self.recomputed is None or (isinstance(self.recomputed, float) and math.isnan(self.recomputed)) \
-            else format_number(self.recomputed, 4)
+        missing = self.recomputed is None or (isinstance(self.recomputed, float) and math.isnan(self.recomputed))
+        if missing:
+            rec = "NA"
+        elif self.as_printed.rstrip().endswith("%") or (self.statistic == "rate" and not self.as_printed):
+            rec = pct(self.recomputed, 2)  # published and recomputed on one scale: percent
+        else:
+            rec = format_number(self.recomputed, 4)
         return f"{self.statistic:<16} {what:<58} published {pub:<14} recomputed {rec:<9} {self.agreement}"
 
 
@@ -374,96 +380,123 @@ def reproduce_experiment(study: str, experiment: Optional[int],
     whole = f"Experiment {experiment}" if experiment is not None else "the experiment"  # no condition named
     # Rebuild participants and count them again: the tests run on participant-level data.
     counts = _counts_from_participants(_participants(counts), counts)
-    checks: list[Check] = []
-    cannot: list[str] = []
-    conflicts: list[str] = []
-
-    def add(**kw):
-        kw.setdefault("note", "")
-        checks.append(Check(**kw))
-
+    out = _Checks()
     for _, r in rows.sort_values("line").iterrows():
-        stat, cond, ctrl, measure = r["statistic"], r["condition"], r["control"], r["measure"]
-        base = dict(statistic=stat, condition=cond, control=ctrl, measure=measure,
-                    as_printed=r["as_printed"], source=r["source"], confidence=str(r["confidence"]))
-        pubv = None if pd.isna(r["value"]) else float(r["value"])
-        if stat in ("n", "complied") and pubv is not None and measure in {m for m, _ in counts} \
-                and (measure, cond) in counts:
-            continue  # inputs, shown under "cell counts used"
-        if stat == "rate" and pubv is not None:
-            c = _pooled(counts, measure, cond)
-            if c is None:
-                sm = _smallest_n(pubv, int(r["decimals"]))
-                hint = f"; the smallest cell consistent with {r['as_printed']} is {sm[0]}/{sm[1]}" if sm else ""
-                add(**base, published=pubv, recomputed=None, match=None, agreement=NOT_COMPUTABLE,
-                    method="", note=f"cell size not published: the rate is an input, not a check{hint}")
-                continue
-            x, n = c
-            a = agreement(x / n, pubv, int(r["decimals"]))
-            note = r["note"]
-            if a == MISMATCH:
-                ks = attainable_counts(pubv, int(r["decimals"]), n)
-                note = (note + "; " if note else "") + (
-                    f"{r['as_printed']} is not attainable with n = {n}" if not ks else
-                    f"{r['as_printed']} of {n} would be {ks[0]}/{n}, the counts used give {x}/{n}")
-            how = counts.get((measure, cond), (0, 0, ""))[2]
-            if how and a != MISMATCH and how.startswith(f"derived: {r['as_printed']} "):
-                note = (note + "; " if note else "") + (
-                    f"the count was derived from this rate and n, so the check is only that "
-                    f"{r['as_printed']} is attainable with n = {n}")
-            add(**base, published=pubv, recomputed=x / n, match=a in (EXACT, CLOSE), agreement=a,
-                method="complied / n", note=note)
-            continue
-        if stat in ("chi2", "p"):
-            t, k = _pooled(counts, measure, cond), _pooled(counts, measure, ctrl)
-            if t is None or k is None:
-                add(**base, published=pubv, recomputed=None, match=None,
-                    agreement=NOT_AVAILABLE if pubv is None else NOT_COMPUTABLE, method="",
-                    note=(r["note"] + "; " if r["note"] else "") + "cell counts not published: no test can be recomputed")
-                cannot.append(f"{stat} of {cond} vs {ctrl}: cell counts not published")
-                continue
-            (x1, n1), (x2, n2) = t, k
-            if stat == "chi2":
-                cands = {_METHOD_TEXT[m]: s for m, (s, _) in chi2_candidates(x1, n1, x2, n2).items()}
-            else:
-                cands = _p_candidates(x1, n1, x2, n2)
-                if r["tails"] == 2:
-                    cands = dict(sorted(cands.items(), key=lambda kv: "one" in kv[0]))
-            if pubv is None:
-                name, v = next(iter(cands.items()))
-                derived = any(counts[(measure, p)][2] for p in split_conditions(cond) + split_conditions(ctrl))
-                add(**base, published=None, recomputed=v, match=None, agreement=NOT_PUBLISHED, method=name,
-                    note=(r["note"] + "; " if r["note"] else "") + "recomputed from "
-                    + ("counts derived from rates and n" if derived else "the published counts"))
-                continue
-            first = next(iter(cands))
-            name, v, a = _best(cands, pubv, int(r["decimals"]))
-            others = "; ".join(f"{m}: {format_number(s, 4)}" for m, s in cands.items() if m != name)
-            note = r["note"]
-            if name != first and a != MISMATCH:
-                note = (note + "; " if note else "") + (
-                    f"does not match under {first} ({format_number(cands[first], 4)}): "
-                    f"the paper must have used {name}")
-            if a == CLOSE:
-                note = (note + "; " if note else "") + (
-                    "off by at most one unit of the last printed digit, as hand calculation "
-                    "from rounded intermediate values would give")
-            add(**base, published=pubv, recomputed=v, match=a in (EXACT, CLOSE), agreement=a, method=name,
-                note=(note + "; " if note else "") + f"other methods: {others}")
-            continue
-        if pubv is None:
-            add(**base, published=None, recomputed=None, match=None, agreement=NOT_AVAILABLE, method="",
-                note=r["note"] or "not available")
-            cannot.append(f"{stat} of {cond or whole}" + (f" vs {ctrl}" if ctrl else "") + ": " +
-                          (r["note"] or "not available"))
-            continue
-        # published, but nothing we can recompute from the reference data (means, r, k, ...)
-        why = ("a cell mean is an input: without SDs and cell sizes no F test can be recomputed"
-               if stat == "mean" else "reported as published; the reference data hold nothing to recompute it from")
-        add(**base, published=pubv, recomputed=None, match=None, agreement=NOT_COMPUTABLE, method="",
-            note=(r["note"] + "; " if r["note"] else "") + why)
+        _check_row(out, r, counts, whole)
+    _effect_checks(out, rows, counts, study, experiment)
+    counts_out = {cond if measure == "complied" else f"{cond} [{measure}]": v for (measure, cond), v in counts.items()}
+    return Reproduction(study, experiment, tuple(out.checks), counts_out, _source_conflicts(rows, whole),
+                        tuple(dict.fromkeys(out.cannot)), tuple(notes),
+                        _declared_numbering(study, experiment, rows, pub))
 
-    # derived effect sizes for every compared pair
+
+class _Checks:
+    """The checks of one experiment as they are made, and what cannot be recomputed."""
+
+    def __init__(self):
+        self.checks: list[Check] = []
+        self.cannot: list[str] = []
+
+    def add(self, **kw) -> None:
+        kw.setdefault("note", "")
+        self.checks.append(Check(**kw))
+
+
+def _joined(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _check_row(out: _Checks, r, counts: dict, whole: str) -> None:
+    """The check of one published figure: a rate, a test (χ² or p), or what cannot be recomputed."""
+    stat, cond, ctrl, measure = r["statistic"], r["condition"], r["control"], r["measure"]
+    base = dict(statistic=stat, condition=cond, control=ctrl, measure=measure,
+                as_printed=r["as_printed"], source=r["source"], confidence=str(r["confidence"]))
+    pubv = None if pd.isna(r["value"]) else float(r["value"])
+    if stat in ("n", "complied") and pubv is not None and measure in {m for m, _ in counts} \
+            and (measure, cond) in counts:
+        return  # inputs, shown under "cell counts used"
+    if stat == "rate" and pubv is not None:
+        return _check_rate(out, r, base, counts, pubv)
+    if stat in ("chi2", "p"):
+        return _check_test(out, r, base, counts, pubv)
+    if pubv is None:
+        out.add(**base, published=None, recomputed=None, match=None, agreement=NOT_AVAILABLE, method="",
+                note=r["note"] or "not available")
+        out.cannot.append(f"{stat} of {cond or whole}" + (f" vs {ctrl}" if ctrl else "") + ": " +
+                          (r["note"] or "not available"))
+        return
+    # published, but nothing we can recompute from the reference data (means, r, k, ...)
+    why = ("a cell mean is an input: without SDs and cell sizes no F test can be recomputed"
+           if stat == "mean" else "reported as published; the reference data hold nothing to recompute it from")
+    out.add(**base, published=pubv, recomputed=None, match=None, agreement=NOT_COMPUTABLE, method="",
+            note=_joined(r["note"], why))
+
+
+def _check_rate(out: _Checks, r, base: dict, counts: dict, pubv: float) -> None:
+    """A published rate against complied / n of the counts used."""
+    measure, cond = r["measure"], r["condition"]
+    c = _pooled(counts, measure, cond)
+    if c is None:
+        sm = _smallest_n(pubv, int(r["decimals"]))
+        hint = f"; the smallest cell consistent with {r['as_printed']} is {sm[0]}/{sm[1]}" if sm else ""
+        out.add(**base, published=pubv, recomputed=None, match=None, agreement=NOT_COMPUTABLE,
+                method="", note=f"cell size not published: the rate is an input, not a check{hint}")
+        return
+    x, n = c
+    a = agreement(x / n, pubv, int(r["decimals"]))
+    note = r["note"]
+    if a == MISMATCH:
+        ks = attainable_counts(pubv, int(r["decimals"]), n)
+        note = _joined(note, f"{r['as_printed']} is not attainable with n = {n}" if not ks else
+                       f"{r['as_printed']} of {n} would be {ks[0]}/{n}, the counts used give {x}/{n}")
+    how = counts.get((measure, cond), (0, 0, ""))[2]
+    if how and a != MISMATCH and how.startswith(f"derived: {r['as_printed']} "):
+        note = _joined(note, f"the count was derived from this rate and n, so the check is only that "
+                             f"{r['as_printed']} is attainable with n = {n}")
+    out.add(**base, published=pubv, recomputed=x / n, match=a in (EXACT, CLOSE), agreement=a,
+            method="complied / n", note=note)
+
+
+def _check_test(out: _Checks, r, base: dict, counts: dict, pubv: Optional[float]) -> None:
+    """A published χ² or p against every method's value from the counts used; the best match is kept."""
+    stat, cond, ctrl, measure = r["statistic"], r["condition"], r["control"], r["measure"]
+    t, k = _pooled(counts, measure, cond), _pooled(counts, measure, ctrl)
+    if t is None or k is None:
+        out.add(**base, published=pubv, recomputed=None, match=None,
+                agreement=NOT_AVAILABLE if pubv is None else NOT_COMPUTABLE, method="",
+                note=_joined(r["note"], "cell counts not published: no test can be recomputed"))
+        out.cannot.append(f"{stat} of {cond} vs {ctrl}: cell counts not published")
+        return
+    (x1, n1), (x2, n2) = t, k
+    if stat == "chi2":
+        cands = {_METHOD_TEXT[m]: s for m, (s, _) in chi2_candidates(x1, n1, x2, n2).items()}
+    else:
+        cands = _p_candidates(x1, n1, x2, n2)
+        if r["tails"] == 2:
+            cands = dict(sorted(cands.items(), key=lambda kv: "one" in kv[0]))
+    if pubv is None:
+        name, v = next(iter(cands.items()))
+        derived = any(counts[(measure, p)][2] for p in split_conditions(cond) + split_conditions(ctrl))
+        out.add(**base, published=None, recomputed=v, match=None, agreement=NOT_PUBLISHED, method=name,
+                note=_joined(r["note"], "recomputed from " + ("counts derived from rates and n" if derived
+                                                              else "the published counts")))
+        return
+    first = next(iter(cands))
+    name, v, a = _best(cands, pubv, int(r["decimals"]))
+    others = "; ".join(f"{m}: {format_number(s, 4)}" for m, s in cands.items() if m != name)
+    note = r["note"]
+    if name != first and a != MISMATCH:
+        note = _joined(note, f"does not match under {first} ({format_number(cands[first], 4)}): "
+                             f"the paper must have used {name}")
+    if a == CLOSE:
+        note = _joined(note, "off by at most one unit of the last printed digit, as hand calculation "
+                             "from rounded intermediate values would give")
+    out.add(**base, published=pubv, recomputed=v, match=a in (EXACT, CLOSE), agreement=a, method=name,
+            note=_joined(note, f"other methods: {others}"))
+
+
+def _effect_checks(out: _Checks, rows: pd.DataFrame, counts: dict, study: str, experiment) -> None:
+    """Derived effect sizes (Cohen's h, RD, OR) for every compared pair, from analysis.stats.effects."""
     pairs = list(dict.fromkeys(
         [(r["condition"], r["control"], r["measure"]) for _, r in rows.iterrows() if r["control"]]
         + [(t, c, "complied") for t, c in _declared_pairs(study, experiment)]))
@@ -476,29 +509,31 @@ def reproduce_experiment(study: str, experiment: Optional[int],
         src = "the cell counts used" if both_counts else "published rates"
         base = dict(condition=t, control=c, measure=measure, published=None, as_printed="", match=None,
                     agreement=NOT_PUBLISHED, source="derived", confidence="")
-        add(statistic="cohens_h", recomputed=cohens_h(p1, p2), method=f"2·asin√p1 − 2·asin√p2 from {src}", **base)
+        out.add(statistic="cohens_h", recomputed=cohens_h(p1, p2), method=f"2·asin√p1 − 2·asin√p2 from {src}",
+                **base)
         if both_counts:
             (x1, n1), (x2, n2) = _pooled(counts, measure, t), _pooled(counts, measure, c)
             lo, hi = newcombe_diff_ci(x1, n1, x2, n2)
             orr, olo, ohi, _ = odds_ratio_ci(x1, n1, x2, n2)
-            add(statistic="risk_difference", recomputed=p1 - p2, method=f"p1 − p2 from {src}",
-                note=f"95% CI [{format_number(lo, 3)}, {format_number(hi, 3)}] (Newcombe hybrid score)", **base)
-            add(statistic="odds_ratio", recomputed=orr, method="Woolf log CI",
-                note=f"95% CI [{format_number(olo)}, {format_number(ohi)}]", **base)
+            out.add(statistic="risk_difference", recomputed=p1 - p2, method=f"p1 − p2 from {src}",
+                    note=f"95% CI [{format_number(lo, 3)}, {format_number(hi, 3)}] (Newcombe hybrid score)", **base)
+            out.add(statistic="odds_ratio", recomputed=orr, method="Woolf log CI",
+                    note=f"95% CI [{format_number(olo)}, {format_number(ohi)}]", **base)
         else:
-            add(statistic="risk_difference", recomputed=p1 - p2, method=f"p1 − p2 from {src}",
-                note="no CI: cell sizes not published", **base)
-            cannot.append(f"CIs, chi2 and p of {t} vs {c}: cell sizes not published")
+            out.add(statistic="risk_difference", recomputed=p1 - p2, method=f"p1 − p2 from {src}",
+                    note="no CI: cell sizes not published", **base)
+            out.cannot.append(f"CIs, chi2 and p of {t} vs {c}: cell sizes not published")
 
-    # source conflicts, side by side
+
+def _source_conflicts(rows: pd.DataFrame, whole: str) -> tuple[str, ...]:
+    """Figures of one statistic that sources print differently, side by side."""
+    conflicts = []
     for (cond, ctrl, measure, stat), grp in rows.groupby(["condition", "control", "measure", "statistic"], sort=False):
         vals = grp[grp["as_printed"] != ""]
         if vals["as_printed"].nunique() > 1:
             conflicts.append(f"{stat} of {cond or whole}" + (f" vs {ctrl}" if ctrl else "") + ": " + " vs ".join(
                 f"{v['as_printed']} ({v['source']}, {v['confidence']})" for _, v in vals.iterrows()))
-    counts_out = {cond if measure == "complied" else f"{cond} [{measure}]": v for (measure, cond), v in counts.items()}
-    return Reproduction(study, experiment, tuple(checks), counts_out, tuple(conflicts),
-                        tuple(dict.fromkeys(cannot)), tuple(notes), _declared_numbering(study, experiment, rows, pub))
+    return tuple(conflicts)
 
 
 def _declared_numbering(study: str, experiment: Optional[int], rows: pd.DataFrame, pub: pd.DataFrame) -> str:
@@ -524,8 +559,13 @@ def _declared_numbering(study: str, experiment: Optional[int], rows: pd.DataFram
     return ""
 
 
+class Reproductions(Results):
+    """The :class:`Reproduction` of each experiment of a study: a list (``(e1,) = reproduce(...)``)
+    whose ``str`` is every experiment's checks, as ``compliance reproduce`` prints them."""
+
+
 def reproduce(study: str, experiment: Optional[int] = None,
-              published: Optional[pd.DataFrame] = None) -> list[Reproduction]:
+              published: Optional[pd.DataFrame] = None) -> Reproductions:
     """Reproduce the published statistics of ``study`` (every experiment, or one).
 
     Parameters
@@ -537,11 +577,16 @@ def reproduce(study: str, experiment: Optional[int] = None,
 
     Returns
     -------
-    list of Reproduction
-        One per experiment.
+    Reproductions
+        A list, one :class:`Reproduction` per experiment; ``print()`` shows them all.
 
     Examples
     --------
+    >>> res = reproduce("cialdini1975", 1)
+    >>> type(res).__name__, len(res)
+    ('Reproductions', 1)
+    >>> print(str(res).splitlines()[0])
+    cialdini1975, Experiment 1: 6 match, 0 mismatch, 2 from a source known to conflict (not counted as a mismatch), 12 not compared
     >>> (e1,) = reproduce("cialdini1975", 1)
     >>> [(c.as_printed, c.agreement) for c in e1.checks if c.statistic == "chi2"]
     [('chi2 = .50', 'within_last_digit'), ('chi2 = 6.42', 'within_last_digit')]
@@ -551,13 +596,13 @@ def reproduce(study: str, experiment: Optional[int] = None,
         raise ReferenceDataError(f"unknown study {study!r} in the published reference data; known: "
                                  + ", ".join(sorted(set(pub["study"]))))
     if experiment is not None:
-        return [reproduce_experiment(study, int(experiment), pub)]
+        return Reproductions([reproduce_experiment(study, int(experiment), pub)])
     exps = pub.loc[pub["study"] == study, "experiment"]
     numbered = sorted({int(e) for e in exps.dropna()})
     out = [reproduce_experiment(study, e, pub) for e in numbered]
     if exps.isna().any():
         out.append(reproduce_experiment(study, None, pub))
-    return out
+    return Reproductions(out)
 
 
 def to_json(reproductions: list[Reproduction]):

@@ -47,7 +47,9 @@ import pandas as pd
 import analysis.replication.criteria as rc
 from analysis.errors import AnalysisError, ReferenceDataError
 from analysis.replication.criteria import NOT_COMPUTABLE, CRITERIA, Criterion, not_computable
-from analysis.results import Result, format_number, frame_of
+from analysis.format import format_number, pct, pct_of
+from analysis.results import Result, frame_of
+from analysis.stats import effects
 
 __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
            "load_replications", "counts_side", "original_test", "COUNTS", "DERIVED", "RATES_ONLY", "W_AND_N", "MISSING",
@@ -56,7 +58,8 @@ __all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate",
 COUNTS, DERIVED, RATES_ONLY, W_AND_N, MISSING = "counts", "derived", "rates only", "w and N", "not computable"
 ORIGINAL_N_UNKNOWN = "original n unknown"
 _TESTS = ("chi2", "yates", "fisher", "barnard")
-_Z = 1.959963984540054
+#: The two columns of each contrast in the verdict table: what the test found, and what that means.
+FINDING, SUCCEEDED_COLUMN = "finding", "replication succeeded?"
 
 
 # --------------------------------------------------------------------------- #
@@ -113,11 +116,11 @@ class Side(Result):
 
     def __str__(self) -> str:
         if self.has_counts:
-            s = f"{self.x1}/{self.n1} ({100 * self.p1:.1f}%) vs {self.x2}/{self.n2} ({100 * self.p2:.1f}%)"
+            s = f"{pct_of(self.x1, self.n1)} vs {pct_of(self.x2, self.n2)}"
             if self.status == DERIVED:
                 s += " [derived from published rates and n]"
         elif self.has_rates:
-            s = f"{100 * self.p1:.1f}% vs {100 * self.p2:.1f}% (cell sizes unknown)"
+            s = f"{pct(self.p1)} vs {pct(self.p2)} (cell sizes unknown)"
         elif self.has_w:
             s = f"w = {format_number(self.w)}, N = {self.n} (counts unknown)"
         else:
@@ -197,20 +200,19 @@ def effects_of(side: Side) -> Effects:
     >>> print(e)
     replication: RD = 0.325, 95% CI [0.107, 0.503]; OR = 3.89, 95% CI [1.53, 9.87]; h = 0.66, 95% CI [0.23, 1.10]
     """
-    from analysis.stats.binary import cohens_h, newcombe_diff_ci, odds_ratio_ci
+    from analysis.stats.binary import newcombe_diff_ci, odds_ratio_ci
 
     if side.has_counts:
         x1, n1, x2, n2 = side.counts
         lo, hi = newcombe_diff_ci(x1, n1, x2, n2)
         orr, olo, ohi, corrected = odds_ratio_ci(x1, n1, x2, n2)
-        h = cohens_h(side.p1, side.p2)
-        se = math.sqrt(1 / n1 + 1 / n2)
-        return Effects(side.role, side.p1 - side.p2, lo, hi, orr, olo, ohi, h, h - _Z * se, h + _Z * se, side.w,
-                       corrected)
+        h = effects.cohens_h_counts(x1, n1, x2, n2)
+        h_lo, h_hi = effects.wald_ci(h.yi, h.vi)
+        return Effects(side.role, side.p1 - side.p2, lo, hi, orr, olo, ohi, h.yi, h_lo, h_hi, side.w, corrected)
     if side.has_rates:
         p1, p2 = side.p1, side.p2
         orr = (p1 * (1 - p2)) / (p2 * (1 - p1)) if 0 < p1 < 1 and 0 < p2 < 1 else math.nan
-        return Effects(side.role, p1 - p2, odds_ratio=orr, h=cohens_h(p1, p2), w=side.w)
+        return Effects(side.role, p1 - p2, odds_ratio=orr, h=effects.cohens_h(p1, p2), w=side.w)
     return Effects(side.role, w=side.w)
 
 
@@ -332,16 +334,50 @@ class Replication(Result):
     notes: tuple[str, ...] = ()
     #: where original and replication publish only the whole study's rate (analysis/whole_study.py)
     whole_study: Optional[Result] = None
+    #: how the replication's sessions were made (``real``, ``pilot``, ``simulated``); () for counts typed in
+    data_origin: tuple[str, ...] = ()
+    #: the sites of session data (their counts added into one sample)
+    sites: tuple[str, ...] = ()
+
+    @property
+    def origin_label(self) -> str:
+        """The line that heads every output of simulated (or pilot) data: ``SIMULATED DATA: ...``."""
+        from analysis.load.sessions import origin_label
+
+        return origin_label(self.data_origin)
+
+    @property
+    def simulated(self) -> bool:
+        return "simulated" in self.data_origin
+
+    def _judged(self) -> list[tuple[str, str, str, tuple[Criterion, ...]]]:
+        """(column label, original, replication, criteria) of every contrast, then of the whole study
+        where one is compared (its rate, when no contrast is published by both)."""
+        out = [(k.label, _effect_row(k.original), _effect_row(k.replication), k.criteria) for k in self.contrasts]
+        w = self.whole_study
+        if w is not None:
+            counts = w.replication_counts
+            rep = f"{counts[0]}/{w.replication_n}" if len(counts) == 1 else \
+                f"{w.replication_as_printed} of {w.replication_n}"
+            out.append((f"whole study ({w.measure} rate)", f"{w.original_as_printed} (n {w.original_n})", rep,
+                        w.criteria))
+        return out
 
     def table(self) -> pd.DataFrame:
-        """The verdict table: a row per criterion, a column per contrast, cells = decisions."""
+        """The verdict table: a row per criterion and, per contrast (and the whole study where it is
+        compared), two columns: what the test found (``finding``) and whether that counts as the
+        replication succeeding (``replication succeeded?``: yes, no, inconclusive, not computable)."""
         data = {}
-        for k in self.contrasts:
-            col = {"original": _effect_row(k.original), "replication": _effect_row(k.replication)}
-            col.update({CRITERIA[c.criterion]: c.cell for c in k.criteria})
-            data[k.label] = col
+        for label, orig, rep, criteria in self._judged():
+            found = {"original": orig, "replication": rep}
+            found.update({CRITERIA[c.criterion]: c.finding_text for c in criteria})
+            verdict = {"original": "", "replication": ""}
+            verdict.update({CRITERIA[c.criterion]: c.succeeded_text for c in criteria})
+            data[(label, FINDING)], data[(label, SUCCEEDED_COLUMN)] = found, verdict
         index = ["original", "replication"] + list(CRITERIA.values())
-        return pd.DataFrame(data, index=index).fillna("")
+        df = pd.DataFrame(data, index=index).fillna("")
+        df.columns = pd.MultiIndex.from_tuples(list(data), names=["contrast", "column"])
+        return df
 
     def to_frame(self) -> pd.DataFrame:
         """Every criterion of every contrast, one row each (long format): the contrasts'
@@ -353,27 +389,50 @@ class Replication(Result):
 
     def to_dict(self) -> dict:
         return {"study": self.study, "experiment": self.experiment, "replication": self.replication,
+                "data_origin": list(self.data_origin), "simulated": self.simulated,
+                "origin_label": self.origin_label or None, "sites": list(self.sites),
                 "contrasts": [k.to_dict() for k in self.contrasts], "notes": list(self.notes),
-                "table": {k.label: {c.criterion: c.decision for c in k.criteria} for k in self.contrasts},
+                "table": {label: {c.criterion: c.decision for c in criteria}
+                          for label, _, _, criteria in self._judged()},
+                "findings": {label: {c.criterion: {"finding": c.finding_text,
+                                                   "replication_succeeded": c.replication_succeeded}
+                                     for c in criteria} for label, _, _, criteria in self._judged()},
                 "whole_study": self.whole_study.to_dict() if self.whole_study is not None else None}
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the origin label, the verdict table as HTML, then the text (sentences and notes)."""
+        import html
+
+        head = f'<p style="color:#c00000"><b>{html.escape(self.origin_label)}</b></p>' if self.origin_label else ""
+        return head + self.table().to_html() + f'<pre class="compliance-result">{html.escape(str(self))}</pre>'
+
     def __str__(self) -> str:
-        lines = [f"{self.study}, Experiment {self.experiment}: replication verdicts ({self.replication})"]
-        lines += [f"  [{i}] {k.label}: {k.treatment} vs {k.control_label}" for i, k in enumerate(self.contrasts, 1)]
+        lines = [self.origin_label] if self.origin_label else []
+        lines += [f"{self.study}, Experiment {self.experiment}: replication verdicts ({self.replication})"]
+        if len(self.sites) > 1:
+            lines.append(f"{len(self.sites)} sites ({', '.join(self.sites)}) added into one sample; "
+                         "`compliance pool` pools them site by site")
         t = self.table()
-        labels = ["criterion"] + [f"[{i}]" for i in range(1, len(t.columns) + 1)]
-        rows = [[idx] + list(t.loc[idx]) for idx in t.index]
-        width = [min(max(len(str(r[i])) for r in rows + [labels]), 40 if i else 58) for i in range(len(labels))]
-
-        def fmt(r):
-            return "  ".join(_clip(str(v), width[i]).ljust(width[i]) for i, v in enumerate(r)).rstrip()
-
-        lines += ["", fmt(labels), "  ".join("-" * w for w in width)] + [fmt(r) for r in rows] + [""]
+        for i, (label, *_rest) in enumerate(self._judged(), 1):
+            lines += ["", f"[{i}] {label}"] + _text_table(t[label])
+        lines.append("")
         for i, k in enumerate(self.contrasts, 1):
             lines.append(f"[{i}] " + str(k))
             lines.append("")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines).rstrip()
+
+
+def _text_table(t: pd.DataFrame) -> list[str]:
+    """One contrast's rows of the verdict table as fixed-width text: criterion, finding, verdict."""
+    rows = [[idx] + list(t.loc[idx]) for idx in t.index]
+    head = ["criterion", FINDING, SUCCEEDED_COLUMN]
+    width = [min(max(len(str(r[i])) for r in rows + [head]), (58, 60, 30)[i]) for i in range(3)]
+
+    def fmt(r):
+        return "  ".join(_clip(str(v), width[i]).ljust(width[i]) for i, v in enumerate(r)).rstrip()
+
+    return [fmt(head), "  ".join("-" * w for w in width)] + [fmt(r) for r in rows]
 
 
 def _clip(s: str, n: int) -> str:
@@ -513,19 +572,20 @@ def _criteria_rates(o: Side, r: Side, test, alpha, direction, sesoi, scale, src)
 
 def _criteria_w(o: Side, r: Side, alpha, sesoi_h, sesoi_rd) -> list[Criterion]:
     need = "needs cell counts (only w and N are known)"
+    orig, rep = rc.WN(o.w, o.n), rc.WN(r.w, r.n)
     w33 = rc.w33(o.n, alpha=alpha)
     if sesoi_h is not None or sesoi_rd is not None:
         eq = not_computable("equivalence", "a SESOI on h or RD cannot be turned into w without the rates")
     else:
-        eq = rc.equivalence_w(r.w, r.n, w33, alpha=alpha, source="w33")
+        eq = rc.equivalence(rep, sesoi=w33, alpha=alpha, source="w33")
     pub = None if math.isnan(r.p_published) else r.p_published
-    return [rc.significance_w(r.w, r.n, alpha=alpha, p_published=pub),
-            rc.consistency_w(o.w, r.w, r.n),
-            rc.prediction_interval_w(o.w, o.n, r.w, r.n),
-            rc.small_telescopes_w(r.w, r.n, w33, alpha=alpha),
+    return [rc.significance(rep, alpha=alpha, p_published=pub),
+            rc.consistency_ci(o.w, rep),
+            rc.prediction_interval(orig, rep),
+            rc.small_telescopes(rep, d33=w33, alpha=alpha),
             eq,
             not_computable("bayes_factor", need), not_computable("bayes_factor_directional", need),
-            rc.fixed_effect_w(o.w, o.n, r.w, r.n, alpha=alpha),
+            rc.fixed_effect(orig, rep, alpha=alpha),
             not_computable("mantel_haenszel", need)]
 
 
@@ -724,7 +784,7 @@ def _check_counts(counts: Mapping[str, tuple[int, int]], experiment, study) -> d
     return out
 
 
-def _data_counts(source, study, experiment) -> tuple[str, int, dict, str]:
+def _data_counts(source, study, experiment) -> tuple[str, int, dict, str, tuple, tuple]:
     from analysis.load.sessions import LoadedData, load_sessions
 
     loaded = source if isinstance(source, LoadedData) else load_sessions(
@@ -751,7 +811,8 @@ def _data_counts(source, study, experiment) -> tuple[str, int, dict, str]:
     for c in exp.condition_names:
         sub = d[d["condition"] == c]["complied"].astype(int)
         counts[c] = (int(sub.sum()), int(len(sub)))
-    return s, e, counts, f"session data: {files}"
+    sites = tuple(sorted({str(x) for x in d["site"].dropna() if str(x)})) if "site" in d.columns else ()
+    return s, e, counts, f"session data: {files}", loaded.origin_of(s, e), sites
 
 
 def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[int] = None,
@@ -789,83 +850,87 @@ def replicate(source=None, *, study: Optional[str] = None, experiment: Optional[
     >>> r.contrasts[0].criterion('significance').decision
     'succeeded'
     """
-    import paradigms
-    from paradigms.base import ContrastPlan, DeclarationError
-
     _check_sesoi(sesoi_h, sesoi_rd)
     given = [x is not None for x in (source, counts, published)]
     if sum(given) != 1:
         raise AnalysisError("give exactly one replication: session data, --counts, or --published")
-    if experiment is not None:
-        experiment = int(experiment)
-    what = ""
-    rep_rows = None
+    src = _replication_source(source, study, None if experiment is None else int(experiment), published)
+    exp = _plan_experiment(src["study"], src["experiment"])
+    cnt = src["counts"]
+    if counts is not None:
+        cnt = _check_counts(counts, exp, src["study"])
+        cnt.update({c: (0, 0) for c in exp.condition_names if c not in cnt})
+    out = _judge_contrasts(src["study"], exp, cnt, src["rows"], alpha, sesoi_h, sesoi_rd)
+    notes = [] if out else ["the plan declares no confirmatory contrast"]
+    if len(src["sites"]) > 1:
+        notes.append(f"the data hold {len(src['sites'])} sites ({', '.join(src['sites'])}): their counts were added "
+                     "into one sample here; `compliance pool` pools them site by site (random effects)")
+    whole = None
+    if src["rows"] is not None:  # where both publish only the whole study's rate (analysis/whole_study.py)
+        from analysis.replication.whole_study import compare_whole_study
+        whole = compare_whole_study(src["study"], src["experiment"], src["rows"])
+        notes += whole.lines() if whole is not None else []
+    return Replication(src["study"], int(src["experiment"]), src["what"], tuple(out), tuple(notes), whole,
+                       data_origin=src["origin"], sites=src["sites"])
+
+
+def _replication_source(source, study, experiment, published) -> dict:
+    """Where the replication comes from: session data, a published replication, or counts (given later)."""
     if source is not None:
-        study, experiment, cnt, what = _data_counts(source, study, experiment)
-    elif published is not None:
+        study, experiment, cnt, what, origin, sites = _data_counts(source, study, experiment)
+        return dict(study=study, experiment=experiment, counts=cnt, what=what, rows=None, origin=origin, sites=sites)
+    if published is not None:
         reps = load_replications()
         rows = reps[reps["replication"] == published]
         if rows.empty:
             raise AnalysisError(f"unknown published replication {published!r}; known: "
                                 + ", ".join(sorted(set(reps["replication"]))))
         target = (rows.iloc[0]["study"], int(rows.iloc[0]["experiment"]))
-        if study is None:
-            study = target[0]
-        if experiment is None:
-            experiment = target[1]
+        study = target[0] if study is None else study
+        experiment = target[1] if experiment is None else experiment
         if (study, experiment) != target:
             raise AnalysisError(f"--published {published}: it replicates {target[0]} Experiment {target[1]}, "
                                 f"not {study} Experiment {experiment}")
-        rep_rows = rows
         what = f"published replication {published}: {rows.iloc[0]['citation']}"
-        cnt = None
-    else:
-        if study is None or experiment is None:
-            raise AnalysisError("--counts needs a study and --experiment")
-        cnt = None
-        what = "counts given"
-    try:
-        paradigm = paradigms.get(study)
-        exp = paradigm.experiment(experiment)
-    except (DeclarationError, KeyError, ValueError) as exc:
-        raise AnalysisError(str(exc).strip('"')) from None
-    if counts is not None:
-        cnt = _check_counts(counts, exp, study)
-        missing = [c for c in exp.condition_names if c not in cnt]
-        cnt.update({c: (0, 0) for c in missing})
-    plan = exp.plan
-    if not isinstance(plan, ContrastPlan):
-        raise AnalysisError(f"{study} Experiment {experiment} declares a {type(plan).__name__}: replication "
-                            "verdicts work on binary contrasts (a ContrastPlan)")
-    from analysis.replication.reproduce import reproduce_experiment
+        return dict(study=study, experiment=experiment, counts=None, what=what, rows=rows, origin=(), sites=())
+    if study is None or experiment is None:
+        raise AnalysisError("--counts needs a study and --experiment")
+    return dict(study=study, experiment=experiment, counts=None, what="counts given", rows=None, origin=(), sites=())
+
+
+def _plan_experiment(study: str, experiment: int):
+    """The declared experiment, which must have a binary contrast plan."""
+    import paradigms
+    from paradigms.base import ContrastPlan, DeclarationError
 
     try:
-        reproduction = reproduce_experiment(study, experiment)
-    except ReferenceDataError:
-        reproduction = None
+        exp = paradigms.get(study).experiment(experiment)
+    except (DeclarationError, KeyError, ValueError) as exc:
+        raise AnalysisError(str(exc).strip('"')) from None
+    if not isinstance(exp.plan, ContrastPlan):
+        raise AnalysisError(f"{study} Experiment {experiment} declares a {type(exp.plan).__name__}: replication "
+                            "verdicts work on binary contrasts (a ContrastPlan)")
+    return exp
+
+
+def _judge_contrasts(study: str, exp, cnt, rep_rows, alpha, sesoi_h, sesoi_rd) -> list[ContrastReplication]:
+    """Every confirmatory contrast: the original's side, the replication's, and every criterion."""
+    from analysis.power.design import design_of
+
     out = []
-    notes = []
-    for k in plan.confirmatory:
+    for k in exp.plan.confirmatory:
         treated, controls = exp.members(k.treatment, k.factor), exp.members(k.control, k.factor)
-        label = k.label
         control = tuple(k.control_label.split(" + ")) if k.factor else k.control
         if rep_rows is not None:
             rside = _published_side(rep_rows, k, "replication", exp) if not k.factor else \
                 Side("replication", MISSING, reason="no published statistic for this contrast")
         else:
-            x1, n1 = _pool(cnt, treated, label)
-            x2, n2 = _pool(cnt, controls, label)
+            x1, n1 = _pool(cnt, treated, k.label)
+            x2, n2 = _pool(cnt, controls, k.label)
             rside = counts_side("replication", x1, n1, x2, n2)
         oside = _original_side(study, exp, k)
-        test, tnote = original_test(study, experiment, k, reproduction) if reproduction is not None else (
-            "chi2", "the original's test is unknown: Pearson's χ² (no correction) assumed")
-        out.append(compare(oside, rside, label=label, treatment=k.treatment_label, control=control, test=test,
+        design = design_of(study, exp.number, k)  # the one home of the contrast's test (issue 21)
+        test, tnote = design.test, design.test_source
+        out.append(compare(oside, rside, label=k.label, treatment=k.treatment_label, control=control, test=test,
                            alpha=alpha, sesoi_h=sesoi_h, sesoi_rd=sesoi_rd, notes=[tnote]))
-    if not out:
-        notes.append("the plan declares no confirmatory contrast")
-    if rep_rows is not None:  # where both publish only the whole study's rate (analysis/whole_study.py)
-        from analysis.replication.whole_study import compare_whole_study
-        whole = compare_whole_study(study, experiment, rep_rows)
-        notes += whole.lines() if whole is not None else []
-        return Replication(study, int(experiment), what, tuple(out), tuple(notes), whole)
-    return Replication(study, int(experiment), what, tuple(out), tuple(notes))
+    return out

@@ -35,8 +35,10 @@ from typing import Optional
 import pandas as pd
 
 from analysis.replication.published import load_published
-from analysis.replication.criteria import CRITERIA, FAILED, INCONCLUSIVE, SUCCEEDED, Criterion, not_computable
-from analysis.results import Result, format_number
+from analysis.format import format_number, pct
+from analysis.replication.criteria import (CRITERIA, FAILED, INCONCLUSIVE, NOT_COMPUTABLE, SUCCEEDED, Criterion,
+                                           not_computable)
+from analysis.results import Result
 
 __all__ = ["WholeStudyComparison", "compare_whole_study"]
 
@@ -73,19 +75,18 @@ class WholeStudyComparison(Result):
             f"any of {k[0]}..{k[-1]} of {self.replication_n} (its rounded rate {self.replication_as_printed})"
         out = [f"whole study ({self.measure}, no contrast of the plan published by both): original "
                f"{self.original_as_printed} ({self.original_source}; n {self.original_n}); replication {counts}, "
-               f"95% CI [{_pct(self.ci_low)}, {_pct(self.ci_high)}] (Wilson"
+               f"95% CI [{pct(self.ci_low)}, {pct(self.ci_high)}] (Wilson"
                + (", the union over those counts)" if len(k) > 1 else ")")]
         if len(self.original_figures) > 1:
             out.append("the original's figures, side by side: " + "; ".join(self.original_figures))
-        out += [str(c) for c in self.criteria]
+        out += [str(c) for c in self.criteria if c.decision != NOT_COMPUTABLE]
+        skipped = [c for c in self.criteria if c.decision == NOT_COMPUTABLE]
+        if skipped:
+            out.append(f"the other {len(skipped)} criteria: not computable ({skipped[0].reason})")
         return out
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def _whole(rows: pd.DataFrame, measure: str) -> pd.DataFrame:
@@ -163,11 +164,12 @@ def compare_whole_study(study: str, experiment: int, replication_rows: pd.DataFr
         decision, why = INCONCLUSIVE, "inside for some of the counts the rounding allows and outside for others"
     every = "for every count the replication's rounding allows" if len(counts) > 1 else ""
     sentence = (f"{CRITERIA['consistency_ci']}: {decision}: the original's rate, {printed}, lies {why} the "
-                f"replication's 95% CI [{_pct(low)}, {_pct(high)}]" + (f" {every}" if why in ("inside", "outside")
+                f"replication's 95% CI [{pct(low)}, {pct(high)}]" + (f" {every}" if why in ("inside", "outside")
                                                                        and every else "") + ".")
     consistency = Criterion("consistency_ci", decision, estimate=sum(counts) / len(counts) / n, low=low, high=high,
                             bound=rate, scale="rate", reason=f"the original's rate {why} the replication's CI",
-                            sentence=sentence)
+                            sentence=sentence,
+                            finding=f"original's {printed} {why.split(' for ')[0]} the 95% CI [{pct(low)}, {pct(high)}]")
     reason = (f"the original's n is not published (as printed: {n_text.split(' (')[0]})" if o_n is None else
               "the other criteria compare a treatment with a control; a whole-study rate has none")
     crit = [consistency if name == "consistency_ci" else not_computable(name, reason) for name in CRITERIA]

@@ -6,7 +6,6 @@ reproduction only where published figures exist, and so on).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import tempfile
@@ -18,6 +17,7 @@ from typing import Any, Mapping, Optional, Sequence
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.format import format_number
 
 __all__ = ["Section", "Report", "build_report", "build_study_report"]
 
@@ -64,11 +64,9 @@ def _versions() -> dict[str, str]:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from paradigms.hashing import file_sha256  # the one file hash (issue 22)
+
+    return file_sha256(path)
 
 
 def _sidecar(csv_path: Path) -> dict:
@@ -100,7 +98,7 @@ def _figure_alt(analysis) -> str:
                 f"Experiment {analysis.experiment}: " + "; ".join(parts)
                 + ". Hollow diamonds mark the original study's published rates where known.")
     cells = getattr(analysis, "cells", ())
-    parts = [f"{c.favor}/{c.liking} mean {c.mean:.2f} (n = {c.n})" for c in cells]
+    parts = [f"{c.favor}/{c.liking} mean {format_number(c.mean)} (n = {c.n})" for c in cells]
     return (f"Mean {getattr(analysis, 'outcome', 'count')} per cell with 95% confidence intervals, "
             f"{analysis.paradigm} Experiment {analysis.experiment}: " + "; ".join(parts) + ".")
 
@@ -231,10 +229,13 @@ def build_report(*sources, command: str = "", include_simulated: bool = True) ->
         "analyses": analyses, "figures": figures, "alts": [_figure_alt(a) for a in analyses]}))
     sections.append(Section("tests", "Confirmatory tests", "tests.html.j2",
                             {"analyses": analyses, "warnings": warned}))
-    for extra in _optional_sections(loaded, analyses, sites):
+    for extra in _optional_sections(_public_view(loaded, sources), analyses, sites):
         sections.append(extra)
     sections.append(_codebook_section(paradigm, experiment.number, root))
-    sections.append(_how_section(command or "compliance report " + " ".join(map(str, sources))))
+    from analysis.records.paths import public_argument
+
+    command = command or "compliance report " + " ".join(public_argument(s) for s in sources)
+    sections.append(_how_section(command))
     title = f"{paradigm.title}: {paradigm.id}, Experiment {experiment.number}"
     n = sum(getattr(a, "n_analysed", getattr(a, "n", 0)) for a in analyses)
     subtitle = f"{len(files)} session file{'s' if len(files) != 1 else ''}, {len(sites)} site" \
@@ -252,6 +253,27 @@ def _date_range(d: pd.DataFrame) -> str:
         return ""
     a, b = t.min().date().isoformat(), t.max().date().isoformat()
     return a if a == b else f"{a} to {b}"
+
+
+def _public_view(loaded, sources):
+    """``loaded`` with every file named relative to the data folder it was found in (issue 22.8: a
+    page is shared, and a path as typed may carry a user name)."""
+    import dataclasses
+
+    from analysis.records.paths import public_paths
+
+    names = public_paths(loaded.files, sources)
+
+    def frame(df):
+        if "source_file" not in df.columns:
+            return df
+        df = df.copy()
+        df["source_file"] = [names.get(str(f), str(f)) for f in df["source_file"]]
+        return df
+
+    return dataclasses.replace(loaded, files=type(loaded.files)(names[str(f)] for f in loaded.files),
+                               origins={names.get(k, k): v for k, v in loaded.origins.items()},
+                               data=frame(loaded.data), report=frame(loaded.report))
 
 
 def _optional_sections(loaded, analyses, sites: Sequence[str]) -> list[Section]:
@@ -305,6 +327,7 @@ def _verdict_section(loaded, analyses) -> Optional[Section]:
            "equivalence bounds marked.")
     return Section("verdicts", "Did it replicate? The verdicts side by side", "verdicts.html.j2", {
         "result": result, "reason": "", "columns": list(table.columns), "index": list(table.index),
+        "contrasts": list(dict.fromkeys(label for label, _ in table.columns)),
         "cells": table.to_dict("index"), "figure": figure, "alt": alt})
 
 
@@ -374,29 +397,32 @@ def _study_optional_sections(paradigm, experiment) -> list[Section]:
 
 
 def _power_rows(paradigm, experiment, analysed: Optional[Mapping[str, tuple[int, int]]]) -> list[dict]:
-    """Exact power (Fisher, two-sided, alpha = .05) of each confirmatory contrast to detect the
-    original's published effect: at the original's n, and at this data set's n when given."""
+    """Exact power of each confirmatory contrast to detect the original's published effect, with the
+    contrast's design (test, sidedness, α, allocation) from :func:`analysis.power.design.design_of`:
+    at the original's n, and at this data set's n when given."""
     from paradigms.base import ContrastPlan
 
-    from analysis.replication.original import original_effect
+    from analysis.power.design import design_of
     from analysis.power.exact import power_two_proportions
 
     if not isinstance(experiment.plan, ContrastPlan):
         return []
     rows = []
     for k in experiment.plan.confirmatory:
-        orig = original_effect(paradigm.id, experiment.number, k)
-        row = {"label": k.label, "original": orig, "at_original": None, "at_data": None, "reason": ""}
+        d = design_of(paradigm.id, experiment.number, k)
+        orig = d.original
+        row = {"label": k.label, "original": orig, "at_original": None, "at_data": None, "reason": "",
+               "design": d.describe()}
         if not orig.rates_known:
             row["reason"] = "not computable: " + (orig.reason or "the original's rates are not published")
         else:
             p1, p2 = orig.treatment.rate, orig.control.rate
             if orig.counts_known and orig.treatment.n >= 2 and orig.control.n >= 2:
-                row["at_original"] = power_two_proportions(p1, p2, orig.treatment.n, orig.control.n)
+                row["at_original"] = d.power_of_original()
             if analysed is not None:
                 n1, n2 = analysed.get(k.label, (0, 0))
                 if n1 >= 2 and n2 >= 2:
-                    row["at_data"] = power_two_proportions(p1, p2, n1, n2)
+                    row["at_data"] = power_two_proportions(p1, p2, n1, n2, d.alpha, d.test, d.alternative)
         rows.append(row)
     return rows
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Union
 
 from analysis.errors import AnalysisError
-from analysis.results import format_number, format_p
+from analysis.format import format_number, format_p, pct
 from analysis.report.build import Report
 
 __all__ = ["render_html", "write_report", "TEMPLATES"]
@@ -26,8 +26,9 @@ def _environment():
                              undefined=jinja2.StrictUndefined)
     env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")
     env.filters["num"] = lambda x, digits=2: format_number(x, digits)
-    env.filters["pct"] = lambda x: "NA" if x is None or (isinstance(x, float) and math.isnan(x)) \
-        else format_number(100 * x, 1) + "%"
+    env.filters["pct"] = pct  # a proportion (0..1) as a percentage
+    # a quantity already in percent (I² of analysis.meta.pooling): printed as it is, never times 100 again
+    env.filters["pct_points"] = lambda x: pct(None if x is None else x / 100)
     env.filters["pval"] = format_p
     return env
 

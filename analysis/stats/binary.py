@@ -22,6 +22,9 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analysis.errors import AnalysisError, DegenerateTableWarning, SmallExpectedCountWarning
+from analysis.stats import effects
+from analysis.stats.effects import cohens_h, z_critical  # re-exported: the one home of each effect
+from analysis.format import format_number
 from analysis.results import (ChiSquareResult, ConditionRate, ContrastResult, ExclusionCount,
                       ExperimentAnalysis, LogitResult, LogitTerm)
 
@@ -57,10 +60,6 @@ METHODS = {
 }
 
 _ALPHA = 0.05
-
-
-def _z(alpha: float) -> float:
-    return float(stats.norm.ppf(1 - alpha / 2))
 
 
 # --------------------------------------------------------------------------- #
@@ -135,19 +134,18 @@ def newcombe_diff_ci(x1: int, n1: int, x2: int, n2: int, alpha: float = _ALPHA) 
             d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
-def _cells(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float, float, bool]:
-    a, b, c, d = x1, n1 - x1, x2, n2 - x2
-    if 0 in (a, b, c, d):
-        return a + 0.5, b + 0.5, c + 0.5, d + 0.5, True
-    return float(a), float(b), float(c), float(d), False
+def _ratio_ci(effect: effects.Effect, alpha: float) -> tuple[float, float, float, bool]:
+    lo, hi = effects.wald_ci(effect.yi, effect.vi, 1 - alpha)
+    return (math.exp(effect.yi), math.exp(lo), math.exp(hi), effect.corrected)
 
 
 def odds_ratio_ci(x1: int, n1: int, x2: int, n2: int,
                   alpha: float = _ALPHA) -> tuple[float, float, float, bool]:
     """Odds ratio (treatment odds / control odds) with Woolf's log interval.
 
-    When any cell is zero, 0.5 is added to every cell (Haldane–Anscombe) and the
-    fourth return value is True.  NaN when either group is empty.
+    The effect and its variance are :func:`analysis.stats.effects.log_odds_ratio` (with its
+    zero-cell rule, :data:`analysis.stats.effects.ZERO_CELL_RULE`: the fourth return value
+    says whether it applied).  NaN when either group is empty.
 
     Returns
     -------
@@ -163,19 +161,16 @@ def odds_ratio_ci(x1: int, n1: int, x2: int, n2: int,
     """
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan, math.nan, False)
-    a, b, c, d, corrected = _cells(x1, n1, x2, n2)
-    log_or = math.log(a * d / (b * c))
-    se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    z = _z(alpha)
-    return (math.exp(log_or), math.exp(log_or - z * se), math.exp(log_or + z * se), corrected)
+    return _ratio_ci(effects.log_odds_ratio(x1, n1, x2, n2), alpha)
 
 
 def risk_ratio_ci(x1: int, n1: int, x2: int, n2: int,
                   alpha: float = _ALPHA) -> tuple[float, float, float, bool]:
     """Risk ratio p1 / p2 with the Katz log interval.
 
-    When any cell is zero, 0.5 is added to every cell (so each n grows by 1) and the
-    fourth return value is True.  NaN when either group is empty.
+    The effect and its variance are :func:`analysis.stats.effects.log_risk_ratio` (a zero
+    cell: 0.5 added to every cell, so each n grows by 1; the fourth value says so).  NaN
+    when either group is empty.
 
     Examples
     --------
@@ -184,27 +179,7 @@ def risk_ratio_ci(x1: int, n1: int, x2: int, n2: int,
     """
     if n1 == 0 or n2 == 0:
         return (math.nan, math.nan, math.nan, False)
-    a, b, c, d, corrected = _cells(x1, n1, x2, n2)
-    m1, m2 = a + b, c + d
-    log_rr = math.log((a / m1) / (c / m2))
-    se = math.sqrt(1 / a - 1 / m1 + 1 / c - 1 / m2)
-    z = _z(alpha)
-    return (math.exp(log_rr), math.exp(log_rr - z * se), math.exp(log_rr + z * se), corrected)
-
-
-def cohens_h(p1: float, p2: float) -> float:
-    """Cohen's h = 2·asin(√p1) − 2·asin(√p2); NaN if either rate is undefined.
-
-    Examples
-    --------
-    >>> round(cohens_h(0.625, 0.3), 4)
-    0.6642
-    >>> cohens_h(float('nan'), 0.3)
-    nan
-    """
-    if any(p is None or (isinstance(p, float) and math.isnan(p)) for p in (p1, p2)):
-        return math.nan
-    return 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    return _ratio_ci(effects.log_risk_ratio(x1, n1, x2, n2), alpha)
 
 
 # --------------------------------------------------------------------------- #
@@ -253,9 +228,9 @@ def pearson_chi2(table, correction: bool = False, warn: bool = True) -> ChiSquar
     res = stats.chi2_contingency(t, correction=correction)
     min_exp = float(_expected(t).min())
     if min_exp < 5:
-        notes.append(f"smallest expected count {min_exp:.2f} < 5: prefer the exact tests")
+        notes.append(f"smallest expected count {format_number(min_exp)} < 5: prefer the exact tests")
         if warn:
-            warnings.warn(f"chi-square: smallest expected count {min_exp:.2f} < 5; prefer Fisher's or "
+            warnings.warn(f"chi-square: smallest expected count {format_number(min_exp)} < 5; prefer Fisher's or "
                           "Barnard's exact test", SmallExpectedCountWarning, stacklevel=2)
     return ChiSquareResult(float(res.statistic), int(res.dof), n, float(res.pvalue),
                            bool(correction and df == 1), min_exp, tuple(notes))
@@ -459,6 +434,11 @@ def omnibus_chi2(counts: Sequence[tuple[int, int]], warn: bool = True) -> ChiSqu
     return res
 
 
+#: How a separated term of the condition logit is estimated and tested (one method for z and p).
+_FIRTH = ("Firth-penalised estimate (brglm2 type AS_mean); SE from the penalised information; Wald z, p "
+          "and CI on that SE")
+
+
 def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "complied",
                         condition: str = "condition", alpha: float = _ALPHA) -> LogitResult:
     """Logistic regression ``complied ~ C(condition, Treatment(reference=...))``.
@@ -474,8 +454,10 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     converges to.  The LR test stays valid under separation (a condition at rate
     0 or 1), where the ML coefficient of that condition is infinite: that term is
     then the Firth-penalised estimate (in this saturated model, 0.5 added to each
-    of its four cells) with its Wald CI, and its p value is Fisher's exact test of
-    the two conditions; the term and a note say so.  When the reference condition
+    of its four cells, as brglm2's ``AS_mean`` fit), its SE from the information
+    at the penalised fit (sum of 1 / (m p~ (1 - p~)) over the two conditions,
+    p~ = (x + 0.5) / (m + 1)), and z, p and CI by Wald on that SE (one method);
+    the term and a note say so.  When the reference condition
     has no participants another condition is the reference, and a note says so.
 
     Examples
@@ -514,7 +496,7 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     ll_null = loglik(sum(x for x, _ in cells.values()), n)
     lr = max(2 * (ll_full - ll_null), 0.0)
     df = len(levels) - 1
-    z = _z(alpha)
+    z = z_critical(1 - alpha)
     xr, nr = cells[reference]
     sep = [c for c in levels if cells[c][0] in (0, cells[c][1])]
     terms = []
@@ -523,22 +505,25 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
             continue
         x, m = cells[c]
         if c in sep or reference in sep:
+            # Firth: 0.5 added to each cell; the SE from the information at the penalised fit,
+            # sum over the two groups of 1 / (m p~ (1 - p~)), p~ = (x + 0.5) / (m + 1) (as brglm2)
             a, b, cc, dd = x + 0.5, m - x + 0.5, xr + 0.5, nr - xr + 0.5
             coef = math.log(a * dd / (b * cc))
-            se = math.sqrt(1 / a + 1 / b + 1 / cc + 1 / dd)
-            terms.append(LogitTerm(c, coef, se, coef / se, fisher_exact_p(x, m, xr, nr), math.exp(coef),
-                                   math.exp(coef - z * se), math.exp(coef + z * se),
-                                   method="Firth-penalised estimate, Wald CI; p from Fisher's exact test"))
+            se = math.sqrt((m + 1) ** 2 / (m * a * b) + (nr + 1) ** 2 / (nr * cc * dd))
+            zz = coef / se
+            terms.append(LogitTerm(c, coef, se, zz, float(2 * stats.norm.sf(abs(zz))), math.exp(coef),
+                                   math.exp(coef - z * se), math.exp(coef + z * se), method=_FIRTH))
             continue
-        coef = math.log(x * (nr - xr) / ((m - x) * xr))
-        se = math.sqrt(1 / x + 1 / (m - x) + 1 / xr + 1 / (nr - xr))
+        e = effects.log_odds_ratio(x, m, xr, nr)
+        coef, se = e.yi, math.sqrt(e.vi)
         zz = coef / se
         terms.append(LogitTerm(c, coef, se, zz, float(2 * stats.norm.sf(abs(zz))), math.exp(coef),
                                math.exp(coef - z * se), math.exp(coef + z * se)))
     if sep:
         notes.append("separation (rate 0 or 1 in " + ", ".join(sep) + "): the ML coefficients involving "
                      + ("it" if len(sep) == 1 else "them") + " are infinite; the LR test is valid and reported; "
-                     "those terms are Firth-penalised estimates with Fisher's exact p")
+                     "those terms are Firth-penalised estimates, with SE, CI, z and p by Wald on the "
+                     "penalised information (as brglm2)")
     return LogitResult(formula, reference, n, tuple(terms), lr, df, float(stats.chi2.sf(lr, df)), True,
                        tuple(notes))
 

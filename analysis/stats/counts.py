@@ -87,6 +87,8 @@ METHODS: Mapping[str, str] = {
     "negative_binomial": "NB2, alpha by profile likelihood (root of the profile score, brentq on log alpha; "
                          "alpha = 0 detected by the Dean-Lawless score), IRLS at that alpha; alpha CI by "
                          "profile likelihood; LR tests of nested fits (type II order)",
+    "aic": "-2 loglik + 2 k; for NB2 k counts the regression coefficients and alpha (also when alpha = 0, "
+           "on its boundary), as MASS::glm.nb counts theta",
     "contrast": "unweighted marginal means of the cells present, pooled within-cell error, t(df_error)",
     "contrast_rate_ratio": "NB2 cell-means model, Wald z on mean log cell means",
     "correlation": "Pearson r, t test; CI by Fisher z",
@@ -878,7 +880,7 @@ def negative_binomial(df: pd.DataFrame, outcome: str, a: str, b: str, ref_a: str
     dfr = len(y) - X.shape[1]
     pearson = float(np.sum((y - mu) ** 2 / (mu + nb.alpha * mu ** 2)) / dfr) if dfr > 0 else float("nan")
     lr = max(2 * (nb.llf - float(pois["full"].llf)), 0.0)
-    k = X.shape[1] + (0 if nb.boundary else 1)
+    k = X.shape[1] + 1  # alpha is a parameter even on its boundary, as MASS::glm.nb counts theta
     notes = list(_zero_cell_notes(_zero_cells(df, outcome, a, b)))
     if nb.boundary:
         notes.append("the likelihood is largest at alpha = 0: no overdispersion, the negative binomial model "

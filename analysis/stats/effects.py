@@ -17,6 +17,17 @@ Every function takes counts (``x1`` complied of ``n1`` treated, ``x2`` of ``n2``
 Python numbers or as numpy arrays of equal shape (vectorised: one call for many sites or many
 simulated tables); scalars in, floats out.  None of them formats a number.
 
+Of two groups' means (a count outcome such as Regan's tickets), as ``escalc`` computes them:
+
+* ``hedges_g`` (``measure = "SMD"``): the standardised mean difference with the exact small-sample
+  correction J(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)), m = n1 + n2 - 2, and the large-sample
+  variance 1/n1 + 1/n2 + g^2 / (2 (n1 + n2)) (metafor's default ``vtype = "LS"``);
+* ``log_ratio_of_means`` (``"ROM"``): log(m1 / m2), variance sd1^2/(n1 m1^2) + sd2^2/(n2 m2^2)
+  (undefined, NaN, when a mean is 0).
+
+Of one proportion (a whole study's rate): ``logit_proportion`` (``"PLO"``), log(x / (n - x)) with
+variance 1/x + 1/(n - x), 0.5 added to x and to n - x when either is zero.
+
 ``z_critical(level)`` is the one normal quantile of a two-sided interval.
 """
 from __future__ import annotations
@@ -28,7 +39,8 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["ZERO_CELL_RULE", "Effect", "zero_cell_cells", "log_odds_ratio", "log_risk_ratio",
-           "risk_difference", "cohens_h", "cohens_h_counts", "cohens_h_var", "z_critical", "wald_ci"]
+           "risk_difference", "cohens_h", "cohens_h_counts", "cohens_h_var", "z_critical", "wald_ci",
+           "hedges_g", "log_ratio_of_means", "logit_proportion"]
 
 #: The zero-cell rule of every effect of a 2 x 2 table, said once.
 ZERO_CELL_RULE = "0.5 added to every cell of a table with a zero cell (escalc add = 1/2, to = \"only0\")"
@@ -207,3 +219,63 @@ def wald_ci(yi: float, vi: float, level: float = 0.95) -> tuple[float, float]:
     """
     half = z_critical(level) * math.sqrt(vi)
     return yi - half, yi + half
+
+
+def hedges_g(m1, sd1, n1, m2, sd2, n2) -> Effect:
+    """Hedges' g (metafor ``escalc("SMD")``): exact small-sample correction, large-sample variance.
+
+    Examples
+    --------
+    >>> e = hedges_g(3.2, 2.1, 16, 1.9, 1.7, 16)   # metafor: yi 0.663272688269055, vi 0.131873916546932
+    >>> round(e.yi, 6), round(e.vi, 6), e.corrected
+    (0.663273, 0.131874, False)
+    """
+    scalar = _scalar(m1, sd1, n1, m2, sd2, n2)
+    m1, sd1, n1, m2, sd2, n2 = (np.asarray(v, dtype=float) for v in (m1, sd1, n1, m2, sd2, n2))
+    m = n1 + n2 - 2
+    from scipy.special import gammaln
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sp = np.sqrt(((n1 - 1) * sd1 ** 2 + (n2 - 1) * sd2 ** 2) / m)
+        j = np.exp(gammaln(m / 2) - np.log(np.sqrt(m / 2)) - gammaln((m - 1) / 2))
+        g = j * (m1 - m2) / sp
+        vi = 1 / n1 + 1 / n2 + g ** 2 / (2 * (n1 + n2))
+    return _effect(g, vi, np.zeros(np.shape(g), dtype=bool), scalar)
+
+
+def log_ratio_of_means(m1, sd1, n1, m2, sd2, n2) -> Effect:
+    """Log ratio of means (metafor ``escalc("ROM")``) and its delta-method variance.
+
+    Examples
+    --------
+    >>> e = log_ratio_of_means(3.2, 2.1, 16, 1.9, 1.7, 16)   # metafor: 0.521296923633286, 0.0769511299450312
+    >>> round(e.yi, 6), round(e.vi, 6)
+    (0.521297, 0.076951)
+    """
+    scalar = _scalar(m1, sd1, n1, m2, sd2, n2)
+    m1, sd1, n1, m2, sd2, n2 = (np.asarray(v, dtype=float) for v in (m1, sd1, n1, m2, sd2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = (m1 > 0) & (m2 > 0)
+        yi = np.where(ok, np.log(np.where(ok, m1 / np.where(ok, m2, 1.0), 1.0)), np.nan)
+        vi = np.where(ok, sd1 ** 2 / (n1 * m1 ** 2) + sd2 ** 2 / (n2 * m2 ** 2), np.nan)
+    return _effect(yi, vi, np.zeros(np.shape(yi), dtype=bool), scalar)
+
+
+def logit_proportion(x, n) -> Effect:
+    """Logit of a proportion (metafor ``escalc("PLO", add = 1/2, to = "only0")``) and its variance.
+
+    Examples
+    --------
+    >>> e = logit_proportion(12, 60)                 # metafor: -1.38629436111989, 0.104166666666667
+    >>> round(e.yi, 6), round(e.vi, 6), e.corrected
+    (-1.386294, 0.104167, False)
+    >>> round(logit_proportion(0, 25).yi, 6)         # metafor: -3.93182563272433
+    -3.931826
+    """
+    scalar = _scalar(x, n)
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    corrected = (x == 0) | (x == n)
+    add = np.where(corrected, 0.5, 0.0)
+    a, b = x + add, n - x + add
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _effect(np.log(a / b), 1 / a + 1 / b, corrected, scalar)

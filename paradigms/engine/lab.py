@@ -217,6 +217,7 @@ class LabTrial:
         self._queue = self._sequence()
         self._i = 0
         self._error = ""
+        self._shown: Optional[tuple] = None  # ((screen index, error), prompt): the screen asked and answered
         self._first_tickets: Optional[int] = None
 
     # -- the order of screens ------------------------------------------------
@@ -256,6 +257,15 @@ class LabTrial:
         return bool(blind) and bool(versions - {(step.say, step.title)})
 
     def prompt(self) -> LabPrompt:
+        """The current screen (made once per screen and message: it is shown, then answered)."""
+        key = (self._i, self._error)
+        if self._shown is not None and self._shown[0] == key:
+            return self._shown[1]
+        prompt = self._make_prompt()
+        self._shown = (key, prompt)
+        return prompt
+
+    def _make_prompt(self) -> LabPrompt:
         if self.done:
             raise RuntimeError("the participant's record is complete")
         entry = self._queue[self._i]

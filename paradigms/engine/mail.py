@@ -29,7 +29,9 @@ datetime.date(2026, 3, 2)
 from __future__ import annotations
 
 import csv
+import heapq
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -40,10 +42,10 @@ from ..errors import UsageError
 from ..vocab.mail import DISPATCH, OUTCOME, MailSession
 from .field import APPROACH, opening_record
 from .prompts import END, Choice, Response, find_choice
-from .store import STORE_COLUMNS
+from .store import STORE_COLUMNS, session_sort_key
 
 __all__ = ["MailPrompt", "CardLine", "Card", "MailLog", "DispatchTrial", "OutcomeTrial", "MailDriver",
-           "MailScriptedTechnician", "closes", "parse_day", "REPLY", "NO_REPLY", "RETURNED", "CARD_STEP"]
+           "MailScriptedTechnician", "closes", "in_window", "parse_day", "REPLY", "NO_REPLY", "RETURNED", "CARD_STEP"]
 
 #: The id of the one step every condition of a mail paradigm has: the card.
 CARD_STEP = "card"
@@ -56,8 +58,19 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def closes(sent: date, window_days: int) -> date:
-    """The last day of a card's reply window (the day sent plus ``window_days``)."""
+    """The last day of a card's reply window (the day sent plus ``window_days``): the one reply-window
+    rule, used by the mailing log and by the analysis (:mod:`analysis.load.mail`)."""
     return sent + timedelta(days=int(window_days))
+
+
+def in_window(sent: date, day: date, window_days: int) -> bool:
+    """Whether a reply received on ``day`` came within the window of a card sent on ``sent``
+    (``complied`` = 1): on or before :func:`closes`.
+
+    >>> in_window(date(2026, 1, 5), date(2026, 3, 2), 56), in_window(date(2026, 1, 5), date(2026, 3, 3), 56)
+    (True, False)
+    """
+    return day <= closes(sent, window_days)
 
 
 def parse_day(text: str) -> date:
@@ -87,6 +100,47 @@ def _day_of(t: str) -> date:
 # --------------------------------------------------------------------------- #
 # Prompts
 # --------------------------------------------------------------------------- #
+class OpenCards(Sequence):
+    """The cards that are out, as the log screen lists them (:meth:`MailLog.open_cards`), made when
+    first read: a data-only simulation never reads them, so its log screen costs nothing per card.
+    The listing is the log as it was when the view was made, even if read later.  ``is_open(pid)``
+    asks the log itself (now).  Two views of one log at one version are equal unread."""
+
+    def __init__(self, log: "MailLog", today: Optional[date]):
+        self._log, self._today, self._version = log, today, log.version
+        self._n = log.n_open()
+        self._lines: Optional[tuple] = None
+
+    def _read(self) -> tuple:
+        if self._lines is None:
+            self._lines = self._log.open_cards(self._today, self._version)
+        return self._lines
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        return self._read()[i]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def is_open(self, pid: str) -> bool:
+        return self._log.is_open(pid)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, OpenCards) and other._log is self._log and other._version == self._version \
+                and other._today == self._today:
+            return True
+        return tuple(self) == tuple(other) if isinstance(other, (OpenCards, tuple)) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((id(self._log), self._version, self._today))
+
+    def __repr__(self) -> str:
+        return f"OpenCards({self._n} cards out)"
+
+
 @dataclass(frozen=True)
 class CardLine:
     """One card that is out, as the mailing log lists it."""
@@ -178,13 +232,24 @@ class MailLog:
         self.experiment = int(experiment)
         self.window_days = int(window_days)
         self.cards: dict[str, Card] = {}
+        # kept as records arrive, so the log screen costs nothing per card (100,000 cards of a
+        # data-only simulation): the cards out, the reply-window ends of those, the counts
+        self._open: dict[str, Card] = {}
+        self._ends: dict[date, int] = {}
+        self.n_posted = 0
+        self.n_done = 0
+        self.version = 0
+        # the version at which each card went out and came back, so a listing made for an earlier
+        # version (a screen read late) shows the cards out at that version
+        self._out_at: dict[str, int] = {}
+        self._back_at: dict[str, int] = {}
 
     @classmethod
     def load(cls, root, paradigm: Paradigm, experiment: int, window_days: int) -> "MailLog":
         """The log as the folder's session files have it (a one-line error for a record that cannot be)."""
         log = cls(paradigm, experiment, window_days)
         pattern = f"study-{paradigm.id}_exp-{int(experiment)}_*_data.csv"
-        for path in sorted(Path(root).glob(pattern)):
+        for path in sorted(Path(root).glob(pattern), key=session_sort_key):
             with open(path, encoding="utf-8-sig", newline="") as fh:
                 reader = csv.DictReader(fh)
                 for row in reader:
@@ -205,6 +270,14 @@ class MailLog:
                 pid, int(slot) if slot not in (None, "") else None, str(row.get("condition")),
                 {f: row.get(f) for f in self.paradigm.experiment(self.experiment).factors},
                 _day_of(t), t, row.get(f"{CARD_STEP}_answer") == "sent" and str(row.get("excluded")) != "1", where)
+            card = self.cards[pid]
+            self.version += 1
+            if card.posted:
+                self.n_posted += 1
+                self._open[pid] = card
+                self._out_at[pid] = self.version
+                end = closes(card.sent, self.window_days)
+                self._ends[end] = self._ends.get(end, 0) + 1
         elif kind == OUTCOME:
             card = self.cards.get(pid)
             if card is None:
@@ -214,16 +287,43 @@ class MailLog:
                 raise UsageError(f"{where}: a second outcome record for card {pid!r} (the first is in "
                                  f"{card.outcome_where})")
             card.outcome, card.outcome_where = dict(row), where
+            self.n_done += 1
+            self.version += 1
+            if self._open.pop(pid, None) is not None:
+                self._back_at[pid] = self.version
+                end = closes(card.sent, self.window_days)
+                self._ends[end] -= 1
+                if not self._ends[end]:
+                    del self._ends[end]
 
-    def open_cards(self, today: Optional[date] = None) -> tuple[CardLine, ...]:
-        """Cards posted and still without an outcome record, by slot."""
+    def open_cards(self, today: Optional[date] = None, version: Optional[int] = None) -> tuple[CardLine, ...]:
+        """Cards posted and still without an outcome record, by slot (as they were at ``version``
+        of the log, if given: a screen's listing read after the log moved on)."""
         out = []
-        for c in self.cards.values():
-            if c.posted and c.outcome is None:
+        if version is None or version == self.version:
+            cards = self._open.values()
+        else:
+            cards = [c for pid, c in self.cards.items() if self._out_at.get(pid, version + 1) <= version
+                     and self._back_at.get(pid, version + 1) > version]
+        for c in cards:
+            if c.posted:
                 end = closes(c.sent, self.window_days)
                 out.append(CardLine(c.participant_id, c.slot, c.condition, c.sent.isoformat(), end.isoformat(),
                                     today is None or today <= end))
         return tuple(sorted(out, key=lambda c: (c.slot is None, c.slot or 0, c.participant_id)))
+
+    def n_open(self) -> int:
+        """How many cards are out (posted, no outcome yet)."""
+        return len(self._open)
+
+    def is_open(self, pid: str) -> bool:
+        return pid in self._open
+
+    def n_closed(self, today: Optional[date]) -> int:
+        """How many cards out have their reply window closed on ``today`` (none when today is unknown)."""
+        if today is None:
+            return 0
+        return sum(k for end, k in self._ends.items() if today > end)
 
     def card_for_outcome(self, pid: str, action: str, today: date) -> Card:
         """The card an outcome is about; a one-line :class:`UsageError` if it cannot have one now."""
@@ -377,7 +477,7 @@ class OutcomeTrial:
                 raise
             days = (day - self.card.sent).days
             self.values.update(reply_date=day.isoformat(), reply_days=days,
-                               complied=int(days <= self.window_days))
+                               complied=int(in_window(self.card.sent, day, self.window_days)))
             self._error = ""
             self._state = "letter"
             return
@@ -427,10 +527,8 @@ class MailDriver:
 
     def ready_prompt(self, paradigm: Paradigm, store) -> MailPrompt:
         log = self._log(paradigm, store)
-        cards = log.open_cards(self._today)
-        sent = sum(1 for c in log.cards.values() if c.posted)
-        done = sum(1 for c in log.cards.values() if c.outcome is not None)
-        closed = sum(1 for c in cards if not c.window_open)
+        cards = OpenCards(log, self._today)   # listed when the screen draws them (never in a data-only run)
+        sent, done, closed = log.n_posted, log.n_done, log.n_closed(self._today)
         text = (f"{sent} cards posted, {done} with their outcome recorded, {len(cards)} out"
                 + (f" ({closed} with the reply window closed: record 'no reply' for those without one)"
                    if closed else "") + ".")
@@ -507,6 +605,7 @@ class MailScriptedTechnician:
         self.remaining = int(participants)
         self.now = start or SIM_EPOCH
         self.fates: dict[str, _Fate] = {}
+        self._due: list = []   # heap of (due, participant_id): the next outcome to record is on top
         self._wait = 0.0
         self._date: Optional[str] = None
 
@@ -517,11 +616,17 @@ class MailScriptedTechnician:
                 self.remaining -= 1
                 self._wait = self.rng.uniform(20.0, 90.0)
                 return APPROACH
-            out = [c for c in prompt.cards if c.participant_id in self.fates]
-            if not out:
+            # the card out with the earliest due outcome (then the smallest id): the top of the heap,
+            # once the cards whose outcome is recorded (and fates drawn again) are dropped from it
+            is_open = getattr(prompt.cards, "is_open", None)
+            if is_open is None:
+                is_open = {c.participant_id for c in prompt.cards}.__contains__
+            while self._due and (not is_open(self._due[0][1]) or self.fates[self._due[0][1]].due != self._due[0][0]):
+                heapq.heappop(self._due)
+            if not self._due:
                 return END
-            pid, fate = min(((c.participant_id, self.fates[c.participant_id]) for c in out),
-                            key=lambda kv: (kv[1].due, kv[0]))
+            pid = self._due[0][1]
+            fate = self.fates[pid]
             self._wait = max((fate.due - self.now).total_seconds(), 0.0) + self.rng.uniform(5.0, 60.0)
             self._date = fate.day.isoformat() if fate.day else None
             return f"{fate.action}:{pid}"
@@ -547,6 +652,7 @@ class MailScriptedTechnician:
         else:
             fate = _Fate(_morning(closes(sent_day, self.session.window_days) + timedelta(days=1)), NO_REPLY)
         self.fates[prompt.participant_id] = fate
+        heapq.heappush(self._due, (fate.due, prompt.participant_id))
 
     def think_time(self, prompt: MailPrompt) -> float:
         wait, self._wait = self._wait, 0.0

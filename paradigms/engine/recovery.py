@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import locks as _locks
-from .store import STORE_COLUMNS, file_sha256, now_iso, write_json_atomic
+from .store import STORE_COLUMNS, file_sha256, now_iso, session_sort_key, write_json_atomic
 
 __all__ = ["LostSlot", "Recovery", "recover_data_dir", "count_csv_rows", "crash_row", "SESSION_CRASH"]
 
@@ -250,7 +250,7 @@ def recover_data_dir(root, ledger=None) -> Recovery:
     if not root.is_dir():
         return Recovery()
     sessions, orphans, rows = [], [], []
-    for sidecar in sorted(root.glob("*_data.json")):
+    for sidecar in sorted(root.glob("*_data.json"), key=session_sort_key):
         meta = _read_json(sidecar)
         if meta is None or meta.get("status") != "running":
             continue
@@ -259,7 +259,7 @@ def recover_data_dir(root, ledger=None) -> Recovery:
             continue
         rows.append((sidecar.name, _mark_interrupted(sidecar, meta)))
         sessions.append(sidecar.name)
-    for csv_path in sorted(root.glob("*_data.csv")):
+    for csv_path in sorted(root.glob("*_data.csv"), key=session_sort_key):
         m = _DATA_RE.match(csv_path.name)
         if m is None or csv_path.with_name(csv_path.name.replace("_data.csv", "_data.json")).exists():
             continue

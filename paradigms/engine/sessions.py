@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional
 
 from ..base import BinaryModel, Paradigm, Rate
+from ..vocab.count import CellMean, CountModel
 from ..errors import UsageError
 from .drivers import FieldDriver, LabDriver, driver_for
 from .loop import run_participants
@@ -31,7 +32,8 @@ from .simulate import ScriptedIO, SimClock, sim_id_factory
 from .store import SessionStore, dataset_uid
 
 __all__ = ["FieldDriver", "LabDriver", "driver_for", "new_participant_id", "create_schedule", "simulate",
-           "run_session", "SessionResult", "site_shifted"]
+           "run_session", "SessionResult", "site_shifted", "site_seed", "simulate_sites", "sites_sharing_seed",
+           "SITE_STREAM_RULE"]
 
 
 def new_participant_id() -> str:
@@ -117,13 +119,14 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
              time_scale: float = 0.02, site: str = "SIM", experimenter: str = "bot",
              session: Optional[int] = None, screenshot_dir=None, site_sd: float = 0.0,
              window_size=(1280, 800), on_recovery=None, present=None,
-             durability: Optional[str] = None) -> SessionResult:
+             durability: Optional[str] = None, site_stream: Optional[Mapping] = None) -> SessionResult:
     """Run ``participants`` simulated participants through the real session code.
 
     The schedule is made in memory from ``seed`` (as ``compliance schedule``
     would make it); answers are drawn from a generator seeded with ``seed``,
     so data-only runs with the same seed give the same outcomes.  ``site_sd``
-    (binary paradigms) varies the effect between sites: see :func:`site_shifted`.
+    varies the effect between sites: see :func:`site_shifted`.  ``site_stream`` (set by
+    :func:`simulate_sites` for a call of several sites) is recorded in the sidecar.
     ``mode="visual"`` draws every screen through ``present`` (see the module's
     docstring) with the same answers as synthetic input.
     ``durability`` is the store's policy (:class:`~paradigms.engine.store.SessionStore`):
@@ -150,6 +153,8 @@ def simulate(paradigm: Paradigm, experiment: int, participants: int, seed: int, 
     rng = random.Random(int(seed) + 1)
     meta = {"mode": f"simulate:{mode}", "seed": int(seed), "schedule_sha256": None,
             "simulation_model": _describe_model(model), "pilot": True}
+    if site_stream:
+        meta["site_stream"] = dict(site_stream)
     # data-only: no participant to lose, so rows and events are written in blocks (one fsync at close)
     store = SessionStore(data_dir, paradigm, experiment, site, experimenter, session, meta,
                          durability=durability or ("batched" if mode == "data-only" else "per_event"))
@@ -189,25 +194,150 @@ def site_shifted(paradigm: Paradigm, experiment: int, model, site: str, seed: in
     """The model at one simulated site of a multi-site replication (``--site-sd``).
 
     The site draws u ~ N(0, ``site_sd``) from a generator seeded by the site's
-    name and ``seed``, and every treatment condition's log-odds of compliance is
-    shifted by u (controls are not): each treatment-vs-control log odds ratio then
-    varies between sites with SD τ = ``site_sd``.  Rates of 0 or 1 stay as they are.
+    name and ``seed``, and every treatment condition is shifted by u (controls
+    are not), so each treatment-vs-control effect varies between sites with
+    SD τ = ``site_sd`` on its own scale:
+
+    * a :class:`~paradigms.base.BinaryModel`: the log-odds of compliance (the
+      log odds ratio's τ); rates of 0 or 1 stay as they are;
+    * a :class:`~paradigms.vocab.count.CountModel` (Regan): the log of the cell's
+      mean tickets, i.e. the cell mean times exp(u) (the log ratio of means' τ, in
+      expectation up to the truncation of counts at ``max_tickets``); a mean of 0
+      stays 0.  Shifting the controls' means too would cancel in every ratio.
+
+    Examples
+    --------
+    >>> import math, paradigms
+    >>> p = paradigms.get("regan1971")
+    >>> base = p.experiment(1).model
+    >>> m = site_shifted(p, 1, base, "S1", 7, 0.5)
+    >>> u = math.log(m.cell_means["confederate_favor_pleasant"].mean / base.cell_means["confederate_favor_pleasant"].mean)
+    >>> round(math.log(m.cell_means["confederate_favor_unpleasant"].mean / base.cell_means["confederate_favor_unpleasant"].mean) - u, 12)
+    0.0
+    >>> m.cell_means["no_favor_pleasant"] == base.cell_means["no_favor_pleasant"]
+    True
     """
     import math
-    if not isinstance(model, BinaryModel):
-        raise UsageError(f"--site-sd shifts the log-odds of compliance; {paradigm.id} has a "
-                         f"{type(model).__name__}, not a binary model")
+    if not isinstance(model, (BinaryModel, CountModel)):
+        raise UsageError(f"--site-sd shifts the log-odds of compliance or the log mean of a count; {paradigm.id} "
+                         f"has a {type(model).__name__}, neither a binary nor a count model")
     if not (site_sd > 0 and math.isfinite(site_sd)):
         raise UsageError(f"--site-sd {site_sd}: a standard deviation must be a positive number")
     u = random.Random(f"site-sd:{paradigm.id}:{experiment}:{site}:{seed}").gauss(0.0, site_sd)
+    treated = [c.name for c in paradigm.experiment(experiment).conditions if c.role == "treatment"]
+    if isinstance(model, CountModel):
+        return _count_shifted(model, treated, u, site, site_sd)
     shifted = {}
-    for c in paradigm.experiment(experiment).conditions:
-        p = model.rates[c.name].p
-        if c.role == "treatment" and 0.0 < p < 1.0:
-            shifted[c.name] = Rate(1 / (1 + math.exp(-(math.log(p / (1 - p)) + u))),
-                                   f"{model.rates[c.name].source}; log-odds shifted by {u:+.4f} at site {site} "
-                                   f"(--site-sd {site_sd:g})")
+    for name in treated:
+        p = model.rates[name].p
+        if 0.0 < p < 1.0:
+            shifted[name] = Rate(1 / (1 + math.exp(-(math.log(p / (1 - p)) + u))),
+                                 f"{model.rates[name].source}; log-odds shifted by {u:+.4f} at site {site} "
+                                 f"(--site-sd {site_sd:g})")
     return BinaryModel({**model.rates, **shifted}, model.first_agree, model.exclusion_rate)
+
+
+def _count_shifted(model: CountModel, treated, u: float, site: str, site_sd: float) -> CountModel:
+    """``model`` with every treated cell's mean multiplied by exp(``u``) (its log mean shifted by u)."""
+    import dataclasses
+    import math
+    means = dict(model.cell_means)
+    for name in treated:
+        cell = means[name]
+        if cell.mean > 0:
+            means[name] = CellMean(cell.mean * math.exp(u), f"{cell.source}; log mean shifted by {u:+.4f} at site "
+                                                              f"{site} (--site-sd {site_sd:g})")
+    return dataclasses.replace(model, cell_means=means)
+
+
+#: How a call that simulates several sites gives each its own stream (said in the sidecar and README).
+SITE_STREAM_RULE = "seed of a site = numpy SeedSequence([--seed, crc32(site code in UTF-8)]).generate_state(1)[0]"
+
+
+def site_seed(seed: int, site: str) -> int:
+    """The seed of one site's stream when several sites are simulated in one call.
+
+    Numpy's :class:`~numpy.random.SeedSequence` of the call's seed and the CRC-32 of the site
+    code, its first 32-bit word: sites of one call get independent streams, and the same call
+    gives the same seeds.  Simulating that site alone with ``--seed site_seed(seed, site)`` gives
+    the same data.
+
+    Examples
+    --------
+    >>> site_seed(1, "A") == site_seed(1, "A") != site_seed(1, "B")
+    True
+    """
+    import zlib
+
+    from numpy.random import SeedSequence
+    if int(seed) < 0:
+        raise UsageError(f"--seed must be 0 or more, not {seed}")
+    return int(SeedSequence([int(seed), zlib.crc32(site.encode("utf-8"))]).generate_state(1)[0])
+
+
+def sites_sharing_seed(data_dir, paradigm: Paradigm, experiment: int, seed: int, site: str) -> list:
+    """Other sites in ``data_dir`` simulated one a call with this ``seed``: the same draws as ``site``'s.
+
+    A call of one site uses its seed as it is (:func:`simulate_sites`), so sites simulated in
+    separate calls with one seed share their participants' draws; ``compliance simulate`` says so.
+
+    Examples
+    --------
+    >>> import tempfile, paradigms
+    >>> p = paradigms.get("burger1986")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = simulate(p, 1, 4, 3, d, site="A")
+    ...     sites_sharing_seed(d, p, 1, 3, "B"), sites_sharing_seed(d, p, 1, 4, "B")
+    (['A'], [])
+    """
+    import json
+    found = set()
+    pattern = f"study-{paradigm.id}_exp-{int(experiment)}_site-*_data.json"
+    for side in Path(data_dir).glob(pattern) if Path(data_dir).is_dir() else ():
+        try:
+            d = json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not ours to judge here: analyze and verify name a broken sidecar
+        if (isinstance(d, dict) and str(d.get("mode", "")).startswith("simulate") and d.get("seed") == int(seed)
+                and d.get("site") != site and "site_stream" not in d):
+            found.add(str(d.get("site")))
+    return sorted(found)
+
+
+def simulate_sites(paradigm: Paradigm, experiment: int, participants: int, seed: int, sites, data_dir,
+                   **kwargs) -> list:
+    """:func:`simulate` at each of ``sites`` (``participants`` each); one :class:`SessionResult` a site.
+
+    One site: exactly :func:`simulate` with ``seed`` (its files do not change with this function).
+    Several sites: each its own stream, :func:`site_seed` of ``seed`` and the site code (the
+    sidecar records both seeds and the rule), so no two sites of one call share their draws.
+    Every site code (and the session files it would write) is checked before anything is written.
+
+    Examples
+    --------
+    >>> import tempfile, paradigms
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     res = simulate_sites(paradigms.get("burger1986"), 1, 10, 3, ["A", "B"], d)
+    ...     [(r.csv_path.name.split("_")[2], r.rows) for r in res]
+    [('site-A', 10), ('site-B', 10)]
+    """
+    sites = [str(s) for s in sites] or ["SIM"]
+    if len(sites) == 1:
+        return [simulate(paradigm, experiment, participants, seed, data_dir, site=sites[0], **kwargs)]
+    twice = sorted({s for s in sites if sites.count(s) > 1})
+    if twice:
+        raise UsageError(f"--site {twice[0]} is given twice; name each site once")
+    seeds = {s: site_seed(seed, s) for s in sites}
+    if len(set(seeds.values())) < len(sites):  # a CRC-32 collision: never silently share a stream
+        raise UsageError("--site: two of these site codes get the same stream; rename one")
+    for s in sites:  # checks only: a bad third site leaves no first and second site written
+        SessionStore(data_dir, paradigm, experiment, s, kwargs.get("experimenter", "bot"), kwargs.get("session"))
+    out = []
+    for s in sites:
+        stream = {"call_seed": int(seed), "site_seed": seeds[s], "sites_in_call": sites, "rule": SITE_STREAM_RULE}
+        out.append(simulate(paradigm, experiment, participants, seeds[s], data_dir, site=s,
+                            site_stream=stream, **kwargs))
+    return out
 
 
 def _with_progress(items, label: str, stream=None, min_items: int = 500) -> Iterator:

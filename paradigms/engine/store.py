@@ -26,7 +26,7 @@ File names follow Psych-DS keywords::
 from __future__ import annotations
 
 import csv
-import hashlib
+import hashlib  # noqa: F401
 import io
 import json
 import os
@@ -41,10 +41,12 @@ from typing import Mapping, Optional, Sequence
 
 from ..base import Paradigm
 from ..errors import ComplianceError, UsageError
+from ..hashing import file_sha256  # noqa: F401  (the one file hash; re-exported here)
 from . import locks as _locks
 
 __all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic", "write_text_atomic",
-           "update_dataset_description", "find_interrupted", "file_sha256",
+           "update_dataset_description", "find_interrupted", "file_sha256", "session_sort_key",
+           "AUDIT_LOG", "GENESIS", "RecordChain",
            "read_dataset_description", "dataset_uid"]
 
 #: Columns the store fills in for every row (the session's identity).
@@ -156,13 +158,83 @@ def write_json_atomic(path: Path, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_RUN = re.compile(r"(\d+)")
+
+
+def session_sort_key(path) -> tuple:
+    """The order of session files: by folder, then by name with every number compared as a number,
+    so that ``session-2`` comes before ``session-10`` (a name sort puts 10 first, and a mail study
+    would then meet a card's outcome record before its dispatch record).
+
+    Examples
+    --------
+    >>> names = ["x_session-10_data.csv", "x_session-2_data.csv", "x_session-1_data.csv"]
+    >>> sorted(names, key=session_sort_key)
+    ['x_session-1_data.csv', 'x_session-2_data.csv', 'x_session-10_data.csv']
+    """
+    p = Path(path)
+    return tuple(tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in _RUN.split(part) if t)
+                 for part in p.parts)
+
+
+#: The folder's hash-chained record (issue 22): beside the sessions it concerns, so a copy of the
+#: folder carries it.  One JSON line per event: a session closing (``close``: the SHA-256 of its CSV,
+#: journal and sidecar) and a participant withdrawing afterwards (``withdraw``); each line holds
+#: ``prev_sha256``, the SHA-256 of the line before it (64 zeros for the first).
+AUDIT_LOG = "audit_log.jsonl"
+GENESIS = "0" * 64
+
+
+class RecordChain:
+    """The folder's audit log, held under an exclusive lock (one writer at a time: the chain stays
+    linear).  ``seq`` is the number the next entry gets; :meth:`append` writes it, fsynced.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with RecordChain(d) as chain:
+    ...     first = chain.append({"t": "2026-01-05T10:00:00.000+00:00", "action": "close"})
+    >>> first["seq"], first["prev_sha256"] == GENESIS
+    (1, True)
+    >>> with RecordChain(d) as chain:
+    ...     chain.seq
+    2
+    """
+
+    def __init__(self, folder):
+        self.path = Path(folder) / AUDIT_LOG
+        self._fd: Optional[int] = None
+
+    def __enter__(self) -> "RecordChain":
+        import fcntl
+
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            raw = self.path.read_bytes()
+        except BaseException:
+            os.close(self._fd)
+            raise
+        lines = [ln for ln in raw.splitlines() if ln.strip()]
+        self.seq = len(lines) + 1
+        self.prev = hashlib.sha256(lines[-1]).hexdigest() if lines else GENESIS
+        self._torn = bool(raw) and not raw.endswith(b"\n")
+        return self
+
+    def append(self, fields: Mapping) -> dict:
+        """Write one entry (``seq`` and ``prev_sha256`` filled in); returns it."""
+        entry = {"seq": self.seq, **fields, "prev_sha256": self.prev}
+        line = json.dumps(entry, ensure_ascii=False).encode("utf-8")
+        os.write(self._fd, (b"\n" if self._torn else b"") + line + b"\n")  # never glue onto a torn line
+        os.fsync(self._fd)
+        self._torn = False
+        self.seq, self.prev = self.seq + 1, hashlib.sha256(line).hexdigest()
+        return entry
+
+    def __exit__(self, *exc) -> None:
+        os.close(self._fd)
+        _fsync_dir(self.path.parent)
 
 
 def _psychopy_version() -> Optional[str]:
@@ -252,7 +324,7 @@ def update_dataset_description(root: Path, paradigm: Paradigm) -> Path:
 def find_interrupted(root: Path) -> list[Path]:
     """Sidecars whose session never closed (status still ``running``)."""
     out = []
-    for p in sorted(Path(root).glob("*_data.json")):
+    for p in sorted(Path(root).glob("*_data.json"), key=session_sort_key):
         try:
             if json.loads(p.read_text(encoding="utf-8")).get("status") == "running":
                 out.append(p)
@@ -437,8 +509,23 @@ class SessionStore:
                              csv_sha256=file_sha256(self.csv_path), journal_sha256=file_sha256(self.events_path))
         if note:
             self._sidecar["note"] = note
-        write_json_atomic(self.sidecar_path, self._sidecar)
-        csv_fh.close()  # releases the lock only once the sidecar says the session closed
+        try:
+            self._close_on_record()
+        finally:
+            csv_fh.close()  # releases the lock only once the sidecar says the session closed
+
+    def _close_on_record(self) -> None:
+        """Write the closed sidecar and put the session on the folder's record chain: the sidecar names
+        the entry (``audit_seq``) and the entry holds the SHA-256 of CSV, journal and sidecar, so a
+        sidecar relabelled afterwards, a CSV changed with its hash recomputed, a session deleted whole
+        or a log deleted or cut are all seen by ``compliance verify``."""
+        with RecordChain(self.root) as chain:
+            self._sidecar["audit_seq"] = chain.seq
+            write_json_atomic(self.sidecar_path, self._sidecar)
+            chain.append({"t": now_iso(), "action": "close", "session_file": self.csv_path.name,
+                          "status": self._sidecar["status"], "csv_sha256": self._sidecar["csv_sha256"],
+                          "journal_sha256": self._sidecar["journal_sha256"],
+                          "sidecar_sha256": file_sha256(self.sidecar_path)})
 
     def __enter__(self):
         return self.open()

@@ -26,12 +26,22 @@ def test_lr_test_is_reported_under_separation_as_in_r():
     assert r.lr_chi2 == pytest.approx(21.37968982, rel=1e-7) and r.lr_df == 2
     assert r.lr_p == pytest.approx(2.2775e-05, rel=1e-4)
     assert "LR χ²(2) = 21.38, p < .001" in str(r)
-    # the terms against a reference with no compliers: Firth (0.5 per cell) with Fisher's exact p
-    t = {x.condition: x for x in r.terms}["rejection_moderation"]
-    assert t.coef == pytest.approx(math.log((12.5 * 24.5) / (12.5 * 0.5)))
-    assert t.se == pytest.approx(math.sqrt(1 / 12.5 + 1 / 12.5 + 1 / 0.5 + 1 / 24.5))
-    assert t.pvalue == pytest.approx(stats.fisher_exact([[12, 12], [0, 24]]).pvalue)
-    assert "Firth" in str(r) and "separation" in str(r)
+    # the terms against a reference with no compliers: Firth (0.5 per cell), SE from the penalised
+    # information, z and p by Wald on it (issue 25.5).  R (brglm2 0.9):
+    #   d <- data.frame(c = factor(c("ec", "rm", "sro"), levels = c("ec", "rm", "sro")),
+    #                   x = c(0, 12, 4), n = c(24, 24, 24))
+    #   summary(glm(cbind(x, n - x) ~ c, binomial, d, method = "brglmFit", type = "AS_mean"))$coefficients
+    #   crm  3.89182029811063 1.51410600910330 2.57037504290435 0.01015884685620508
+    #   csro 2.37547280874254 1.55181984448828 1.53076584062235 0.12582727481977032
+    terms = {x.condition: x for x in r.terms}
+    for name, want in (("rejection_moderation", (3.89182029811063, 1.51410600910330, 2.57037504290435,
+                                                 0.01015884685620508)),
+                       ("smaller_request_only", (2.37547280874254, 1.55181984448828, 1.53076584062235,
+                                                 0.12582727481977032))):
+        t = terms[name]
+        assert (t.coef, t.se, t.z, t.pvalue) == pytest.approx(want, rel=1e-9)
+        assert t.pvalue == pytest.approx(2 * stats.norm.sf(abs(t.coef / t.se)), rel=1e-12)
+    assert "Firth" in str(r) and "separation" in str(r) and "penalised information" in str(r)
 
 
 def test_two_conditions_one_without_compliers_matches_r():

@@ -11,13 +11,12 @@ from analysis import DataValidationError, load_sessions
 
 
 def _sim(d, site, seed, mode=None, pilot=None, n=24):
+    """A simulated session, or (``mode`` given) one run by (scripted) people, as a real or pilot run."""
+    if mode is not None:
+        from tests.helpers.people import run_by_people
+        return run_by_people(d, site, seed, n, pilot=bool(pilot))
     from paradigms.engine.sessions import simulate
-    res = simulate(paradigms.get("cialdini1975"), 1, n, seed=seed, data_dir=d, site=site)
-    if mode is not None:                      # the sidecar of a session run by people
-        meta = json.loads(res.sidecar_path.read_text())
-        meta.update(mode=mode, pilot=bool(pilot), schedule_sha256=None)
-        res.sidecar_path.write_text(json.dumps(meta))
-    return res
+    return simulate(paradigms.get("cialdini1975"), 1, n, seed=seed, data_dir=d, site=site)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 import paradigms
 from analysis import AnalysisError, DataValidationError, pool
 from analysis.meta.pooling import PoolWarning
+from analysis.results import jsonable
 from analysis.load.synthetic import rows_from_counts, write_session_csv
 from tests.analysis.test_meta_pooling import FIELDS, METAFOR, METAFOR_MH, N1, N2, SITES, X1, X2
 
@@ -157,13 +158,30 @@ def test_one_label_with_two_schedules_is_a_stated_warning(tmp_path):
     assert (s1.complied_treatment, s1.n_treatment) == (11, 20)  # pooled as one site, and said so
 
 
-def test_count_paradigms_are_refused_in_one_line(tmp_path):
+def test_count_paradigms_are_pooled_by_smd_and_rom_and_say_simulated(tmp_path):
+    # issue 25.1: Regan is pooled (it was refused); every site's g is recomputed here from the raw rows
     from paradigms.engine.sessions import simulate
 
-    for s in ("S1", "S2"):
-        simulate(paradigms.get("regan1971"), 1, 12, seed=3, data_dir=tmp_path, site=s)
-    with pytest.raises(AnalysisError, match="declares a CountPlan: pooling works on the binary contrasts"):
-        pool(tmp_path)
+    for i, s in enumerate(("S1", "S2", "S3")):
+        simulate(paradigms.get("regan1971"), 1, 24, seed=3 + i, data_dir=tmp_path, site=s)
+    res = pool(tmp_path)
+    assert res.contrasts == () and [p.measure for p in res.pools[:2]] == ["SMD", "ROM"]
+    assert res.simulated and str(res).startswith("SIMULATED DATA") and jsonable(res)["simulated"] is True
+    exp = paradigms.get("regan1971").experiment(1)
+    k = exp.plan.confirmatory[0] if hasattr(exp.plan, "confirmatory") else [c for c in exp.plan.contrasts
+                                                                            if c.confirmatory][0]
+    rows = pd.concat(pd.read_csv(f) for f in sorted(tmp_path.rglob("*_data.csv")))
+    rows = rows[rows["excluded"] != 1]
+    smd = res.pools[0]
+    for sv in smd.sites:
+        d = rows[rows["site"] == sv.site]
+        t = d[d["condition"].isin(exp.members(k.treatment, k.factor))]["tickets"].to_numpy(float)
+        c = d[d["condition"].isin(exp.members(k.control, k.factor))]["tickets"].to_numpy(float)
+        m = len(t) + len(c) - 2
+        sp = math.sqrt(((len(t) - 1) * t.var(ddof=1) + (len(c) - 1) * c.var(ddof=1)) / m)
+        j = math.exp(math.lgamma(m / 2) - math.log(math.sqrt(m / 2)) - math.lgamma((m - 1) / 2))
+        assert sv.yi == pytest.approx(j * (t.mean() - c.mean()) / sp, rel=1e-10)
+        assert sv.n == len(t) + len(c)
 
 
 # --------------------------------------------------------------------------- #
@@ -185,8 +203,9 @@ def test_site_shift_moves_every_treatment_log_odds_by_one_draw_and_leaves_contro
     # the draws have the SD asked for: 400 sites, seeded, so this is fixed, not flaky
     us = [logit(site_shifted(p, 1, base, f"S{i}", 1, 0.5).rates["rejection_moderation"].p) for i in range(400)]
     assert 0.45 < statistics.stdev(us) < 0.55
-    with pytest.raises(ValueError, match="not a binary model"):
-        site_shifted(paradigms.get("regan1971"), 1, paradigms.get("regan1971").experiment(1).model, "S1", 1, 0.5)
+    # a count model is shifted too (tests/engine/test_simulate_sites.py); a model of neither kind is refused
+    with pytest.raises(ValueError, match="neither a binary nor a count model"):
+        site_shifted(p, 1, object(), "S1", 1, 0.5)
 
 
 def test_simulated_multisite_replication_pools_end_to_end(cli, tmp_path):

@@ -77,3 +77,75 @@ def test_simulation_sample_size_doubles_then_bisects(monkeypatch):
     assert calls[:4] == [10, 20, 40, 80] and len(set(calls)) == len(calls)    # no n simulated twice
     none = sp.simulation_sample_size("pollock1998", 1, target=0.8, n_start=10, n_max=40)
     assert none.n is None and "stays below" in str(none)
+
+
+# --------------------------------------------------------------------------- #
+# Issue 26.1: the tests on sufficient statistics give the row-level analysis's p values
+# --------------------------------------------------------------------------- #
+def _pvalues(pid, n, sims, seed, fit_on):
+    import analysis.power.simulated as sp
+
+    exp = paradigms.get(pid).experiment(1)
+    _, analyse, _ = sp._tests_of(exp)
+    kids = np.random.SeedSequence(seed).spawn(sims)
+    return np.array(sp._replicate_block(exp, n, kids, analyse, 4, fit_on), dtype=float)
+
+
+@pytest.mark.parametrize("pid,n,sims", [("pollock1998", 40, 30), ("pollock1998", 6, 20), ("regan1971", 16, 12),
+                                        ("regan1971", 3, 12)])
+def test_cell_statistics_give_the_row_level_p_values_for_the_same_seeds(pid, n, sims):
+    """The same data sets (same seeds) analysed on their cells and on their rows
+    (technique_by_price / analyze_count_plan): the same p values, so the same rejections at any α.
+    Small n puts cells at rate 0 or 1 (separation): those data sets go to the rows, as they must."""
+    cells = _pvalues(pid, n, sims, 11, "cells")
+    rows = _pvalues(pid, n, sims, 11, "rows")
+    assert np.array_equal(np.isnan(cells), np.isnan(rows))
+    np.testing.assert_allclose(cells, rows, rtol=1e-7, atol=1e-12, equal_nan=True)
+    for alpha in (0.01, 0.05, 0.10):
+        assert np.array_equal(np.nan_to_num(cells, nan=1) <= alpha, np.nan_to_num(rows, nan=1) <= alpha)
+
+
+def test_simulated_power_on_cells_rejects_as_the_row_level_fits():
+    a = simulation_power("pollock1998", 1, n=25, simulations=30, seed=4)
+    b = simulation_power("pollock1998", 1, n=25, simulations=30, seed=4, fit_on="rows")
+    assert [(t.rejections, t.undefined) for t in a.tests] == [(t.rejections, t.undefined) for t in b.tests]
+    assert any("cell statistics" in x for x in a.notes) and not any("cell statistics" in x for x in b.notes)
+    with pytest.raises(Exception, match="fit_on"):
+        simulation_power("pollock1998", 1, n=5, simulations=2, fit_on="table")
+
+
+def test_the_cell_glm_is_the_binomial_glm_of_statsmodels():
+    """The Newton fit on cell counts against statsmodels' binomial GLM on the same 12 cells."""
+    import statsmodels.api as sm
+    from analysis.power.cells import FactorialCells, _logit_cells
+
+    exp = paradigms.get("pollock1998").experiment(1)
+    fc = FactorialCells(exp)
+    rng = np.random.default_rng(3)
+    m = rng.integers(20, 40, size=len(fc.cells)).astype(float)
+    k = np.array([rng.integers(1, int(mi)) for mi in m], dtype=float)
+    beta, cov = _logit_cells(fc.X, k, m)
+    ref = sm.GLM(np.column_stack([k, m - k]), fc.X, family=sm.families.Binomial()).fit()
+    np.testing.assert_allclose(beta, ref.params, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(cov, ref.cov_params(), rtol=1e-5, atol=1e-6)  # statsmodels stops at 1e-8
+
+
+@pytest.mark.parametrize("kind", ["overdispersed", "underdispersed"])
+def test_nb_dispersion_from_frequency_tables_matches_the_row_level_profile(kind):
+    from analysis.power.cells import _nb2_alpha_cells
+    from analysis.stats.counts import _nb2_profile
+
+    rng = np.random.default_rng(8)
+    if kind == "overdispersed":
+        ys = [rng.negative_binomial(2, 2 / (2 + mu), size=30) for mu in (1.0, 2.0, 3.5)]
+    else:  # less variable than Poisson: the profile maximum is on the boundary, alpha = 0
+        ys = [np.full(30, 2) + (np.arange(30) % 2) for _ in range(3)]
+    ys = [np.minimum(y, 10) for y in ys]
+    h = np.array([np.bincount(y, minlength=11) for y in ys], dtype=float)
+    mean = np.array([y.mean() for y in ys])
+    y = np.concatenate(ys).astype(float)
+    X = np.kron(np.eye(3), np.ones((30, 1)))
+    ref = _nb2_profile(y, X, ci=False)
+    got = _nb2_alpha_cells(h, np.arange(11.0), mean)
+    assert got == pytest.approx(ref.alpha, rel=1e-8, abs=1e-12)
+    assert (got == 0) == (kind == "underdispersed")

@@ -64,3 +64,25 @@ def test_malformed_reference_file_names_line_and_column(tmp_path):
     with pytest.raises(ReferenceDataError) as e:
         load_published(p)
     assert str(p) in str(e.value) and "line 4" in str(e.value) and "'confidence'" in str(e.value)
+
+
+def test_every_source_says_what_it_is():
+    """A source names a citation (authors and year, the paper itself, or the FReD database), or says
+    the kind of document and that it is uncited; never a bare "the seed article" or "a course page"
+    (issue 21.6; the names come from shared/reference/published-results.md)."""
+    import csv
+    import re
+
+    from tests.conftest import ROOT
+
+    for name in ("published_results.csv", "replications.csv"):
+        with open(ROOT / "data" / "published" / name, encoding="utf-8", newline="") as fh:
+            sources = {r["source"] for r in csv.DictReader(fh)}
+        for s in sources:
+            cited = bool(re.search(r"\(\d{4}\)", s)) or "of the paper" in s or "FReD" in s or "paper" in s
+            uncited = "uncited" in s
+            assert cited or uncited, f"{name}: source {s!r} says neither a citation nor that it is uncited"
+            if "course page" in s or "blog" in s or "web article" in s or "summary" in s or "write-up" in s \
+                    or "secondary accounts" in s or "news article" in s or "chapter review" in s:
+                assert uncited, f"{name}: {s!r} is an uncited kind of document and must say so"
+            assert s not in ("the seed article", "a course page", "one course page", "a secondary note", "FReD")

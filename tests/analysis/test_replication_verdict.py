@@ -88,7 +88,7 @@ def test_rates_only_original_says_original_n_unknown():
 def test_result_shapes_for_the_report():
     r = replicate(study="cialdini1975", experiment=1, counts={c: (30, 60) for c in E1})
     t = r.table()
-    assert list(t.columns) == [k.label for k in r.contrasts]
+    assert list(t.columns) == [(k.label, col) for k in r.contrasts for col in ("finding", "replication succeeded?")]
     assert list(t.index)[2:] == list(CRITERIA.values())
     f = r.to_frame()
     assert len(f) == len(r.contrasts) * len(CRITERIA) and {"contrast", "criterion", "decision", "p"} <= set(f.columns)
@@ -214,7 +214,7 @@ def test_cli_json_and_plot(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     (tmp_path / "notes.txt").write_text("mine")
     assert cli.main(["replicate", str(folder), "--plot", str(tmp_path / "notes.txt"), "--force"]) == 2
-    assert "is not an image" in capsys.readouterr().err and (tmp_path / "notes.txt").read_text() == "mine"
+    assert "not an image" in capsys.readouterr().err and (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_cli_counts_and_published(cli):
@@ -231,3 +231,62 @@ def test_plot_draws_every_contrast(tmp_path):
     r = replicate(published="genschow2021")
     p = plot_replication(r, tmp_path / "g.png")
     assert p.stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- #
+# What each test found, and apart whether that counts as the replication succeeding (issue 21.5)
+# --------------------------------------------------------------------------- #
+def test_equivalence_says_what_tost_found_and_apart_what_it_means_everywhere():
+    """20/60 vs 19/60 and 18/60: TOST establishes equivalence within ±d33 (computed here by hand from
+    Cohen's h and its SE), so the finding is "equivalent within ±..." and the replication did not succeed;
+    the text, the JSON, the table and the frame say the same."""
+    from scipy import stats
+
+    from analysis.replication.criteria import FAILED
+    r = replicate(study="cialdini1975", experiment=1, counts={"rejection_moderation": (20, 60),
+                                                              "exposure_control": (19, 60),
+                                                              "smaller_request_only": (18, 60)})
+    k = r.contrasts[1]  # door-in-the-face vs exposure control: 20/60 vs 19/60
+    eq = k.criterion("equivalence")
+    h = 2 * math.asin(math.sqrt(20 / 60)) - 2 * math.asin(math.sqrt(19 / 60))
+    se = math.sqrt(2 / 60)
+    p_tost = max(stats.norm.sf((h + k.d33_h) / se), stats.norm.cdf((h - k.d33_h) / se))
+    assert p_tost < 0.05 and eq.p == pytest.approx(p_tost, rel=1e-9)
+    bound = f"±{k.d33_h:.2f}"
+    assert eq.finding == f"equivalent within {bound}" and eq.replication_succeeded is False
+    assert eq.decision == FAILED  # the old key, unchanged
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    row = next(c for c in d["contrasts"][1]["criteria"] if c["criterion"] == "equivalence")
+    assert row["finding"] == eq.finding and row["replication_succeeded"] is False and row["decision"] == "failed"
+    assert d["findings"][k.label]["equivalence"] == {"finding": eq.finding, "replication_succeeded": False}
+    t = r.table()
+    label = CRITERIA["equivalence"]
+    assert t.loc[label, (k.label, "finding")] == eq.finding
+    assert t.loc[label, (k.label, "replication succeeded?")] == "no"
+    line = next(ln for ln in str(r).splitlines() if ln.startswith(label) and bound in ln)
+    assert line.split()[-1] == "no" and "failed" not in line
+    # not equivalent: the finding says so, whatever the verdict
+    big = replicate(study="cialdini1975", experiment=1, counts={"rejection_moderation": (45, 60),
+                                                                "exposure_control": (15, 60),
+                                                                "smaller_request_only": (15, 60)})
+    eq2 = big.contrasts[1].criterion("equivalence")
+    assert eq2.finding.startswith("not equivalent within ±") and eq2.replication_succeeded is True
+
+
+def test_whole_study_comparison_is_a_row_of_the_table_where_no_contrast_is_computable():
+    """Kunz & Woolcott (1976) vs Meier (2016): no contrast is published by both; the original's 20% lies
+    outside the replication's CI (2% of 755, Wilson, over every count the rounding allows): that verdict is
+    in the table and the JSON table, not only in a note."""
+    r = replicate(study="kunz1976", published="meier2016")
+    assert all(c.decision == NOT_COMPUTABLE for k in r.contrasts for c in k.criteria)
+    t = r.table()
+    whole = list(dict.fromkeys(label for label, _ in t.columns if label.startswith("whole study")))
+    assert len(whole) == 1
+    row = CRITERIA["consistency_ci"]
+    assert t.loc[row, (whole[0], "replication succeeded?")] == "no"
+    assert "outside" in t.loc[row, (whole[0], "finding")] and "20%" in t.loc[row, (whole[0], "finding")]
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert d["table"][whole[0]]["consistency_ci"] == "failed"
+    assert d["findings"][whole[0]]["consistency_ci"]["replication_succeeded"] is False
+    text = str(r)
+    assert f"] {whole[0]}" in text

@@ -199,8 +199,11 @@ def test_power_section_shows_exact_power_for_the_original_effect(page):
     r = build_study_report("cialdini1975", 1)
     sec = next(s for s in r.sections if s.id == "power")
     row = next(x for x in sec.context["rows"] if x["label"] == "door-in-the-face vs smaller request only")
-    # the original design: 12/24 vs 4/24 (Table 1), computed independently here
-    assert row["at_original"].power == pytest.approx(power_two_proportions(0.5, 4 / 24, 24, 24).power)
+    # the original design: 12/24 vs 4/24 (Table 1), with the paper's test (Pearson's χ², issue 21), computed
+    # independently here; R's enumeration of chisq.test(correct = FALSE) gives 0.715656751987 (test_power.py)
+    assert row["at_original"].power == pytest.approx(power_two_proportions(0.5, 4 / 24, 24, 24, test="chi2").power)
+    assert row["at_original"].power == pytest.approx(0.715656751987, abs=1e-9)
+    assert "Pearson" in row["design"]
     assert format_number(row["at_original"].power, 2) in render_html(r)
     # Experiment 3: nothing published, so every row says why instead of guessing
     rows3 = next(s for s in build_study_report("cialdini1975", 3).sections if s.id == "power").context["rows"]
@@ -220,3 +223,37 @@ def test_verdict_section_renders_the_replication_result(sessions):
     for criterion in expected.index:
         cell = html.escape(criterion).replace("&#x27;", "&#39;")  # Jinja2 escapes ' as &#39;
         assert f'<th scope="row">{cell}</th>' in text
+
+
+def test_pooled_table_prints_i2_as_the_sentence_does_never_above_100_percent(tmp_path):
+    """I² is carried in percent by the pooling (metafor's I2): the table prints it as it is
+    (never times 100 again), the same number as the sentence above the table."""
+    for site, seed, n in (("A", 1, 36), ("B", 2, 36), ("C", 7, 60)):
+        simulate(paradigms.get("cialdini1975"), 1, n, seed=seed, data_dir=tmp_path / site, site=site)
+    report = build_report(tmp_path)
+    sec = next(s for s in report.sections if s.id == "pooled")
+    text = render_html(report)
+    _, tree = _tree(text)
+    section = next(el for el in tree.iter("section") if el.get("id") == "pooled") \
+        if any(el.get("id") == "pooled" for el in tree.iter("section")) else tree
+    printed = []
+    for table in section.iter("table"):
+        heads = ["".join(th.itertext()) for th in table.iter("th")]
+        if "I²" not in heads:
+            continue
+        col = heads.index("I²")
+        for tr in table.find("tbody").iter("tr"):
+            cells = ["".join(td.itertext()) for td in tr]
+            if cells[col].strip():
+                printed.append(cells[col].strip())
+    assert printed, "no I² printed in the pooled tables"
+    for cell in printed:
+        assert cell.endswith("%") and 0 <= float(cell[:-1]) <= 100, cell
+    # the same number as the pooling's own sentence (I² = xx.x%), independently: tau2 / (tau2 + v~) * 100
+    i2_rows = [r["i2"] for t in sec.context["tables"] for r in t["rows"] if r["i2"] == r["i2"] and r["i2"] is not None]
+    assert i2_rows and all(0 <= i2 <= 100 for i2 in i2_rows)
+    from decimal import ROUND_HALF_UP, Decimal
+    expected = [str(Decimal(repr(i2)).quantize(Decimal("0.1"), ROUND_HALF_UP)) + "%" for i2 in i2_rows]
+    assert printed == expected
+    said = re.findall(r"I² = ([0-9.]+%)", text)  # the sentences above the tables say the same numbers
+    assert said and set(said) <= set(printed)

@@ -43,3 +43,34 @@ def test_reproduce_uses_the_same_rule():
     assert str(round_half_up(0.125, 2)) == "0.13"
     # a published .13 is matched exactly by a recomputed 0.125 (both half-up)
     assert agreement(0.125, 0.13, 2) == "exact"
+
+
+def test_one_sixteenth_is_6_3_percent_wherever_it_is_printed(capsys, tmp_path):
+    """1/16 = 6.25%: half-up on the decimal value gives 6.3% (Python's f"{6.25:.1f}" gives 6.2).
+    Asked in every place of replicate/reproduce/report/results/the session summary that prints a rate."""
+    import paradigms
+    from analysis import format as fmt
+    from analysis.replication.original import OriginalSide
+    from analysis.replication.verdict import counts_side
+    from analysis.report.render import _environment
+    from analysis.stats.binary import condition_rate
+
+    expected = _by_hand(100 / 16, 1) + "%"
+    assert expected == "6.3%" and f"{100 / 16:.1f}%" == "6.2%"
+    assert fmt.pct(1 / 16) == _pct(1 / 16) == expected
+    assert f"1/16 complied ({expected})" in str(condition_rate("control", 1, 16))
+    assert f"1/16 = {expected}" in str(OriginalSide(("control",), 1, 16, 1 / 16, source="s", confidence="primary"))
+    assert f"1/16 ({expected})" in str(counts_side("original", 1, 16, 1, 16))
+    assert _environment().filters["pct"](1 / 16) == expected
+    # the session summary of `compliance run/simulate` (paradigms/cli.py)
+    from paradigms.cli import _print_summary
+    csv = tmp_path / "s.csv"
+    rows = ["participant_id,condition,complied,excluded,withdrawn,study,experiment"]
+    rows += [f"p{i},control,{int(i == 0)},0,0,cialdini1975,1" for i in range(16)]
+    csv.write_text("\n".join(rows) + "\n")
+    try:
+        _print_summary(csv, paradigms.get("cialdini1975"))
+    except Exception as exc:  # the summary needs the full session columns: say which
+        pytest.skip(f"session summary needs a full session file: {exc}")
+    out = capsys.readouterr().out
+    assert expected in out and "6.2%" not in out

@@ -48,15 +48,22 @@ def test_original_design_power_per_confirmatory_contrast_with_source():
     assert main["power"][0]["power"] == pytest.approx(
         power_two_proportions(0.5, 10 / 48, 24, 48, test="chi2").power)
     small = rows["door-in-the-face vs smaller request only"]
-    assert small["test"] == "fisher" and "Table 1" in small["source"]
-    assert small["power"][0]["power"] == pytest.approx(0.608895626582956, abs=1e-9)   # R value, test_power.py
+    # issue 21: a contrast the paper did not test is tested as the paper tested its others (Pearson's χ²,
+    # which reproduces its χ² = 6.42 and χ² = .50), one design decision shared with replicate and report
+    assert small["test"] == "chi2" and "paper's test" in small["test_source"] and "Table 1" in small["source"]
+    # R 4.x, exact power of chisq.test(correct = FALSE) by enumeration:
+    #   pw <- function(p1,p2,n1,n2){s<-0; for(a in 0:n1) for(c in 0:n2){ m<-a+c; if(m==0||m==n1+n2) next
+    #     p <- suppressWarnings(chisq.test(matrix(c(a,n1-a,c,n2-c),2,byrow=TRUE),correct=FALSE)$p.value)
+    #     if(p<=0.05) s<-s+dbinom(a,n1,p1)*dbinom(c,n2,p2)}; s}
+    #   pw(0.5,4/24,24,24)   -> 0.715656751987
+    assert small["power"][0]["power"] == pytest.approx(0.715656751987, abs=1e-9)
     assert small["power"][0]["power_normal"] == pytest.approx(0.714947669222166, abs=1e-9)
 
 
 def test_target_gives_first_and_stable_n():
     d = js("cialdini1975", "--experiment", "1", "--target", "0.80")
     small = [c for c in d["contrasts"] if c["label"] == "door-in-the-face vs smaller request only"][0]
-    ref = sample_size_two_proportions(0.5, 4 / 24, 0.80)
+    ref = sample_size_two_proportions(0.5, 4 / 24, 0.80, test="chi2")
     assert small["sample_size"]["n_first"] == ref.n_first and small["sample_size"]["n_stable"] == ref.n_stable
 
 
@@ -117,3 +124,20 @@ def test_simulated_plans_from_the_command_line():
     assert d["contrasts"][0]["p1"] == pytest.approx(0.55) and d["contrasts"][0]["power"][0]["n1"] == 12
     t = run("regan1971", "--n", "8", "--simulations", "2").stdout
     assert "Simulated power" in t and "negative-binomial rate ratio" in t and "Monte-Carlo SE" in t
+
+
+def test_looks_give_rpact_boundaries_and_exact_alpha_in_the_json():
+    """--looks 2 --spending obrien-fleming: rpact getDesignGroupSequential(kMax = 2, alpha = 0.05, sided = 2,
+    typeOfDesign = "asOF") gives criticalValues 2.9625880427 1.9685956463 (tests/analysis/test_power_sequential.py)."""
+    from analysis.power.sequential import exact_sequential
+
+    d = js("--rates", "0.5", "0.2", "--n", "30", "--looks", "2")
+    s = d["contrasts"][0]["sequential"][0]
+    assert s["boundaries"]["critical_z"] == pytest.approx([2.9625880427, 1.9685956463], abs=1e-5)
+    assert all(a <= b + 1e-12 for a, b in zip(s["alpha_exact"], s["boundaries"]["alpha_spent"]))
+    ref = exact_sequential(30, 30, 2, p1=0.5, p2=0.2)
+    assert s["power"] == pytest.approx(ref.power) and s["max_n"] == 60
+    assert s["expected_n_h1"] == pytest.approx(ref.expected_n_h1)
+    # the exact power of the sequential design is below the fixed χ² design's (some alpha spent early)
+    assert s["power"] < power_two_proportions(0.5, 0.2, 30, 30, test="chi2").power
+    assert any("Pearson" in n for n in d["contrasts"][0]["notes"])     # --rates defaults to Fisher: said

@@ -90,8 +90,9 @@ def test_per_event_fsyncs_every_row_and_event_batched_only_at_close(ditf, tmp_pa
         store.at_close = len(count_fsyncs) - before
     assert per_event.during == 30  # 10 taps, 10 rows, 10 row_written events
     assert batched.during == 0
-    # CSV, journal, then the sidecar (its temporary file and its folder)
-    assert batched.at_close == 4 and per_event.at_close == 2
+    # CSV, journal, then the sidecar (its temporary file and its folder), then the folder's record
+    # chain (its close entry and the folder: issue 22)
+    assert batched.at_close == 6 and per_event.at_close == 4
 
 
 def test_batched_writes_whole_lines_csv_ahead_of_journal(ditf, tmp_path):

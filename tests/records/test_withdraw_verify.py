@@ -35,10 +35,11 @@ def test_withdraw_is_logged_applied_by_the_loader_and_never_rewrites_the_csv(ses
     proc = cli("withdraw", d, pid, "--reason", "asked by e-mail", "--by", "E7", check=0)
     assert pid in proc.stdout
     assert res.csv_path.read_bytes() == before                   # the CSV is never rewritten
-    (entry,) = read_audit_log(d / AUDIT_LOG)
+    assert not (d / AUDIT_LOG).exists()       # beside the session, not in the folder named (issue 22.2)
+    (entry,) = [e for e in read_audit_log(d / "site1" / AUDIT_LOG) if e["action"] == "withdraw"]
     assert (entry["participant_id"], entry["by"], entry["reason"], entry["action"]) == \
         (pid, "E7", "asked by e-mail", "withdraw")
-    assert entry["t"].startswith("20") and entry["session_file"].endswith(res.csv_path.name)
+    assert entry["t"].startswith("20") and entry["session_file"] == res.csv_path.name
     loaded = load_sessions(d)
     assert pid not in set(loaded.data["participant_id"])          # never analysed, not even held
     assert len(loaded.data) == n_before - 1
@@ -51,15 +52,17 @@ def test_withdraw_is_logged_applied_by_the_loader_and_never_rewrites_the_csv(ses
 
 def test_withdraw_unknown_or_twice_is_an_error_and_writes_nothing(session, cli):
     d, res = session
+    log = d / "site1" / AUDIT_LOG
+    before = log.read_bytes()                                   # the session's close entry
     proc = cli("withdraw", d, "nobody-0000", "--reason", "x", "--by", "E1")
     assert proc.returncode == 2 and "nobody-0000" in proc.stderr and "no participant" in proc.stderr
-    assert not (d / AUDIT_LOG).exists() or (d / AUDIT_LOG).read_bytes() == b""
+    assert log.read_bytes() == before
     pid = _ids(res)[0]
     cli("withdraw", d, pid, "--reason", "x", "--by", "E1", check=0)
-    size = (d / AUDIT_LOG).stat().st_size
+    size = log.stat().st_size
     proc = cli("withdraw", d, pid, "--reason", "again", "--by", "E1")
     assert proc.returncode == 2 and "already withdrawn" in proc.stderr
-    assert (d / AUDIT_LOG).stat().st_size == size
+    assert log.stat().st_size == size
     proc = cli("withdraw", d, _ids(res)[1], "--reason", "x", "--by", "Ann Smith")
     assert proc.returncode == 2 and "--by" in proc.stderr
 
@@ -69,15 +72,17 @@ def test_audit_log_is_append_only_with_a_chain(session):
     ids = _ids(res)
     for pid in ids[:3]:
         append_withdrawal(d, pid, f"reason {pid}", "E1")
-    entries = read_audit_log(d / AUDIT_LOG)
-    assert [e["seq"] for e in entries] == [1, 2, 3]
-    assert entries[1]["prev_sha256"] == entries[0]["sha256"]
+    log = d / "site1" / AUDIT_LOG
+    entries = read_audit_log(log)
+    assert [(e["seq"], e["action"]) for e in entries] == [(1, "close"), (2, "withdraw"), (3, "withdraw"),
+                                                         (4, "withdraw")]
+    assert entries[2]["prev_sha256"] == entries[1]["sha256"]
     assert verify(d).ok
-    lines = (d / AUDIT_LOG).read_text().splitlines()
-    lines[0] = lines[0].replace(ids[0], ids[5])                  # an entry edited afterwards
-    (d / AUDIT_LOG).write_text("\n".join(lines) + "\n")
+    lines = log.read_text().splitlines()
+    lines[1] = lines[1].replace(ids[0], ids[5])                  # an entry edited afterwards
+    log.write_text("\n".join(lines) + "\n")
     res2 = verify(d)
-    assert any(AUDIT_LOG in x and "line 2" in x and "prev_sha256" in x for x in res2.discrepancies), res2
+    assert any(AUDIT_LOG in x and "line 3" in x and "prev_sha256" in x for x in res2.discrepancies), res2
 
 
 # --------------------------------------------------------------------------- 15.17
@@ -120,7 +125,7 @@ def test_verify_finds_a_changed_journal_and_a_final_answer_without_a_row(session
     assert any("p-lost0001" in x and "final answer" in x for x in proc.stdout.splitlines()), proc.stdout
 
 
-def test_analyze_warns_when_a_file_no_longer_matches_its_hash(session, cli):
+def test_analyze_refuses_a_file_that_no_longer_matches_its_hash_unless_told(session, cli):
     d, res = session
     text = res.csv_path.read_text()
     res.csv_path.write_text(text.replace(",1,1,20", ",1,1,20", 1) + "")   # unchanged: no warning
@@ -128,5 +133,9 @@ def test_analyze_warns_when_a_file_no_longer_matches_its_hash(session, cli):
     lines = text.splitlines()
     lines[-1] = lines[-1]                                       # same content, but re-written with CRLF
     res.csv_path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    proc = cli("analyze", d, check=0)
+    proc = cli("analyze", d)                                    # issue 22: refused, one line naming the file
+    assert proc.returncode == 2 and str(res.csv_path) in proc.stderr and "csv_sha256" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not proc.stdout
+    proc = cli("analyze", d, "--accept-unverified", check=0)
     assert "no longer matches" in proc.stdout and str(res.csv_path) in proc.stdout
+    assert proc.stdout.startswith("UNVERIFIED DATA")
