@@ -13,7 +13,8 @@ Examples
 # Names are imported on first use (PEP 562), so that ``compliance --help`` and
 # ``compliance list`` never pay for pandas, scipy and statsmodels.
 _LAZY = {
-    "analyze": "api",
+    **dict.fromkeys(("analyze", "analyze_input"), "api"),
+    "AnalysisInput": "load.inputs",
     **dict.fromkeys(("METHODS", "analyze_experiment", "barnard_exact_p", "cohens_h", "compare_proportions",
                      "condition_rate", "fisher_exact_p", "logistic_regression", "newcombe_diff_ci",
                      "odds_ratio_ci", "omnibus_chi2", "pearson_chi2", "risk_ratio_ci", "wilson_ci"), "stats.binary"),
@@ -43,7 +44,7 @@ __all__ = [
     # loading
     "load_sessions", "read_session_csv", "LoadedData",
     # analysis
-    "analyze", "analyze_experiment", "METHODS",
+    "analyze", "analyze_input", "AnalysisInput", "analyze_experiment", "METHODS",
     "wilson_ci", "condition_rate", "newcombe_diff_ci", "odds_ratio_ci", "risk_ratio_ci", "cohens_h",
     "pearson_chi2", "fisher_exact_p", "barnard_exact_p", "compare_proportions", "omnibus_chi2",
     "logistic_regression",

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__, all_paradigms, get
+from . import limits
 from .errors import ComplianceError
 
 EXIT_BAD_INPUT = 2
@@ -54,6 +55,8 @@ def _parse_rates(items: Sequence[str]) -> dict[str, float]:
             p = float(value)
         except ValueError:
             raise CLIError(f"--rate {item!r}: {value!r} is not a number") from None
+        if not math.isfinite(p):   # issue 22.6: 1e308 passed, and failed deep in numpy
+            raise CLIError(f"--rate {item!r}: {value!r} is not a finite number")
         rates[name.strip()] = p  # the paradigm's model checks the range (a probability, a mean, ...)
     return rates
 
@@ -177,6 +180,7 @@ def _check_screen(command: str) -> None:
 
 def cmd_run(args) -> int:
     p = get(args.paradigm)
+    _check_session(args.session)
     exp = _schedule_experiment(args, p)
     size = _window_size(args)
     refusal = None
@@ -225,7 +229,12 @@ def cmd_simulate(args) -> int:
     exp = _experiment(p, args.experiment)
     if args.participants < 1:
         raise CLIError(f"--participants must be at least 1, not {args.participants}")
+    limits.check("--participants", args.participants, limits.PARTICIPANTS)
     rates = _parse_rates(args.rate)
+    _check_count_means(p, rates)
+    _check_session(args.session)
+    if args.site_sd is not None and math.isfinite(args.site_sd):
+        limits.check("--site-sd", args.site_sd, limits.SITE_SD)
     time_scale = 1.0 if args.real_time else args.time_scale
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise CLIError(f"--time-scale must be a number above 0, not {args.time_scale}")
@@ -254,6 +263,24 @@ def cmd_simulate(args) -> int:
               f"draws as this site's; give each site its own --seed, or simulate the sites in one "
               f"call (--site A --site B ...: a stream each)", file=sys.stderr)
     return 0
+
+
+def _check_count_means(paradigm, rates: dict) -> None:
+    """A count paradigm's ``--rate NAME=MEAN``: a mean count between 0 and the most a participant
+    can give (Regan: 20 tickets); a larger mean cannot be drawn (issue 22.6: 1e308 was exit 70)."""
+    if paradigm.outcome != "count":
+        return
+    design = getattr(getattr(paradigm, "session", None), "design", None)
+    most = getattr(design, "max_tickets", None)
+    for name, mean in rates.items():
+        if most is not None and mean > most:   # below 0: the model says so
+            raise CLIError(f"--rate {name}={mean:g}: a mean count must be between 0 and {most}, the most a "
+                           f"participant can give in {paradigm.id}")
+
+
+def _check_session(session) -> None:
+    if session is not None:
+        limits.check("--session", session, limits.SESSION)
 
 
 def _sites(given) -> list:
@@ -338,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schedule", help="write a block-randomised schedule, stamped with its SHA-256")
     paradigm_args(s)
-    s.add_argument("--participants", type=int, required=True, help="number of slots to schedule")
+    s.add_argument("--participants", type=int, required=True,
+                   help=limits.PARTICIPANTS.help("number of slots to schedule"))
     s.add_argument("--seed", type=int, required=True, help="random seed (the same seed gives a byte-identical file)")
     s.add_argument("--out", required=True, help="schedule CSV to create (never overwritten)")
     s.set_defaults(func=cmd_schedule)
@@ -349,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--site", help="site code, e.g. S1 (asked in the start dialog if omitted)")
     s.add_argument("--experimenter", help="your pseudonymous code, e.g. E1 (asked in the start dialog if omitted)")
     s.add_argument("--data-dir", default="data/sessions", help="folder the session files are written to (default data/sessions)")
-    s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
+    s.add_argument("--session", type=int, default=None,
+                   help=limits.SESSION.help("session number (default: next free)"))
     s.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     s.add_argument("--window-size", metavar="WxH", default=None,
                    help="open a window of this size in pixels (e.g. 1024x768, 800x1280 for portrait) instead "
@@ -359,10 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="simulated participants through the same session code")
     paradigm_args(s)
-    s.add_argument("--participants", type=int, required=True, help="number of simulated participants")
+    s.add_argument("--participants", type=int, required=True,
+                   help=limits.PARTICIPANTS.help("number of simulated participants"))
     s.add_argument("--seed", type=int, default=1, help="random seed of the schedule and the answers (default 1)")
     s.add_argument("--data-dir", default="data/sessions/sim", help="folder the simulated session is written to (default data/sessions/sim)")
-    s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
+    s.add_argument("--session", type=int, default=None,
+                   help=limits.SESSION.help("session number (default: next free)"))
     s.add_argument("--site", action="append", default=None, metavar="SITE",
                    help="site code written to the data (letters and digits; default SIM); repeat it (or give "
                         "A,B,C) to simulate several sites in one call, each with its own stream drawn from "
@@ -370,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--site-sd", type=float, default=0.0, metavar="SD",
                    help="between-site SD of the effect: the site draws u ~ N(0, SD), seeded by --site and "
                         "--seed, and every treatment condition is shifted by u: its log-odds of compliance "
-                        "(binary paradigms) or the log of its mean count (regan1971)")
+                        "(binary paradigms) or the log of its mean count (regan1971); "
+                        f"{limits.SITE_SD})")
     s.add_argument("--mode", choices=("data-only", "visual"), default="data-only",
                    help="data-only: no screen (default); visual: the real PsychoPy screens with scripted key presses")
     s.add_argument("--rate", action="append", metavar="NAME=VALUE",

@@ -29,6 +29,7 @@ from analysis.results import COMMON, FRAME_COLUMNS, ExclusionCount, LikelihoodRa
 #: frozen dataclasses of analysis/ that are not results, and why
 NOT_RESULTS = {
     "analysis.load.sessions.LoadedData": "the loaded session data (a DataFrame and its report), input to the analyses",
+    "analysis.load.inputs.AnalysisInput": "one experiment's analysable rows and declaration, input to an analysis",
     "analysis.report.build.Section": "a section of the HTML report: a template and the results it renders",
     "analysis.report.build.Report": "the HTML report itself, a view of results",
 }
