@@ -1,0 +1,102 @@
+"""Data-only simulations write the same bytes for the same seed as the code before the speed work
+(issue 26.4): CSV, event journal and sidecar, apart from wall-clock times and run identifiers.
+
+The reference is ``simulate_reference.json`` beside this file: for each study and experiment, a
+small simulation's normalised files, as SHA-256 digests, made by the code of the commit that added
+this test (before any of issue 26.4's changes to the loop, the lab trial, the scripted I/O and the
+store).  A change that alters what a simulation writes fails here with the study, experiment and
+file named.  A change that is *meant* to alter the files (a declaration that adds a column, say)
+regenerates the reference with ``python -m tests.engine.test_simulate_identical --regenerate`` and
+says so in its commit.
+
+What is normalised away, and why it cannot be compared:
+
+* the journal's ``"t"`` (the wall-clock time each event was journalled: real time, not the
+  simulated clock, which is in the CSV and compared);
+* the sidecar's ``session_uid`` (a fresh UUID), ``start_time``, ``end_time``, the versions of the
+  toolkit, Python and PsychoPy (the machine), and ``journal_sha256`` (a hash of the journal,
+  times included; the journal itself is compared).
+
+The sidecar's ``csv_sha256`` is kept: it must say the CSV compared here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import paradigms
+from paradigms.engine.sessions import simulate
+
+REFERENCE = Path(__file__).with_name("simulate_reference.json")
+
+#: (study, experiment, participants, seed, rates or None): every study and experiment, at n small
+#: enough to run in a second or two each yet past the mailing log's first closed window (kunz1976)
+CASES = [(pid, e.number, 9 if pid != "regan1971" else 6, seed, None)
+         for pid in ("cialdini1975", "burger1986", "pollock1998", "regan1971", "kunz1976")
+         for e in paradigms.get(pid).experiments for seed in (3,)]
+CASES += [("regan1971", 1, 8, 2026, None), ("burger1986", 1, 12, 7, None),
+          ("cialdini1975", 1, 10, 5, {"rejection_moderation": 1.0})]
+
+_T = re.compile(rb'^\{"t": "[^"]*", ', re.M)
+_VOLATILE = ("session_uid", "start_time", "end_time", "toolkit_version", "python_version",
+             "psychopy_version", "journal_sha256")
+
+
+def case_id(case) -> str:
+    pid, exp, n, seed, rates = case
+    return f"{pid}-exp{exp}-n{n}-seed{seed}" + ("-rates" if rates else "")
+
+
+def normalised(folder: Path) -> dict[str, bytes]:
+    """The session's CSV, journal (times blanked) and sidecar (volatile fields dropped), as bytes."""
+    csv_path = next(folder.glob("*_data.csv"))
+    journal = next(folder.glob("*_events.jsonl")).read_bytes()
+    sidecar = json.loads(next(folder.glob("*_data.json")).read_text(encoding="utf-8"))
+    for k in _VOLATILE:
+        sidecar.pop(k, None)
+    return {"csv": csv_path.read_bytes(), "journal": _T.sub(b'{"t": "", ', journal),
+            "sidecar": json.dumps(sidecar, indent=2, ensure_ascii=False).encode("utf-8")}
+
+
+def digests(case, folder: Path) -> dict[str, str]:
+    pid, exp, n, seed, rates = case
+    simulate(paradigms.get(pid), exp, n, seed=seed, data_dir=folder, rates=rates)
+    return {k: hashlib.sha256(v).hexdigest() for k, v in normalised(folder).items()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_same_files_as_before_the_speed_work(case, tmp_path):
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))[case_id(case)]
+    got = digests(case, tmp_path)
+    assert got == ref, f"{case_id(case)}: " + ", ".join(k for k in ref if got[k] != ref[k]) + " differ"
+
+
+def test_the_normalisation_keeps_what_it_must(tmp_path):
+    """The journal's answers and the CSV's simulated times count: a changed answer is seen."""
+    folder = tmp_path / "a"
+    simulate(paradigms.get("regan1971"), 1, 2, seed=1, data_dir=folder)
+    files = normalised(folder)
+    journal = files["journal"].decode()
+    assert journal.count('{"t": "", ') == journal.count("\n") > 60  # every line's time blanked, nothing else
+    assert '"value": "as_scripted"' in journal and b"2026-01-05T10:" in files["csv"]
+    sidecar = json.loads(files["sidecar"])
+    assert sidecar["csv_sha256"] == hashlib.sha256(files["csv"]).hexdigest() and "start_time" not in sidecar
+
+
+def _regenerate() -> None:  # pragma: no cover - run by hand, see the module's docstring
+    import tempfile
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        for i, case in enumerate(CASES):
+            out[case_id(case)] = digests(case, Path(d) / str(i))
+    REFERENCE.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {REFERENCE} ({len(out)} cases)")
+
+
+if __name__ == "__main__" and "--regenerate" in sys.argv:  # pragma: no cover
+    _regenerate()
