@@ -197,6 +197,35 @@ def _fidelity_choices(step: Step, places: int) -> tuple[Choice, ...]:
                  for i, a in enumerate(step.answers))
 
 
+class _Plan:
+    """What every trial of one condition shares: the sequence of screens, the steps by id, and the
+    screens' fields as they stand before a participant's own are filled in (made as first asked)."""
+
+    __slots__ = ("owners", "queue", "steps", "templates")
+
+    def __init__(self, trial: "LabTrial"):
+        self.owners = (trial.paradigm, trial.experiment, trial.design, trial.condition)
+        self.steps = {s.id: s for s in trial.condition.steps}
+        self.queue = trial._sequence()
+        self.templates: dict[int, dict] = {}
+
+
+_PLANS: dict[tuple, _Plan] = {}
+
+
+def _plan_of(trial: "LabTrial") -> _Plan:
+    """The :class:`_Plan` of ``trial``'s paradigm, experiment, design and condition (the very objects:
+    a plan holds them, so their ids are not reused while it is kept)."""
+    owners = (trial.paradigm, trial.experiment, trial.design, trial.condition)
+    key = tuple(map(id, owners))
+    plan = _PLANS.get(key)
+    if plan is None or any(a is not b for a, b in zip(plan.owners, owners)):
+        if len(_PLANS) >= 256:  # declarations made on the fly (tests): never an unbounded cache
+            _PLANS.clear()
+        plan = _PLANS[key] = _Plan(trial)
+    return plan
+
+
 class LabTrial:
     """One participant, screen by screen.
 
@@ -213,8 +242,11 @@ class LabTrial:
         self.design = design
         self.condition = condition
         self.values = opening_record(condition, participant_id, slot, t_start)
-        self._steps = {s.id: s for s in condition.steps}
-        self._queue = self._sequence()
+        plan = _plan_of(self)
+        self._steps = plan.steps
+        self._queue = plan.queue  # shared by every trial of the condition: never changed
+        self._templates = plan.templates
+        self._header_text: Optional[str] = None
         self._i = 0
         self._error = ""
         self._shown: Optional[tuple] = None  # ((screen index, error), prompt): the screen asked and answered
@@ -243,7 +275,13 @@ class LabTrial:
         return self._i >= len(self._queue)
 
     def _header(self) -> str:
-        """Slot, pseudonym and the condition's factors the experimenter may know (never a blind one)."""
+        """Slot, pseudonym and the condition's factors the experimenter may know (never a blind one);
+        made once per trial (slot, pseudonym and condition do not change within it)."""
+        if self._header_text is None:
+            self._header_text = self._make_header()
+        return self._header_text
+
+    def _make_header(self) -> str:
         v = self.values
         seen = "  |  ".join(f"{f}: {level.replace('_', ' ')}" for f, level in self.condition.factors.items()
                             if f not in self.design.blind_to)
@@ -266,13 +304,27 @@ class LabTrial:
         return prompt
 
     def _make_prompt(self) -> LabPrompt:
+        """The current screen: the condition's screen at this place (:meth:`_template`, made once per
+        condition and place and shared by its trials) with this participant's header, pseudonym and
+        message filled in."""
         if self.done:
             raise RuntimeError("the participant's record is complete")
-        entry = self._queue[self._i]
+        fields = self._templates.get(self._i)
+        if fields is None:
+            fields = self._templates[self._i] = vars(self._template(self._i)).copy()
+        prompt = object.__new__(LabPrompt)  # frozen: its fields are set as a whole, as __init__ would
+        d = prompt.__dict__
+        d.update(fields)
+        d["header"], d["participant_id"], d["error"] = self._header(), self.values["participant_id"], self._error
+        return prompt
+
+    def _template(self, i: int) -> LabPrompt:
+        """The screen at place ``i`` of the condition's sequence, without what is the participant's
+        (header, pseudonym) or the moment's (a refused entry's message): those are left empty."""
+        entry = self._queue[i]
         kind = entry[0]
         d = self.design
-        common = dict(header=self._header(), condition=self.condition.name,
-                      participant_id=self.values["participant_id"], error=self._error)
+        common = dict(condition=self.condition.name)
         if kind == "cue_card":
             return LabPrompt("cue_card", "experimenter", "CUE CARD: this session's scripts",
                              text=self._cue_text(),
@@ -296,13 +348,13 @@ class LabTrial:
                              item=item, index=i, count=n, **common)
         if kind == "rating":
             item = entry[1]
-            pos = sum(1 for e in self._queue[: self._i + 1] if e[0] in ("rating", "text"))
+            pos = sum(1 for e in self._queue[: i + 1] if e[0] in ("rating", "text"))
             total = len(d.questionnaire)
             return LabPrompt("rating", "participant", f"Questionnaire: question {pos} of {total}",
                              text=item.question, item=item, index=pos, count=total, **common)
         if kind == "text":
             item = entry[1]
-            pos = sum(1 for e in self._queue[: self._i + 1] if e[0] in ("rating", "text"))
+            pos = sum(1 for e in self._queue[: i + 1] if e[0] in ("rating", "text"))
             total = len(d.questionnaire)
             return LabPrompt("text", "participant", f"Questionnaire: question {pos} of {total}",
                              text=item.question, note=item.note, item=item, index=pos, count=total, **common)
