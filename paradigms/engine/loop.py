@@ -16,10 +16,11 @@ it is journalled, so an answer in the journal always has its row.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from ..base import Paradigm
 from .prompts import END, QUIT, SessionIO
+from .store import journal_text, journal_value
 
 __all__ = ["run_participants"]
 
@@ -69,29 +70,42 @@ def run_participants(paradigm: Paradigm, experiment: int, store, slots: Iterator
 
 
 def _run_trial(trial, store, screens: "_Screens"):
-    """Feed ``trial`` responses until its record is complete (or the session is quit: ``QUIT``)."""
+    """Feed ``trial`` responses until its record is complete (or the session is quit: ``QUIT``).
+
+    Each screen's ``show`` and ``response`` lines share their place (screen, step, participant): it is
+    encoded once per screen (the screen and step part once per session) and written with
+    :meth:`~paradigms.engine.store.SessionStore.event_text`, the very line ``store.event`` writes."""
     pid = trial.values["participant_id"]
+    pid_text = journal_text(participant_id=pid)
+    places = screens.places
     while not trial.done:
         prompt = trial.prompt()
-        where = {"screen": prompt.key, "step": prompt.step.id if prompt.step is not None else None,
-                 "participant_id": pid}
+        step = prompt.step.id if prompt.step is not None else None
+        key = prompt.key
+        place = places.get((key, step))
+        if place is None:
+            place = places[(key, step)] = journal_text(screen=key, step=step)
+        text = f"{place}, {pid_text}"
         # free text goes to the CSV once; the journal keeps its length only
-        r = screens.ask(prompt, where, journal_response=False)
+        r = screens.ask(prompt, {"screen": key, "step": step, "participant_id": pid}, journal_response=False,
+                        text=text)
         if r.value == QUIT:
             if not screens.quit_on_handover:
-                store.event("response", value=QUIT, **where)
+                store.event("response", value=QUIT, screen=key, step=step, participant_id=pid)
             trial.interrupt(r.t)
             _append(store, trial.row())
             return QUIT
-        logged = {"chars": len(str(r.value))} if prompt.kind == "text" else {"value": r.value}
+        is_text = prompt.kind == "text"
         try:
             trial.respond(r)
         except ValueError as exc:
-            store.event("refused", message=str(exc), **where, **logged)
+            logged = {"chars": len(str(r.value))} if is_text else {"value": r.value}
+            store.event("refused", message=str(exc), screen=key, step=step, participant_id=pid, **logged)
             continue
         if trial.done:
             _append(store, trial.row())
-        store.event("response", **where, **logged)
+        logged_text = f'"chars": {len(str(r.value))}' if is_text else f'"value": {journal_value(r.value)}'
+        store.event_text("response", f"{text}, {logged_text}")
     return None
 
 
@@ -102,6 +116,8 @@ class _Screens:
     def __init__(self, store, io: SessionIO, driver):
         self.store, self.io, self.driver = store, io, driver
         self.last = None  # the prompt shown last
+        #: (screen key, step id) -> their journal text (:func:`~paradigms.engine.store.journal_text`)
+        self.places: dict = {}
         #: the session was quit on a hand-over screen (its response is journalled there)
         self.quit_on_handover = False
 
@@ -119,13 +135,17 @@ class _Screens:
         self.quit_on_handover = r.value == QUIT
         return r
 
-    def ask(self, prompt, where: dict, journal_response: bool = True):
+    def ask(self, prompt, where: dict, journal_response: bool = True, text: Optional[str] = None):
         """``prompt``'s response (after a hand-over screen, if one is due); ``QUIT`` if the session was
-        quit on either."""
+        quit on either.  ``text``: ``where`` already encoded for the journal (the ``show`` line is written
+        from it)."""
         r = self._handover(prompt)
         if r is not None and r.value == QUIT:
             return r
-        self.store.event("show", **where)
+        if text is None:
+            self.store.event("show", **where)
+        else:
+            self.store.event_text("show", text)
         self.last = prompt
         r = self.io.wait(prompt)
         if journal_response:

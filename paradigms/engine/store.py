@@ -44,7 +44,7 @@ from ..errors import ComplianceError, UsageError
 from ..hashing import file_sha256  # noqa: F401  (the one file hash; re-exported here)
 from . import locks as _locks
 
-__all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic", "write_text_atomic",
+__all__ = ["STORE_COLUMNS", "DURABILITY", "SessionStore", "journal_text", "journal_value", "SessionExistsError", "psychds_stem", "now_iso", "write_json_atomic", "write_text_atomic",
            "update_dataset_description", "find_interrupted", "file_sha256", "session_sort_key",
            "AUDIT_LOG", "GENESIS", "RecordChain",
            "read_dataset_description", "dataset_uid"]
@@ -77,6 +77,44 @@ def _journal_encoder():
 
 
 _journal_chunks = _journal_encoder()
+
+try:  # the string encoder json.dumps(..., ensure_ascii=False) uses (and _journal_encoder gives its C encoder)
+    from json.encoder import encode_basestring as _json_str
+except ImportError:  # pragma: no cover
+    def _json_str(s: str) -> str:
+        return json.dumps(s, ensure_ascii=False)
+
+
+def journal_text(**fields) -> str:
+    """``fields`` as they stand inside a journal line, ``"k": v, ...`` in the order given: the very text
+    :meth:`SessionStore.event` writes for them (its encoder), to be put in lines by
+    :meth:`SessionStore.event_text`.
+
+    Examples
+    --------
+    >>> journal_text(screen="ready", step=None, n=3)
+    '"screen": "ready", "step": null, "n": 3'
+    """
+    return "".join(_journal_chunks(fields))[1:-1]
+
+
+def journal_value(value) -> str:
+    """``value`` as JSON, as :meth:`SessionStore.event` writes it (a string, a whole number and ``None``
+    without a call of the encoder).
+
+    Examples
+    --------
+    >>> journal_value('café'), journal_value(7), journal_value(None), journal_value(4.0)
+    ('"café"', '7', 'null', '4.0')
+    """
+    kind = type(value)
+    if kind is str:
+        return _json_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return "".join(_journal_chunks(value))
 
 
 class SessionExistsError(ComplianceError, FileExistsError):
@@ -613,6 +651,19 @@ class SessionStore:
                 self._write_blocks()
         else:
             self._write_line(self._events, "".join(chunks) + "\n")
+
+    def event_text(self, kind: str, text: str) -> None:
+        """Journal one event whose fields are already encoded (:func:`journal_text`, :func:`journal_value`):
+        the line :meth:`event` writes for ``kind`` and those fields, made without encoding them again (the
+        session loop encodes a screen's place once for its ``show`` and ``response`` lines)."""
+        line = f'{{"t": {_json_str(self._now())}, "event": {_json_str(kind)}{", " if text else ""}{text}}}\n'
+        if self.durability == "batched":
+            self._event_chunks.append(line)
+            self._pending += 1
+            if self._pending >= self.block_lines:
+                self._write_blocks()
+        else:
+            self._write_line(self._events, line)
 
     def rows_written(self) -> int:
         return self.n_rows

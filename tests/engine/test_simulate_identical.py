@@ -100,3 +100,34 @@ def _regenerate() -> None:  # pragma: no cover - run by hand, see the module's d
 
 if __name__ == "__main__" and "--regenerate" in sys.argv:  # pragma: no cover
     _regenerate()
+
+
+_ODD = ["", "plain", 'quote " and \\ backslash', "line\nbreak\ttab\x01", "é ü 漢 😀", "\u2028"]
+
+
+@pytest.mark.parametrize("durability", ["per_event", "batched"])
+def test_a_line_from_encoded_fields_is_the_line_event_writes(tmp_path, durability):
+    """The session loop's journal lines (``event_text`` from ``journal_text`` and ``journal_value``)
+    against ``event`` with the same fields, byte for byte, for every JSON type a value can have."""
+    from paradigms.engine.store import SessionStore, journal_text, journal_value
+
+    values = _ODD + [0, -3, 10**20, 4.0, -0.5, 1e300, float("nan"), True, False, None, [1, "a"], {"k": None}]
+    folders = []
+    for how in ("event", "text"):
+        store = SessionStore(tmp_path / how, paradigms.get("regan1971"), 1, "S1", "E1", durability=durability)
+        with store:
+            store._now = lambda: "2026-01-05T10:00:00.000+00:00"  # both folders: the same time on every line
+            for v in values:
+                for key in _ODD[:3]:
+                    if how == "event":
+                        store.event("response", screen=key, step=None, participant_id="sim-1", value=v)
+                    else:
+                        place = journal_text(screen=key, step=None) + ", " + journal_text(participant_id="sim-1")
+                        store.event_text("response", f"{place}, \"value\": {journal_value(v)}")
+            if how == "event":
+                store.event("end")
+            else:
+                store.event_text("end", "")
+        folders.append(next((tmp_path / how).glob("*_events.jsonl")).read_bytes())
+    assert folders[0] == folders[1] and folders[0].count(b"\n") == len(values) * 3 + 1
+    assert json.loads(folders[1].splitlines()[-1]) == {"t": "2026-01-05T10:00:00.000+00:00", "event": "end"}
