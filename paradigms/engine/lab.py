@@ -508,12 +508,14 @@ class LabScriptedParticipant:
         self.remaining = int(participants)
         self.person: Optional[SimPerson] = None
 
+    #: simulated seconds before an answer, (low, high) by screen kind; (2, 6) for any other
+    THINK_TIMES = MappingProxyType({"ready": (5, 30), "cue_card": (20, 60), "consent": (20, 60),
+                                    "break": (60, 180), "handover": (5, 20), "painting": (4, 10),
+                                    "rating": (3, 8), "text": (20, 60), "debrief": (60, 120)})
+
     def think_time(self, prompt: LabPrompt) -> float:
         """Simulated seconds before the answer (drawn from ``rng``)."""
-        lo, hi = {"ready": (5, 30), "cue_card": (20, 60), "consent": (20, 60), "break": (60, 180),
-                  "handover": (5, 20),
-                  "painting": (4, 10), "rating": (3, 8), "text": (20, 60), "debrief": (60, 120),
-                  }.get(prompt.kind, (2, 6))
+        lo, hi = self.THINK_TIMES.get(prompt.kind, (2, 6))
         return self.rng.uniform(lo, hi)
 
     def choose(self, prompt: LabPrompt, condition: Optional[str]):

@@ -32,17 +32,31 @@ SIM_EPOCH = datetime(2026, 1, 5, 10, 0, 0, tzinfo=timezone.utc)
 
 
 class SimClock:
-    """A clock that advances only when told to (simulated seconds)."""
+    """A clock that advances only when told to (simulated seconds).
+
+    The text is ``t.isoformat(timespec="milliseconds")``; with a fixed UTC offset (or none) its part up
+    to the minute is made once per minute and the seconds and milliseconds are put after it.
+    """
 
     def __init__(self, start: datetime = SIM_EPOCH):
         self.t = start
+        self._minute = None  # (year, month, day, hour, minute) of the text's head
+        self._head = self._tail = ""
+        self._fixed = start.tzinfo is None or isinstance(start.tzinfo, timezone)
 
     def advance(self, seconds: float) -> str:
         self.t += timedelta(seconds=seconds)
         return self.now()
 
     def now(self) -> str:
-        return self.t.isoformat(timespec="milliseconds")
+        t = self.t
+        if not self._fixed:
+            return t.isoformat(timespec="milliseconds")
+        minute = (t.minute, t.hour, t.day, t.month, t.year)
+        if minute != self._minute:
+            text = t.isoformat(timespec="milliseconds")  # "2026-01-05T10:00:04.500+00:00"
+            self._head, self._tail, self._minute = text[:17], text[23:], minute
+        return f"{self._head}{t.second:02d}.{t.microsecond // 1000:03d}{self._tail}"
 
 
 def sim_id_factory(rng: random.Random):
@@ -159,7 +173,9 @@ class ScriptedIO(SessionScreen):
         self._repeats = 0
 
     def wait(self, prompt) -> Response:
-        self._repeats = self._repeats + 1 if prompt == self._last else 0
+        last = self._last
+        self._repeats = self._repeats + 1 if prompt is last or (
+            type(prompt) is type(last) and prompt == last) else 0
         self._last = prompt
         if self._repeats >= self.MAX_REFUSED:
             raise RuntimeError(f"the scripted participant answered the {prompt.kind} screen "

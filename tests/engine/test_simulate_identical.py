@@ -131,3 +131,20 @@ def test_a_line_from_encoded_fields_is_the_line_event_writes(tmp_path, durabilit
         folders.append(next((tmp_path / how).glob("*_events.jsonl")).read_bytes())
     assert folders[0] == folders[1] and folders[0].count(b"\n") == len(values) * 3 + 1
     assert json.loads(folders[1].splitlines()[-1]) == {"t": "2026-01-05T10:00:00.000+00:00", "event": "end"}
+
+
+@pytest.mark.parametrize("start", ["2026-01-05T10:00:00+00:00", "2026-12-31T23:59:59.999500-05:30",
+                                   "2024-02-28T23:59:01", "2026-03-29T00:59:58.5+01:00"])
+def test_the_sim_clock_text_is_isoformat(start):
+    """The clock's text (its head made once a minute) against ``isoformat`` itself, across minutes,
+    hours, days, a year's end and a leap day, at think times long and short."""
+    import random
+    from datetime import datetime
+
+    from paradigms.engine.simulate import SimClock
+
+    rng = random.Random(start)
+    clock = SimClock(datetime.fromisoformat(start))
+    for _ in range(20_000):
+        seconds = rng.choice([rng.uniform(0, 200), rng.uniform(0, 0.002), 59.9995, 0.0005, 3600.0])
+        assert clock.advance(seconds) == clock.t.isoformat(timespec="milliseconds"), clock.t
