@@ -144,6 +144,13 @@ class LabPrompt:
     count: int = 0
     error: str = ""
 
+    def __eq__(self, other):
+        """Every field equal (as the dataclass's own comparison), compared as the fields' dict: one C
+        comparison that stops at the first field that differs (the scripted I/O asks it every screen)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self is other or self.__dict__ == other.__dict__
+
     @property
     def key(self) -> str:
         """Identifies the screen (for screenshots and the event journal)."""

@@ -34,29 +34,45 @@ SIM_EPOCH = datetime(2026, 1, 5, 10, 0, 0, tzinfo=timezone.utc)
 class SimClock:
     """A clock that advances only when told to (simulated seconds).
 
-    The text is ``t.isoformat(timespec="milliseconds")``; with a fixed UTC offset (or none) its part up
-    to the minute is made once per minute and the seconds and milliseconds are put after it.
+    ``t`` is the time (a datetime); the text is ``t.isoformat(timespec="milliseconds")``.  With a fixed
+    UTC offset (or none) the clock keeps the microseconds since ``start``'s minute as a whole number
+    (each advance the exact ``timedelta(seconds=...)`` of it) and makes the text's part up to the
+    minute once a minute.
     """
 
+    _US = timedelta(microseconds=1)
+
     def __init__(self, start: datetime = SIM_EPOCH):
-        self.t = start
-        self._minute = None  # (year, month, day, hour, minute) of the text's head
+        self._start = start
+        self._t = start
+        #: microseconds since start's minute; None: a zone whose offset may change (isoformat every time)
+        self._us = (start.second * 1_000_000 + start.microsecond
+                    if start.tzinfo is None or isinstance(start.tzinfo, timezone) else None)
+        self._minute = -1  # the minute (counted from start's) the text's head is for
         self._head = self._tail = ""
-        self._fixed = start.tzinfo is None or isinstance(start.tzinfo, timezone)
+
+    @property
+    def t(self) -> datetime:
+        if self._us is not None:
+            return self._start + (self._us - self._start.second * 1_000_000 - self._start.microsecond) * self._US
+        return self._t
 
     def advance(self, seconds: float) -> str:
-        self.t += timedelta(seconds=seconds)
+        if self._us is None:
+            self._t += timedelta(seconds=seconds)
+        else:
+            self._us += timedelta(seconds=seconds) // self._US
         return self.now()
 
     def now(self) -> str:
-        t = self.t
-        if not self._fixed:
-            return t.isoformat(timespec="milliseconds")
-        minute = (t.minute, t.hour, t.day, t.month, t.year)
+        if self._us is None:
+            return self._t.isoformat(timespec="milliseconds")
+        minute, us = divmod(self._us, 60_000_000)
         if minute != self._minute:
-            text = t.isoformat(timespec="milliseconds")  # "2026-01-05T10:00:04.500+00:00"
+            text = self.t.isoformat(timespec="milliseconds")  # "2026-01-05T10:00:04.500+00:00"
             self._head, self._tail, self._minute = text[:17], text[23:], minute
-        return f"{self._head}{t.second:02d}.{t.microsecond // 1000:03d}{self._tail}"
+        second, us = divmod(us, 1_000_000)
+        return f"{self._head}{second:02d}.{us // 1000:03d}{self._tail}"
 
 
 def sim_id_factory(rng: random.Random):

@@ -85,6 +85,10 @@ except ImportError:  # pragma: no cover
         return json.dumps(s, ensure_ascii=False)
 
 
+#: event kind -> the journal text between an event's time and its fields
+_EVENT_HEADS: dict[str, str] = {}
+
+
 def journal_text(**fields) -> str:
     """``fields`` as they stand inside a journal line, ``"k": v, ...`` in the order given: the very text
     :meth:`SessionStore.event` writes for them (its encoder), to be put in lines by
@@ -656,7 +660,11 @@ class SessionStore:
         """Journal one event whose fields are already encoded (:func:`journal_text`, :func:`journal_value`):
         the line :meth:`event` writes for ``kind`` and those fields, made without encoding them again (the
         session loop encodes a screen's place once for its ``show`` and ``response`` lines)."""
-        line = f'{{"t": {_json_str(self._now())}, "event": {_json_str(kind)}{", " if text else ""}{text}}}\n'
+        head = _EVENT_HEADS.get(kind)
+        if head is None:
+            head = _EVENT_HEADS[kind] = f'", "event": {_json_str(kind)}'
+        # the time needs no escaping: now_iso and _IsoClock write digits, "-", ":", ".", "+" and "T"
+        line = f'{{"t": "{self._now()}{head}{", " if text else ""}{text}}}\n'
         if self.durability == "batched":
             self._event_chunks.append(line)
             self._pending += 1
