@@ -338,10 +338,13 @@ def _check_multisite(args) -> None:
 
 
 def _multisite(args, exp, study, alpha):
-    """The multi-site power of each contrast asked for (analysis.power.multisite), at each --n."""
+    """The multi-site power of each contrast asked for (analysis.power.multisite) at each --n; None without
+    --sites."""
     from analysis.errors import AnalysisError
     from analysis.power.multisite import multisite_power, multisite_power_rates
 
+    if args.sites is None:
+        return None
     opts = dict(simulations=args.simulations, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
                 progress=True)
     if exp is None:
@@ -360,6 +363,15 @@ def _multisite(args, exp, study, alpha):
         [i for i, k in enumerate(plan.contrasts) if k.confirmatory]
     return [multisite_power(study, exp.number, i, args.sites, n, args.site_sd, alpha=args.alpha, **opts)
             for i in chosen for n in args.n]
+
+
+def _multisite_text(results) -> list[str]:
+    if results is None:
+        return []
+    lines = ["Multi-site replication (SIMULATED; pooled by random effects):"]
+    for r in results:
+        lines += ["  " + line for line in str(r).splitlines()]
+    return lines
 
 
 def _check_simulated_sizes(args) -> None:
@@ -454,9 +466,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
                                             args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
             simulation = {"power": sims, "sample_size": ss}
     _check_exact_work(rows, args)
-    multisite = None
-    if args.sites is not None:
-        multisite = _multisite(args, None if args.rates else exp, None if args.rates else par.id, alpha)
+    multisite = _multisite(args, None if args.rates else exp, None if args.rates else par.id, alpha)
     for row in rows:
         _compute_binary(row, args)
     if rows:
@@ -483,10 +493,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             text += ["  " + line for line in str(s).splitlines()]
         if simulation["sample_size"] is not None:
             text.append("  " + str(simulation["sample_size"]))
-    if multisite is not None:
-        text.append("Multi-site replication (SIMULATED; pooled by random effects):")
-        for r in multisite:
-            text += ["  " + line for line in str(r).splitlines()]
+    text += _multisite_text(multisite)
     if args.plot:
         text.append(f"plot: {args.plot}")
     out.write("\n".join(text) + "\n")
