@@ -37,6 +37,10 @@ class CLIError(ComplianceError):
     """A problem with what the user asked for; printed as one line."""
 
 
+class Cancelled(Exception):
+    """The user stopped the command (the start dialog was cancelled): said in one line, not an error."""
+
+
 def _experiment(paradigm, value: Optional[int]) -> int:
     return paradigm.experiments[0].number if value is None else paradigm.experiment(value).number
 
@@ -85,8 +89,36 @@ def cmd_schedule(args) -> int:
     w = max(len(c) for c in counts)
     for c, n in counts.items():
         print(f"  {c:<{w}}  {n}")
+    note = partial_block_note(sched, [c.name for c in p.experiment(exp).conditions])
+    if note:
+        print(note)
     print(f"SHA-256 {sched.sha256}  (also in {sched.path.name}.sha256: pre-register this)")
     return 0
+
+
+def partial_block_note(schedule, conditions) -> str:
+    """A sentence when the schedule's last block is partial: which conditions it lacks, so the design is
+    unbalanced by one slot in each of them; ``""`` when every block is whole.
+
+    >>> from types import SimpleNamespace as S
+    >>> slots = [S(block=1, condition=c) for c in "abc"] + [S(block=2, condition="b")]
+    >>> partial_block_note(S(slots=slots), ["a", "b", "c"])
+    'note: the last block (block 2) is partial: it holds 1 of the 3 conditions, so a and c have one slot fewer than b; for equal cells schedule a multiple of 3 participants (3 or 6)'
+    """
+    last = max(s.block for s in schedule.slots)
+    held = {s.condition for s in schedule.slots if s.block == last}
+    short = [c for c in conditions if c not in held]
+    if not short:
+        return ""
+    k = len(conditions)
+    n = len(schedule.slots)
+    below, above = (n // k) * k, (n // k + 1) * k
+    sizes = f"{below} or {above}" if below else f"{above}"
+    return (f"note: the last block (block {last}) is partial: it holds {len(held)} of the {k} conditions, so "
+            f"{' and '.join(short) if len(short) < 3 else ', '.join(short)} "
+            f"{'has' if len(short) == 1 else 'have'} one slot fewer than "
+            f"{' and '.join(c for c in conditions if c in held)}; for equal cells schedule a multiple of {k} "
+            f"participants ({sizes})")
 
 
 def _ask_missing(args, paradigm, experiment: int) -> int:
@@ -108,7 +140,7 @@ def _ask_missing(args, paradigm, experiment: int) -> int:
     try:
         start = ask_start(paradigm, experiment=experiment, pilot=args.pilot, on_error=on_error, **fields)
     except StartCancelled as exc:
-        raise CLIError(str(exc)) from None
+        raise Cancelled(str(exc)) from None
     args.schedule, args.site, args.experimenter = start.schedule, start.site, start.experimenter
     return start.experiment
 
@@ -151,25 +183,43 @@ def cmd_run(args) -> int:
     _check_session(args.session)
     exp = _schedule_experiment(args, p)
     size = _window_size(args)
+    refusal = None
     if args.schedule:  # a bad schedule is named first; reading it writes nothing
         from .engine.schedule import load_schedule
-        load_schedule(args.schedule, p, exp)
-    _check_screen("run")
-    exp = _ask_missing(args, p, exp)
+        try:
+            load_schedule(args.schedule, p, exp)
+        except ComplianceError as exc:
+            refusal = exc
+    try:
+        _check_screen("run")
+    except CLIError:
+        if refusal is not None:
+            raise refusal from None  # no screen to show it on: the terminal says it
+        raise
+    if refusal is None:
+        exp = _ask_missing(args, p, exp)
     # the window first, with a "Loading..." frame; the session's checks, files and screens are
     # built behind it and the session takes this window over (paradigms.screens.window)
-    from .screens.window import close_early, open_early
+    from .screens.window import close_early, open_early, show_refusal
     fullscreen = not (args.windowed or size)
     open_early(size or (1280, 800), fullscreen=fullscreen)
     try:
+        if refusal is not None:
+            raise refusal
         from .engine.sessions import run_session  # after the window: it is shown sooner
         from .screens.registry import present
         res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
                           session=args.session, fullscreen=fullscreen, pilot=args.pilot,
                           size=size or (1280, 800), on_recovery=_print_recovery, present=present)
+    except ComplianceError as exc:
+        # every reason run refuses is on the screen, in sentences, until Esc (a tablet has no terminal)
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if os.environ.get("COMPLIANCE_REFUSAL_SCREEN", "1") != "0":  # 0: scripts that read only the exit code
+            show_refusal(msg, screenshot=os.environ.get("COMPLIANCE_REFUSAL_SHOT"))
+        raise
     finally:
         close_early()  # only if a check failed before the session took the window
-    print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
+    print(f"session {res.status}: {res.rows} participant{'' if res.rows == 1 else 's'} in {res.csv_path}")
     return 0
 
 
@@ -391,6 +441,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ComplianceError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"compliance: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled as exc:
+        print(f"compliance: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -396,6 +396,8 @@ class SessionStore:
         #: names this session unambiguously (session numbers repeat across data folders)
         self.session_uid = uuid.uuid4().hex
         self.n_rows = 0
+        #: rows this session wrote for slots lost in an earlier session's crash (not its own participants)
+        self.n_recovered = 0
         self._csv = None
         self._events = None
         # batched: the text not yet written (CSV rows through one csv.writer; journal lines)
@@ -614,6 +616,11 @@ class SessionStore:
 
     def rows_written(self) -> int:
         return self.n_rows
+
+    def own_rows(self) -> int:
+        """Rows of this session's own participants: the rows written, less those recorded for slots
+        an earlier session lost in a crash."""
+        return self.n_rows - self.n_recovered
 
     def set_meta(self, **fields) -> None:
         self._sidecar.update(fields)
