@@ -256,7 +256,7 @@ class LabTrial:
         self._header_text: Optional[str] = None
         self._i = 0
         self._error = ""
-        self._shown: Optional[tuple] = None  # ((screen index, error), prompt): the screen asked and answered
+        self._shown: Optional[tuple] = None  # (screen index, error, prompt): the screen asked and answered
         self._first_tickets: Optional[int] = None
 
     # -- the order of screens ------------------------------------------------
@@ -303,26 +303,28 @@ class LabTrial:
 
     def prompt(self) -> LabPrompt:
         """The current screen (made once per screen and message: it is shown, then answered)."""
-        key = (self._i, self._error)
-        if self._shown is not None and self._shown[0] == key:
-            return self._shown[1]
+        shown = self._shown
+        if shown is not None and shown[0] == self._i and shown[1] == self._error:
+            return shown[2]
         prompt = self._make_prompt()
-        self._shown = (key, prompt)
+        self._shown = (self._i, self._error, prompt)
         return prompt
 
     def _make_prompt(self) -> LabPrompt:
         """The current screen: the condition's screen at this place (:meth:`_template`, made once per
         condition and place and shared by its trials) with this participant's header, pseudonym and
         message filled in."""
-        if self.done:
+        i = self._i
+        if i >= len(self._queue):
             raise RuntimeError("the participant's record is complete")
-        fields = self._templates.get(self._i)
+        fields = self._templates.get(i)
         if fields is None:
-            fields = self._templates[self._i] = vars(self._template(self._i)).copy()
+            fields = self._templates[i] = vars(self._template(i)).copy()
         prompt = object.__new__(LabPrompt)  # frozen: its fields are set as a whole, as __init__ would
         d = prompt.__dict__
         d.update(fields)
-        d["header"], d["participant_id"], d["error"] = self._header(), self.values["participant_id"], self._error
+        d["header"] = self._header_text or self._header()
+        d["participant_id"], d["error"] = self.values["participant_id"], self._error
         return prompt
 
     def _template(self, i: int) -> LabPrompt:

@@ -87,8 +87,7 @@ def _run_trial(trial, store, screens: "_Screens"):
             place = places[(key, step)] = journal_text(screen=key, step=step)
         text = f"{place}, {pid_text}"
         # free text goes to the CSV once; the journal keeps its length only
-        r = screens.ask(prompt, {"screen": key, "step": step, "participant_id": pid}, journal_response=False,
-                        text=text)
+        r = screens.ask(prompt, None, journal_response=False, text=text)
         if r.value == QUIT:
             if not screens.quit_on_handover:
                 store.event("response", value=QUIT, screen=key, step=step, participant_id=pid)
@@ -135,7 +134,7 @@ class _Screens:
         self.quit_on_handover = r.value == QUIT
         return r
 
-    def ask(self, prompt, where: dict, journal_response: bool = True, text: Optional[str] = None):
+    def ask(self, prompt, where: Optional[dict], journal_response: bool = True, text: Optional[str] = None):
         """``prompt``'s response (after a hand-over screen, if one is due); ``QUIT`` if the session was
         quit on either.  ``text``: ``where`` already encoded for the journal (the ``show`` line is written
         from it)."""

@@ -72,7 +72,11 @@ class SimClock:
             text = self.t.isoformat(timespec="milliseconds")  # "2026-01-05T10:00:04.500+00:00"
             self._head, self._tail, self._minute = text[:17], text[23:], minute
         second, us = divmod(us, 1_000_000)
-        return f"{self._head}{second:02d}.{us // 1000:03d}{self._tail}"
+        return self._head + _SECONDS[second] + _MILLISECONDS[us // 1000] + self._tail
+
+
+_SECONDS = tuple(f"{s:02d}" for s in range(60))
+_MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
 def sim_id_factory(rng: random.Random):
