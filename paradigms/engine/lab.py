@@ -208,10 +208,12 @@ class _Plan:
     """What every trial of one condition shares: the sequence of screens, the steps by id, and the
     screens' fields as they stand before a participant's own are filled in (made as first asked)."""
 
-    __slots__ = ("owners", "queue", "steps", "templates")
+    __slots__ = ("owners", "queue", "steps", "templates", "columns")
 
     def __init__(self, trial: "LabTrial"):
         self.owners = (trial.paradigm, trial.experiment, trial.design, trial.condition)
+        #: the codebook's columns (a record's row keeps these)
+        self.columns = frozenset(trial.paradigm.columns(trial.experiment.number))
         self.steps = {s.id: s for s in trial.condition.steps}
         self.queue = trial._sequence()
         self.templates: dict[int, dict] = {}
@@ -249,7 +251,7 @@ class LabTrial:
         self.design = design
         self.condition = condition
         self.values = opening_record(condition, participant_id, slot, t_start)
-        plan = _plan_of(self)
+        plan = self._plan = _plan_of(self)
         self._steps = plan.steps
         self._queue = plan.queue  # shared by every trial of the condition: never changed
         self._templates = plan.templates
@@ -494,7 +496,7 @@ class LabTrial:
         self._finish()
 
     def row(self) -> dict:
-        cols = set(self.paradigm.columns(self.experiment.number))
+        cols = self._plan.columns
         return {k: v for k, v in self.values.items() if k in cols}
 
 

@@ -35,9 +35,9 @@ class SimClock:
     """A clock that advances only when told to (simulated seconds).
 
     ``t`` is the time (a datetime); the text is ``t.isoformat(timespec="milliseconds")``.  With a fixed
-    UTC offset (or none) the clock keeps the microseconds since ``start``'s minute as a whole number
+    UTC offset (or none) the clock keeps the microseconds since ``start``'s hour as a whole number
     (each advance the exact ``timedelta(seconds=...)`` of it) and makes the text's part up to the
-    minute once a minute.
+    hour once an hour; minutes, seconds and milliseconds come from tables.
     """
 
     _US = timedelta(microseconds=1)
@@ -45,16 +45,16 @@ class SimClock:
     def __init__(self, start: datetime = SIM_EPOCH):
         self._start = start
         self._t = start
-        #: microseconds since start's minute; None: a zone whose offset may change (isoformat every time)
-        self._us = (start.second * 1_000_000 + start.microsecond
-                    if start.tzinfo is None or isinstance(start.tzinfo, timezone) else None)
-        self._minute = -1  # the minute (counted from start's) the text's head is for
+        self._offset = (start.minute * 60 + start.second) * 1_000_000 + start.microsecond
+        #: microseconds since start's hour; None: a zone whose offset may change (isoformat every time)
+        self._us = self._offset if start.tzinfo is None or isinstance(start.tzinfo, timezone) else None
+        self._hour = -1  # the hour (counted from start's) the text's head is for
         self._head = self._tail = ""
 
     @property
     def t(self) -> datetime:
         if self._us is not None:
-            return self._start + (self._us - self._start.second * 1_000_000 - self._start.microsecond) * self._US
+            return self._start + (self._us - self._offset) * self._US
         return self._t
 
     def advance(self, seconds: float) -> str:
@@ -67,14 +67,16 @@ class SimClock:
     def now(self) -> str:
         if self._us is None:
             return self._t.isoformat(timespec="milliseconds")
-        minute, us = divmod(self._us, 60_000_000)
-        if minute != self._minute:
+        hour, us = divmod(self._us, 3_600_000_000)
+        if hour != self._hour:
             text = self.t.isoformat(timespec="milliseconds")  # "2026-01-05T10:00:04.500+00:00"
-            self._head, self._tail, self._minute = text[:17], text[23:], minute
+            self._head, self._tail, self._hour = text[:14], text[23:], hour
+        minute, us = divmod(us, 60_000_000)
         second, us = divmod(us, 1_000_000)
-        return self._head + _SECONDS[second] + _MILLISECONDS[us // 1000] + self._tail
+        return self._head + _MINUTES[minute] + _SECONDS[second] + _MILLISECONDS[us // 1000] + self._tail
 
 
+_MINUTES = tuple(f"{m:02d}:" for m in range(60))
 _SECONDS = tuple(f"{s:02d}" for s in range(60))
 _MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
 
