@@ -58,24 +58,34 @@ def test_p4_simulate_data_only_100k(benchmark, tmp_path):
     assert res.rows == N
 
 
-# Issue 26.4: every study, 20,000 participants (or cards) data-only, beside Cialdini's (the issue's
-# figures on main: regan1971 18 s, kunz1976 over 60 s, 5,000 cards 5 min 17 s; the goal is 100,000 of
-# any study within 20 s, and a card of the order of a Cialdini participant).  Multiply by 5 for 100,000.
-N_EACH = 20_000
+# Issue 26.4: every study at 100,000 participants (kunz1976: cards, each a dispatch and an outcome record)
+# data-only, beside the same numpy draws as P4's baseline.  The goal is 100,000 of any study within 20 s
+# of CPU; the ratio summary (benchmarks/conftest.py) prints each study's wall time as a multiple of the
+# numpy draws and its CPU time (time.process_time) beside it.  Nothing is asserted: the machine is
+# shared.  Before issue 26.4's loop work regan1971 took 11.7 s CPU for 20,000 (about 58 s for 100,000).
+STUDIES = ["cialdini1975", "burger1986", "pollock1998", "regan1971", "kunz1976"]
 
 
-@pytest.mark.benchmark(group="P4-simulate-20k-each")
-@pytest.mark.parametrize("pid", ["cialdini1975_baseline", "burger1986", "pollock1998", "regan1971", "kunz1976"])
-def test_p4_simulate_each_study_20k(benchmark, tmp_path, pid):
-    p = paradigms.get(pid.replace("_baseline", ""))
-    counter = iter(range(10**6))
-    cpu = []
+@pytest.mark.benchmark(group="P4-simulate-100k-each (goal: CPU <= 20 s)")
+def test_p4_each_numpy_draws_baseline(benchmark, per_condition):
+    def draw():
+        rng = np.random.default_rng(1)
+        return [rng.random(n) < p for n, p in per_condition]
+    out = benchmark(draw)
+    assert sum(len(x) for x in out) == N
+
+
+@pytest.mark.benchmark(group="P4-simulate-100k-each (goal: CPU <= 20 s)")
+@pytest.mark.parametrize("pid", STUDIES)
+def test_p4_simulate_each_study_100k(benchmark, tmp_path, pid):
+    p = paradigms.get(pid)
+    times = []
 
     def run():
-        t0 = time.process_time()
-        res = simulate(p, 1, N_EACH, seed=1, data_dir=tmp_path / str(next(counter)))
-        cpu.append(time.process_time() - t0)
+        c0, w0 = time.process_time(), time.perf_counter()
+        res = simulate(p, 1, N, seed=1, data_dir=tmp_path / "run")
+        times.append((time.process_time() - c0, time.perf_counter() - w0))
         return res
     res = benchmark.pedantic(run, rounds=1, iterations=1)
-    benchmark.extra_info["cpu_s"] = min(cpu)
-    assert res.rows >= N_EACH
+    benchmark.extra_info["cpu_s"], benchmark.extra_info["wall_s"] = times[0]
+    assert res.rows >= N

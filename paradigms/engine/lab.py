@@ -500,6 +500,11 @@ class LabTrial:
         return {k: v for k, v in self.values.items() if k in cols}
 
 
+_THINK_TIMES = {"ready": (5, 30), "cue_card": (20, 60), "consent": (20, 60), "break": (60, 180),
+                "handover": (5, 20), "painting": (4, 10), "rating": (3, 8), "text": (20, 60), "debrief": (60, 120)}
+_RATED = frozenset(("painting", "rating", "text"))
+
+
 class LabScriptedParticipant:
     """Answers every lab screen the way the :class:`CountModel` says.
 
@@ -520,17 +525,18 @@ class LabScriptedParticipant:
         self.person: Optional[SimPerson] = None
 
     #: simulated seconds before an answer, (low, high) by screen kind; (2, 6) for any other
-    THINK_TIMES = MappingProxyType({"ready": (5, 30), "cue_card": (20, 60), "consent": (20, 60),
-                                    "break": (60, 180), "handover": (5, 20), "painting": (4, 10),
-                                    "rating": (3, 8), "text": (20, 60), "debrief": (60, 120)})
+    THINK_TIMES = MappingProxyType(_THINK_TIMES)
 
     def think_time(self, prompt: LabPrompt) -> float:
-        """Simulated seconds before the answer (drawn from ``rng``)."""
-        lo, hi = self.THINK_TIMES.get(prompt.kind, (2, 6))
-        return self.rng.uniform(lo, hi)
+        """Simulated seconds before the answer: ``rng.uniform(low, high)``, written out as the documented
+        ``a + (b - a) * random()`` (one call less a screen; the same draws, the same floats)."""
+        lo, hi = _THINK_TIMES.get(prompt.kind, (2, 6))
+        return lo + (hi - lo) * self.rng.random()
 
     def choose(self, prompt: LabPrompt, condition: Optional[str]):
         k = prompt.kind
+        if k in _RATED:  # most screens: the drawn person's rating or text
+            return self.person.values[prompt.item.column]
         if k == "ready":
             if self.remaining <= 0:
                 return END
@@ -544,8 +550,6 @@ class LabScriptedParticipant:
             return AGREE
         if k in ("break", "handover"):
             return NEXT
-        if k in ("painting", "rating", "text"):
-            return p.values[prompt.item.column]
         if k == "fidelity":
             return "as_scripted"
         if k in ("tickets", "tickets_confirm"):

@@ -114,6 +114,7 @@ class _Screens:
 
     def __init__(self, store, io: SessionIO, driver):
         self.store, self.io, self.driver = store, io, driver
+        self._due = driver.handover  # (shown, coming) -> the hand-over screen due between them, or None
         self.last = None  # the prompt shown last
         #: (screen key, step id) -> their journal text (:func:`~paradigms.engine.store.journal_text`)
         self.places: dict = {}
@@ -123,9 +124,13 @@ class _Screens:
     def _handover(self, coming):
         """Show the hand-over screen if one is due before ``coming`` (``None``: the session's end);
         its response, or ``None`` when none was due."""
-        prompt = self.driver.handover(self.last, coming)
+        prompt = self._due(self.last, coming)
         if prompt is None:
             return None
+        return self._show_handover(prompt)
+
+    def _show_handover(self, prompt):
+        """Show the hand-over screen ``prompt``; its response."""
         pid = prompt.participant_id
         self.store.event("show", screen="handover", participant_id=pid)
         self.last = prompt
@@ -138,9 +143,11 @@ class _Screens:
         """``prompt``'s response (after a hand-over screen, if one is due); ``QUIT`` if the session was
         quit on either.  ``text``: ``where`` already encoded for the journal (the ``show`` line is written
         from it)."""
-        r = self._handover(prompt)
-        if r is not None and r.value == QUIT:
-            return r
+        due = self._due(self.last, prompt)
+        if due is not None:
+            r = self._show_handover(due)
+            if r.value == QUIT:
+                return r
         if text is None:
             self.store.event("show", **where)
         else:
