@@ -100,6 +100,8 @@ def parse_rating(value, low: int, high: int, name: str) -> int:
 
     A slider reports floats (``4.0``); a whole-number float is accepted.
     """
+    if type(value) is int and low <= value <= high:  # a key's digit, a scripted answer: nothing to convert
+        return value
     if value is None or isinstance(value, bool):
         raise UsageError(f"{name}: no rating was given")
     try:
@@ -429,9 +431,6 @@ class LabTrial:
             raise
         self._error = ""
 
-    def _advance(self) -> None:
-        self._i += 1
-
     def _finish(self) -> None:
         self._i = len(self._queue)
 
@@ -479,7 +478,7 @@ class LabTrial:
             elif kind == "debrief":
                 debriefed, consent = DEBRIEF_CODES[code]
                 self.values.update(debriefed=debriefed, data_consent=consent, t_end=r.t)
-        self._advance()
+        self._i += 1  # on to the next screen
 
     def _update_composite(self) -> None:
         col, items = self.design.composite
