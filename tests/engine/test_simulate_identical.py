@@ -157,3 +157,17 @@ def test_the_sim_clock_text_is_isoformat(start):
         texts.add(text[23:])
     if start == "Europe/Berlin":
         assert texts == {"+01:00", "+02:00"}
+
+
+def test_compliance_verify_passes_on_a_folder_of_every_study(tmp_path, cli):
+    """The journal is part of the tamper evidence: a folder simulated by the fast paths (every study
+    into one folder, the lab study with the most journal lines per participant among them) verifies,
+    and a journal line changed afterwards is caught."""
+    folder = tmp_path / "data"
+    for pid in ("cialdini1975", "burger1986", "pollock1998", "regan1971", "kunz1976"):
+        simulate(paradigms.get(pid), 1, 15, seed=6, data_dir=folder)
+    ok = cli("verify", folder, check=0)
+    assert "5 session(s)" in ok.stdout and "all match" in ok.stdout
+    journal = next(folder.glob("study-regan1971_*_events.jsonl"))
+    journal.write_bytes(journal.read_bytes().replace(b'"value": "as_scripted"', b'"value": "deviated"', 1))
+    assert cli("verify", folder).returncode != 0
