@@ -62,7 +62,7 @@ def _back(measure: str, x: float) -> float:
 class SiteValue(Result):
     """One site's effect ``yi`` (variance ``vi``) on ``measure``; ``detail`` shows its data."""
 
-    _aliases = {"estimate": "yi", "term": "site"}
+    _aliases = {"estimate": "yi", "term": "site", "ci_low": "wald_ci_low", "ci_high": "wald_ci_high"}
 
     site: str
     measure: str
@@ -78,6 +78,16 @@ class SiteValue(Result):
         """Wald interval on the measure's own scale."""
         h = z_critical(level) * math.sqrt(self.vi)
         return (self.yi - h, self.yi + h)
+
+    @property
+    def wald_ci_low(self) -> float:
+        """The lower limit of the 95% Wald interval (:meth:`ci`): ``ci_low`` and ``to_dict()['ci_low']``."""
+        return self.ci()[0]
+
+    @property
+    def wald_ci_high(self) -> float:
+        """The upper limit of the 95% Wald interval (:meth:`ci`): ``ci_high`` and ``to_dict()['ci_high']``."""
+        return self.ci()[1]
 
     def __str__(self) -> str:
         lo, hi = self.ci()

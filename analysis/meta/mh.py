@@ -23,11 +23,12 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from analysis.results import Result
 from analysis.stats.effects import z_critical
 
 __all__ = ["MH_METHOD", "MHResult", "mantel_haenszel"]
@@ -38,8 +39,16 @@ MH_METHOD = ("Mantel-Haenszel pooled odds ratio, Robins-Breslow-Greenland (RBG) 
              "complied (df = k_pos - 1), as metafor rma.mh; p values from the chi-square survival function")
 
 
-class MHResult(NamedTuple):
-    """Mantel-Haenszel estimate and tests (see the module); NaN where undefined."""
+@dataclass(frozen=True)
+class MHResult(Result):
+    """Mantel-Haenszel estimate and tests (see the module); NaN where undefined.
+
+    On the one result base (:class:`analysis.results.Result`): ``statistic``/``pvalue`` are the
+    CMH χ² without correction, ``estimate`` the pooled log odds ratio with its ``ci_low``/``ci_high``.
+    """
+
+    _aliases = {"statistic": "cmh", "pvalue": "cmh_p", "estimate": "log_or"}
+    _measure = "log odds ratio (Mantel-Haenszel)"
 
     log_or: float
     se: float
