@@ -13,7 +13,8 @@ Examples
 # Names are imported on first use (PEP 562), so that ``compliance --help`` and
 # ``compliance list`` never pay for pandas, scipy and statsmodels.
 _LAZY = {
-    "analyze": "api",
+    **dict.fromkeys(("analyze", "analyze_input"), "api"),
+    "AnalysisInput": "load.inputs",
     **dict.fromkeys(("METHODS", "analyze_experiment", "barnard_exact_p", "cohens_h", "compare_proportions",
                      "condition_rate", "fisher_exact_p", "logistic_regression", "newcombe_diff_ci",
                      "odds_ratio_ci", "omnibus_chi2", "pearson_chi2", "risk_ratio_ci", "wilson_ci"), "stats.binary"),
@@ -21,7 +22,7 @@ _LAZY = {
                      "SmallExpectedCountWarning"), "errors"),
     **dict.fromkeys(("LoadedData", "load_sessions", "read_session_csv"), "load.sessions"),
     **dict.fromkeys(("load_published", "published_rates"), "replication.published"),
-    **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide"), "replication.original"),
+    **dict.fromkeys(("original_effect", "OriginalEffect", "OriginalSide", "OriginalArm"), "replication.original"),
     **dict.fromkeys(("power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult",
                      "SampleSizeResult", "D33Result"), "power.exact"),
     **dict.fromkeys(("Check", "Reproduction", "Reproductions", "reproduce", "reproduce_experiment"),
@@ -30,7 +31,7 @@ _LAZY = {
     **dict.fromkeys(("boundaries", "exact_sequential", "GroupSequentialDesign", "ExactSequential"),
                     "power.sequential"),
     **dict.fromkeys(("ChiSquareResult", "ConditionRate", "ContrastResult", "ExclusionCount", "ExperimentAnalysis",
-                     "LogitResult", "LogitTerm", "format_p", "jsonable"), "results"),
+                     "LogitResult", "LogitTerm", "format_p", "jsonable", "Results", "Analyses"), "results"),
     **dict.fromkeys(("frame_from_counts", "rows_from_counts", "write_session_csv"), "load.synthetic"),
     **dict.fromkeys(("replicate", "Replication", "ContrastReplication"), "replication.verdict"),
     "Criterion": "replication.criteria",
@@ -43,13 +44,13 @@ __all__ = [
     # loading
     "load_sessions", "read_session_csv", "LoadedData",
     # analysis
-    "analyze", "analyze_experiment", "METHODS",
+    "analyze", "analyze_input", "AnalysisInput", "analyze_experiment", "METHODS",
     "wilson_ci", "condition_rate", "newcombe_diff_ci", "odds_ratio_ci", "risk_ratio_ci", "cohens_h",
     "pearson_chi2", "fisher_exact_p", "barnard_exact_p", "compare_proportions", "omnibus_chi2",
     "logistic_regression",
     # results
     "ConditionRate", "ChiSquareResult", "ContrastResult", "LogitTerm", "LogitResult", "ExclusionCount",
-    "ExperimentAnalysis", "format_p", "jsonable",
+    "ExperimentAnalysis", "format_p", "jsonable", "Results", "Analyses",
     # multi-site pooling
     "pool", "random_effects", "PoolResult", "MetaResult", "plot_forest",
     # published data and reproduction
@@ -58,7 +59,7 @@ __all__ = [
     "replicate", "Replication", "ContrastReplication", "Criterion",
     # power, sample size, the original's effect
     "power_two_proportions", "sample_size_two_proportions", "d33", "PowerResult", "SampleSizeResult",
-    "D33Result", "original_effect", "OriginalEffect", "OriginalSide",
+    "D33Result", "original_effect", "OriginalEffect", "OriginalSide", "OriginalArm",
     # one design per contrast, group-sequential designs
     "design_of", "designs_of", "ContrastDesign", "boundaries", "exact_sequential", "GroupSequentialDesign",
     "ExactSequential",

@@ -19,6 +19,7 @@ from analysis.format import format_number, format_p, pct, round_half_up  # re-ex
 __all__ = [
     "Result",
     "Results",
+    "Analyses",
     "FRAME_COLUMNS",
     "COMMON",
     "frame_of",
@@ -286,6 +287,37 @@ class Results(list):
     def to_dict(self) -> list:
         """Each result's ``to_dict()``, in order."""
         return [jsonable(r) for r in self]
+
+
+class Analyses(Results):
+    """What :func:`analysis.analyze` returns: one analysis per experiment found, as a :class:`Results`
+    list (``(res,) = analyze(folder)`` works), each headed by its data's origin line where the data are
+    not real (``SIMULATED DATA: ...``, ``PILOT DATA: ...``), in ``str``, Jupyter and Markdown alike.
+
+    Examples
+    --------
+    >>> from analysis.stats.binary import pearson_chi2
+    >>> rs = Analyses([pearson_chi2([[25, 15], [12, 28]])], labels=["SIMULATED DATA: not evidence about people"])
+    >>> print(rs)
+    SIMULATED DATA: not evidence about people
+    χ²(1, N = 80) = 8.50, p = .004
+    >>> rs.labels, len(rs)
+    (('SIMULATED DATA: not evidence about people',), 1)
+    """
+
+    def __init__(self, items=(), labels=()):
+        super().__init__(items)
+        labels = tuple(labels)
+        self.labels = labels + ("",) * (len(self) - len(labels))
+
+    def _texts(self) -> list:
+        return [(f"{label}\n" if label else "") + str(r) for r, label in zip(self, self.labels)]
+
+    def __str__(self) -> str:
+        return "\n\n".join(self._texts())
+
+    def _repr_html_(self) -> str:
+        return "\n".join(f'<pre class="compliance-result">{html.escape(t)}</pre>' for t in self._texts())
 
 
 def _field_names(obj) -> set:

@@ -2,20 +2,22 @@
 
     python benchmarks/make_big_dataset.py OUT_DIR [--rows 1000000] [--files 500] [--seed 1]
 
-``--files`` sessions (``study-cialdini1975_exp-1_site-S<k>_session-<j>_data.csv``, each
-with its sidecar recording the CSV's SHA-256, as a closed session's does) share
+``--files`` sessions (``study-cialdini1975_exp-1_site-S<k>_session-<j>_data.csv``, each closed
+as the session store closes a session: its journal with a ``row_written`` line per row, its
+sidecar with the SHA-256 of CSV and journal, its entry on the folder's record chain, so that
+``compliance verify`` finds them all in order and ``compliance analyze`` needs no
+``--accept-unverified``) share
 ``--rows`` participants: the three conditions in rotation, compliance drawn at the
 published rates (50%, 25%, 17%), 2% excluded (``not_alone``) and 1% withdrawn
 (``data_consent = 0``).  Ids are unique across files; slots run from 1 within each
-session (each session its own schedule, as simulations are).  Cells are made as whole
-numpy columns and written as CSV text, not through the session engine, so a million
-rows take seconds; the files pass :func:`analysis.load_sessions` unchanged.
+session (each session its own schedule, as simulations are).  Cells (and journal lines) are
+made as whole numpy columns and written as text in the store's formats, not row by row
+through the session engine, so a million rows take seconds; the files pass
+:func:`analysis.load_sessions` unchanged.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -66,20 +68,40 @@ def session_columns(rng: np.random.Generator, n: int, first_id: int, site: str, 
 
 
 def write_session(out: Path, cols: dict[str, np.ndarray], site: str, session: int, seed: int) -> Path:
-    stem = f"study-cialdini1975_exp-1_site-{site}_session-{session}"
+    """One closed session, as the session store leaves it: the store opens it (header, journal,
+    running sidecar), the rows and their ``row_written`` journal lines are written as whole blocks in
+    the store's own formats (what its ``batched`` policy writes row by row), and the store closes it
+    (the SHA-256 of CSV and journal in the sidecar, the close entry on the folder's record chain)."""
+    import paradigms
+    from paradigms.engine.store import SessionStore, _journal_chunks, now_iso
+
+    paradigm = paradigms.get("cialdini1975")
+    store = SessionStore(out, paradigm, 1, site, "E1", session=session, durability="batched",
+                         meta={"mode": "simulate:data-only", "seed": seed, "schedule_sha256": None,
+                               "note": "written by benchmarks/make_big_dataset.py for the P2 benchmark"})
+    if tuple(store.columns) != COLUMNS:
+        raise SystemExit(f"error: the codebook's columns changed: {store.columns}")
     body = np.array(cols["participant_id"], dtype=object)
     for c in COLUMNS[1:]:
         body = body + "," + np.asarray(cols[c], dtype=object)
-    text = (",".join(COLUMNS) + "\n" + "\n".join(body.tolist()) + "\n").encode("utf-8")
-    csv_path = out / f"{stem}_data.csv"
-    csv_path.write_bytes(text)
-    meta = {"paradigm": "cialdini1975", "experiment": 1, "site": site, "session": session, "experimenter": "E1",
-            "status": "completed", "n_rows": len(body), "data_file": csv_path.name, "columns": list(COLUMNS),
-            "mode": "simulate:data-only", "seed": seed, "schedule_sha256": None,
-            "csv_sha256": hashlib.sha256(text).hexdigest(),
-            "note": "written by benchmarks/make_big_dataset.py for the P2 benchmark"}
-    csv_path.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    return csv_path
+    # a journal line per row, exactly as SessionStore.event writes it (json's encoder, checked below)
+    t = now_iso()
+    head = "".join(_journal_chunks({"t": t, "event": "row_written", "participant_id": "\x00", "slot": 0}))
+    pre, post = head.split('"\\u0000"')[0], head.split('"\\u0000"')[1]
+    pre_slot, post_slot = post.rsplit("0", 1)
+    journal = pre + '"' + np.asarray(cols["participant_id"], dtype=object) + '"' + pre_slot \
+        + np.asarray(cols["slot"], dtype=object) + post_slot
+    first = {"t": t, "event": "row_written", "participant_id": str(cols["participant_id"][0]),
+             "slot": int(cols["slot"][0])}
+    if journal[0] != "".join(_journal_chunks(first)):
+        raise SystemExit("error: the journal line differs from the store's")
+    with store:
+        with open(store.csv_path, "a", encoding="utf-8", newline="") as fh:
+            fh.write("\n".join(body.tolist()) + "\n")
+        with open(store.events_path, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(journal.tolist()) + "\n")
+        store.n_rows = len(body)
+    return store.csv_path
 
 
 def make(out, rows: int = 1_000_000, files: int = 500, seed: int = 1) -> list[Path]:

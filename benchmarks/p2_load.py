@@ -8,14 +8,22 @@ unless ``--data`` names one that holds it already), then measures, in this one r
 * the baseline: pyarrow's bare read of the same files (``pyarrow.csv.read_csv`` of each
   file, types inferred, ``pyarrow.concat_tables``; no validation);
 * ``analysis.load_sessions`` (read, validate, type);
-* ``compliance analyze`` as the command does it (``load_sessions`` then ``analysis.analyze``);
+* the tamper-evidence gate ``compliance analyze`` runs first
+  (:func:`analysis.records.verify.check_evidence`), alone;
+* ``compliance analyze`` as the command does it: the gate, ``load_sessions``, then
+  ``analysis.analyze`` (and ``load_sessions`` + ``analyze`` without the gate beside it);
 * peak memory of ``load_sessions`` in a fresh subprocess (``resource.getrusage`` maxrss),
   beside the frame's size (``DataFrame.memory_usage(deep=True)``) and the interpreter's
   own footprint before loading.
 
-Times are the best of ``--repeat`` runs (the machine is shared: the minimum is the least
-disturbed), printed as ratios to the baseline with the absolute times beside.  Nothing
-is asserted; ``make bench`` runs it.
+Each is timed twice over: CPU time of this process (``time.process_time``: every thread's,
+so pyarrow's threaded baseline is charged for all of its work) and wall time
+(``time.perf_counter``).  On a shared, loaded machine wall time measures the neighbours as
+much as the code, so the ratios are of CPU time (the wall-time ratios are printed beside).
+Each is the best of ``--repeat`` runs (the least disturbed).  The imports ``analyze`` needs
+the first time (SciPy, statsmodels: about a second, whatever the data) are made before the
+timing and printed apart, so that the ratios are of the work that grows with the data.
+Nothing is asserted; ``make bench`` runs it.
 """
 from __future__ import annotations
 
@@ -55,16 +63,17 @@ print(json.dumps({"before": before, "peak": peak, "maxrss": resource.getrusage(r
 """
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
+def _best(fn, repeat: int) -> tuple[tuple[float, float], object]:
+    """((CPU seconds, wall seconds), the last result): each the least of ``repeat`` runs."""
+    cpu = wall = float("inf")
+    out = None
+    for k in range(repeat):
+        out = None
         gc.collect()
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t)
-        if repeat > 1:
-            out = None
-    return best, out
+        cpu, wall = min(cpu, time.process_time() - c), min(wall, time.perf_counter() - t)
+    return (cpu, wall), out
 
 
 def main(argv=None) -> int:
@@ -99,18 +108,38 @@ def main(argv=None) -> int:
     # first, while this process is still small (a child's ru_maxrss starts from its parent's)
     mem = json.loads(subprocess.run([sys.executable, "-c", _MEMORY, str(data)], capture_output=True, text=True,
                                     check=True, cwd=str(HERE.parent)).stdout)
-    rows = {}
-    bare, _ = _best(lambda: pa.concat_tables([pacsv.read_csv(f) for f in files]), a.repeat)
-    rows["pyarrow bare read (baseline)"] = bare
-    rows["load_sessions"], _ = _best(lambda: load_sessions(data), a.repeat)
-    rows["load + analyze (compliance analyze)"], res = _best(lambda: analyze(load_sessions(data)), 1)
-    bare2, _ = _best(lambda: pa.concat_tables([pacsv.read_csv(f) for f in files]), a.repeat)
-    if bare2 < bare:   # measured again after: the baseline is the least disturbed of all its runs
-        rows["pyarrow bare read (baseline)"] = bare = bare2
+    from analysis.records.verify import check_evidence
 
-    print(f"P2: {len(files)} files, {a.rows:,} rows (written in {t_make:.1f} s)")
-    for name, secs in rows.items():
-        print(f"  {name:<40} {secs:8.2f} s   x{secs / bare:5.2f}")
+    # the imports analyze makes on its first call, once per process (not the data's cost)
+    (imp_cpu, imp_wall), _ = _best(lambda: analyze(load_sessions(files[0])), 1)
+
+    def gate():
+        return check_evidence([data], accept_unverified=True)
+
+    def command():
+        gate()
+        return analyze(load_sessions(data))
+
+    rows = {}
+    read = lambda: pa.concat_tables([pacsv.read_csv(f) for f in files])  # noqa: E731
+    base = "pyarrow bare read (baseline)"
+    rows[base], _ = _best(read, a.repeat)
+    rows["load_sessions"], _ = _best(lambda: load_sessions(data), a.repeat)
+    rows["load + analyze"], _ = _best(lambda: analyze(load_sessions(data)), a.repeat)
+    rows["tamper-evidence gate (check_evidence)"], failed = _best(gate, a.repeat)
+    rows["gate + load + analyze (compliance analyze)"], res = _best(command, a.repeat)
+    again, _ = _best(read, a.repeat)  # measured again after: the least disturbed of all its runs
+    rows[base] = (min(rows[base][0], again[0]), min(rows[base][1], again[1]))
+    cpu0, wall0 = rows[base]
+
+    print(f"P2: {len(files)} files, {a.rows:,} rows (written in {t_make:.1f} s); "
+          f"ratios of CPU time (process_time), wall-time ratios beside")
+    print(f"  {'':<44} {'CPU s':>7} {'ratio':>6}   {'wall s':>7} {'ratio':>6}")
+    for name, (cpu, wall) in rows.items():
+        print(f"  {name:<44} {cpu:7.2f} x{cpu / cpu0:5.2f}   {wall:7.2f} x{wall / wall0:5.2f}")
+    print(f"  (analyze's imports on its first call, once per process, not in the above: "
+          f"{imp_cpu:.2f} s CPU, {imp_wall:.2f} s wall)")
+    print(f"  the gate: {'the data verify' if not failed else f'{len(failed)} check(s) fail, e.g. {failed[0]}'}")
     mb = 1 << 20
     print(f"  peak memory of load_sessions (subprocess, VmHWM; ru_maxrss {mem['maxrss'] / mb:,.0f} MB): "
           f"{mem['peak'] / mb:,.0f} MB; frame {mem['frame'] / mb:,.0f} MB "

@@ -78,9 +78,16 @@ class Answer:
     #: button colour: "positive", "negative" or "neutral"; by default agree is
     #: positive, refuse negative, anything else neutral
     tone: Optional[str] = None
+    #: the button's place from the left (0, 1, ...), the same on every screen of the study that offers
+    #: it, so that a tap by position always means the same answer; a place no answer of a step takes is
+    #: left empty.  Without it, answers sit in the order the step lists them
+    position: Optional[int] = None
 
     def __post_init__(self):
         object.__setattr__(self, "sets", _frozen(self.sets))
+        if self.position is not None and not (isinstance(self.position, int) and self.position >= 0):
+            raise DeclarationError(f"answer {self.code!r}: position must be a whole number from 0, "
+                                   f"not {self.position!r}")
         if self.tone not in (None, "positive", "negative", "neutral"):
             raise DeclarationError(f"answer {self.code!r}: tone must be positive, negative or neutral")
 
@@ -477,6 +484,8 @@ class SessionType:
 
     setting = ""
     deferred_outcome = False
+    #: every key of this kind of session and what it does, for the on-screen help (F1) and the README
+    key_card: tuple[tuple[str, str], ...] = ()
 
     def measures(self) -> tuple["Measure", ...]:
         """The columns this kind of session fills beyond the common ones (none by default)."""
@@ -502,6 +511,16 @@ class FieldSession(SessionType):
 
     speak_first: float = 0.0
     setting = "field"
+    key_card = (
+        ("Space", "Approach: take the next slot (ready screen)"),
+        ("A / R", "the person agreed / refused; every answer's letter is on its button (C counselling, "
+                  "B bought, N did not buy, I interrupted in time, F customer answered first)"),
+        ("X", "Exclude...: then 1-6 picks the reason, B goes back to the script"),
+        ("D / W / N", "after the debriefing: data kept / withdrew data / could not debrief"),
+        ("Q", "End the session (asks first)"),
+        ("Esc", "Quit the session (asks first; a person in progress is saved as excluded)"),
+        ("F1", "this key card"),
+    )
 
     def __post_init__(self):
         if not 0.0 <= float(self.speak_first) <= 1.0:
@@ -569,6 +588,14 @@ class Experiment:
                 if f not in out:
                     out.append(f)
         return tuple(out)
+
+    @property
+    def answer_places(self) -> int:
+        """How many places the answer buttons of this experiment's steps share (one more than the
+        highest declared :attr:`Answer.position`; 0 when no answer declares one)."""
+        positions = [a.position for c in self.conditions for s in c.steps for a in s.answers
+                     if a.position is not None]
+        return max(positions) + 1 if positions else 0
 
     @property
     def steps(self) -> tuple[Step, ...]:

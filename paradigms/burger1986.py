@@ -243,7 +243,7 @@ CODING_RULES = """\
 
 PROVENANCE = """\
 Every script sentence is a RECONSTRUCTION, not the paper's text. The reference
-(shared/reference/published-results.md) gives: the bake sale with cupcakes; Experiment 1's
+(data/published/published_results.csv) gives: the bake sale with cupcakes; Experiment 1's
 deals (a cupcake at 75 cents with two cookies added "for that price" before the customer
 answers, vs the cupcake and two cookies shown together at 75 cents from the start); n = 30 per
 condition and 73% vs 40% bought (secondary; the seed article gives 73% vs 45%: both kept); a

@@ -30,10 +30,10 @@ CITATION = (
 # --------------------------------------------------------------------------- #
 # Answers the requester records (one tap, or the key in brackets).
 # --------------------------------------------------------------------------- #
-AGREE_TARGET = Answer("agree", "Agreed [A]", "a", sets={"complied": 1})
-REFUSE_TARGET = Answer("refuse", "Refused [R]", "r", sets={"complied": 0})
-REFUSE_FIRST = Answer("refuse", "Refused [R]", "r")
-AGREE_FIRST = Answer("agree", "Agreed [A]", "a", ends=True,
+AGREE_TARGET = Answer("agree", "Agreed [A]", "a", sets={"complied": 1}, position=0)
+REFUSE_TARGET = Answer("refuse", "Refused [R]", "r", sets={"complied": 0}, position=1)
+REFUSE_FIRST = Answer("refuse", "Refused [R]", "r", position=1)
+AGREE_FIRST = Answer("agree", "Agreed [A]", "a", ends=True, position=0,
                      sets={"excluded": 1, "exclusion_reason": "agreed_first_request"})
 
 # --------------------------------------------------------------------------- #
@@ -56,14 +56,15 @@ EXTREME_REQUEST = Step(
     answers=(REFUSE_FIRST, AGREE_FIRST),
 )
 
-TARGET_TEXT = ("We're also recruiting university students to chaperone a group of young people "
+#: the target request after "We're recruiting" (with "also" only where another request came first)
+TARGET_TEXT = ("university students to chaperone a group of young people "
                "from the County Juvenile Detention Center on a trip to the zoo. It would be "
                "voluntary and unpaid, and would take about two hours of one afternoon or evening. "
                "Would you be interested in being considered for this?")
 
 TARGET_AFTER_RETREAT = Step(
     id="target_request",
-    say="Oh. Well, we also have another program you might be interested in. " + TARGET_TEXT,
+    say="Oh. Well, we also have another program you might be interested in. We're also recruiting " + TARGET_TEXT,
     note="Say this straight after the refusal, in the same friendly tone.",
     answers=(AGREE_TARGET, REFUSE_TARGET),
     target=True,
@@ -71,7 +72,7 @@ TARGET_AFTER_RETREAT = Step(
 
 TARGET_ALONE = Step(
     id="target_request",
-    say=INTRO + " " + TARGET_TEXT,
+    say=INTRO + " We're recruiting " + TARGET_TEXT,
     note="This is the only request. Do not mention any other programme.",
     answers=(AGREE_TARGET, REFUSE_TARGET),
     target=True,
@@ -87,8 +88,8 @@ EXPOSURE_CHOICE = Step(
     note="Describe both programmes in one breath and ask for a choice; do not ask the large "
          "request first and wait. Choosing the counselling programme is recorded but is not "
          "compliance with the target request.",
-    answers=(Answer("agree", "Zoo trip [A]", "a", sets={"complied": 1}),
-             Answer("agree_first", "Counselling [C]", "c", sets={"complied": 0}),
+    answers=(Answer("agree", "Zoo trip [A]", "a", sets={"complied": 1}, position=0),
+             Answer("agree_first", "Counselling [C]", "c", sets={"complied": 0}, position=2),
              REFUSE_TARGET),
     target=True,
 )
@@ -104,7 +105,7 @@ EXTREME_THEN_HANDOVER = Step(
 
 TARGET_SECOND_REQUESTER = Step(
     id="target_request",
-    say="Hello, I'm also with the County Youth Counseling Program. " + TARGET_TEXT,
+    say="Hello, I'm also with the County Youth Counseling Program. We're recruiting " + TARGET_TEXT,
     note="Requester 2 speaks. Do not refer to the first request or to requester 1.",
     answers=(AGREE_TARGET, REFUSE_TARGET),
     target=True,
@@ -236,7 +237,7 @@ on the device, marked as withdrawn, and left out of every analysis. No name, con
 or description of the person is ever written down; the participant id is a random pseudonym."""
 
 DEBRIEFING = """\
-"Thank you. I should tell you that there is no zoo trip and no counselling programme: I am
+"Thank you. I should tell you that the programme I asked you about does not exist: I am
 part of a psychology study of how people respond to requests, replicating a classic study
 from 1975. Your answer was not wrong in any way, and nobody will contact you. We note only
 whether you agreed, never who you are. May we keep that anonymous answer for the study?
@@ -264,7 +265,7 @@ CODING_RULES = """\
 PROVENANCE = """\
 The condition structure and the key facts (County Youth Counseling Program; two hours a week for
 a minimum of two years; a two-hour zoo trip with juvenile delinquents) follow secondary accounts
-of the paper (shared/reference/published-results.md). The exact sentences are a RECONSTRUCTION,
+of the paper (data/published/published_results.csv). The exact sentences are a RECONSTRUCTION,
 not the paper's text. The equivalent-request control's first request (Experiment 3) is not
 described in the available sources and is a RECONSTRUCTION of a request of equal size. The
 exposure control's wording (both requests described together, choose either) is a

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__, all_paradigms, get
+from . import limits
 from .errors import ComplianceError
 
 EXIT_BAD_INPUT = 2
@@ -34,6 +35,10 @@ EXIT_BUG = 70
 
 class CLIError(ComplianceError):
     """A problem with what the user asked for; printed as one line."""
+
+
+class Cancelled(Exception):
+    """The user stopped the command (the start dialog was cancelled): said in one line, not an error."""
 
 
 def _experiment(paradigm, value: Optional[int]) -> int:
@@ -50,6 +55,8 @@ def _parse_rates(items: Sequence[str]) -> dict[str, float]:
             p = float(value)
         except ValueError:
             raise CLIError(f"--rate {item!r}: {value!r} is not a number") from None
+        if not math.isfinite(p):   # issue 22.6: 1e308 passed, and failed deep in numpy
+            raise CLIError(f"--rate {item!r}: {value!r} is not a finite number")
         rates[name.strip()] = p  # the paradigm's model checks the range (a probability, a mean, ...)
     return rates
 
@@ -82,8 +89,36 @@ def cmd_schedule(args) -> int:
     w = max(len(c) for c in counts)
     for c, n in counts.items():
         print(f"  {c:<{w}}  {n}")
+    note = partial_block_note(sched, [c.name for c in p.experiment(exp).conditions])
+    if note:
+        print(note)
     print(f"SHA-256 {sched.sha256}  (also in {sched.path.name}.sha256: pre-register this)")
     return 0
+
+
+def partial_block_note(schedule, conditions) -> str:
+    """A sentence when the schedule's last block is partial: which conditions it lacks, so the design is
+    unbalanced by one slot in each of them; ``""`` when every block is whole.
+
+    >>> from types import SimpleNamespace as S
+    >>> slots = [S(block=1, condition=c) for c in "abc"] + [S(block=2, condition="b")]
+    >>> partial_block_note(S(slots=slots), ["a", "b", "c"])
+    'note: the last block (block 2) is partial: it holds 1 of the 3 conditions, so a and c have one slot fewer than b; for equal cells schedule a multiple of 3 participants (3 or 6)'
+    """
+    last = max(s.block for s in schedule.slots)
+    held = {s.condition for s in schedule.slots if s.block == last}
+    short = [c for c in conditions if c not in held]
+    if not short:
+        return ""
+    k = len(conditions)
+    n = len(schedule.slots)
+    below, above = (n // k) * k, (n // k + 1) * k
+    sizes = f"{below} or {above}" if below else f"{above}"
+    return (f"note: the last block (block {last}) is partial: it holds {len(held)} of the {k} conditions, so "
+            f"{' and '.join(short) if len(short) < 3 else ', '.join(short)} "
+            f"{'has' if len(short) == 1 else 'have'} one slot fewer than "
+            f"{' and '.join(c for c in conditions if c in held)}; for equal cells schedule a multiple of {k} "
+            f"participants ({sizes})")
 
 
 def _ask_missing(args, paradigm, experiment: int) -> int:
@@ -105,7 +140,7 @@ def _ask_missing(args, paradigm, experiment: int) -> int:
     try:
         start = ask_start(paradigm, experiment=experiment, pilot=args.pilot, on_error=on_error, **fields)
     except StartCancelled as exc:
-        raise CLIError(str(exc)) from None
+        raise Cancelled(str(exc)) from None
     args.schedule, args.site, args.experimenter = start.schedule, start.site, start.experimenter
     return start.experiment
 
@@ -145,27 +180,46 @@ def _check_screen(command: str) -> None:
 
 def cmd_run(args) -> int:
     p = get(args.paradigm)
+    _check_session(args.session)
     exp = _schedule_experiment(args, p)
     size = _window_size(args)
+    refusal = None
     if args.schedule:  # a bad schedule is named first; reading it writes nothing
         from .engine.schedule import load_schedule
-        load_schedule(args.schedule, p, exp)
-    _check_screen("run")
-    exp = _ask_missing(args, p, exp)
+        try:
+            load_schedule(args.schedule, p, exp)
+        except ComplianceError as exc:
+            refusal = exc
+    try:
+        _check_screen("run")
+    except CLIError:
+        if refusal is not None:
+            raise refusal from None  # no screen to show it on: the terminal says it
+        raise
+    if refusal is None:
+        exp = _ask_missing(args, p, exp)
     # the window first, with a "Loading..." frame; the session's checks, files and screens are
     # built behind it and the session takes this window over (paradigms.screens.window)
-    from .screens.window import close_early, open_early
+    from .screens.window import close_early, open_early, show_refusal
     fullscreen = not (args.windowed or size)
     open_early(size or (1280, 800), fullscreen=fullscreen)
     try:
+        if refusal is not None:
+            raise refusal
         from .engine.sessions import run_session  # after the window: it is shown sooner
         from .screens.registry import present
         res = run_session(p, exp, args.schedule, args.site, args.experimenter, args.data_dir,
                           session=args.session, fullscreen=fullscreen, pilot=args.pilot,
                           size=size or (1280, 800), on_recovery=_print_recovery, present=present)
+    except ComplianceError as exc:
+        # every reason run refuses is on the screen, in sentences, until Esc (a tablet has no terminal)
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if os.environ.get("COMPLIANCE_REFUSAL_SCREEN", "1") != "0":  # 0: scripts that read only the exit code
+            show_refusal(msg, screenshot=os.environ.get("COMPLIANCE_REFUSAL_SHOT"))
+        raise
     finally:
         close_early()  # only if a check failed before the session took the window
-    print(f"session {res.status}: {res.rows} participants in {res.csv_path}")
+    print(f"session {res.status}: {res.rows} participant{'' if res.rows == 1 else 's'} in {res.csv_path}")
     return 0
 
 
@@ -175,7 +229,12 @@ def cmd_simulate(args) -> int:
     exp = _experiment(p, args.experiment)
     if args.participants < 1:
         raise CLIError(f"--participants must be at least 1, not {args.participants}")
+    limits.check("--participants", args.participants, limits.PARTICIPANTS)
     rates = _parse_rates(args.rate)
+    _check_count_means(p, rates)
+    _check_session(args.session)
+    if args.site_sd is not None and math.isfinite(args.site_sd):
+        limits.check("--site-sd", args.site_sd, limits.SITE_SD)
     time_scale = 1.0 if args.real_time else args.time_scale
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise CLIError(f"--time-scale must be a number above 0, not {args.time_scale}")
@@ -206,6 +265,24 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _check_count_means(paradigm, rates: dict) -> None:
+    """A count paradigm's ``--rate NAME=MEAN``: a mean count between 0 and the most a participant
+    can give (Regan: 20 tickets); a larger mean cannot be drawn (issue 22.6: 1e308 was exit 70)."""
+    if paradigm.outcome != "count":
+        return
+    design = getattr(getattr(paradigm, "session", None), "design", None)
+    most = getattr(design, "max_tickets", None)
+    for name, mean in rates.items():
+        if most is not None and mean > most:   # below 0: the model says so
+            raise CLIError(f"--rate {name}={mean:g}: a mean count must be between 0 and {most}, the most a "
+                           f"participant can give in {paradigm.id}")
+
+
+def _check_session(session) -> None:
+    if session is not None:
+        limits.check("--session", session, limits.SESSION)
+
+
 def _sites(given) -> list:
     """The site codes of ``simulate --site`` (repeatable, or comma-separated); SIM when none."""
     sites = [s.strip() for g in (given or ["SIM"]) for s in str(g).split(",")]
@@ -225,11 +302,11 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     if paradigm.outcome != "binary":
         return
     import pandas as pd
-    from statsmodels.stats.proportion import proportion_confint
 
     from analysis.format import ci, pct
+    from analysis.load.status import ANALYSED, participant_status  # who is analysed: the one rule
+    from analysis.stats.binary import wilson_ci  # the one Wilson interval
     df = pd.read_csv(csv_path)
-    from analysis.load.status import ANALYSED, participant_status
     if paradigm.session.deferred_outcome:  # one outcome record per card whose outcome is in
         df = df[df["record"] == "outcome"]
     df = df[participant_status(df) == ANALYSED]
@@ -237,7 +314,7 @@ def _print_summary(csv_path: Path, paradigm) -> None:
     print(f"\n{'condition':<{w}} {'n':>4} {'complied':>9} {'%':>6}   95% CI (Wilson)")
     for cond, g in df.groupby("condition", sort=False):
         n, k = len(g), int(g["complied"].sum())
-        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        lo, hi = wilson_ci(k, n, alpha=0.05)
         print(f"{cond:<{w}} {n:>4} {k:>9} {pct(k / n):>6}   {ci(lo, hi, digits=1, percent=True, level=None)}")
 
 
@@ -288,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schedule", help="write a block-randomised schedule, stamped with its SHA-256")
     paradigm_args(s)
-    s.add_argument("--participants", type=int, required=True, help="number of slots to schedule")
+    s.add_argument("--participants", type=int, required=True,
+                   help=limits.PARTICIPANTS.help("number of slots to schedule"))
     s.add_argument("--seed", type=int, required=True, help="random seed (the same seed gives a byte-identical file)")
     s.add_argument("--out", required=True, help="schedule CSV to create (never overwritten)")
     s.set_defaults(func=cmd_schedule)
@@ -299,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--site", help="site code, e.g. S1 (asked in the start dialog if omitted)")
     s.add_argument("--experimenter", help="your pseudonymous code, e.g. E1 (asked in the start dialog if omitted)")
     s.add_argument("--data-dir", default="data/sessions", help="folder the session files are written to (default data/sessions)")
-    s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
+    s.add_argument("--session", type=int, default=None,
+                   help=limits.SESSION.help("session number (default: next free)"))
     s.add_argument("--windowed", action="store_true", help="a window instead of full screen")
     s.add_argument("--window-size", metavar="WxH", default=None,
                    help="open a window of this size in pixels (e.g. 1024x768, 800x1280 for portrait) instead "
@@ -309,10 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="simulated participants through the same session code")
     paradigm_args(s)
-    s.add_argument("--participants", type=int, required=True, help="number of simulated participants")
+    s.add_argument("--participants", type=int, required=True,
+                   help=limits.PARTICIPANTS.help("number of simulated participants"))
     s.add_argument("--seed", type=int, default=1, help="random seed of the schedule and the answers (default 1)")
     s.add_argument("--data-dir", default="data/sessions/sim", help="folder the simulated session is written to (default data/sessions/sim)")
-    s.add_argument("--session", type=int, default=None, help="session number (default: next free)")
+    s.add_argument("--session", type=int, default=None,
+                   help=limits.SESSION.help("session number (default: next free)"))
     s.add_argument("--site", action="append", default=None, metavar="SITE",
                    help="site code written to the data (letters and digits; default SIM); repeat it (or give "
                         "A,B,C) to simulate several sites in one call, each with its own stream drawn from "
@@ -320,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--site-sd", type=float, default=0.0, metavar="SD",
                    help="between-site SD of the effect: the site draws u ~ N(0, SD), seeded by --site and "
                         "--seed, and every treatment condition is shifted by u: its log-odds of compliance "
-                        "(binary paradigms) or the log of its mean count (regan1971)")
+                        "(binary paradigms) or the log of its mean count (regan1971); "
+                        f"{limits.SITE_SD})")
     s.add_argument("--mode", choices=("data-only", "visual"), default="data-only",
                    help="data-only: no screen (default); visual: the real PsychoPy screens with scripted key presses")
     s.add_argument("--rate", action="append", metavar="NAME=VALUE",
@@ -359,6 +441,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ComplianceError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"compliance: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled as exc:
+        print(f"compliance: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -186,7 +186,7 @@ CODING_RULES = f"""\
 PROVENANCE = f"""\
 The design (about 600 cards to strangers picked from a directory; the sender's apparent status varied)
 and the replication's design (755 cards from a more- vs a less-similar stranger) follow the reference
-notes (shared/reference/published-results.md: secondary accounts of the original; the abstract of
+notes (data/published/published_results.csv: secondary accounts of the original; the abstract of
 Meier, 2016). {REPLICATION}. The card's wording, how status and similarity are signalled, the
 {WINDOW_DAYS}-day reply window and the debriefing letter are a RECONSTRUCTION: the sources describe none
 of them. Which sender the original expected to get more replies is not available; the contrast is declared

@@ -231,7 +231,7 @@ PROVENANCE = """\
 The design (boxes of chocolates sold at a table; a $1 box announced at $1.25 and a $5 box announced
 at $6.25 in the that's-not-all conditions, the final price from the start in the controls; a reason
 to buy that is absent, weak or good) and the six percentages come from the seed article only
-(shared/reference/published-results.md; confidence: weak, not checked against the paper).
+(data/published/published_results.csv; confidence: weak, not checked against the paper).
 
 RECONSTRUCTIONS: every script sentence; the text of the weak and the good reason (the reference
 names the levels only: the weak reason here is placebic, the good one names a worthy use of the

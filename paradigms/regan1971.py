@@ -38,9 +38,10 @@ MAX_TICKETS = 20
 # experimenter after the participant has left the computer; a fidelity check,
 # not an outcome).
 # --------------------------------------------------------------------------- #
-AS_SCRIPTED = Answer("as_scripted", "Done as scripted [D]", "d", tone="positive")
-DEVIATED = Answer("deviated", "Deviated from the script [V]", "v", tone="negative")
-DECLINED_DRINK = Answer("declined_drink", "Participant declined the drink [R]", "r", tone="neutral")
+AS_SCRIPTED = Answer("as_scripted", "Done as scripted [D]", "d", tone="positive", position=0)
+DEVIATED = Answer("deviated", "Deviated from the script [V]", "v", tone="negative", position=1)
+DECLINED_DRINK = Answer("declined_drink", "Participant declined the drink [R]", "r", tone="neutral",
+                        position=2)
 
 # --------------------------------------------------------------------------- #
 # The scripts.  Every sentence below is a RECONSTRUCTION (see PROVENANCE); the
@@ -167,7 +168,7 @@ FAVOR_CONTRASTS = (
 # parameter is a stated assumption.
 # --------------------------------------------------------------------------- #
 _MEANS = ("cell-means table of tickets bought, one blog (weak, not checked against the paper); "
-          "shared/reference/published-results.md")
+          "data/published/published_results.csv")
 
 MODEL = CountModel(
     cell_means={
@@ -258,8 +259,8 @@ DESIGN = LabDesign(
     painting_high="very much",
     paintings=12,
     breaks=(
-        Break("setup", "The experimenter is preparing the paintings. Please wait; she will start the "
-                       "session in a moment.", "phone_call"),
+        Break("setup", "The paintings are being prepared. Please wait; the session will start in a "
+                       "moment.", "phone_call"),
         Break("break", "Half-way there. Please take a short break; the experimenter will continue "
                        "the session in a few minutes.", "drink"),
         Break("forms", "That was the last painting. Please wait: the experimenter is fetching the "
@@ -279,6 +280,7 @@ DESIGN = LabDesign(
     data_question="May we use your answers? They are stored under a code, never with your name.",
     max_tickets=MAX_TICKETS,
     confederate_name=CONFEDERATE,
+    blind_to=("liking",),
 )
 
 # --------------------------------------------------------------------------- #
@@ -366,7 +368,7 @@ CODING_RULES = """\
 PROVENANCE = """\
 The design (3 favor x 2 liking, between subjects), the favor manipulations and the request (raffle
 tickets at 25 cents each; "any would help, the more the better") follow the abstract and secondary
-accounts of the paper (shared/reference/published-results.md). The liking manipulation (a phone call
+accounts of the paper (data/published/published_results.csv). The liking manipulation (a phone call
 answered politely or rudely) is known only from ONE WEAK SOURCE. Every sentence of the scripts is a
 RECONSTRUCTION, not the paper's text. The prize is reported differently by the accounts (a new car;
 a "$50 prize"); the script makes the car the raffle prize and the fifty dollars the seller's prize,

@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
+
+from paradigms import limits
 
 _TESTS = ("fisher", "chi2", "yates", "barnard")
 _ALTS = ("two-sided", "greater", "less")
@@ -30,7 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--rates", nargs=2, type=float, metavar=("P1", "P2"),
                    help="any two proportions (treatment, control) instead of a study's published rates")
     p.add_argument("--n", nargs="+", type=int, metavar="N",
-                   help="n per group (per condition for simulated plans); several give several points")
+                   help="n per group (per condition for simulated plans); several give several points (exact: "
+                        f"{limits.EXACT_N} per group at equal allocation, {limits.EXACT_TABLES:,} tables in all; "
+                        f"simulated: {limits.SIMULATED_N} per condition)")
     p.add_argument("--target", type=float, metavar="POWER", help="target power: report the n per group needed")
     p.add_argument("--alpha", type=float, default=None,
                    help="significance level (default: the plan's alpha, 0.05 unless declared)")
@@ -43,15 +48,17 @@ def register(subparsers) -> None:
     p.add_argument("--d33", action="store_true",
                    help="the effect the original design (or each --n) had 33%% power to detect (small telescopes)")
     p.add_argument("--simulations", type=int, default=1000, metavar="S",
-                   help="simulated data sets for plans without exact power (default 1000)")
+                   help=limits.SIMULATIONS.help("simulated data sets for plans without exact power (default 1000)"))
     p.add_argument("--jobs", type=int, default=1, metavar="J",
-                   help="parallel jobs for the simulation (joblib; -1 = all cores; results do not depend on it)")
+                   help="parallel jobs for the simulation (joblib; -1 = all cores; results do not depend on it; "
+                        f"at most the {limits.jobs_limit()} cores of this machine without --scheduler)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run the simulation on a Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else this "
                         "machine); the result is the same; needs pip install 'compliance-toolkit[cluster]'")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulation (default 1)")
     p.add_argument("--n-max", type=int, default=2000, metavar="N",
-                   help="largest n per group tried for --target (default 2000)")
+                   help=f"largest n per group tried for --target (default 2000; exact: {limits.EXACT_N}, and the "
+                        f"scan up to it {limits.SCAN_TABLES} tables; simulated: {limits.SIMULATED_N})")
     p.add_argument("--plot", metavar="OUT.png", help="save power against n per group as a PNG")
     p.add_argument("--force", action="store_true", help="with --plot: replace an earlier plot (only an image)")
     from analysis.commands.plan import add_sequential_flags
@@ -221,6 +228,86 @@ def _plot(rows, args, path) -> None:
 
 
 # --------------------------------------------------------------------------- #
+# Sizes, checked before any work starts (issue 22.7; the limits: paradigms.limits)
+# --------------------------------------------------------------------------- #
+def _check_sizes(args) -> None:
+    """The sizes every plan shares: simulations and jobs."""
+    limits.check("--simulations", args.simulations, limits.SIMULATIONS)
+    cores = limits.jobs_limit()
+    cluster = getattr(args, "scheduler", None) or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if abs(args.jobs) > cores and args.jobs != -1 and not cluster:   # a Dask cluster has its own workers
+        raise limits.LimitError(f"--jobs {args.jobs}: at most {cores}, the cores of this machine (or -1 for all "
+                                "of them): more processes only queue for the cores, and each one is started "
+                                "and holds memory")
+
+
+def _normal_n(p1: float, p2: float, alpha: float, target: float, alternative: str, ratio: float):
+    """n1 for ``target`` power by the normal approximation on Cohen's h (None if the direction
+    tested cannot reach it): n1 = (z_alpha + z_power)^2 (1 + 1/ratio) / h^2."""
+    from scipy.stats import norm
+
+    h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
+    effect = {"two-sided": abs(h), "greater": h, "less": -h}[alternative]
+    if effect <= 0:
+        return None
+    z = norm.isf(alpha / (2 if alternative == "two-sided" else 1)) + norm.isf(1 - target)   # isf: alpha 1e-300
+    return int(math.ceil(z * z * (1 + 1 / ratio) / (effect * effect)))
+
+
+def _scan_tables(end: int, ratio: float, test: str) -> int:
+    """Tables the exact sample-size scan enumerates from n = 2 to ``end`` (Barnard stops at its own limit)."""
+    from analysis.power.exact import BARNARD_MAX_TABLES, _n2
+
+    total = 0
+    for n in range(2, end + 1):
+        t = (n + 1) * (_n2(n, ratio) + 1)
+        if test == "barnard" and t > BARNARD_MAX_TABLES:
+            break
+        total += t
+    return total
+
+
+def _check_exact_work(rows, args) -> None:
+    """Each exact computation within :data:`paradigms.limits.EXACT_TABLES`, each sample-size scan
+    within :data:`paradigms.limits.SCAN_TABLES`; equal rates with --target are said at once."""
+    from analysis.errors import AnalysisError
+
+    for row in rows:
+        if row["reason"] or not (0 < row["p1"] < 1 and 0 < row["p2"] < 1):
+            continue
+        ratio, most = _ratio(row), limits.exact_n_limit(_ratio(row))
+        for n in args.n or []:
+            if n > most:
+                alloc = "" if ratio == 1 else f" with n2 = {ratio:.3g} x n1 (the original allocation)"
+                raise limits.LimitError(f"--n {n}: at most {most:,} per group{alloc}, {limits.EXACT_TABLES:,} "
+                                        f"tables: {limits.EXACT_N.why}")
+        if args.target is None:
+            continue
+        limits.check("--n-max", args.n_max, limits.EXACT_N, " per group")
+        if row["p1"] == row["p2"]:
+            raise AnalysisError(f"--target {args.target:g}: {row['label']}: the two rates are equal, so the power "
+                                f"is the test's size (at most about alpha = {row['alpha']:g}) at every n: no n "
+                                "reaches the target")
+        nn = _normal_n(row["p1"], row["p2"], row["alpha"], args.target, row["alternative"], ratio)
+        end = args.n_max if nn is None else min(args.n_max, math.ceil(1.15 * nn) + max(20, math.ceil(1.15 * nn) // 4))
+        cost = _scan_tables(end, ratio, row["test"])
+        if cost > limits.SCAN_TABLES.value:
+            need = ("the direction tested cannot reach it" if nn is None else
+                    f"the normal approximation needs about {nn:,} per group"
+                    + (f", beyond --n-max {args.n_max:,}" if nn > args.n_max else ""))
+            raise limits.LimitError(f"--target {args.target:g}: {row['label']}: {need}; the exact scan up to n = "
+                                    f"{end:,} would enumerate {cost:,} tables: {limits.SCAN_TABLES}: "
+                                    f"{limits.SCAN_TABLES.why}")
+
+
+def _check_simulated_sizes(args) -> None:
+    for n in args.n or []:
+        limits.check("--n", n, limits.SIMULATED_N, " per condition")
+    if args.target is not None:
+        limits.check("--n-max", args.n_max, limits.SIMULATED_N, " per condition")
+
+
+# --------------------------------------------------------------------------- #
 def cmd_power(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance power``; returns the exit status (0)."""
     from analysis.errors import AnalysisError
@@ -240,6 +327,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
     if args.jobs == 0:
         raise AnalysisError("--jobs 0: give a positive number, or -1 for all cores")
     _check_n("--n-max", args.n_max)
+    _check_sizes(args)
     if args.looks is not None and not 1 <= args.looks <= 20:
         raise AnalysisError(f"--looks {args.looks}: give a whole number of looks from 1 to 20")
     if args.rates and args.study:
@@ -290,6 +378,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             if not args.n and args.target is None:
                 raise AnalysisError(f"{par.id} experiment {exp.number}: the original cell sizes are not published; "
                                     "give --n N (per condition) or --target POWER")
+            _check_simulated_sizes(args)
             from analysis.power.simulated import simulation_power, simulation_sample_size
 
             sims = []
@@ -301,6 +390,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
                 ss = simulation_sample_size(par, exp.number, args.target, args.simulations, alpha, args.seed,
                                             args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
             simulation = {"power": sims, "sample_size": ss}
+    _check_exact_work(rows, args)
     for row in rows:
         _compute_binary(row, args)
     if rows:

@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from paradigms import limits
+
 
 def register(subparsers) -> None:
     from analysis.replication import CRITERIA
@@ -32,7 +34,7 @@ def register(subparsers) -> None:
                    help="the experiment replicated (with data: checked against the files, or chooses one)")
     p.add_argument("--counts", nargs="+", metavar="NAME=K/N",
                    help="the replication's counts per condition: complied K of N analysed, e.g. "
-                        "rejection_moderation=66/130")
+                        f"rejection_moderation=66/130 (N {limits.COUNT_N})")
     p.add_argument("--published", metavar="NAME",
                    help="a published replication in data/published/replications.csv, e.g. genschow2021")
     p.add_argument("--sesoi-h", type=float, metavar="H",
@@ -67,6 +69,9 @@ def parse_counts(items) -> dict:
                                 "rejection_moderation=66/130") from None
         if n < 0 or not 0 <= k <= n:
             raise AnalysisError(f"--counts {item}: K = {k} must be between 0 and N = {n}")
+        if n > limits.COUNT_N.value:   # issue 22.6: 30 digits were an internal error
+            raise limits.LimitError(f"--counts {name.strip()}: N = {n}: {limits.COUNT_N} per condition: "
+                                    f"{limits.COUNT_N.why}")
         if name.strip() in out:
             raise AnalysisError(f"--counts {item}: condition {name.strip()!r} given twice")
         out[name.strip()] = (k, n)

@@ -37,14 +37,15 @@ import pandas as pd
 
 from analysis.errors import DataValidationError
 
-__all__ = ["PENDING", "PendingOutcomeWarning", "is_mail", "check_record", "join_records", "window_closes",
+__all__ = ["TIMES", "PENDING", "PendingOutcomeWarning", "is_mail", "check_record", "join_records", "window_closes",
            "outcome_mask", "join_loaded"]
 
 #: The report status of a card whose outcome is not yet recorded.
 PENDING = "pending"
 #: the columns of the report (as analysis.load.sessions.REPORT_COLUMNS)
 _REPORT = ("study", "experiment", "condition", "status", "reason", "participant_id", "source_file", "source_line")
-_TIMES = ("t_card", "t_start", "t_end")
+#: The times of a card's records (the loader keeps them for the join).
+TIMES = ("t_card", "t_start", "t_end")
 _JOINED = ("reply", "reply_date", "reply_days", "complied", "debriefed", "data_consent", "t_end")
 
 
@@ -53,9 +54,9 @@ class PendingOutcomeWarning(UserWarning):
 
 
 def _paradigm(study: str):
-    import paradigms
+    from analysis.declared import declaration
 
-    return paradigms.get(study)
+    return declaration(study)
 
 
 def is_mail(paradigm) -> bool:
@@ -292,12 +293,13 @@ def _check_outcome(o: Mapping, d: Mapping, sent: date, window: int) -> None:
 
 
 # --------------------------------------------------------------------------- #
-# The loader's hooks (analysis/load.py works on a pool of every file's cells)
+# The loader's hooks (the loader works on a pool of every file's cells, analysis.load.cells.Pool)
 # --------------------------------------------------------------------------- #
 def _mail_studies(studies) -> list:
-    import paradigms
+    from analysis.declared import declaration, known_studies
 
-    return [s for s in studies if s in paradigms.names() and is_mail(paradigms.get(s))]
+    known = known_studies()
+    return [s for s in studies if s in known and is_mail(declaration(s))]
 
 
 def outcome_mask(pool) -> np.ndarray:
@@ -352,7 +354,7 @@ def join_loaded(data: pd.DataFrame, report: pd.DataFrame, pool, keep: np.ndarray
     sub = data[rows]
     records = sub.astype(object).where(sub.notna(), None).to_dict("records")
     kept = np.flatnonzero(keep)[rows]
-    for col in _TIMES:
+    for col in TIMES:
         if col in pool.table.column_names:
             raw = np.asarray(pool.col(col).to_pylist(), dtype=object)[kept]
             for r, v in zip(records, raw):
@@ -364,7 +366,7 @@ def join_loaded(data: pd.DataFrame, report: pd.DataFrame, pool, keep: np.ndarray
     pending = [r for r in joined if r.get("pending")]
     out = pd.DataFrame(done, columns=list(data.columns) + ["outcome_file", "outcome_line"])
     for col in data.columns:
-        if col in _TIMES or str(data[col].dtype).startswith("datetime64"):
+        if col in TIMES or str(data[col].dtype).startswith("datetime64"):
             out[col] = pd.to_datetime(out[col], utc=True, format="ISO8601")
         else:
             try:

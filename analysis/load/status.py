@@ -28,7 +28,8 @@ from typing import Mapping, Union
 import numpy as np
 import pandas as pd
 
-__all__ = ["ANALYSED", "EXCLUDED", "WITHDRAWN", "STATUSES", "participant_status"]
+__all__ = ["ANALYSED", "EXCLUDED", "WITHDRAWN", "STATUSES", "participant_status", "split_by_status",
+           "report_counts"]
 
 ANALYSED = "analysed"
 EXCLUDED = "excluded"
@@ -98,3 +99,58 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(col, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def split_by_status(data: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The analysed rows of a frame, and how many were excluded and withdrawn.
+
+    For a tidy frame that did not come through the loader (the loader applies
+    the rule once: :meth:`analysis.load.sessions.LoadedData.analysable`).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Rows with ``excluded`` and ``data_consent`` (either may be missing).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The ``analysed`` rows (a copy) and ``{"excluded": n, "withdrawn": n}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"excluded": [0, 1, 0, 1], "data_consent": [1, 1, 0, 0]})
+    >>> kept, dropped = split_by_status(rows)
+    >>> len(kept), dropped
+    (1, {'excluded': 1, 'withdrawn': 2})
+    """
+    status = participant_status(data)
+    kept = data[(status == ANALYSED).to_numpy()].copy()
+    return kept, {"excluded": int((status == EXCLUDED).sum()), "withdrawn": int((status == WITHDRAWN).sum())}
+
+
+def report_counts(report: pd.DataFrame) -> dict:
+    """How many participants a load report lists as excluded and as withdrawn.
+
+    Parameters
+    ----------
+    report : DataFrame
+        The ``report`` of :class:`~analysis.load.sessions.LoadedData` (column ``status``),
+        already cut to one experiment.
+
+    Returns
+    -------
+    dict
+        ``{"excluded": n, "withdrawn": n}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> report_counts(pd.DataFrame({"status": ["excluded", "withdrawn", "withdrawn", "pending"]}))
+    {'excluded': 1, 'withdrawn': 2}
+    """
+    if report is None or not len(report):
+        return {"excluded": 0, "withdrawn": 0}
+    status = report["status"]
+    return {"excluded": int((status == EXCLUDED).sum()), "withdrawn": int((status == WITHDRAWN).sum())}

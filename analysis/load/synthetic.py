@@ -57,9 +57,9 @@ def rows_from_counts(study: str, experiment: int, counts: Mapping[str, tuple[int
     >>> len(rows), [r['complied'] for r in rows], rows[0]['participant_id']
     (3, ['1', '1', '0'], 'PUB-1-0001')
     """
-    import paradigms
+    from analysis.declared import declaration
 
-    paradigm = paradigms.get(study)
+    paradigm = declaration(study)
     columns = paradigm.columns(experiment)
     prefix = id_prefix or f"{site}-{session}-"
     rows = []

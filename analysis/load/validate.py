@@ -21,6 +21,12 @@ The checks:
 * :func:`check_numbers` -- no ``nan`` or infinity in numeric measures.
 * :func:`check_slots` -- no schedule slot filled twice within a site's schedule.
 
+* :func:`check_consistency` -- cells that the session records together agree
+  (:func:`check_answers`: a target answer and what it records, ``refuse`` with
+  ``complied = 0``; :func:`check_composite`: a composite such as Regan's
+  ``liking_score`` and the mean of its items; :func:`check_debriefing`: data kept
+  (``data_consent = 1``) only from a participant who was debriefed).
+
 Rows are located through the ``source_file``, ``source_line`` and ``source_row``
 columns the loader adds.
 """
@@ -35,17 +41,30 @@ from typing import Mapping, Optional
 import numpy as np
 import pandas as pd
 
+import analysis.load.mail as mail
+from analysis.declared import declaration, known_studies
 from analysis.errors import DataValidationError
 
 __all__ = ["file_keywords", "read_sidecar", "sidecar_path", "origin_of", "codebook_extras", "check_keywords",
            "check_columns", "check_factors", "check_times", "check_numbers", "check_slots", "check_unique_ids", "ORIGINS", "LocatedError",
-           "EARLIEST_YEAR"]
+           "EARLIEST_YEAR", "SIDECAR_KEYS", "check_answers", "check_composite", "check_debriefing", "check_consistency",
+           "consistency_columns", "COMPOSITE_TOLERANCE"]
+# Also used by the load's other rooms (read, cells, sessions), not part of the toolkit's API:
+# where, full_time_shape, utc_micros (column shapes), first_true, withdrawn_mask, validate_pool (the pooled
+# cells against the codebooks).
 
 #: What a session's sidecar says about how its data were made.
 ORIGINS = ("real", "pilot", "simulated", "unrecorded")
 
 #: Session times before this year are impossible (the toolkit records new sessions).
 EARLIEST_YEAR = 2000
+
+#: How far a composite (e.g. ``liking_score``) may be from the mean of its items: the screen
+#: writes the mean rounded to 4 decimals; a score rounded by hand to 2 decimals still agrees.
+COMPOSITE_TOLERANCE = 0.005
+
+#: What an answer records that the session may change later (an exclusion): not checked against it.
+_LATER = frozenset({"excluded", "exclusion_reason"})
 
 #: A complete time as the session store writes it: date, time to the second (fraction
 #: optional) and a UTC offset.  A row cut while being written loses the offset first.
@@ -60,7 +79,7 @@ _KEYWORDS = {"study": "study", "exp": "experiment", "site": "site", "session": "
 _KEY_RE = re.compile(r"(?:^|_)(study|exp|site|session)-([A-Za-z0-9]+)(?=_)")
 
 #: Sidecar key -> column of the data.
-_SIDECAR_KEYS = {"paradigm": "study", "experiment": "experiment", "site": "site", "session": "session",
+SIDECAR_KEYS = {"paradigm": "study", "experiment": "experiment", "site": "site", "session": "session",
                  "experimenter": "experimenter"}
 
 
@@ -74,7 +93,7 @@ class LocatedError(DataValidationError):
         self.position = position
 
 
-def _where(file: str, line, row, column: str) -> str:
+def where(file: str, line, row, column: str) -> str:
     """``file: line L (data row R), column 'c'``; a file without lines (Parquet: ``line``
     0) is located by its data row alone."""
     if not int(line):
@@ -87,7 +106,7 @@ def _refuse_first(mask, df: pd.DataFrame, column: str, message) -> None:
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
         i = int(np.argmax(mask))
-        raise LocatedError(f"{_where(df['source_file'].iat[i], df['source_line'].iat[i], df['source_row'].iat[i], column)}: "
+        raise LocatedError(f"{where(df['source_file'].iat[i], df['source_line'].iat[i], df['source_row'].iat[i], column)}: "
                            f"{message(i)}", i)
 
 
@@ -223,7 +242,7 @@ def check_keywords(raw: pd.DataFrame, file: str, sidecar: Optional[Mapping]) -> 
                                             for col, val in file_keywords(file).items()]
     if sidecar:
         expected += [(col, str(sidecar[key]), f"the sidecar {sidecar_path(file).name}'s field {key!r} is")
-                     for key, col in _SIDECAR_KEYS.items() if sidecar.get(key) is not None]
+                     for key, col in SIDECAR_KEYS.items() if sidecar.get(key) is not None]
     for col, val, says in expected:
         if col not in raw.columns:
             continue
@@ -325,7 +344,7 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
         present = _np(pc.not_equal(s, ""))
         full, micros, year = (shapes or {}).get(col) or (None, None, None)
         if full is None:
-            full, year = _full_time_shape(s, with_year=True)
+            full, year = full_time_shape(s, with_year=True)
         _refuse_first(present & ~full, df, col,
                       lambda i: f"{s[i].as_py()!r} is not a complete time with its UTC offset "
                                 "(a row cut while being written, or a time edited by hand)")
@@ -333,7 +352,7 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
                       lambda i: f"{s[i].as_py()!r} is impossible: year {int(year[i])} is before {EARLIEST_YEAR}")
         usable = present & full & (year >= EARLIEST_YEAR) & (year <= now.year + 1)
         if micros is None or not usable.all() and micros is not None and (micros[usable] == nat).any():
-            micros = _utc_micros(s, usable)
+            micros = utc_micros(s, usable)
         if micros is None:   # an impossible date (month 13): pandas marks it NaT
             ts = pd.to_datetime(pd.Series(s.to_pylist()).where(usable), format="ISO8601", utc=True, errors="coerce")
             micros = np.where(ts.isna(), nat, ts.dt.tz_localize(None).to_numpy("datetime64[us]").astype(np.int64))
@@ -489,7 +508,7 @@ def _shape_ok(at, back, ln, pos19):
     return ok
 
 
-def _full_time_shape(arr, with_year: bool = False):
+def full_time_shape(arr, with_year: bool = False):
     """Cells of the form ``_FULL_TIME`` (``2026-01-05T10:00:28.695+00:00``), on whole
     columns: the byte at each fixed position, found through the string offsets.  When
     every non-empty cell has one length (as the session store writes them), the bytes
@@ -572,7 +591,7 @@ def _valid_where(arr, mask: np.ndarray):
     return pa.chunked_array(out, type=arr.type) if chunked else out[0]
 
 
-def _utc_micros(arr, mask: np.ndarray) -> Optional[np.ndarray]:
+def utc_micros(arr, mask: np.ndarray) -> Optional[np.ndarray]:
     """Microseconds since the epoch (UTC) of the cells in ``mask`` (int64 min elsewhere);
     None when pyarrow cannot parse one of them (an impossible date such as month 13)."""
     import pyarrow as pa
@@ -585,3 +604,441 @@ def _utc_micros(arr, mask: np.ndarray) -> Optional[np.ndarray]:
     except pa.ArrowException:
         return None
     return _np(pc.fill_null(ts, np.iinfo(np.int64).min)).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- #
+# The pooled cells against the codebooks of their experiments.  ``pool`` is an
+# analysis.load.cells.Pool, ``cand`` its Candidates (the problems found, the first reported).
+# --------------------------------------------------------------------------- #
+def first_true(mask) -> Optional[int]:
+    if mask is None or not mask.any():
+        return None
+    return int(np.argmax(mask))
+
+
+def withdrawn_mask(pool) -> np.ndarray:
+    """``data_consent`` == 0 (as :func:`analysis.load.status.participant_status` decides)."""
+    if "data_consent" not in pool.table.column_names:
+        return np.zeros(pool.n, bool)
+    ok, big = pool.is_int("data_consent")
+    fl = pool.is_num("data_consent")
+    given = ~pool.empty("data_consent")  # an empty cell (could not be asked) reads as 0 in a clean cast
+    return given & ((ok & ~big & (pool.ints("data_consent") == 0)) | (fl & ~ok & (pool.floats("data_consent") == 0)))
+
+
+def _pairs_of(pool, cand):
+    """Each row's (study, experiment): rows of an unknown study or experiment are
+    problems; returns (codes per row, {code: (study, experiment)} of the valid ones)."""
+    import pyarrow.compute as pc
+    from paradigms.base import DeclarationError
+
+    def encode(name):
+        c = pool.col(name)
+        d = (c.combine_chunks() if hasattr(c, "combine_chunks") else c).dictionary_encode()
+        return d.indices.to_numpy(zero_copy_only=False).astype(np.int64), d.dictionary.to_pylist()
+
+    s_codes, s_vals = encode("study")
+    e_codes, e_vals = encode("experiment")
+    codes = s_codes * len(e_vals) + e_codes
+    used = np.flatnonzero(np.bincount(codes))
+    keys = [(int(c), s_vals[c // len(e_vals)] + "\x1f" + e_vals[c % len(e_vals)]) for c in used]
+    known = known_studies()
+    valid: dict[int, tuple[str, int]] = {}
+    bad_study, bad_exp = [], {}
+    for code, k in keys:
+        study, exp = k.split("\x1f", 1)
+        if study not in known:
+            bad_study.append(code)
+            continue
+        try:
+            exp_no = int(exp)
+            declaration(study).experiment(exp_no)
+        except ValueError as exc:
+            bad_exp[code] = str(exc) if isinstance(exc, DeclarationError) else f"{exp!r} is not an integer"
+            continue
+        valid[code] = (study, exp_no)
+    if bad_study:
+        i = first_true(np.isin(codes, bad_study))
+        cand.add(i, 3, (i, 0), lambda: f"{pool.where(i, 'study')}: unknown study {pool.value('study', i)!r}; "
+                                       f"known: {', '.join(known)}")
+    for code, msg in bad_exp.items():
+        i = first_true(codes == code)
+        cand.add(i, 3, (i, 1), lambda i=i, msg=msg: f"{pool.where(i, 'experiment')}: {msg}")
+    return codes, valid
+
+
+def _file_pairs(pool, codes: np.ndarray, valid: dict) -> list[list[tuple[int, int]]]:
+    """Per file: its valid pairs as (code, first row index), in first-seen order."""
+    out = []
+    for k in range(len(pool.cells)):
+        a, b = pool.start[k], pool.start[k + 1]
+        sl = codes[a:b]
+        if b == a:
+            out.append([])
+        elif (sl == sl[0]).all():
+            out.append([(int(sl[0]), int(a))] if int(sl[0]) in valid else [])
+        else:
+            u, first = np.unique(sl, return_index=True)
+            out.append([(int(c), int(a + f)) for f, c in sorted(zip(first, u)) if int(c) in valid])
+    return out
+
+
+def _check_cells(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> None:
+    """Each cell of the rows of one experiment against its codebook entry (stage 3)."""
+    for j, m in enumerate(paradigm.codebook(exp_no)):
+        if m.name not in pool.table.column_names:
+            continue  # the header check of this experiment speaks first
+        order = 10 + j
+        col = m.name
+        empty = pool.empty(col)
+        present = rows & ~empty
+
+        def add(mask, text, col=col, order=order):
+            i = first_true(mask)
+            cand.add(i, 3, (i, order), lambda: f"{pool.where(i, col)}: {text(i)}")
+
+        if not m.missing_ok:
+            add(rows & empty, lambda i: "empty, but a value is required")
+        values = None
+        if m.dtype == "integer":
+            ok, big = pool.is_int(col)
+            add(present & ~ok, lambda i, col=col: f"{pool.value(col, i)!r} is not an integer")
+            add(present & ok & big, lambda i, col=col: f"{pool.value(col, i)!r} is too large for an integer "
+                                                         "(at most 18 digits)")
+            values, checked = pool.ints(col), present & ok & ~big
+        elif m.dtype == "number":
+            ok = pool.is_num(col)
+            add(present & ~ok, lambda i, col=col: f"{pool.value(col, i)!r} is not a number")
+            values, checked = pool.floats(col), present & ok
+        elif m.dtype == "datetime":
+            add(present & ~pool.is_iso(col), lambda i, col=col: f"{pool.value(col, i)!r} is not an ISO 8601 "
+                                                                 "date-time")
+            checked = present & pool.is_iso(col)
+        else:
+            checked = present
+        if m.allowed is not None:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            if values is not None:
+                inside = np.zeros(len(values), bool)
+                for a in m.allowed:
+                    inside |= values == a
+            else:
+                inside = pool.np(("allowed", m.allowed), col,
+                                 lambda c: pc.is_in(c, value_set=pa.array([str(a) for a in m.allowed])))
+            allowed = ", ".join(str(a) for a in m.allowed)
+            add(checked & ~inside, lambda i, col=col, allowed=allowed:
+                f"{pool.value(col, i)!r} is not allowed; allowed: {allowed}")
+        if values is not None and m.minimum is not None:
+            add(checked & (values < m.minimum), lambda i, col=col, m=m:
+                f"{pool.value(col, i)} is below the minimum {m.minimum:g}")
+        if values is not None and m.maximum is not None:
+            add(checked & (values > m.maximum), lambda i, col=col, m=m:
+                f"{pool.value(col, i)} is above the maximum {m.maximum:g}")
+
+    # rules across cells (withdrawn rows are never analysed: nothing more to check)
+    names = pool.table.column_names
+    excl = pool.ints("excluded") if "excluded" in names else np.zeros(pool.n, np.int64)
+    has_excl = ~pool.empty("excluded") if "excluded" in names else np.zeros(pool.n, bool)
+    withdrawn = withdrawn_mask(pool)
+    live = rows & ~withdrawn & has_excl
+    reason_empty = pool.empty("exclusion_reason") if "exclusion_reason" in names else np.ones(pool.n, bool)
+    i = first_true(live & (excl == 1) & reason_empty)
+    cand.add(i, 3, (i, 1000), lambda: f"{pool.where(i, 'exclusion_reason')}: empty although excluded = 1")
+    i2 = first_true(live & (excl == 0) & ~reason_empty)
+    cand.add(i2, 3, (i2, 1001), lambda: f"{pool.where(i2, 'exclusion_reason')}: "
+                                        f"{pool.value('exclusion_reason', i2)!r} given although excluded = 0")
+    if paradigm.outcome == "binary" and "complied" in names and not mail.is_mail(paradigm):  # (a card: see mail.py)
+        i3 = first_true(live & (excl == 0) & pool.empty("complied"))
+        cand.add(i3, 3, (i3, 1002), lambda: f"{pool.where(i3, 'complied')}: empty for a participant who is "
+                                            "neither excluded nor withdrawn")
+
+
+def _first_in_files(check, frame: pd.DataFrame, file_idx: np.ndarray, starts: dict):
+    """Run a column check (which raises for the first offending row) on ever shorter
+    prefixes of ``frame`` (rows in file order) until it passes: the problem it finds in
+    the earliest file, as (row position, error); (None, None) if there is none."""
+    found = (None, None)
+    n = len(frame)
+    while n:
+        try:
+            check(frame.iloc[:n] if n < len(frame) else frame)
+            return found
+        except LocatedError as exc:
+            k = int(file_idx[exc.position])
+            found = (exc.position, exc)
+            n = starts[k]
+    return found
+
+
+# --------------------------------------------------------------------------- #
+# Cells the session records together (issue 22.5).
+# --------------------------------------------------------------------------- #
+def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
+    """A column's cells as floats; NaN where a cell is empty or not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pc.utf8_trim_whitespace(_text(df[col]))
+    try:   # empty cells made null before the cast (a cast of '' fails: every column with one took the slow path)
+        return _np(pc.fill_null(pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t).cast(pa.float64()),
+                                np.nan)).astype(float)
+    except pa.ArrowException:
+        return pd.to_numeric(pd.Series(t.to_pylist()), errors="coerce").astype(float).to_numpy()
+
+
+def _kept(df: pd.DataFrame) -> np.ndarray:
+    """Rows not withdrawn (``data_consent`` is not 0): withdrawn rows are never analysed."""
+    if "data_consent" not in df.columns:
+        return np.ones(len(df), bool)
+    return ~(_numbers(df, "data_consent") == 0)
+
+
+def _recorded(cells: pd.Series, values: np.ndarray, want) -> np.ndarray:
+    """Cells that hold a value other than ``want`` (a number compared as a number); empty cells agree."""
+    if isinstance(want, (int, float)) and not isinstance(want, bool):
+        return ~np.isnan(values) & ~np.isclose(values, float(want), rtol=0.0, atol=1e-9)
+    import pyarrow.compute as pc
+
+    text = _text(cells)
+    return _np(pc.and_(pc.not_equal(text, ""), pc.not_equal(text, str(want))))
+
+
+def check_answers(df: pd.DataFrame, experiment) -> None:
+    """A target request's answer agrees with what that answer records (cells as strings).
+
+    The screen records ``complied`` (and, for a sale, ``amount_paid``) from the answer
+    tapped; a row whose answer says ``refuse`` and whose ``complied`` says 1 was edited
+    after the session.  An empty cell agrees (an excluded participant's ``complied`` is
+    left empty); withdrawn rows are never analysed and not checked.
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> exp = paradigms.get("cialdini1975").experiment(1)
+    >>> df = pd.DataFrame({"condition": ["exposure_control"] * 2, "target_request_answer": ["agree", "refuse"],
+    ...                    "complied": ["1", "1"], "source_file": "c_data.csv", "source_line": [2, 3],
+    ...                    "source_row": [1, 2]})
+    >>> check_answers(df, exp)
+    Traceback (most recent call last):
+    ...
+    analysis.load.validate.LocatedError: c_data.csv: line 3 (data row 2), column 'complied': '1' contradicts target_request_answer 'refuse', which records complied = 0
+    """
+    import pyarrow.compute as pc
+
+    if "condition" not in df.columns:
+        return
+    cond = _text(df["condition"])
+    kept = _kept(df)
+    memo: dict = {}
+
+    def once(key, make):   # each column read once, each comparison made once, whatever the conditions share
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+    for c in experiment.conditions:
+        in_cond = _np(pc.equal(cond, c.name)) & kept
+        if not in_cond.any():
+            continue
+        for step in (s for s in c.steps if s.target and s.answer_column in df.columns):
+            answer = once(step.answer_column, lambda: _text(df[step.answer_column]))
+            for a in step.answers:
+                for col, want in a.sets.items():
+                    if col in _LATER or col not in df.columns:
+                        continue
+                    values = once(("num", col), lambda: _numbers(df, col))
+                    given = once(("answer", step.answer_column, a.code), lambda: _np(pc.equal(answer, a.code)))
+                    other = once(("other", col, want), lambda: _recorded(df[col], values, want))
+                    says = f"{step.answer_column} {a.code!r}, which records {col} = " + \
+                        (f"{want:g}" if isinstance(want, float) else str(want))
+                    _refuse_first(in_cond & given & other, df, col, lambda i, col=col, says=says:
+                                  f"{df[col].iat[i]!r} contradicts {says}")
+
+
+def _composite_of(paradigm) -> Optional[tuple[str, tuple[str, ...]]]:
+    design = getattr(getattr(paradigm, "session", None), "design", None)  # a LabSession's declared design
+    comp = getattr(design, "composite", None)
+    return (comp[0], tuple(comp[1])) if comp else None
+
+
+def check_composite(df: pd.DataFrame, paradigm) -> None:
+    """A composite score (Regan's ``liking_score``) is the mean of its items (cells as strings).
+
+    The screen writes the mean of the items rounded to 4 decimals; a score further than
+    :data:`COMPOSITE_TOLERANCE` from the mean of the row's items, or a score beside an
+    empty item, contradicts them.  Withdrawn rows are not checked.
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> df = pd.DataFrame({"like_01": ["5", "5"], "like_02": ["6", "6"], "like_03": ["7", "7"],
+    ...                    "like_04": ["8", "8"], "liking_score": ["6.5", "8.0"], "source_file": "r_data.csv",
+    ...                    "source_line": [2, 3], "source_row": [1, 2]})
+    >>> check_composite(df, paradigms.get("regan1971"))
+    Traceback (most recent call last):
+    ...
+    analysis.load.validate.LocatedError: r_data.csv: line 3 (data row 2), column 'liking_score': '8.0' is not the mean of like_01, like_02, like_03, like_04 (6.5): the score contradicts its items
+    """
+    comp = _composite_of(paradigm)
+    if comp is None or comp[0] not in df.columns or not all(c in df.columns for c in comp[1]):
+        return
+    col, items = comp
+    score = _numbers(df, col)
+    values = np.column_stack([_numbers(df, c) for c in items])
+    given = ~np.isnan(score) & _kept(df)
+    gap = np.isnan(values).any(axis=1)
+    named = ", ".join(items)
+    first_gap = np.argmax(np.isnan(values), axis=1)
+    _refuse_first(given & gap, df, col, lambda i: f"{df[col].iat[i]!r} is given, but its item "
+                                                  f"{items[int(first_gap[i])]} is empty: the score is the mean "
+                                                  f"of {named}")
+    with np.errstate(invalid="ignore"):
+        mean = values.mean(axis=1)
+    off = given & ~gap & ~(np.abs(score - mean) <= COMPOSITE_TOLERANCE + 1e-9)
+    _refuse_first(off, df, col, lambda i: f"{df[col].iat[i]!r} is not the mean of {named} ({mean[i]:.4g}): "
+                                          "the score contradicts its items")
+
+
+def check_debriefing(df: pd.DataFrame) -> None:
+    """Data are kept (``data_consent = 1``) only from a participant who was debriefed.
+
+    Consent to keep the data is asked at the debriefing; a participant who could not be
+    debriefed could not be asked (``data_consent`` empty), or declined (0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"debriefed": ["1", "0"], "data_consent": ["1", "1"], "source_file": "c_data.csv",
+    ...                    "source_line": [2, 3], "source_row": [1, 2]})
+    >>> check_debriefing(df)
+    Traceback (most recent call last):
+    ...
+    analysis.load.validate.LocatedError: c_data.csv: line 3 (data row 2), column 'data_consent': '1' (data kept) although debriefed = 0: consent to keep the data is asked at the debriefing; leave it empty (could not be asked) or 0
+    """
+    if "debriefed" not in df.columns or "data_consent" not in df.columns:
+        return
+    bad = (_numbers(df, "data_consent") == 1) & (_numbers(df, "debriefed") == 0)
+    _refuse_first(bad, df, "data_consent", lambda i: f"{df['data_consent'].iat[i]!r} (data kept) although "
+                                                     "debriefed = 0: consent to keep the data is asked at the "
+                                                     "debriefing; leave it empty (could not be asked) or 0")
+
+
+def consistency_columns(paradigm, number: int) -> tuple[str, ...]:
+    """The columns :func:`check_consistency` reads for one experiment of a paradigm.
+
+    Examples
+    --------
+    >>> import paradigms
+    >>> consistency_columns(paradigms.get("regan1971"), 1)[-5:]
+    ('liking_score', 'like_01', 'like_02', 'like_03', 'like_04')
+    """
+    exp = paradigm.experiment(number)
+    cols = ["condition", "debriefed", "data_consent"]
+    for s in exp.steps:
+        if s.target:
+            cols += [s.answer_column] + [k for a in s.answers for k in a.sets if k not in _LATER]
+    comp = _composite_of(paradigm)
+    if comp:
+        cols += [comp[0], *comp[1]]
+    return tuple(dict.fromkeys(cols))
+
+
+def check_consistency(df: pd.DataFrame, paradigm, number: int) -> None:
+    """:func:`check_debriefing`, :func:`check_answers` and :func:`check_composite` on one experiment's rows.
+
+    Examples
+    --------
+    >>> import pandas as pd, paradigms
+    >>> df = pd.DataFrame({"condition": ["exposure_control"], "target_request_answer": ["refuse"],
+    ...                    "complied": ["0"], "debriefed": ["1"], "data_consent": ["1"],
+    ...                    "source_file": "c_data.csv", "source_line": [2], "source_row": [1]})
+    >>> check_consistency(df, paradigms.get("cialdini1975"), 1)
+    """
+    check_debriefing(df)
+    check_answers(df, paradigm.experiment(number))
+    check_composite(df, paradigm)
+
+
+def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> None:
+    """Factors, times and numbers of one experiment's rows (stage 5)."""
+    codebook = paradigm.codebook(exp_no)
+    experiment = paradigm.experiment(exp_no)
+    times = [m.name for m in codebook if m.dtype == "datetime" and m.name in pool.table.column_names]
+    numbers = [m.name for m in codebook if m.dtype == "number" and m.name in pool.table.column_names]
+    factors = [f for f in experiment.factors if f in pool.table.column_names]
+    idx = np.flatnonzero(rows)
+    if not idx.size:
+        return
+    whole = idx.size == pool.n
+    names = set(pool.table.column_names)   # a missing column was refused at the header (issue 22.6)
+    cols = dict.fromkeys(c for c in ["condition"] + factors + times + numbers
+                         + list(consistency_columns(paradigm, exp_no)) if c in names)
+    import pyarrow as pa
+    take = None if whole else pa.array(idx)
+    df = pd.DataFrame({c: (pool.col(c) if whole else pool.col(c).take(take)).to_pandas() for c in cols}, copy=False)
+    fidx = pool.file_idx[idx]
+    df["source_file"] = pd.Categorical.from_codes(fidx, categories=pd.Index(pool.files, dtype=object)) \
+        if len(set(pool.files)) == len(pool.files) else np.asarray(pool.files, dtype=object)[fidx]
+    df["source_line"] = pool.line[idx]
+    df["source_row"] = pool.row[idx]
+    starts = {}
+    for k in np.unique(fidx):
+        starts[int(k)] = int(np.searchsorted(fidx, k))
+    sub_file = fidx
+
+    def shapes_for(n):
+        out = {}
+        for c in times:
+            full, micros, year = pool.full_time(c)
+            full, year = (full, year) if whole else (full[idx], year[idx])
+            micros = None if micros is None else (micros if whole else micros[idx])
+            out[c] = (full[:n], None if micros is None else micros[:n], year[:n])
+        return out
+    for order, check in enumerate((lambda d: check_factors(d, experiment),
+                                   lambda d: check_times(d, times, shapes=shapes_for(len(d))),
+                                   lambda d: check_numbers(d, numbers),
+                                   lambda d: check_consistency(d, paradigm, exp_no))):
+        pos, exc = _first_in_files(check, df, sub_file, starts)
+        if pos is not None:
+            cand.add(int(idx[pos]), 5, (order, pos), lambda exc=exc: str(exc))
+
+
+def validate_pool(pool, cand) -> list:
+    """Stages 3-5 over the pooled cells; returns each file's valid (study, experiment) pairs."""
+
+    if pool.n == 0:
+        return [[] for _ in pool.cells]
+    codes, valid = _pairs_of(pool, cand)
+    per_file = _file_pairs(pool, codes, valid)
+    # the header must hold every column of each experiment found in the file
+    for k, pairs in enumerate(per_file):
+        header = pool.cells[k].header
+        for code, first in pairs:
+            study, exp_no = valid[code]
+            missing = [m for m in declaration(study).columns(exp_no) if m not in header]
+            if missing:
+                cand.add(first, 3, (first, 2), lambda f=pool.files[k], s=study, e=exp_no, missing=missing:
+                         f"{f}: line 1 (header), column {missing[0]!r}: missing (needed by {s} experiment {e}"
+                         + (f"; also missing: {', '.join(missing[1:])}" if missing[1:] else "") + ")")
+    for code, (study, exp_no) in valid.items():
+        rows = codes == code
+        _check_cells(pool, cand, declaration(study), exp_no, rows)
+    # no column outside the codebooks of the experiments in the file
+    for k, pairs in enumerate(per_file):
+        if not pairs:
+            continue
+        fc = pool.cells[k]
+        got = [valid[c] for c, _ in pairs]
+        names: set[str] = set()
+        for study, exp in got:
+            names.update(declaration(study).columns(exp))
+        extras = [h for h in fc.header if h not in names]
+        what = ", ".join(f"{s} experiment {e}" for s, e in got)
+        try:
+            check_columns(fc.header, names, fc.file,
+                                 codebook_extras(fc.path) if extras else frozenset(), what)
+        except DataValidationError as exc:
+            cand.add_error(k, 4, (0,), exc)
+    for code, (study, exp_no) in valid.items():
+        _check_pair_columns(pool, cand, declaration(study), exp_no, codes == code)
+    return [[valid[c] for c, _ in pairs] for pairs in per_file]

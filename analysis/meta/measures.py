@@ -3,7 +3,7 @@ factorial interaction (log ratio of odds ratios).
 
 Each site gives one effect ``yi`` with its sampling variance ``vi`` (from
 :mod:`analysis.stats.effects`, the one home of every effect formula), and the sites are pooled by
-:func:`analysis.meta.pooling.random_effects` (DL, REML and PM; the prediction interval), exactly as
+:func:`analysis.meta.random.random_effects` (DL, REML and PM; the prediction interval), exactly as
 the binary contrasts are.  One :class:`EffectPool` per measure and contrast.
 
 * Count plans (Regan, 1971): for each confirmatory contrast, the cells on each side are one group
@@ -29,11 +29,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from analysis.declared import control_labels
 from analysis.errors import AnalysisError
 from analysis.format import format_number
+from analysis.meta.random import ESTIMATORS, random_effects
 from analysis.results import Result, jsonable
 from analysis.stats.effects import (ZERO_CELL_RULE, hedges_g, log_odds_ratio, log_ratio_of_means,
-                                    logit_proportion, z_critical)
+                                    logit_proportion, wald_ci)
 
 __all__ = ["MEASURES", "SiteValue", "EffectPool", "pool_effect", "group_moments"]
 
@@ -62,7 +64,7 @@ def _back(measure: str, x: float) -> float:
 class SiteValue(Result):
     """One site's effect ``yi`` (variance ``vi``) on ``measure``; ``detail`` shows its data."""
 
-    _aliases = {"estimate": "yi", "term": "site", "ci_low": "wald_ci_low", "ci_high": "wald_ci_high"}
+    _aliases = {"estimate": "yi", "term": "site", "ci_low": "wald_low", "ci_high": "wald_high"}
 
     site: str
     measure: str
@@ -75,18 +77,17 @@ class SiteValue(Result):
     notes: tuple[str, ...] = ()
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        """Wald interval on the measure's own scale."""
-        h = z_critical(level) * math.sqrt(self.vi)
-        return (self.yi - h, self.yi + h)
+        """Wald interval on the measure's own scale (:func:`analysis.stats.effects.wald_ci`)."""
+        return wald_ci(self.yi, self.vi, level)
 
     @property
-    def wald_ci_low(self) -> float:
-        """The lower limit of the 95% Wald interval (:meth:`ci`): ``ci_low`` and ``to_dict()['ci_low']``."""
+    def wald_low(self) -> float:
+        """The lower end of the 95% Wald interval (``ci_low``), on the measure's own scale."""
         return self.ci()[0]
 
     @property
-    def wald_ci_high(self) -> float:
-        """The upper limit of the 95% Wald interval (:meth:`ci`): ``ci_high`` and ``to_dict()['ci_high']``."""
+    def wald_high(self) -> float:
+        """The upper end of the 95% Wald interval (``ci_high``), on the measure's own scale."""
         return self.ci()[1]
 
     def __str__(self) -> str:
@@ -171,7 +172,7 @@ def pool_effect(label: str, measure: str, sites: Sequence[str], yi, vi, n=None, 
         The sites and their effects with sampling variances; a site whose effect or variance is
         not finite is left out, and the note says why.
     method, test, level
-        As :func:`analysis.meta.pooling.random_effects`.
+        As :func:`analysis.meta.random.random_effects`.
 
     Returns
     -------
@@ -183,8 +184,6 @@ def pool_effect(label: str, measure: str, sites: Sequence[str], yi, vi, n=None, 
     >>> round(p.headline.estimate, 3)
     0.5
     """
-    from analysis.meta.pooling import ESTIMATORS, random_effects
-
     if measure not in MEASURES:
         raise AnalysisError(f"measure {measure!r}: known measures are {', '.join(MEASURES)}")
     k = len(sites)
@@ -256,7 +255,7 @@ def count_contrast_pools(cells, experiment, method: str, test: str, level: float
         details = [f"M = {format_number(t[0])} (SD {format_number(t[1])}, n = {t[2]}) vs "
                    f"{format_number(c[0])} (SD {format_number(c[1])}, n = {c[2]})" for _, t, c in rows]
         names = [r[0] for r in rows]
-        tl, cl = k.treatment_label, tuple(k.control_label.split(" + "))
+        tl, cl = k.treatment_label, control_labels(k)
         for measure, fn in (("SMD", hedges_g), ("ROM", log_ratio_of_means)):
             e = fn(m1, sd1, n1, m2, sd2, n2)
             out.append(pool_effect(k.label, measure, names, e.yi, e.vi, n1 + n2, details, None, method, test,

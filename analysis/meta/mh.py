@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from analysis.format import format_number, format_p
 from analysis.results import Result
 from analysis.stats.effects import z_critical
 
@@ -43,11 +44,11 @@ MH_METHOD = ("Mantel-Haenszel pooled odds ratio, Robins-Breslow-Greenland (RBG) 
 class MHResult(Result):
     """Mantel-Haenszel estimate and tests (see the module); NaN where undefined.
 
-    On the one result base (:class:`analysis.results.Result`): ``statistic``/``pvalue`` are the
-    CMH χ² without correction, ``estimate`` the pooled log odds ratio with its ``ci_low``/``ci_high``.
+    On the one result base: ``estimate`` is the log odds ratio (CI ``ci_low``, ``ci_high``),
+    ``statistic`` and ``pvalue`` the CMH test without continuity correction.
     """
 
-    _aliases = {"statistic": "cmh", "pvalue": "cmh_p", "estimate": "log_or"}
+    _aliases = {"estimate": "log_or", "statistic": "cmh", "pvalue": "cmh_p", "n": "k"}
     _measure = "log odds ratio (Mantel-Haenszel)"
 
     log_or: float
@@ -64,6 +65,15 @@ class MHResult(Result):
     tarone_p: float
     k: int
     k_pos: int
+    level: float = 0.95
+
+    def __str__(self) -> str:
+        if not math.isfinite(self.log_or):
+            return f"Mantel-Haenszel OR undefined (k = {self.k}: no site has a discordant pair of cells)"
+        lo, hi = (math.exp(x) for x in (self.ci_low, self.ci_high))
+        return (f"Mantel-Haenszel OR = {format_number(math.exp(self.log_or))}, {self.level:.0%} CI "
+                f"[{format_number(lo)}, {format_number(hi)}]; CMH χ²(1) = {format_number(self.cmh)}, "
+                f"{format_p(self.cmh_p)} (k = {self.k})")
 
 
 def _cmh(a, n1, n2, xt, yt, nn, correct: bool) -> float:
@@ -144,4 +154,4 @@ def mantel_haenszel(a, b, c, d, level: float = 0.95) -> MHResult:
     if bd_df < 1:
         bd = ta = nan
     return MHResult(log_or, se, lo, hi, cmh, sf(cmh, 1), cmh_c, sf(cmh_c, 1), bd, sf(bd, bd_df), ta,
-                    sf(ta, bd_df), k, k_pos)
+                    sf(ta, bd_df), k, k_pos, level)

@@ -86,15 +86,17 @@ def read_site_table(path: Union[str, Path], study: str, experiment: int = 1) -> 
     ...     print(str(e).split("t.csv: ")[1])
     line 2, field 'complied': 25 complied of n = 20 is impossible
     """
-    import paradigms
     from paradigms.base import CountPlan
+
+    from analysis.declared import declaration
 
     path = Path(path)
     try:
-        paradigm = paradigms.get(study)
+        paradigm = declaration(study)
         exp = paradigm.experiment(int(experiment))
     except Exception as exc:  # a declaration lookup error: said in one line
         raise AnalysisError(f"--study {study} --experiment {experiment}: {exc}") from None
+    study = paradigm.id
     counts = isinstance(exp.plan, CountPlan)
     cols = COUNT_COLUMNS if counts else BINARY_COLUMNS
     try:

@@ -437,9 +437,9 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
     >>> r.tests[0].simulations
     4
     """
-    import paradigms
+    from analysis.declared import declaration
 
-    p = paradigms.get(paradigm) if isinstance(paradigm, str) else paradigm
+    p = declaration(paradigm)  # an id given for convenience becomes its declaration there, not here
     exp = p.experiment(int(experiment))
     n, alpha = _check_sim(n, simulations, alpha, jobs)
     if fit_on not in ("cells", "rows"):

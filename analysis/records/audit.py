@@ -240,7 +240,7 @@ def _find_participant(data_dir: Path, participant_id: str) -> tuple[Path, dict]:
     is in no file, or in more than one (which participant is meant is then not known)."""
     import csv
 
-    from analysis.load.sessions import find_session_files
+    from analysis.load.files import find_session_files
 
     files = find_session_files(data_dir)
     found = []

@@ -94,6 +94,7 @@ class VerifyResult(Result):
 
 
 from paradigms.hashing import file_sha256 as _sha256  # the one file hash
+from analysis.load.files import known_sha256  # the digest of a file this check read a moment ago
 
 
 def _csv_ids(path: Path) -> dict[str, int]:
@@ -106,6 +107,64 @@ def _csv_ids(path: Path) -> dict[str, int]:
             if pid:
                 out.setdefault(pid, reader.line_num)
     return out
+
+
+def _ids_from_bytes(raw: bytes):
+    """``_csv_ids`` of a file already read, for a plain file (no quotes, no CR, no blank or overlong
+    line, one UTF-8 line per record, ``participant_id`` once in the header): pyarrow's reader takes
+    the column, each data row's line is its index + 2.  None for any other file (the csv module
+    then reads it, as ever, and says what is wrong with it)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if (not raw.endswith(b"\n") or raw.startswith(b"\n") or b"\n\n" in raw or b'"' in raw or b"\r" in raw
+            or b"\x00" in raw):
+        return None
+    nl = raw.index(b"\n")
+    try:
+        if not raw.isascii():
+            raw.decode("utf-8")
+        header = raw[:nl].decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        return None
+    if header.count("participant_id") != 1 or nl + 1 == len(raw):
+        return None
+    body = memoryview(raw)[nl + 1:]
+    names = [f"c{k}" for k in range(len(header))]
+    try:
+        table = pacsv.read_csv(pa.py_buffer(body), read_options=pacsv.ReadOptions(column_names=names),
+                               parse_options=pacsv.ParseOptions(quote_char=False, newlines_in_values=False),
+                               convert_options=pacsv.ConvertOptions(
+                                   include_columns=[names[header.index("participant_id")]],
+                                   column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None   # a row with too few or too many fields, a field too long: the csv module reads it
+    n = table.num_rows
+    if n != raw.count(b"\n") - 1 or _longest_line(raw) > csv.field_size_limit():
+        return None
+    ids = table.column(0).to_pylist()
+    out = dict(zip(reversed(ids), range(n + 1, 1, -1)))   # reversed: the first line of an id wins
+    out.pop("", None)
+    return out
+
+
+def _longest_line(raw: bytes) -> int:
+    import numpy as np
+
+    at = np.flatnonzero(np.frombuffer(raw, np.uint8) == 10)
+    return int(np.diff(at, prepend=-1).max()) if at.size else len(raw)
+
+
+def _csv_ids_and_sha256(path: Path) -> tuple[dict[str, int], str]:
+    """:func:`_csv_ids` and the file's SHA-256, from one read of its bytes (the digest is remembered
+    for the loader that reads the file next: :func:`analysis.load.files.read_hashed`)."""
+    from analysis.load.files import read_hashed
+
+    raw, sha = read_hashed(path)
+    ids = _ids_from_bytes(raw)
+    return (_csv_ids(path) if ids is None else ids), sha
 
 
 def _journal(path: Path, problems: list[str]) -> list[tuple[int, dict]]:
@@ -151,11 +210,12 @@ def _killed_batch(meta: dict, ids: dict, written: dict) -> bool:
     return bool(missing) and order[-len(missing):] == missing
 
 
-def _check_hashes(csv_path: Path, meta: dict, events: Path, discrepancies: list[str], notes: list[str]) -> None:
+def _check_hashes(csv_path: Path, meta: dict, events: Path, discrepancies: list[str], notes: list[str],
+                  csv_digest: Optional[str] = None) -> None:
     side = sidecar_path(csv_path)
     recorded = meta.get("csv_sha256")
     if recorded:
-        actual = _sha256(csv_path)
+        actual = csv_digest or _sha256(csv_path)
         if actual != recorded:
             discrepancies.append(f"{csv_path}: SHA-256 {actual[:12]}... differs from csv_sha256 {recorded[:12]}... "
                                  f"recorded in {side.name} when the session closed: changed since")
@@ -176,7 +236,7 @@ def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str], u
                    journals: bool = True) -> set[str]:
     """Check one session; returns its participant ids."""
     try:
-        ids = _csv_ids(csv_path)
+        ids, digest = _csv_ids_and_sha256(csv_path)   # one read: the ids and the hash
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         discrepancies.append(f"{csv_path}: cannot be read ({exc})")
         return set()
@@ -193,7 +253,7 @@ def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str], u
     events = csv_path.with_name(meta.get("events_file") or csv_path.name.replace("_data.csv", "_events.jsonl"))
     if not events.is_file():
         discrepancies.append(f"{events}: the session's journal is missing")
-    _check_hashes(csv_path, meta, events, discrepancies, notes)
+    _check_hashes(csv_path, meta, events, discrepancies, notes, csv_digest=digest)
     if not journals or not events.is_file():
         return set(ids)
     written, final = _read_journal_ids(events, discrepancies)
@@ -234,7 +294,7 @@ def _check_chain_against_files(log: Path, entries: list[dict], discrepancies: li
                 discrepancies.append(f"{log}: line {e['line']}: session {name} closed on {e['t']}, but "
                                      f"{' and '.join(gone)} {'is' if len(gone) == 1 else 'are'} gone: deleted since")
                 continue
-            if _sha256(csv_path) != e["csv_sha256"]:
+            if (known_sha256(csv_path) or _sha256(csv_path)) != e["csv_sha256"]:
                 discrepancies.append(f"{csv_path}: SHA-256 differs from csv_sha256 the record chain holds ({log.name} "
                                      f"line {e['line']}): changed since the session closed, even if its sidecar "
                                      "was made to agree")

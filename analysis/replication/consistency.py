@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.declared import declaration
 from analysis.errors import ReferenceDataError
 from analysis.replication.published import load_published, split_conditions
 from analysis.results import Result
@@ -235,9 +236,7 @@ def search_counts(study: str, experiment: int, published: Optional[pd.DataFrame]
     if rows.empty:
         raise ReferenceDataError(f"{study} Experiment {experiment}: no published figures to search with")
     try:
-        import paradigms
-
-        conds = tuple(paradigms.get(study).experiment(int(experiment)).condition_names)
+        conds = tuple(declaration(study).experiment(int(experiment)).condition_names)
     except Exception:  # not a declared paradigm: the conditions named in the published rows
         conds = tuple(dict.fromkeys(p for c in list(rows["condition"]) + list(rows["control"])
                                     for p in split_conditions(c)))

@@ -27,17 +27,24 @@ from typing import Optional, Union
 
 import pandas as pd
 
+from analysis.declared import declaration
 from analysis.errors import AnalysisError
 from analysis.format import pct
 from analysis.results import Result
 from analysis.replication.published import CONFIDENCE_LEVELS, load_published, split_conditions
 
-__all__ = ["OriginalSide", "OriginalEffect", "original_effect"]
+__all__ = ["OriginalArm", "OriginalSide", "OriginalEffect", "original_effect"]
 
 
 @dataclass(frozen=True)
-class OriginalSide(Result):
-    """One side (treatment or control) of the original's contrast.
+class OriginalArm(Result):
+    """One arm (treatment or pooled controls) of the original's contrast, with the published figures
+    behind it: which conditions it pools, where each number was read, how sure that source is, which
+    conflicting figures were not used, and whether the counts were derived from a rate and n.
+
+    Not :class:`~analysis.replication.verdict.ContrastSide`, which is a whole study's view of a
+    contrast (both arms, or only w and N) as the replication criteria take it; the original's is
+    built from its two arms (``ContrastSide.from_original``).  ``OriginalSide`` is the old name.
 
     Attributes
     ----------
@@ -100,6 +107,10 @@ class OriginalSide(Result):
                 "reason": self.reason, "alternatives": list(self.alternatives), "notes": list(self.notes)}
 
 
+#: The old name of :class:`OriginalArm`, kept importable.
+OriginalSide = OriginalArm
+
+
 @dataclass(frozen=True)
 class OriginalEffect(Result):
     """The original study's figures for one declared contrast (treatment vs pooled controls)."""
@@ -108,8 +119,8 @@ class OriginalEffect(Result):
     experiment: int
     contrast: str
     measure: str
-    treatment: OriginalSide
-    control: OriginalSide
+    treatment: OriginalArm
+    control: OriginalArm
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -228,7 +239,7 @@ def _one(pub: pd.DataFrame, name: str) -> _Cond:
     return out
 
 
-def _side(pub: pd.DataFrame, names: tuple[str, ...]) -> OriginalSide:
+def _side(pub: pd.DataFrame, names: tuple[str, ...]) -> OriginalArm:
     pooled = "+".join(names)
     if len(names) > 1:
         direct = _one(pub, pooled)
@@ -248,16 +259,16 @@ def _side(pub: pd.DataFrame, names: tuple[str, ...]) -> OriginalSide:
     derived = any(p.derived for p in parts)
     if all(p.k is not None and p.n is not None for p in parts):
         k, n = sum(p.k for p in parts), sum(p.n for p in parts)
-        return OriginalSide(names, k, n, k / n, derived, sources, conf, "", alternatives, tuple(notes))
+        return OriginalArm(names, k, n, k / n, derived, sources, conf, "", alternatives, tuple(notes))
     missing = [c for c, p in zip(names if len(parts) > 1 else (pooled,), parts) if p.rate is None]
     if missing:
-        return OriginalSide(names, None, None, None, False, sources, conf,
+        return OriginalArm(names, None, None, None, False, sources, conf,
                             f"rates not published ({', '.join(missing)})", alternatives, tuple(notes))
     if len(parts) == 1:
-        return OriginalSide(names, None, None, parts[0].rate, False, sources, conf, "", alternatives,
+        return OriginalArm(names, None, None, parts[0].rate, False, sources, conf, "", alternatives,
                             tuple(notes) + (f"{pooled}: n not published; counts unknown",))
     no_n = [c for c, p in zip(names, parts) if p.n is None]
-    return OriginalSide(names, None, None, None, False, sources, conf,
+    return OriginalArm(names, None, None, None, False, sources, conf,
                         f"not computable: original n unknown ({', '.join(no_n)}), needed to pool the rates",
                         alternatives, tuple(notes))
 
@@ -268,8 +279,8 @@ def original_effect(study: str, experiment: int, contrast: Union[str, int, objec
 
     Parameters
     ----------
-    study : str
-        Paradigm id (``paradigms.get(study)``).
+    study : str or paradigms.base.Paradigm
+        The declared paradigm, or its id (turned into the declaration by :mod:`analysis.declared`).
     experiment : int
     contrast : Contrast, str or int
         A :class:`paradigms.base.Contrast` of the experiment's plan, its label, or its
@@ -284,7 +295,7 @@ def original_effect(study: str, experiment: int, contrast: Union[str, int, objec
     Returns
     -------
     OriginalEffect
-        ``treatment`` and ``control`` :class:`OriginalSide`; ``rates_known`` says whether
+        ``treatment`` and ``control`` :class:`OriginalArm`; ``rates_known`` says whether
         both rates are known, ``counts_known`` whether the original n is known too.
 
     Raises
@@ -301,13 +312,14 @@ def original_effect(study: str, experiment: int, contrast: Union[str, int, objec
     >>> e.control.rate, e.control.derived, e.control.n
     (0.4, True, 30)
     """
-    import paradigms
     from paradigms.base import DeclarationError
 
     try:
-        exp = paradigms.get(study).experiment(int(experiment))
+        paradigm = declaration(study)
+        exp = paradigm.experiment(int(experiment))
     except (KeyError, ValueError, DeclarationError) as exc:
         raise AnalysisError(f"study {study!r} experiment {experiment!r}: {exc}") from None
+    study = paradigm.id
     contrasts = exp.plan.contrasts
     if isinstance(contrast, int) and not isinstance(contrast, bool):
         if not 0 <= contrast < len(contrasts):

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.stats.binary import cohens_h, fisher_exact_p, newcombe_diff_ci, odds_ratio_ci, pearson_chi2
+from analysis.declared import declaration, known_studies
 from analysis.errors import ReferenceDataError
 from analysis.replication.published import load_published, split_conditions
 from analysis.format import format_number, pct, round_half_up
@@ -342,11 +343,9 @@ def _rate_of(rows: pd.DataFrame, counts: dict, measure: str, label: str) -> tupl
 
 def _declared_pairs(study: str, experiment: Optional[int]) -> list[tuple[str, str]]:
     try:
-        import paradigms
-
-        if study not in paradigms.names() or experiment is None:
+        if study not in known_studies() or experiment is None:
             return []
-        exp = paradigms.get(study).experiment(experiment)
+        exp = declaration(study).experiment(experiment)
     except Exception:  # the paradigm may not declare this experiment: use the published pairs only
         return []
     return [(k.treatment, "+".join(k.control)) for k in exp.contrasts if k.factor is None]
@@ -539,8 +538,7 @@ def _source_conflicts(rows: pd.DataFrame, whole: str) -> tuple[str, ...]:
 def _declared_numbering(study: str, experiment: Optional[int], rows: pd.DataFrame, pub: pd.DataFrame) -> str:
     """How ``compliance list`` numbers these figures, when that differs from the source's numbering."""
     try:
-        import paradigms
-        declared = {e.number: e for e in paradigms.get(study).experiments}
+        declared = {e.number: e for e in declaration(study).experiments}
     except Exception:  # a study in the reference data that is not declared as a paradigm
         return ""
     def declared_as(rws) -> list[int]:

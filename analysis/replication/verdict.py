@@ -45,13 +45,14 @@ from typing import Mapping, Optional, Sequence
 import pandas as pd
 
 import analysis.replication.criteria as rc
+from analysis.declared import control_labels, declaration
 from analysis.errors import AnalysisError, ReferenceDataError
 from analysis.replication.criteria import NOT_COMPUTABLE, CRITERIA, Criterion, not_computable
 from analysis.format import format_number, pct, pct_of
 from analysis.results import Result, frame_of
 from analysis.stats import effects
 
-__all__ = ["Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
+__all__ = ["ContrastSide", "Side", "Effects", "ContrastReplication", "Replication", "replicate", "compare", "effects_of",
            "load_replications", "counts_side", "original_test", "COUNTS", "DERIVED", "RATES_ONLY", "W_AND_N", "MISSING",
            "ORIGINAL_N_UNKNOWN"]
 
@@ -66,8 +67,13 @@ FINDING, SUCCEEDED_COLUMN = "finding", "replication succeeded?"
 # One study's side of a contrast
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class Side(Result):
-    """What is known of one study (``original`` or ``replication``) for one contrast.
+class ContrastSide(Result):
+    """What is known of one study (``original`` or ``replication``) for one contrast: both arms
+    (treatment and pooled controls) and the test's w and N, however much of that is known.
+
+    Not :class:`~analysis.replication.original.OriginalArm`, which is ONE arm of the original with the
+    published figures behind it (conditions pooled, conflicts, derivation notes); the original's
+    ContrastSide is built from its two arms by :meth:`from_original`.  ``Side`` is the old name.
 
     ``status`` says how much: ``counts`` (k and n per side), ``derived`` (counts
     derived from a published rate and n), ``rates only``, ``w and N`` (only Cohen's w,
@@ -90,6 +96,29 @@ class Side(Result):
     reason: str = ""
     source: str = ""
     confidence: str = ""
+
+    @classmethod
+    def from_original(cls, effect) -> "ContrastSide":
+        """The original's side of a contrast from its two arms (an
+        :class:`~analysis.replication.original.OriginalEffect`): counts where both arms have them, else
+        both rates, else nothing with the reason.  The arms' numbers are read, never kept twice.
+
+        Examples
+        --------
+        >>> from analysis.replication.original import original_effect
+        >>> s = ContrastSide.from_original(original_effect("burger1986", 1, 0))
+        >>> s.status, s.counts
+        ('derived', (22, 30, 12, 30))
+        """
+        t, c = effect.treatment, effect.control
+        src, conf = effect.source, effect.confidence
+        if effect.counts_known:
+            return counts_side("original", t.complied, t.n, c.complied, c.n, derived=t.derived or c.derived,
+                               source=src, confidence=conf)
+        if effect.rates_known:
+            return cls("original", RATES_ONLY, p1=float(t.rate), p2=float(c.rate),
+                       reason="cell sizes not published", source=src, confidence=conf)
+        return cls("original", MISSING, reason=effect.reason or "not published", source=src, confidence=conf)
 
     @property
     def has_counts(self) -> bool:
@@ -129,8 +158,8 @@ class Side(Result):
 
 
 def counts_side(role: str, x1: int, n1: int, x2: int, n2: int, *, derived: bool = False, source: str = "",
-                confidence: str = "", reason: str = "") -> Side:
-    """A :class:`Side` from counts (``derived``: from a published rate and n).
+                confidence: str = "", reason: str = "") -> ContrastSide:
+    """A :class:`ContrastSide` from counts (``derived``: from a published rate and n).
 
     Examples
     --------
@@ -143,8 +172,12 @@ def counts_side(role: str, x1: int, n1: int, x2: int, n2: int, *, derived: bool 
             raise AnalysisError(f"{role}: the {name} side has no participants")
         if not 0 <= x <= n:
             raise AnalysisError(f"{role}: {name} k = {x} is not between 0 and n = {n}")
-    return Side(role, DERIVED if derived else COUNTS, int(x1), int(n1), int(x2), int(n2), x1 / n1, x2 / n2,
+    return ContrastSide(role, DERIVED if derived else COUNTS, int(x1), int(n1), int(x2), int(n2), x1 / n1, x2 / n2,
                 _w_from_counts(x1, n1, x2, n2), n1 + n2, reason=reason, source=source, confidence=confidence)
+
+
+#: The old name of :class:`ContrastSide`, kept importable.
+Side = ContrastSide
 
 
 def _w_from_counts(x1, n1, x2, n2) -> float:
@@ -191,7 +224,7 @@ class Effects(Result):
                 + f"; h = {f(self.h)}{ci(self.h_low, self.h_high)}")
 
 
-def effects_of(side: Side) -> Effects:
+def effects_of(side: ContrastSide) -> Effects:
     """The :class:`Effects` of a side, with CIs where its cell sizes are known.
 
     Examples
@@ -232,8 +265,8 @@ class ContrastReplication(Result):
     label: str
     treatment: str
     control: tuple[str, ...]
-    original: Side
-    replication: Side
+    original: ContrastSide
+    replication: ContrastSide
     original_effects: Effects
     replication_effects: Effects
     #: the replication's effect as a fraction of the original's, per scale
@@ -310,7 +343,7 @@ _CRITERION_COLUMNS = ("contrast", "treatment", "control", "criterion", "label", 
                       "bound", "statistic", "p", "scale", "reason", "derived", "apa")
 
 
-def _effect_row(side: Side) -> str:
+def _effect_row(side: ContrastSide) -> str:
     if side.has_counts or side.has_rates:
         e = effects_of(side)
         return f"h = {format_number(e.h)}, OR = {format_number(e.odds_ratio)}"
@@ -442,7 +475,7 @@ def _clip(s: str, n: int) -> str:
 # --------------------------------------------------------------------------- #
 # The criteria of one contrast
 # --------------------------------------------------------------------------- #
-def compare(original: Side, replication: Side, *, label: str = "", treatment: str = "treatment",
+def compare(original: ContrastSide, replication: ContrastSide, *, label: str = "", treatment: str = "treatment",
             control: Sequence[str] = ("control",), test: str = "chi2", alpha: float = 0.05,
             sesoi_h: Optional[float] = None, sesoi_rd: Optional[float] = None,
             notes: Sequence[str] = ()) -> ContrastReplication:
@@ -450,7 +483,7 @@ def compare(original: Side, replication: Side, *, label: str = "", treatment: st
 
     Parameters
     ----------
-    original, replication : Side
+    original, replication : ContrastSide
     test : {"chi2", "yates", "fisher", "barnard"}
         The test the original reported (used for significance and for d33).
     sesoi_h, sesoi_rd : float, optional
@@ -525,7 +558,7 @@ def _mark_derived(c: Criterion) -> Criterion:
                                                                        "published rates and n).")
 
 
-def _d33(original: Side, test: str, alpha: float, direction: int) -> tuple[float, float, str]:
+def _d33(original: ContrastSide, test: str, alpha: float, direction: int) -> tuple[float, float, str]:
     """d33 of the original's design from ``analysis.power.exact.d33`` (exact power), as positive h and RD."""
     try:
         from analysis.power.exact import d33
@@ -538,7 +571,7 @@ def _d33(original: Side, test: str, alpha: float, direction: int) -> tuple[float
     return abs(res.cohens_h), abs(res.risk_difference), str(res)
 
 
-def _criteria_counts(o: Side, r: Side, test, alpha, direction, d33_h, sesoi, scale, src) -> list[Criterion]:
+def _criteria_counts(o: ContrastSide, r: ContrastSide, test, alpha, direction, d33_h, sesoi, scale, src) -> list[Criterion]:
     oc, rcnt = o.counts, r.counts
     d = direction or 1
     out = [rc.significance(*rcnt, direction=d, test=test, alpha=alpha),
@@ -555,7 +588,7 @@ def _criteria_counts(o: Side, r: Side, test, alpha, direction, d33_h, sesoi, sca
     return out
 
 
-def _criteria_rates(o: Side, r: Side, test, alpha, direction, sesoi, scale, src) -> list[Criterion]:
+def _criteria_rates(o: ContrastSide, r: ContrastSide, test, alpha, direction, sesoi, scale, src) -> list[Criterion]:
     rcnt = r.counts
     why = f"{ORIGINAL_N_UNKNOWN} (only its rates are published)"
     lor = _log(effects_of(o).odds_ratio)
@@ -570,7 +603,7 @@ def _criteria_rates(o: Side, r: Side, test, alpha, direction, sesoi, scale, src)
     return out
 
 
-def _criteria_w(o: Side, r: Side, alpha, sesoi_h, sesoi_rd) -> list[Criterion]:
+def _criteria_w(o: ContrastSide, r: ContrastSide, alpha, sesoi_h, sesoi_rd) -> list[Criterion]:
     need = "needs cell counts (only w and N are known)"
     orig, rep = rc.WN(o.w, o.n), rc.WN(r.w, r.n)
     w33 = rc.w33(o.n, alpha=alpha)
@@ -589,7 +622,7 @@ def _criteria_w(o: Side, r: Side, alpha, sesoi_h, sesoi_rd) -> list[Criterion]:
             not_computable("mantel_haenszel", need)]
 
 
-def _criteria_none(o: Side, r: Side, test, alpha, sesoi, scale, src) -> list[Criterion]:
+def _criteria_none(o: ContrastSide, r: ContrastSide, test, alpha, sesoi, scale, src) -> list[Criterion]:
     if not (r.has_counts or r.has_w):
         why = f"replication: {r.reason or 'nothing known for this contrast'}"
     else:
@@ -649,7 +682,7 @@ def load_replications(path=None) -> pd.DataFrame:
     return df
 
 
-def _published_side(rows: pd.DataFrame, contrast, role: str, experiment) -> Side:
+def _published_side(rows: pd.DataFrame, contrast, role: str, experiment) -> ContrastSide:
     """A side from published figures: counts, or w / χ² and N, for one contrast."""
     ctrl = "+".join(contrast.control)
     sel = rows[(rows["condition"] == contrast.treatment) & (rows["control"] == ctrl) & rows["value"].notna()]
@@ -671,7 +704,7 @@ def _published_side(rows: pd.DataFrame, contrast, role: str, experiment) -> Side
             w, src = float(w_row["value"]), w_row
         else:
             w, src = math.sqrt(float(chi_row["value"]) / total), chi_row
-        return Side(role, W_AND_N, w=w, n=total, p_published=p_pub,
+        return ContrastSide(role, W_AND_N, w=w, n=total, p_published=p_pub,
                     source=f"{src['source']}: {src['as_printed']}; N = {total}", confidence=str(src["confidence"]),
                     reason="cell counts not published")
     missing = "no published statistic for this contrast" if (w_row is None and chi_row is None) else \
@@ -679,16 +712,16 @@ def _published_side(rows: pd.DataFrame, contrast, role: str, experiment) -> Side
     said = rows[(rows["condition"] == contrast.treatment) & (rows["control"] == ctrl) & (rows["note"] != "")]
     if w_row is None and chi_row is None and not said.empty:  # the reference data say why (an NA row's note)
         missing += f" ({said.iloc[0]['note']})"
-    return Side(role, MISSING, reason=missing)
+    return ContrastSide(role, MISSING, reason=missing)
 
 
-def _original_side(study: str, experiment, contrast) -> Side:
+def _original_side(study: str, experiment, contrast) -> ContrastSide:
     """The original's side, from ``analysis.replication.original.original_effect``; falls back to its
     published χ² (or w) and N for the w-based criteria when its counts are unknown."""
     from analysis.replication.original import original_effect
 
     eff = original_effect(study, experiment.number, contrast)
-    side = _side_from_original(eff)
+    side = ContrastSide.from_original(eff)
     if side.status in (MISSING, RATES_ONLY):
         from analysis.replication.published import load_published
 
@@ -696,22 +729,9 @@ def _original_side(study: str, experiment, contrast) -> Side:
         rows = pub[(pub["study"] == study) & (pub["experiment"] == experiment.number)]
         ws = _published_side(rows, contrast, "original", experiment)
         if ws.status == W_AND_N:
-            return Side("original", W_AND_N, p1=side.p1, p2=side.p2, w=ws.w, n=ws.n, p_published=ws.p_published,
+            return ContrastSide("original", W_AND_N, p1=side.p1, p2=side.p2, w=ws.w, n=ws.n, p_published=ws.p_published,
                         reason=side.reason, source=ws.source, confidence=ws.confidence)
     return side
-
-
-def _side_from_original(eff) -> Side:
-    """Convert an :class:`analysis.replication.original.OriginalEffect` into a :class:`Side`."""
-    t, c = eff.treatment, eff.control
-    src, conf = eff.source, eff.confidence
-    if eff.counts_known:
-        return counts_side("original", t.complied, t.n, c.complied, c.n, derived=t.derived or c.derived,
-                           source=src, confidence=conf)
-    if eff.rates_known:
-        return Side("original", RATES_ONLY, p1=float(t.rate), p2=float(c.rate),
-                    reason="cell sizes not published", source=src, confidence=conf)
-    return Side("original", MISSING, reason=eff.reason or "not published", source=src, confidence=conf)
 
 
 # --------------------------------------------------------------------------- #
@@ -804,9 +824,7 @@ def _data_counts(source, study, experiment) -> tuple[str, int, dict, str, tuple,
     s, e = named[0]
     d = loaded.analysable()
     d = d[(d["study"] == s) & (d["experiment"].astype(int) == e) & d["complied"].notna()]
-    import paradigms
-
-    exp = paradigms.get(s).experiment(e)
+    exp = declaration(s).experiment(e)
     counts = {}
     for c in exp.condition_names:
         sub = d[d["condition"] == c]["complied"].astype(int)
@@ -900,11 +918,10 @@ def _replication_source(source, study, experiment, published) -> dict:
 
 def _plan_experiment(study: str, experiment: int):
     """The declared experiment, which must have a binary contrast plan."""
-    import paradigms
     from paradigms.base import ContrastPlan, DeclarationError
 
     try:
-        exp = paradigms.get(study).experiment(experiment)
+        exp = declaration(study).experiment(experiment)
     except (DeclarationError, KeyError, ValueError) as exc:
         raise AnalysisError(str(exc).strip('"')) from None
     if not isinstance(exp.plan, ContrastPlan):
@@ -920,10 +937,10 @@ def _judge_contrasts(study: str, exp, cnt, rep_rows, alpha, sesoi_h, sesoi_rd) -
     out = []
     for k in exp.plan.confirmatory:
         treated, controls = exp.members(k.treatment, k.factor), exp.members(k.control, k.factor)
-        control = tuple(k.control_label.split(" + ")) if k.factor else k.control
+        control = control_labels(k)  # from the declared Contrast, never by parsing its label
         if rep_rows is not None:
             rside = _published_side(rep_rows, k, "replication", exp) if not k.factor else \
-                Side("replication", MISSING, reason="no published statistic for this contrast")
+                ContrastSide("replication", MISSING, reason="no published statistic for this contrast")
         else:
             x1, n1 = _pool(cnt, treated, k.label)
             x2, n2 = _pool(cnt, controls, k.label)

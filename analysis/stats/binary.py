@@ -572,10 +572,9 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
     >>> [k.label for k in res.contrasts if k.confirmatory]
     ["door-in-the-face vs the two controls combined (the paper's test)", 'door-in-the-face vs exposure control', 'door-in-the-face vs smaller request only']
     """
-    import paradigms
+    from analysis.declared import declaration
 
-    if isinstance(paradigm, str):
-        paradigm = paradigms.get(paradigm)
+    paradigm = declaration(paradigm)   # a study's id still works (the API hands the declaration)
     exp = paradigm.experiment(experiment)
     if "study" in data.columns:
         data = data[(data["study"] == paradigm.id) & (data["experiment"].astype(int) == int(experiment))]
@@ -593,7 +592,7 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
         treated, controls = exp.members(k.treatment, k.factor), exp.members(k.control, k.factor)
         x1, n1 = (sum(counts[c][i] for c in treated) for i in (0, 1))
         x2, n2 = (sum(counts[c][i] for c in controls) for i in (0, 1))
-        control = tuple(k.control_label.split(" + ")) if k.factor else k.control
+        control = tuple(f"{k.factor}={c}" for c in k.control) if k.factor else k.control
         contrasts.append(compare_proportions(x1, n1, x2, n2, treatment=k.treatment_label, control=control,
                                              label=k.label, confirmatory=k.confirmatory, alpha=alpha,
                                              warn=warn))

@@ -50,7 +50,7 @@ from scipy import stats
 
 from analysis.errors import AnalysisError
 from analysis.results import LikelihoodRatioTest, Result, _isnan, format_number, format_p, jsonable
-from analysis.load.status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
+from analysis.load.status import report_counts, split_by_status
 
 __all__ = [
     "METHODS",
@@ -76,6 +76,8 @@ __all__ = [
     "threshold_test",
     "analyze_counts",
     "analyze_count_plan",
+    "analyze_count_input",
+    "score_correlations",
 ]
 
 #: The methods used, pinned (library defaults change between releases).
@@ -119,13 +121,14 @@ def _label(level: str) -> str:
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
 class CellSummary(Result):
-    """One cell of the design: the count's n, mean, SD and 95% CI of the mean."""
+    """One cell of the design: its level of the first and of the second factor, and the count's n, mean,
+    SD and 95% CI of the mean.  ``favor``/``liking`` are deprecated names of ``level_a``/``level_b``."""
 
     _aliases = {"estimate": "mean", "term": "cell"}
     _measure = "mean count"
 
-    favor: str
-    liking: str
+    level_a: str
+    level_b: str
     n: int
     mean: float
     sd: float
@@ -134,11 +137,21 @@ class CellSummary(Result):
 
     @property
     def cell(self) -> str:
-        """The cell's levels, ``favor / liking``."""
-        return f"{self.favor} / {self.liking}"
+        """The cell's levels, ``first factor's / second factor's``."""
+        return f"{self.level_a} / {self.level_b}"
+
+    @property
+    def favor(self) -> str:
+        """Deprecated name of :attr:`level_a`."""
+        return self.level_a
+
+    @property
+    def liking(self) -> str:
+        """Deprecated name of :attr:`level_b`."""
+        return self.level_b
 
     def __str__(self) -> str:
-        return (f"{_label(self.favor)}, {_label(self.liking)}: M = {_n(self.mean)}, SD = {_n(self.sd)}, "
+        return (f"{_label(self.level_a)}, {_label(self.level_b)}: M = {_n(self.mean)}, SD = {_n(self.sd)}, "
                 f"95% CI [{_n(self.ci_low)}, {_n(self.ci_high)}], n = {self.n}")
 
 
@@ -286,6 +299,8 @@ class PlannedContrast(Result):
     rr_p: float
     weights: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: what is counted (the outcome column), as the differences are worded
+    unit: str = ""
 
     @classmethod
     def not_computed(cls, label, factor, treatment, control, reason) -> "PlannedContrast":
@@ -298,12 +313,16 @@ class PlannedContrast(Result):
         if _nan(self.estimate):
             return f"{_label(self.treatment)} vs {ctrl}: " + "; ".join(self.notes)
         if _nan(self.t):
-            return (f"{_label(self.treatment)} vs {ctrl}: difference = {_n(self.estimate)} tickets; "
+            return (f"{_label(self.treatment)} vs {ctrl}: difference = {_n(self.estimate)}{self._unit}; "
                     + "; ".join(self.notes))
-        return (f"{_label(self.treatment)} vs {ctrl}: difference = {_n(self.estimate)} tickets, 95% CI "
+        return (f"{_label(self.treatment)} vs {ctrl}: difference = {_n(self.estimate)}{self._unit}, 95% CI "
                 f"[{_n(self.ci_low)}, {_n(self.ci_high)}], t({self.df:g}) = {_n(self.t)}, {_p(self.p)}; "
                 f"NB rate ratio = {_n(self.rate_ratio)}, 95% CI [{_n(self.rr_low)}, {_n(self.rr_high)}], "
                 f"{_p(self.rr_p)}" + "".join(f" (note: {n})" for n in self.notes))
+
+    @property
+    def _unit(self) -> str:
+        return f" {self.unit}" if self.unit else ""
 
     def to_dict(self) -> dict:
         d = super().to_dict()
@@ -313,22 +332,29 @@ class PlannedContrast(Result):
 
 @dataclass(frozen=True)
 class Correlation(Result):
-    """Pearson r of the liking composite with the count within one favor level (H0: rho = 0)."""
+    """Pearson r of the declared score with the count within one level of the first factor (H0: rho = 0).
 
-    _aliases = {"pvalue": "p", "estimate": "r", "term": "favor"}
+    ``favor`` is the deprecated name of ``level``."""
+
+    _aliases = {"pvalue": "p", "estimate": "r", "term": "level"}
     _measure = "Pearson r"
 
-    favor: str
+    level: str
     r: float
     n: int
     p: float
     ci_low: float
     ci_high: float
 
+    @property
+    def favor(self) -> str:
+        """Deprecated name of :attr:`level`."""
+        return self.level
+
     def __str__(self) -> str:
         if _nan(self.r):
-            return f"{_label(self.favor)}: r undefined (n = {self.n}; needs 3 or more and both variables varying)"
-        return (f"{_label(self.favor)}: r({self.n - 2}) = {_n(self.r, 2, zero=False)}, 95% CI "
+            return f"{_label(self.level)}: r undefined (n = {self.n}; needs 3 or more and both variables varying)"
+        return (f"{_label(self.level)}: r({self.n - 2}) = {_n(self.r, 2, zero=False)}, 95% CI "
                 f"[{_n(self.ci_low, 2, zero=False)}, {_n(self.ci_high, 2, zero=False)}], {_p(self.p)}")
 
 
@@ -374,7 +400,7 @@ class ThresholdRate(Result):
 
 @dataclass(frozen=True)
 class ThresholdResult(Result):
-    """Share buying more than ``threshold`` tickets: treatment level vs pooled controls.
+    """Share with more than ``threshold`` (of the ``outcome`` counted): treatment level vs pooled controls.
 
     H0: the two proportions are equal.  Risk difference with Newcombe's CI;
     Fisher's exact test (two-sided) and the sample odds ratio.
@@ -399,10 +425,13 @@ class ThresholdResult(Result):
     ci_high: float
     odds_ratio: float
     fisher_p: float
+    outcome: str = ""
 
     def __str__(self) -> str:
         ctrl = " + ".join(_label(c) for c in self.control)
-        return (f"more than {self.threshold} ticket{'s' if self.threshold != 1 else ''}: "
+        unit = _label(self.outcome) or "counted"
+        unit = unit[:-1] if self.threshold == 1 and unit.endswith("s") else unit   # "more than 1 ticket"
+        return (f"more than {self.threshold} {unit}: "
                 f"{_label(self.treatment)} {_n(100 * self.p1, 1)}% ({self.k1}/{self.n1}) vs {ctrl} "
                 f"{_n(100 * self.p2, 1)}% ({self.k2}/{self.n2}); difference = {_n(100 * self.difference, 1)} "
                 f"points, 95% CI [{_n(100 * self.ci_low, 1)}, {_n(100 * self.ci_high, 1)}] (Newcombe); "
@@ -424,13 +453,20 @@ class CountAnalysis(Result):
     poisson: GLMResult
     negative_binomial: GLMResult
     contrasts: tuple[PlannedContrast, ...]
-    liking_correlation: tuple[Correlation, ...]
+    score_correlation: tuple[Correlation, ...]
     correlation_difference: tuple[CorrelationDifference, ...]
     threshold: Optional[ThresholdResult]
     methods: Mapping[str, str] = field(default_factory=lambda: dict(METHODS))
     notes: tuple[str, ...] = ()
     paradigm: str = ""
     experiment: Optional[int] = None
+    #: the score correlated with the count (the plan's ``score``), "" for none
+    score: str = ""
+
+    @property
+    def liking_correlation(self) -> tuple:
+        """Deprecated name of :attr:`score_correlation` (and still its ``--json`` key)."""
+        return self.score_correlation
 
     def __str__(self) -> str:
         L = [f"{self.paradigm}, Experiment {self.experiment}"] if self.paradigm else []
@@ -442,8 +478,9 @@ class CountAnalysis(Result):
         L += ["  " + str(t) for t in self.anova if t.term != "Residual"]
         L += ["", str(self.poisson), "", str(self.negative_binomial), "", "Planned contrasts:"]
         L += ["  " + str(c) for c in self.contrasts]
-        L += ["", "Liking and tickets within each favor condition (Pearson):"]
-        L += ["  " + str(c) for c in self.liking_correlation]
+        L += ["", f"{_label(self.score or 'score').capitalize()} and {self.outcome} within each "
+                  f"{_label(self.factors[0])} condition (Pearson):"]
+        L += ["  " + str(c) for c in self.score_correlation]
         L += ["  " + str(c) for c in self.correlation_difference]
         if self.threshold is not None:
             L += ["", "Threshold: " + str(self.threshold)]
@@ -462,14 +499,14 @@ class CountAnalysis(Result):
             "n_excluded": self.n_excluded,
             "n_withdrawn": self.n_withdrawn,
             "n_missing_outcome": self.n_missing_outcome,
-            "cells": [{a: c.favor, b: c.liking, "n": c.n, "mean": c.mean, "sd": c.sd, "ci_low": c.ci_low,
+            "cells": [{a: c.level_a, b: c.level_b, "n": c.n, "mean": c.mean, "sd": c.sd, "ci_low": c.ci_low,
                        "ci_high": c.ci_high} for c in self.cells],
             "anova": [t.to_dict() for t in self.anova],
             "poisson": self.poisson.to_dict(),
             "negative_binomial": self.negative_binomial.to_dict(),
             "contrasts": [c.to_dict() for c in self.contrasts],
-            "liking_correlation": [{a: c.favor, "r": c.r, "n": c.n, "p": c.p, "ci_low": c.ci_low,
-                                    "ci_high": c.ci_high} for c in self.liking_correlation],
+            "liking_correlation": [{a: c.level, "r": c.r, "n": c.n, "p": c.p, "ci_low": c.ci_low,
+                                    "ci_high": c.ci_high} for c in self.score_correlation],
             "correlation_difference": [c.to_dict() for c in self.correlation_difference],
             "threshold": None if self.threshold is None else self.threshold.to_dict(),
             "methods": dict(self.methods),
@@ -481,11 +518,14 @@ class CountAnalysis(Result):
 # Data.
 # --------------------------------------------------------------------------- #
 def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str] = ("favor", "liking"),
-            extra: Sequence[str] = ()) -> tuple[pd.DataFrame, dict]:
+            extra: Sequence[str] = (), dropped: Optional[Mapping[str, int]] = None) -> tuple[pd.DataFrame, dict]:
     """The rows to analyse, and how many were left out and why.
 
-    Drops ``excluded == 1`` and ``data_consent == 0`` rows (never analysed)
-    and rows without a count; checks the count is a whole number >= 0.
+    Drops ``excluded == 1`` and ``data_consent == 0`` rows (never analysed;
+    :func:`analysis.load.status.split_by_status` decides) and rows without a
+    count; checks the count is a whole number >= 0.  With ``dropped`` (the
+    loader's ``{"excluded": n, "withdrawn": n}``) ``data`` holds the analysable
+    rows already and the status rule is not applied again.
 
     Examples
     --------
@@ -500,16 +540,18 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
     if missing:
         raise AnalysisError(f"count analysis: column(s) {', '.join(missing)} not in the data "
                          f"(columns: {', '.join(map(str, data.columns))})")
-    df = data.copy()
+    if dropped is None:
+        df, dropped = split_by_status(data)
+    else:
+        df = data.copy()
     keep = pd.Series(True, index=df.index)
-    status = participant_status(df)
-    excluded, withdrawn = status == EXCLUDED, status == WITHDRAWN
-    keep &= status == ANALYSED
     y = pd.to_numeric(df[outcome], errors="coerce")
     bad = keep & df[outcome].notna() & (df[outcome].astype(str).str.strip() != "") & y.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise AnalysisError(f"count analysis: row {i + 1}, column {outcome}: {df[outcome].iloc[i]!r} is not a number")
+        row = int(data.index.get_indexer([df.index[i]])[0]) if data.index.is_unique else i  # as in the data given
+        raise AnalysisError(f"count analysis: row {row + 1}, column {outcome}: {df[outcome].iloc[i]!r} is not a "
+                            "number")
     no_y = keep & y.isna()
     keep &= ~no_y
     y = y[keep]
@@ -520,7 +562,7 @@ def prepare(data: pd.DataFrame, outcome: str = "tickets", factors: Sequence[str]
     out[outcome] = y.astype(int)
     for f in factors:
         out[f] = out[f].astype(str)
-    counts = {"excluded": int(excluded.sum()), "withdrawn": int(withdrawn.sum()),
+    counts = {"excluded": int(dropped.get("excluded", 0)), "withdrawn": int(dropped.get("withdrawn", 0)),
               "missing_outcome": int(no_y.sum())}
     return out, counts
 
@@ -965,7 +1007,7 @@ def planned_contrast(df: pd.DataFrame, outcome: str, a: str, b: str, treatment: 
         except (ValueError, np.linalg.LinAlgError, OverflowError) as exc:
             notes.append(f"the NB rate ratio could not be computed ({exc})")
     return PlannedContrast(name, a, treatment, tuple(control), est, se, t, dfe, p, lo, hi, rr, rr_lo, rr_hi, rr_p,
-                           {f"{la}|{lb}": wi for (la, lb), wi in w.items()}, tuple(notes))
+                           {f"{la}|{lb}": wi for (la, lb), wi in w.items()}, tuple(notes), unit=outcome)
 
 
 def _pearson(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -982,8 +1024,8 @@ def _pearson(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float, 
     return r, float(p), lo, hi
 
 
-def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
-                        a_levels: Sequence[str]) -> tuple[Correlation, ...]:
+def score_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
+                       a_levels: Sequence[str]) -> tuple[Correlation, ...]:
     """Pearson r of ``score`` with ``outcome`` within each level of ``a`` (H0: rho = 0).
 
     Parameters
@@ -1003,7 +1045,7 @@ def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
     Examples
     --------
     >>> from analysis.load.synthetic import frame_from_tickets
-    >>> rs = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> rs = score_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
     >>> print(rs[0])
     confederate favor: r(14) = .10, 95% CI [-.42, .57], p = .721
     """
@@ -1015,13 +1057,17 @@ def liking_correlations(df: pd.DataFrame, outcome: str, score: str, a: str,
     return tuple(out)
 
 
+#: Deprecated name of :func:`score_correlations` (kept for old callers).
+liking_correlations = score_correlations
+
+
 def correlation_difference(first: Correlation, second: Correlation) -> CorrelationDifference:
     """Fisher z test of two independent Pearson correlations (two-sided).
 
     Examples
     --------
     >>> from analysis.load.synthetic import frame_from_tickets
-    >>> r1, r2 = liking_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
+    >>> r1, r2 = score_correlations(frame_from_tickets(), 'tickets', 'liking_score', 'favor', ['confederate_favor', 'no_favor'])
     >>> print(correlation_difference(r1, r2))
     r in confederate favor (.10, n = 16) vs no favor (.30, n = 16): z = -0.55, p = .579
     """
@@ -1031,7 +1077,7 @@ def correlation_difference(first: Correlation, second: Correlation) -> Correlati
         p = float(2 * stats.norm.sf(abs(z)))
     else:
         z = p = float("nan")
-    return CorrelationDifference(first.favor, second.favor, first.r, first.n, second.r, second.n, z, p)
+    return CorrelationDifference(first.level, second.level, first.r, first.n, second.r, second.n, z, p)
 
 
 def threshold_test(df: pd.DataFrame, outcome: str, a: str, treatment: str, control: Sequence[str],
@@ -1059,7 +1105,7 @@ def threshold_test(df: pd.DataFrame, outcome: str, a: str, treatment: str, contr
     lo, hi = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff", alpha=0.05)
     res = stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided")
     return ThresholdResult(threshold, a, treatment, tuple(control), tuple(rates), k1, n1, k2, n2, p1, p2, p1 - p2,
-                           float(lo), float(hi), float(res.statistic), float(res.pvalue))
+                           float(lo), float(hi), float(res.statistic), float(res.pvalue), outcome=outcome)
 
 
 # --------------------------------------------------------------------------- #
@@ -1072,8 +1118,13 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
                    level_order: Optional[Mapping[str, Sequence[str]]] = None,
                    correlation_pairs: Sequence[tuple[str, str]] = (),
                    threshold: Optional[int] = 1,
-                   threshold_contrast: Optional[tuple[str, Sequence[str]]] = None) -> CountAnalysis:
+                   threshold_contrast: Optional[tuple[str, Sequence[str]]] = None,
+                   dropped: Optional[Mapping[str, int]] = None) -> CountAnalysis:
     """Run the count analysis on tidy session data.
+
+    The defaults of ``outcome``, ``factors`` and ``score`` are Regan's (1971) column names, kept for old
+    callers and deprecated: pass the declared names (:func:`analyze_count_plan` takes them from the
+    experiment's :class:`~paradigms.base.CountPlan`).
 
     Parameters
     ----------
@@ -1082,7 +1133,7 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
     outcome : str
         The count column.
     factors : (str, str)
-        The two design factors; the first is the one contrasted (favor).
+        The two design factors; the first is the one contrasted.
     score : str
         Column correlated with the count within each level of the first factor.
     contrasts : sequence of (treatment level, control levels, label)
@@ -1098,6 +1149,10 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
         The threshold measure is ``outcome > threshold``; None skips it.
     threshold_contrast : (treatment level, control levels)
         Defaults to the first planned contrast's treatment vs every other level.
+    dropped : mapping, optional
+        ``{"excluded": n, "withdrawn": n}`` when ``data`` holds only the analysable
+        rows (as :class:`~analysis.load.inputs.AnalysisInput` gives them); by
+        default the participant-status rule is applied to ``data`` here.
 
     Examples
     --------
@@ -1109,7 +1164,7 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
     confederate favor vs no favor: difference = 0.81 tickets, 95% CI [-0.40, 2.03], t(42) = 1.35, p = .184; NB rate ratio = 1.54, 95% CI [0.78, 3.04], p = .215
     """
     a, b = factors
-    df, dropped = prepare(data, outcome, factors, extra=(score,) if score else ())
+    df, dropped = prepare(data, outcome, factors, extra=(score,) if score else (), dropped=dropped)
     if len(df) == 0:
         raise AnalysisError("count analysis: no rows left after exclusions and withdrawals")
     order = dict(level_order or {})
@@ -1131,24 +1186,24 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
         notes.append(f"nobody has {outcome} > 0 (all {len(y)} counts are 0): the data cannot show an effect on "
                      f"{outcome}; the ANOVA and the count models are undefined (check that {outcome} was "
                      "recorded)")
-    empty = [f"{c.favor} x {c.liking}" for c in cells if c.n == 0]
+    empty = [f"{c.level_a} x {c.level_b}" for c in cells if c.n == 0]
     if empty:
         notes.append(f"cell(s) {', '.join(empty)} have no participants: the ANOVA and the regressions are "
                      f"fitted to the {len(cells) - len(empty)} cells present (type II tests by model comparison; "
                      "the interaction loses a degree of freedom per empty cell)")
     for c in cells:
         if c.n == 1:
-            notes.append(f"cell {c.favor} x {c.liking} has n = 1: its SD and CI are undefined")
+            notes.append(f"cell {c.level_a} x {c.level_b} has n = 1: its SD and CI are undefined")
         elif c.n and c.mean == 0:
-            notes.append(f"cell {c.favor} x {c.liking} has no tickets at all: its log rate is -∞; the GLM "
+            notes.append(f"cell {c.level_a} x {c.level_b} has no {outcome} at all: its log rate is -∞; the GLM "
                          "coefficients that reach it are not estimable (the LR tests are)")
     anova = anova_table(df, outcome, a, b)
     pois = poisson_glm(df, outcome, a, b, ref_a, ref_b)
     nb = negative_binomial(df, outcome, a, b, ref_a, ref_b)
     planned = tuple(planned_contrast(df, outcome, a, b, t, tuple(c), label, b_levels=all_b)
                     for t, c, label in contrasts)
-    corr = liking_correlations(df, outcome, score, a, a_levels) if score else ()  # a plan may declare no score
-    by_level = {c.favor: c for c in corr}
+    corr = score_correlations(df, outcome, score, a, a_levels) if score else ()  # a plan may declare no score
+    by_level = {c.level: c for c in corr}
     diffs = tuple(correlation_difference(by_level[x], by_level[y]) for x, y in correlation_pairs
                   if x in by_level and y in by_level)
     thr = None
@@ -1165,10 +1220,10 @@ def analyze_counts(data: pd.DataFrame, *, outcome: str = "tickets", factors: tup
                              f"{t0 if t0 not in a_levels else ' + '.join(ctrl)}")
     return CountAnalysis(outcome, (a, b), len(df), dropped["excluded"], dropped["withdrawn"],
                          dropped["missing_outcome"], cells, anova, pois, nb, planned, corr, diffs, thr,
-                         dict(METHODS), tuple(notes))
+                         dict(METHODS), tuple(notes), score=score or "")
 
 
-def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
+def analyze_count_plan(data: pd.DataFrame, experiment, dropped: Optional[Mapping[str, int]] = None) -> CountAnalysis:
     """:func:`analyze_counts` with a declared experiment's :class:`~paradigms.base.CountPlan`.
 
     The plan's contrasts on levels of its first factor are the planned
@@ -1194,7 +1249,31 @@ def analyze_count_plan(data: pd.DataFrame, experiment) -> CountAnalysis:
     return analyze_counts(
         data, outcome=plan.outcome, factors=(a, b), score=plan.score, contrasts=contrasts,
         references=dict(plan.references), level_order=order, correlation_pairs=plan.correlation_pairs,
-        threshold=plan.threshold, threshold_contrast=plan.threshold_contrast)
+        threshold=plan.threshold, threshold_contrast=plan.threshold_contrast, dropped=dropped)
+
+
+def analyze_count_input(inp) -> CountAnalysis:
+    """The count analysis of one experiment's :class:`~analysis.load.inputs.AnalysisInput`.
+
+    The input's frame holds the analysable rows (the loader applied the
+    participant-status rule once); the excluded and withdrawn are counted from
+    its report; the experiment's declared :class:`~paradigms.base.CountPlan`
+    says what is analysed.
+
+    Examples
+    --------
+    >>> from analysis.declared import declaration
+    >>> from analysis.load.inputs import AnalysisInput
+    >>> from analysis.load.synthetic import frame_from_tickets
+    >>> import pandas as pd
+    >>> regan = declaration("regan1971")
+    >>> inp = AnalysisInput(frame_from_tickets(), regan, regan.experiment(1), pd.DataFrame({"status": ["withdrawn"]}))
+    >>> res = analyze_count_input(inp)
+    >>> res.n, res.n_withdrawn, res.paradigm
+    (48, 1, 'regan1971')
+    """
+    res = analyze_count_plan(inp.frame, inp.experiment, dropped=report_counts(inp.report))
+    return dataclasses.replace(res, paradigm=inp.paradigm.id, experiment=int(inp.experiment.number))
 
 
 def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis:
@@ -1205,12 +1284,6 @@ def analyze_count_experiment(loaded, paradigm, experiment: int) -> CountAnalysis
     report.  The experiment's declared :class:`~paradigms.base.CountPlan`
     says what is analysed.
     """
-    exp = paradigm.experiment(experiment)
-    d = loaded.data
-    d = d[(d["study"] == paradigm.id) & (d["experiment"] == int(experiment))]
-    rep = loaded.report
-    n_withdrawn = int(((rep["study"] == paradigm.id) & (rep["experiment"] == int(experiment))
-                       & (rep["status"] == "withdrawn")).sum()) if len(rep) else 0
-    res = analyze_count_plan(d, exp)
-    return dataclasses.replace(res, paradigm=paradigm.id, experiment=int(experiment),
-                               n_withdrawn=res.n_withdrawn + n_withdrawn)
+    from analysis.load.inputs import analysis_input
+
+    return analyze_count_input(analysis_input(loaded, paradigm, paradigm.experiment(experiment)))

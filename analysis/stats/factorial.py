@@ -1,8 +1,9 @@
-"""Technique × price interaction of a binary outcome (Pollock et al., 1998).
+"""Treatment × moderator interaction of a binary outcome (Pollock et al., 1998: technique × price).
 
 The claim of Pollock, Smith, Knowles & Bruce (1998) is an interaction: the
 that's-not-all technique raises buying of a cheap box but not of an expensive
-one.  :func:`technique_by_price` fits the logistic regression::
+one.  :func:`treatment_by_moderator` fits the declared
+:class:`~paradigms.base.FactorialLogitPlan`'s logistic regression, for Pollock::
 
     complied ~ C(technique, Treatment('control')) * C(price, Treatment('1')) [+ C(reason)]
 
@@ -45,7 +46,7 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional
 
 import numpy as np
 import pandas as pd
@@ -53,10 +54,12 @@ from scipy import stats
 
 from analysis.errors import AnalysisError
 from analysis.results import LikelihoodRatioTest, Result, format_number, format_p
-from analysis.load.status import ANALYSED, EXCLUDED, WITHDRAWN, participant_status
+from analysis.load.status import split_by_status
 
-__all__ = ["METHODS", "SimpleEffect", "InteractionTerm", "LikelihoodRatioTest", "TechniqueByPrice",
-           "technique_by_price"]
+__all__ = ["METHODS", "SimpleEffect", "InteractionTerm", "LikelihoodRatioTest", "TreatmentByModerator",
+           "treatment_by_moderator", "treatment_by_moderator_input",
+           # deprecated names (Pollock et al.'s words), kept for old callers
+           "TechniqueByPrice", "technique_by_price"]
 
 #: The methods used; pinned here rather than left to library defaults.
 METHODS = {
@@ -88,12 +91,14 @@ def _pct(k: int, n: int) -> str:
 
 @dataclass(frozen=True)
 class SimpleEffect(Result):
-    """The technique against the control at one price.
+    """The treatment against the control at one level of the moderator.
 
     ``risk_difference`` (treatment − control) and its Newcombe CI come from the
-    counts at this price pooled over any covariate; ``odds_ratio``, its CI,
+    counts at this level pooled over any covariate; ``odds_ratio``, its CI,
     ``z`` and ``p`` come from the fitted model (adjusted for the covariate).
-    H0: the technique does not change the odds of compliance at this price.
+    H0: the treatment does not change the odds of compliance at this level.
+    ``moderator`` names the moderator (``price`` in Pollock et al., 1998);
+    ``price`` is the deprecated name of ``level`` (and stays a ``--json`` key).
 
     ``method`` names the estimate: ``"wald"`` (maximum likelihood, Wald CI and
     z test); ``"firth"`` where the ML odds ratio is 0 or infinite (a rate of 0
@@ -105,10 +110,10 @@ class SimpleEffect(Result):
     """
 
     _aliases = {"statistic": "z", "pvalue": "p", "ci_low": "or_ci_low", "ci_high": "or_ci_high",
-                "estimate": "odds_ratio", "term": "price"}
+                "estimate": "odds_ratio", "term": "level"}
     _measure = "odds ratio"
 
-    price: str
+    level: str
     n_treatment: int
     complied_treatment: int
     n_control: int
@@ -127,10 +132,21 @@ class SimpleEffect(Result):
     method: str = "wald"
     lr_chi2: float = math.nan
     not_estimable: str = ""
+    moderator: str = ""
+
+    @property
+    def price(self) -> str:
+        """Deprecated name of :attr:`level`."""
+        return self.level
+
+    def to_dict(self) -> dict:
+        d = super().to_dict()
+        d["price"] = d["level"]   # the key --json has always had
+        return d
 
     def __str__(self) -> str:
         ci = f"{self.confidence:.0%} CI"
-        head = (f"price {self.price}: {_pct(self.complied_treatment, self.n_treatment)} vs "
+        head = (f"{self.moderator or 'level'} {self.level}: {_pct(self.complied_treatment, self.n_treatment)} vs "
                 f"{_pct(self.complied_control, self.n_control)}, "
                 f"RD = {format_number(self.risk_difference, leading_zero=False)}, {ci} "
                 f"{_ci(self.rd_ci_low, self.rd_ci_high, leading_zero=False)}; ")
@@ -189,8 +205,13 @@ class InteractionTerm(Result):
 
 
 @dataclass(frozen=True)
-class TechniqueByPrice(Result):
-    """Everything :func:`technique_by_price` reports."""
+class TreatmentByModerator(Result):
+    """Everything :func:`treatment_by_moderator` reports.
+
+    ``reference_level``/``other_level`` are the moderator's levels (deprecated
+    names ``reference_price``/``other_price``, kept as ``--json`` keys);
+    ``reason_moderation`` is the covariate's three-way test.
+    """
 
     formula: str
     method: str
@@ -199,14 +220,26 @@ class TechniqueByPrice(Result):
     n_withdrawn: int
     treatment: str
     control: str
-    reference_price: str
-    other_price: str
+    reference_level: str
+    other_level: str
     covariates: tuple[str, ...]
     interaction: InteractionTerm
     simple_effects: tuple[SimpleEffect, ...]
     reason_moderation: Optional[LikelihoodRatioTest]
     converged: bool
     notes: tuple[str, ...] = ()
+    factor: str = ""
+    moderator: str = ""
+
+    @property
+    def reference_price(self) -> str:
+        """Deprecated name of :attr:`reference_level`."""
+        return self.reference_level
+
+    @property
+    def other_price(self) -> str:
+        """Deprecated name of :attr:`other_level`."""
+        return self.other_level
 
     def __str__(self) -> str:
         lines = [f"Logistic regression {self.formula}, N = {self.n} "
@@ -221,8 +254,13 @@ class TechniqueByPrice(Result):
 
     def to_dict(self) -> dict:
         d = super().to_dict()
+        d["reference_price"], d["other_price"] = d["reference_level"], d["other_level"]  # the old keys
         d["apa"] = str(self.interaction)
         return d
+
+
+#: Deprecated name of :class:`TreatmentByModerator`.
+TechniqueByPrice = TreatmentByModerator
 
 
 # --------------------------------------------------------------------------- #
@@ -560,54 +598,412 @@ class _SeparatedModel:
 # --------------------------------------------------------------------------- #
 # The analysis
 # --------------------------------------------------------------------------- #
-def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", technique: str = "technique",
-                       price: str = "price", reason: Optional[str] = "reason", treatment: str = "tna",
-                       control: str = "control", reference_price: Optional[str] = None,
-                       alpha: float = _ALPHA) -> TechniqueByPrice:
-    """Logistic regression of compliance on technique × price (+ reason), with simple effects.
+@dataclass(frozen=True)
+class _Spec:
+    """The model's column names, levels and formula pieces (from the declared plan)."""
+
+    outcome: str
+    factor: str
+    moderator: str
+    covariate: Optional[str]
+    treatment: str
+    control: str
+    levels: tuple          # the moderator's two levels, sorted
+    reference: str
+    other: str
+
+    @property
+    def columns(self) -> list:
+        return [self.outcome, self.factor, self.moderator] + ([self.covariate] if self.covariate else [])
+
+    @property
+    def t_term(self) -> str:
+        return f"C({self.factor}, Treatment(reference={self.control!r}))"
+
+    def m_term(self, level: Optional[str] = None) -> str:
+        return f"C({self.moderator}, Treatment(reference={(self.reference if level is None else level)!r}))"
+
+    @property
+    def cov(self) -> str:
+        return f" + C({self.covariate})" if self.covariate else ""
+
+    def rhs_at(self, level: Optional[str] = None) -> str:
+        return f"{self.t_term} * {self.m_term(level)}" + self.cov
+
+    @property
+    def formula(self) -> str:
+        return f"{self.outcome} ~ {self.rhs_at()}"
+
+    @property
+    def reduced_rhs(self) -> str:
+        return f"{self.t_term} + {self.m_term()}" + self.cov
+
+    @property
+    def t_name(self) -> str:
+        return f"{self.t_term}[T.{self.treatment}]"
+
+    @property
+    def i_name(self) -> str:
+        return f"{self.t_name}:{self.m_term()}[T.{self.other}]"
+
+    @property
+    def label(self) -> str:
+        return f"{self.factor}[{self.treatment}] × {self.moderator}[{self.other}]"
+
+
+def _refuse(message: str):
+    raise AnalysisError(f"treatment_by_moderator: {message}")
+
+
+def _model_rows(data: pd.DataFrame, outcome: str, factor: str, moderator: str, covariate: Optional[str],
+                treatment: str, control: str, reference_level, dropped) -> tuple:
+    """(analysed rows, _Spec, excluded/withdrawn counts, notes); malformed input refused."""
+    if not isinstance(data, pd.DataFrame):
+        _refuse(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    needed = [outcome, factor, moderator] + (["excluded", "data_consent"] if dropped is None else [])
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        _refuse(f"column {missing[0]!r} missing from the data"
+                + (f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""))
+    if covariate is not None and covariate not in data.columns:
+        _refuse(f"column {covariate!r} missing from the data (pass covariate=None to fit without it)")
+    if dropped is None:
+        data, dropped = split_by_status(data)
+    notes: list[str] = []
+    cols = [outcome, factor, moderator] + ([covariate] if covariate is not None else [])
+    d = data.loc[:, cols].copy()
+    n_missing = int(d[outcome].isna().sum())
+    if n_missing:
+        notes.append(f"{n_missing} analysable row(s) without {outcome!r} left out")
+        d = d[d[outcome].notna()]
+    d[outcome] = pd.to_numeric(d[outcome]).astype(int)
+    bad_y = sorted(set(d[outcome]) - {0, 1})
+    if bad_y:
+        _refuse(f"column {outcome!r} has value {bad_y[0]!r}; expected 0 or 1")
+    for c in cols[1:]:
+        d[c] = _as_str(d[c])
+    unknown = sorted(set(d[factor]) - {treatment, control})
+    if unknown:
+        _refuse(f"column {factor!r} has level {unknown[0]!r}; expected {treatment!r} or {control!r}")
+    levels = _sort_levels(set(d[moderator]))
+    if len(levels) != 2:
+        _refuse(f"column {moderator!r} must have exactly two levels among the analysed rows, not {len(levels)} "
+                f"({', '.join(levels) or 'none'})")
+    ref = levels[0] if reference_level is None else str(reference_level)
+    if ref not in levels:
+        _refuse(f"reference level {ref!r} is not a level of {moderator!r} ({', '.join(levels)})")
+    other = levels[1] if ref == levels[0] else levels[0]
+    if covariate is not None and d[covariate].nunique() < 2:
+        notes.append(f"{covariate!r} has one level among the analysed rows: left out of the model")
+        covariate = None
+    spec = _Spec(outcome, factor, moderator, covariate, treatment, control, tuple(levels), ref, other)
+    return d, spec, dict(dropped), notes
+
+
+def _fit_model(d: pd.DataFrame, spec: _Spec, notes: list) -> tuple:
+    """(statsmodels fit or None, the fit at its limit under separation or None, converged, separated cells)."""
+    fit = limit = None
+    cells = d.groupby([spec.factor, spec.moderator]).size()
+    empty = [f"{t} / {p}" for t in (spec.treatment, spec.control) for p in spec.levels
+             if cells.get((t, p), 0) == 0]
+    sep = _separated(d, [spec.factor, spec.moderator], spec.outcome) + (
+        _separated(d, [spec.covariate], spec.outcome) if spec.covariate else [])
+    if empty:
+        notes.append("no participants in " + ", ".join(empty) + ": the model is not fitted")
+    else:
+        why = ""
+        if not sep and not _lp_separates(d, spec.outcome, spec.columns[1:], spec.rhs_at()):
+            fit, why = _fit(spec.formula, d)   # (the LP finds quasi-separation of any other pattern)
+        if fit is None:
+            limit = _SeparatedModel(d, spec.outcome, spec.columns[1:], spec.rhs_at, spec.reference,
+                                    spec.reduced_rhs)
+            if not limit.lp_rows and not sep:
+                notes.append(f"logistic regression failed: {why}")
+                limit = None
+    converged = bool(fit is not None and fit.mle_retvals.get("converged", True))
+    if limit is not None:
+        converged = limit.converged
+    if (fit is not None or limit is not None) and not converged:
+        notes.append("the fit did not converge")
+    sep_text = ", ".join(sep) if sep else (", ".join(limit.lp_rows) if limit is not None else "")
+    return fit, limit, converged, sep_text
+
+
+def _unit(names, *which) -> np.ndarray:
+    L = np.zeros(len(names))
+    for w in which:
+        L[names.index(w)] = 1.0
+    return L
+
+
+def _interaction(d: pd.DataFrame, spec: _Spec, fit, limit, sep_text: str, alpha: float) -> InteractionTerm:
+    """The treatment × moderator term: Wald (ML or ML at its limit), or its LR test alone."""
+    z, nan, conf = float(stats.norm.ppf(1 - alpha / 2)), math.nan, 1 - alpha
+    i_name = spec.i_name
+    if fit is not None:
+        b, se = float(fit.params[i_name]), float(fit.bse[i_name])
+        reduced, _ = _fit(f"{spec.outcome} ~ {spec.reduced_rhs}", d)
+        lr = 2 * (fit.llf - reduced.llf) if reduced is not None else nan
+        return InteractionTerm(spec.label, math.exp(b), math.exp(b - z * se), math.exp(b + z * se),
+                               float(fit.pvalues[i_name]), b, se, b / se, float(lr),
+                               float(stats.chi2.sf(lr, 1)) if not math.isnan(lr) else nan, i_name, conf)
+    if limit is None:
+        return InteractionTerm(spec.label, nan, nan, nan, nan, nan, nan, nan, nan, nan, i_name, conf,
+                               method="none", not_estimable="no model fitted")
+    lr = limit.lr_chi2
+    lr_p = float(stats.chi2.sf(lr, 1))
+    got = limit.full.contrast(_unit(limit.names, i_name))
+    if got is None:
+        return InteractionTerm(spec.label, nan, nan, nan, nan, nan, nan, nan, lr, lr_p, i_name, conf,
+                               method="none", not_estimable=f"the ML ratio of odds ratios is not finite under "
+                                                            f"separation: rate 0 or 1 in {sep_text}")
+    b, se = got
+    return InteractionTerm(spec.label, math.exp(b), math.exp(b - z * se), math.exp(b + z * se),
+                           float(2 * stats.norm.sf(abs(b / se))), b, se, b / se, lr, lr_p, i_name, conf)
+
+
+def _counts_at(d: pd.DataFrame, spec: _Spec, level: str, alpha: float) -> tuple:
+    """(level, n1, x1, n0, x0, r1, r0, rd, rd CI) of the treatment vs the control at one moderator level."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    nan = math.nan
+    at = d[d[spec.moderator] == level]
+    y1 = at.loc[at[spec.factor] == spec.treatment, spec.outcome]
+    y0 = at.loc[at[spec.factor] == spec.control, spec.outcome]
+    x1, n1, x0, n0 = int(y1.sum()), len(y1), int(y0.sum()), len(y0)
+    r1 = x1 / n1 if n1 else nan
+    r0 = x0 / n0 if n0 else nan
+    lo = hi = nan
+    if n1 and n0:
+        lo, hi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff", alpha=alpha)
+        lo, hi = float(lo), float(hi)
+    return (level, n1, x1, n0, x0, r1, r0, r1 - r0, lo, hi)
+
+
+def _wald(counts: tuple, est: float, se: float, alpha: float, moderator: str) -> SimpleEffect:
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    zz = est / se
+    return SimpleEffect(*counts, math.exp(est), math.exp(est - z * se), math.exp(est + z * se), zz,
+                        float(2 * stats.norm.sf(abs(zz))), 1 - alpha, moderator=moderator)
+
+
+def _simple_effect(d: pd.DataFrame, spec: _Spec, fit, limit, level: str, alpha: float) -> tuple:
+    """(SimpleEffect at ``level``, what the ML odds ratio tends to there or '' where it is finite)."""
+    nan, counts, m = math.nan, _counts_at(d, spec, level, alpha), spec.moderator
+    with_i = [spec.i_name] if level == spec.other else []
+    if fit is not None:
+        L = pd.Series(0.0, index=fit.params.index)
+        L[[spec.t_name, *with_i]] = 1.0
+        return _wald(counts, float(L @ fit.params), float(math.sqrt(L @ fit.cov_params() @ L)), alpha, m), ""
+    if limit is None:
+        return SimpleEffect(*counts, nan, nan, nan, nan, nan, 1 - alpha, method="none",
+                            not_estimable="no model fitted", moderator=m), ""
+    got = limit.full.contrast(_unit(limit.names, spec.t_name, *with_i))
+    if got is not None:
+        return _wald(counts, *got, alpha, m), ""
+    _, n1, x1, n0, x0, r1, r0 = counts[:7]
+    word = _limit_word(r1, r0)
+    why_ml = f"the ML odds ratio is {word}: {spec.treatment} {x1}/{n1}, {spec.control} {x0}/{n0} complied"
+    try:
+        b, blo, bhi, plr, pp, ok = limit.firth(level, spec.t_name, alpha)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        b, ok, why_f = nan, False, f"{type(exc).__name__}"
+    else:
+        why_f = "" if ok else "the Firth fit did not converge"
+    if ok and all(math.isfinite(v) for v in (b, plr)):
+        return SimpleEffect(*counts, math.exp(b), math.exp(blo), math.exp(bhi), nan, pp, 1 - alpha,
+                            method="firth", lr_chi2=plr, not_estimable=why_ml, moderator=m), word
+    return SimpleEffect(*counts, nan, nan, nan, nan, nan, 1 - alpha, method="none",
+                        not_estimable=f"{why_ml}; {why_f or 'Firth estimate not finite'}", moderator=m), word
+
+
+def _separation_note(spec: _Spec, interaction: InteractionTerm, simple: list, limits: dict,
+                     sep_text: str) -> tuple:
+    """(the interaction with its not-estimable reason, the note that says what was estimated how)."""
+    parts = [f"separation (rate 0 or 1 in {sep_text}): maximum-likelihood estimates of the terms involving "
+             "it are infinite; the fit is taken at its limit, which fits those participants exactly and "
+             "estimates the rest from the other cells (the values R's glm approaches)",
+             "the interaction's likelihood-ratio test compares the two models' maximised likelihoods and "
+             "is valid: reported"]
+    if interaction.method == "none":
+        ratio = "not finite"
+        if len(limits) == 1:
+            (at, word), = limits.items()
+            flip = {"0": "infinite", "infinite": "0"}
+            ratio = word if at == spec.other else flip.get(word, word)
+        interaction = dataclasses.replace(
+            interaction, not_estimable=f"the ML ratio of odds ratios is {ratio} under separation: rate 0 or 1 "
+                                       f"in {sep_text}")
+        parts.append(f"the ratio of odds ratios is not estimable (its ML value is {ratio})")
+    m = spec.moderator
+    by = {k: [s.level for s in simple if s.method == k] for k in ("wald", "firth", "none")}
+    if by["wald"]:
+        parts.append(f"simple effect at {m} {', '.join(by['wald'])}: ML estimate, Wald CI and z")
+    if by["firth"]:
+        parts.append(f"simple effect at {m} {', '.join(by['firth'])}: the ML odds ratio is not finite, so "
+                     "Firth's penalised estimate with a profile penalised-likelihood CI and a penalised LR test")
+    if by["none"]:
+        parts.append(f"simple effect at {m} {', '.join(by['none'])}: not estimable")
+    return interaction, "; ".join(parts)
+
+
+def _covariate_moderation(d: pd.DataFrame, spec: _Spec, fit, limit, notes: list) -> Optional[LikelihoodRatioTest]:
+    """Does the treatment × moderator interaction differ between covariate levels (the three-way term)?"""
+    if not spec.covariate:
+        return None
+    label3 = f"{spec.factor} × {spec.moderator} × {spec.covariate}"
+    if fit is None:
+        if limit is not None:
+            notes.append(f"{label3}: not tested under separation")
+        return None
+    cov = f"C({spec.covariate})"
+    cell_sep = _separated(d, [spec.factor, spec.moderator, spec.covariate], spec.outcome)
+    if cell_sep:
+        notes.append(f"{label3}: not tested, rate 0 or 1 in " + ", ".join(cell_sep))
+        return None
+    full, why_f = _fit(f"{spec.outcome} ~ {spec.t_term} * {spec.m_term()} * {cov}", d)
+    two, why_t = _fit(f"{spec.outcome} ~ ({spec.t_term} + {spec.m_term()} + {cov})**2", d)
+    if full is None or two is None:
+        notes.append(f"{label3}: not tested ({why_f or why_t})")
+        return None
+    lr3 = float(2 * (full.llf - two.llf))
+    df3 = d[spec.covariate].nunique() - 1
+    return LikelihoodRatioTest(label3, lr3, df3, float(stats.chi2.sf(lr3, df3)))
+
+
+def treatment_by_moderator(data: pd.DataFrame, *, factor: str, moderator: str, treatment: str, control: str,
+                           outcome: str = "complied", covariate: Optional[str] = None,
+                           reference_level: Optional[str] = None, alpha: float = _ALPHA,
+                           dropped: Optional[Mapping[str, int]] = None) -> TreatmentByModerator:
+    """Logistic regression of a binary outcome on treatment × moderator (+ covariate), with simple effects.
 
     Parameters
     ----------
     data : DataFrame
-        One row per participant, as the session CSVs give it: ``outcome``,
-        ``excluded``, ``data_consent`` and the factor columns.  Rows with
-        ``excluded == 1`` or ``data_consent == 0`` are dropped.
-    outcome, technique, price : str
-        Column names.  ``technique`` holds ``treatment`` and ``control``;
-        ``price`` holds exactly two levels.
-    reason : str or None
+        One row per participant: ``outcome`` and the factor columns.  Without
+        ``dropped`` the rows are as the session CSVs give them (with ``excluded``
+        and ``data_consent``) and the participant-status rule is applied here;
+        with ``dropped`` they are the analysable rows already.
+    factor : str
+        The column holding ``treatment`` and ``control`` (the treatment factor).
+    moderator : str
+        The column holding exactly two levels (the moderator).
+    treatment, control : str
+        The two levels of ``factor``; ``control`` is the reference.
+    outcome : str
+        The 0/1 column.
+    covariate : str or None
         A further factor entered as a main effect (and tested for a three-way
         interaction); ``None`` or a column with one level leaves it out.
-    treatment, control : str
-        The two levels of ``technique``; ``control`` is the reference.
-    reference_price : str, optional
-        The price at which the technique's coefficient is its simple effect;
-        default the lower price (numerically, if the levels are numbers).
+    reference_level : str, optional
+        The moderator level at which the treatment's coefficient is its simple
+        effect; default the lower level (numerically, if the levels are numbers).
     alpha : float
         1 − confidence level of every interval.
+    dropped : mapping, optional
+        ``{"excluded": n, "withdrawn": n}`` counted by the loader, when ``data``
+        holds the analysable rows.
 
     Returns
     -------
-    TechniqueByPrice
+    TreatmentByModerator
         ``interaction`` (ratio of odds ratios, CI, p), ``simple_effects`` (one
-        per price, lower price first), ``reason_moderation`` and ``notes``.
-        Under separation each estimate's ``method`` says how it was made
-        (``"wald"``, ``"firth"``, or ``"none"`` with ``not_estimable``); the
-        interaction's LR test is always reported when the model is fitted.
+        per moderator level, the lower first), ``reason_moderation`` (the
+        covariate's three-way test) and ``notes``.  Under separation each
+        estimate's ``method`` says how it was made (``"wald"``, ``"firth"``, or
+        ``"none"`` with ``not_estimable``); the interaction's LR test is always
+        reported when the model is fitted.
 
     Raises
     ------
     AnalysisError
-        A required column is missing, ``technique`` has a level other than
-        ``treatment``/``control``, or ``price`` does not have exactly two levels.
+        A required column is missing, ``factor`` has a level other than
+        ``treatment``/``control``, or ``moderator`` does not have exactly two levels.
 
     Notes
     -----
-    H0 (interaction): the odds ratio of the technique is the same at both
-    prices (ratio of odds ratios = 1).  H0 (simple effect at a price): the
-    technique does not change the odds of compliance at that price.  H0
-    (reason moderation): the technique × price interaction is the same at every
-    reason level.  All tests two-sided.
+    H0 (interaction): the odds ratio of the treatment is the same at both
+    moderator levels (ratio of odds ratios = 1).  H0 (simple effect at a level):
+    the treatment does not change the odds of the outcome at that level.  H0
+    (covariate moderation): the treatment × moderator interaction is the same at
+    every covariate level.  All tests two-sided.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = []
+    >>> for dose, arm, k, n in [("low", "new", 22, 30), ("low", "usual", 12, 30),
+    ...                         ("high", "new", 6, 30), ("high", "usual", 8, 30)]:
+    ...     rows += [dict(dose=dose, arm=arm, y=int(i < k)) for i in range(n)]
+    >>> res = treatment_by_moderator(pd.DataFrame(rows), factor="arm", moderator="dose", treatment="new",
+    ...                              control="usual", outcome="y", reference_level="low",
+    ...                              dropped={"excluded": 0, "withdrawn": 0})
+    >>> round(res.interaction.estimate, 3)  # (6/24 / (8/22)) / (22/8 / (12/18))
+    0.167
+    >>> [(s.level, round(s.risk_difference, 3)) for s in res.simple_effects]
+    [('high', -0.067), ('low', 0.333)]
+    """
+    d, spec, dropped, notes = _model_rows(data, outcome, factor, moderator, covariate, treatment, control,
+                                          reference_level, dropped)
+    fit, limit, converged, sep_text = _fit_model(d, spec, notes)
+    interaction = _interaction(d, spec, fit, limit, sep_text, alpha)
+    simple, limits = [], {}
+    for level in spec.levels:
+        effect, word = _simple_effect(d, spec, fit, limit, level, alpha)
+        simple.append(effect)
+        if word:
+            limits[level] = word
+    if limit is not None:
+        interaction, note = _separation_note(spec, interaction, simple, limits, sep_text)
+        notes.append(note)
+    moderation = _covariate_moderation(d, spec, fit, limit, notes)
+    covariates = (spec.covariate,) if spec.covariate else ()
+    return TreatmentByModerator(spec.formula, METHODS["model"], len(d), int(dropped.get("excluded", 0)),
+                                int(dropped.get("withdrawn", 0)), spec.treatment, spec.control, spec.reference,
+                                spec.other, covariates, interaction, tuple(simple), moderation, converged,
+                                tuple(notes), factor=spec.factor, moderator=spec.moderator)
+
+
+def treatment_by_moderator_input(inp) -> TreatmentByModerator:
+    """The declared factorial model of one experiment's :class:`~analysis.load.inputs.AnalysisInput`.
+
+    The plan (:class:`~paradigms.base.FactorialLogitPlan`) names the treatment
+    factor, the moderator, the two compared levels and the covariate; the frame
+    holds the analysable rows; the report counts the excluded and withdrawn.
+
+    Examples
+    --------
+    >>> from analysis.declared import declaration
+    >>> from analysis.load.inputs import AnalysisInput
+    >>> import pandas as pd
+    >>> tna = declaration("pollock1998")
+    >>> exp = tna.experiment(1)
+    >>> plan = exp.plan
+    >>> frame = pd.DataFrame([dict(c.factors, complied=int(i < (8 if c.factors[plan.treatment_factor]
+    ...                                                         == plan.treatment_level else 5)))
+    ...                       for c in exp.conditions for i in range(10)])
+    >>> res = treatment_by_moderator_input(AnalysisInput(frame, tna, exp, pd.DataFrame({"status": ["excluded"]})))
+    >>> res.n, res.n_excluded, res.factor, res.moderator
+    (120, 1, 'technique', 'price')
+    """
+    plan = inp.experiment.plan
+    from analysis.load.status import report_counts
+
+    return treatment_by_moderator(inp.frame, factor=plan.treatment_factor, moderator=plan.moderator,
+                                  covariate=plan.covariates[0] if plan.covariates else None,
+                                  treatment=plan.treatment_level, control=plan.control_level,
+                                  dropped=report_counts(inp.report))
+
+
+def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", technique: str = "technique",
+                       price: str = "price", reason: Optional[str] = "reason", treatment: str = "tna",
+                       control: str = "control", reference_price: Optional[str] = None,
+                       alpha: float = _ALPHA) -> TreatmentByModerator:
+    """Deprecated name of :func:`treatment_by_moderator`, with Pollock et al.'s (1998) column names as defaults.
+
+    ``technique`` is the treatment factor, ``price`` the moderator, ``reason``
+    the covariate; ``data`` is tidy session data (``excluded`` and
+    ``data_consent`` included: excluded and withdrawn rows are dropped here).
 
     Examples
     --------
@@ -623,233 +1019,14 @@ def technique_by_price(data: pd.DataFrame, *, outcome: str = "complied", techniq
     >>> [round(s.risk_difference, 3) for s in res.simple_effects]
     [0.333, -0.067]
     """
-    if not isinstance(data, pd.DataFrame):
-        raise AnalysisError(f"technique_by_price: data must be a pandas DataFrame, not {type(data).__name__}")
-    needed = [outcome, technique, price, "excluded", "data_consent"]
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise AnalysisError(f"technique_by_price: column {missing[0]!r} missing from the data"
-                            + (f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""))
-    use_reason = reason is not None and reason in data.columns
-    if reason is not None and not use_reason:
+    if reason is not None and isinstance(data, pd.DataFrame) and reason not in data.columns \
+            and all(c in data.columns for c in (outcome, technique, price, "excluded", "data_consent")):
         raise AnalysisError(f"technique_by_price: column {reason!r} missing from the data (pass reason=None "
                             "to fit without it)")
-
-    status = participant_status(data)
-    excluded, withdrawn = status == EXCLUDED, status == WITHDRAWN
-    keep = status == ANALYSED
-    notes: list[str] = []
-    cols = [outcome, technique, price] + ([reason] if use_reason else [])
-    d = data.loc[keep, cols].copy()
-    n_missing = int(d[outcome].isna().sum())
-    if n_missing:
-        notes.append(f"{n_missing} analysable row(s) without {outcome!r} left out")
-        d = d[d[outcome].notna()]
-    d[outcome] = pd.to_numeric(d[outcome]).astype(int)
-    bad_y = sorted(set(d[outcome]) - {0, 1})
-    if bad_y:
-        raise AnalysisError(f"technique_by_price: column {outcome!r} has value {bad_y[0]!r}; expected 0 or 1")
-    for c in cols[1:]:
-        d[c] = _as_str(d[c])
-
-    techs = set(d[technique])
-    unknown = sorted(techs - {treatment, control})
-    if unknown:
-        raise AnalysisError(f"technique_by_price: column {technique!r} has level {unknown[0]!r}; expected "
-                            f"{treatment!r} or {control!r}")
-    prices = _sort_levels(set(d[price]))
-    if len(prices) != 2:
-        raise AnalysisError(f"technique_by_price: column {price!r} must have exactly two levels among the "
-                            f"analysed rows, not {len(prices)} ({', '.join(prices) or 'none'})")
-    ref = prices[0] if reference_price is None else str(reference_price)
-    if ref not in prices:
-        raise AnalysisError(f"technique_by_price: reference_price {ref!r} is not a level of {price!r} "
-                            f"({', '.join(prices)})")
-    other = prices[1] if ref == prices[0] else prices[0]
-    if use_reason and d[reason].nunique() < 2:
-        notes.append(f"{reason!r} has one level among the analysed rows: left out of the model")
-        use_reason = False
-
-    tech_term = f"C({technique}, Treatment(reference={control!r}))"
-    price_term = f"C({price}, Treatment(reference={ref!r}))"
-    covariates = (reason,) if use_reason else ()
-    rhs = f"{tech_term} * {price_term}" + (f" + C({reason})" if use_reason else "")
-    formula = f"{outcome} ~ {rhs}"
-    t_name = f"{tech_term}[T.{treatment}]"
-    i_name = f"{t_name}:{price_term}[T.{other}]"
-    label = f"{technique}[{treatment}] × {price}[{other}]"
-
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    nan = math.nan
-
-    # ---- the model -------------------------------------------------------
-    fit = None
-    limit = None  # the ML fit at its limit, under separation (numpy, on cell counts)
-    cells = d.groupby([technique, price]).size()
-    empty = [f"{t} / {p}" for t in (treatment, control) for p in prices if cells.get((t, p), 0) == 0]
-    sep = _separated(d, [technique, price], outcome) + (_separated(d, [reason], outcome) if use_reason else [])
-    if empty:
-        notes.append("no participants in " + ", ".join(empty) + ": the model is not fitted")
-    else:
-        why = ""
-        if not sep and not _lp_separates(d, outcome, cols[1:], rhs):  # quasi-separation of another pattern
-            fit, why = _fit(formula, d)
-        if fit is None:
-            def rhs_at(level):
-                return (f"{tech_term} * C({price}, Treatment(reference={level!r}))"
-                        + (f" + C({reason})" if use_reason else ""))
-            limit = _SeparatedModel(d, outcome, cols[1:], rhs_at, ref, f"{tech_term} + {price_term}"
-                                    + (f" + C({reason})" if use_reason else ""))
-            if not limit.lp_rows and not sep:
-                notes.append(f"logistic regression failed: {why}")
-                limit = None
-    converged = bool(fit is not None and fit.mle_retvals.get("converged", True))
-    if limit is not None:
-        converged = limit.converged
-    if (fit is not None or limit is not None) and not converged:
-        notes.append("the fit did not converge")
-    sep_text = ", ".join(sep) if sep else (", ".join(limit.lp_rows) if limit is not None else "")
-
-    def _unit(names, *which):
-        L = np.zeros(len(names))
-        for w in which:
-            L[names.index(w)] = 1.0
-        return L
-
-    if fit is not None:
-        b, se = float(fit.params[i_name]), float(fit.bse[i_name])
-        reduced, _ = _fit(f"{outcome} ~ {tech_term} + {price_term}" + (f" + C({reason})" if use_reason else ""), d)
-        lr = 2 * (fit.llf - reduced.llf) if reduced is not None else nan
-        interaction = InteractionTerm(label, math.exp(b), math.exp(b - z * se), math.exp(b + z * se),
-                                      float(fit.pvalues[i_name]), b, se, b / se, float(lr),
-                                      float(stats.chi2.sf(lr, 1)) if not math.isnan(lr) else nan,
-                                      i_name, 1 - alpha)
-    elif limit is not None:
-        lr = limit.lr_chi2
-        lr_p = float(stats.chi2.sf(lr, 1))
-        got = limit.full.contrast(_unit(limit.names, i_name))
-        if got is not None:
-            b, se = got
-            interaction = InteractionTerm(label, math.exp(b), math.exp(b - z * se), math.exp(b + z * se),
-                                          float(2 * stats.norm.sf(abs(b / se))), b, se, b / se, lr, lr_p,
-                                          i_name, 1 - alpha)
-        else:
-            interaction = InteractionTerm(label, nan, nan, nan, nan, nan, nan, nan, lr, lr_p, i_name, 1 - alpha,
-                                          method="none",
-                                          not_estimable=f"the ML ratio of odds ratios is not finite under "
-                                                        f"separation: rate 0 or 1 in {sep_text}")
-    else:
-        interaction = InteractionTerm(label, nan, nan, nan, nan, nan, nan, nan, nan, nan, i_name, 1 - alpha,
-                                      method="none", not_estimable="no model fitted")
-
-    # ---- simple effects --------------------------------------------------
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    simple = []
-    firth_at, none_at = [], []
-    limits: dict[str, str] = {}  # price -> what the ML odds ratio is at the limit, where it is not finite
-    for p in prices:
-        at = d[d[price] == p]
-        y1 = at.loc[at[technique] == treatment, outcome]
-        y0 = at.loc[at[technique] == control, outcome]
-        x1, n1, x0, n0 = int(y1.sum()), len(y1), int(y0.sum()), len(y0)
-        r1 = x1 / n1 if n1 else nan
-        r0 = x0 / n0 if n0 else nan
-        if n1 and n0:
-            lo, hi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff", alpha=alpha)
-            lo, hi = float(lo), float(hi)
-        else:
-            lo = hi = nan
-        counts = (p, n1, x1, n0, x0, r1, r0, r1 - r0, lo, hi)
-        if fit is not None:
-            L = pd.Series(0.0, index=fit.params.index)
-            L[t_name] = 1.0
-            if p == other:
-                L[i_name] = 1.0
-            est = float(L @ fit.params)
-            se_l = float(math.sqrt(L @ fit.cov_params() @ L))
-            zz = est / se_l
-            orr, olo, ohi = math.exp(est), math.exp(est - z * se_l), math.exp(est + z * se_l)
-            pval = float(2 * stats.norm.sf(abs(zz)))
-            simple.append(SimpleEffect(*counts, orr, olo, ohi, zz, pval, 1 - alpha))
-            continue
-        if limit is None:
-            simple.append(SimpleEffect(*counts, nan, nan, nan, nan, nan, 1 - alpha, method="none",
-                                       not_estimable="no model fitted"))
-            continue
-        got = limit.full.contrast(_unit(limit.names, t_name, *([i_name] if p == other else [])))
-        if got is not None:
-            est, se_l = got
-            zz = est / se_l
-            simple.append(SimpleEffect(*counts, math.exp(est), math.exp(est - z * se_l), math.exp(est + z * se_l),
-                                       zz, float(2 * stats.norm.sf(abs(zz))), 1 - alpha))
-            continue
-        word = _limit_word(r1, r0)
-        limits[p] = word
-        why_ml = f"the ML odds ratio is {word}: {treatment} {x1}/{n1}, {control} {x0}/{n0} complied"
-        try:
-            b, blo, bhi, plr, pp, ok = limit.firth(p, t_name, alpha)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-            b, ok, why_f = nan, False, f"{type(exc).__name__}"
-        else:
-            why_f = "" if ok else "the Firth fit did not converge"
-        if ok and all(math.isfinite(v) for v in (b, plr)):
-            firth_at.append(p)
-            simple.append(SimpleEffect(*counts, math.exp(b), math.exp(blo), math.exp(bhi), nan, pp, 1 - alpha,
-                                       method="firth", lr_chi2=plr, not_estimable=why_ml))
-        else:
-            none_at.append(p)
-            simple.append(SimpleEffect(*counts, nan, nan, nan, nan, nan, 1 - alpha, method="none",
-                                       not_estimable=f"{why_ml}; {why_f or 'Firth estimate not finite'}"))
-
-    if limit is not None:
-        wald_at = [s.price for s in simple if s.method == "wald"]
-        parts = [f"separation (rate 0 or 1 in {sep_text}): maximum-likelihood estimates of the terms involving "
-                 "it are infinite; the fit is taken at its limit, which fits those participants exactly and "
-                 "estimates the rest from the other cells (the values R's glm approaches)",
-                 "the interaction's likelihood-ratio test compares the two models' maximised likelihoods and "
-                 "is valid: reported"]
-        if interaction.method == "none":
-            ratio = "not finite"
-            if len(limits) == 1:
-                (at, word), = limits.items()
-                flip = {"0": "infinite", "infinite": "0"}
-                ratio = word if at == other else flip.get(word, word)
-            interaction = dataclasses.replace(
-                interaction, not_estimable=f"the ML ratio of odds ratios is {ratio} under separation: rate 0 or 1 "
-                                           f"in {sep_text}")
-            parts.append(f"the ratio of odds ratios is not estimable (its ML value is {ratio})")
-        if wald_at:
-            parts.append(f"simple effect at {price} {', '.join(wald_at)}: ML estimate, Wald CI and z")
-        if firth_at:
-            parts.append(f"simple effect at {price} {', '.join(firth_at)}: the ML odds ratio is not finite, so "
-                         "Firth's penalised estimate with a profile penalised-likelihood CI and a penalised LR test")
-        if none_at:
-            parts.append(f"simple effect at {price} {', '.join(none_at)}: not estimable")
-        notes.append("; ".join(parts))
-
-    # ---- does the interaction differ by reason? ----------------------------
-    moderation = None
-    if use_reason and fit is not None:
-        label3 = f"{technique} × {price} × {reason}"
-        full_f = f"{outcome} ~ {tech_term} * {price_term} * C({reason})"
-        two_f = (f"{outcome} ~ ({tech_term} + {price_term} + C({reason}))**2")
-        cell_sep = _separated(d, [technique, price, reason], outcome)
-        df3 = d[reason].nunique() - 1
-        if cell_sep:
-            notes.append(f"{label3}: not tested, rate 0 or 1 in " + ", ".join(cell_sep))
-        else:
-            full, why_f = _fit(full_f, d)
-            two, why_t = _fit(two_f, d)
-            if full is None or two is None:
-                notes.append(f"{label3}: not tested ({why_f or why_t})")
-            else:
-                lr3 = float(2 * (full.llf - two.llf))
-                moderation = LikelihoodRatioTest(label3, lr3, df3, float(stats.chi2.sf(lr3, df3)))
-    elif use_reason and limit is not None:
-        notes.append(f"{technique} × {price} × {reason}: not tested under separation")
-
-    # a withdrawn row counts as withdrawn even if it was also excluded (as analysis.load.sessions reports it)
-    return TechniqueByPrice(formula, METHODS["model"], len(d), int(excluded.sum()),
-                            int(withdrawn.sum()), treatment, control, ref, other, covariates,
-                            interaction, tuple(simple), moderation, converged, tuple(notes))
+    try:
+        return treatment_by_moderator(data, factor=technique, moderator=price, covariate=reason,
+                                      treatment=treatment, control=control, outcome=outcome,
+                                      reference_level=reference_price, alpha=alpha)
+    except AnalysisError as exc:
+        raise AnalysisError(str(exc).replace("treatment_by_moderator:", "technique_by_price:", 1)
+                            .replace("reference level", "reference_price")) from None

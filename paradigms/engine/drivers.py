@@ -17,7 +17,7 @@ session type, in one place of its own.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional, Protocol
 
 from ..base import FieldSession, Paradigm, SessionType
 from ..vocab.lab import LabSession
@@ -26,7 +26,33 @@ from . import field, lab
 from .mail import MailDriver
 from .simulate import ScriptedParticipant
 
-__all__ = ["FieldDriver", "LabDriver", "MailDriver", "driver_for", "register_driver"]
+__all__ = ["SessionDriver", "FieldDriver", "LabDriver", "MailDriver", "driver_for", "register_driver"]
+
+
+class SessionDriver(Protocol):
+    """What the session loop and the commands ask of a kind of session; every driver has all of it."""
+
+    def ready_prompt(self, paradigm: Paradigm, store):  # pragma: no cover - protocol
+        """The screen between participants."""
+
+    def open_record(self, paradigm: Paradigm, experiment, response):  # pragma: no cover - protocol
+        """The trial a ready-screen response opens without taking a slot, or ``None`` (take a slot)."""
+
+    def trial(self, paradigm, experiment, condition, participant_id, slot, t_start):  # pragma: no cover
+        """The per-participant trial of a slot."""
+
+    def handover(self, shown, coming):  # pragma: no cover - protocol
+        """The hand-over screen due between the prompt ``shown`` and the prompt ``coming`` (``None``:
+        the session ends), or ``None`` when the same person reads both."""
+
+    def model(self, paradigm: Paradigm, experiment: int, overrides: Mapping[str, float]):  # pragma: no cover
+        """The simulation model with ``--rate`` overrides."""
+
+    def scripted_participant(self, paradigm, experiment, model, rng, participants):  # pragma: no cover
+        """Who answers a simulation's screens."""
+
+    def simulation_meta(self, paradigm: Paradigm) -> dict:  # pragma: no cover - protocol
+        """What a simulation assumes beyond its model, for the sidecar."""
 
 
 class FieldDriver:
@@ -36,10 +62,16 @@ class FieldDriver:
         self.session = session
 
     def ready_prompt(self, paradigm: Paradigm, store):
-        return field.ready_prompt(paradigm, store.session, store.site, store.rows_written())
+        return field.ready_prompt(paradigm, store.session, store.site, store.own_rows())
+
+    def open_record(self, paradigm, experiment, response):
+        return None  # every record takes a slot
 
     def trial(self, paradigm, experiment, condition, participant_id, slot, t_start):
         return field.FieldTrial(paradigm, experiment, condition, participant_id, slot, t_start)
+
+    def handover(self, shown, coming):
+        return None  # one person reads every screen
 
     def model(self, paradigm: Paradigm, experiment: int, overrides: Mapping[str, float]):
         model = paradigm.experiment(experiment).model
@@ -66,10 +98,22 @@ class LabDriver:
         return self.session.design
 
     def ready_prompt(self, paradigm: Paradigm, store):
-        return lab.ready_prompt(paradigm, store.session, store.site, store.rows_written())
+        return lab.ready_prompt(paradigm, store.session, store.site, store.own_rows())
+
+    def open_record(self, paradigm, experiment, response):
+        return None  # every record takes a slot
 
     def trial(self, paradigm, experiment, condition, participant_id, slot, t_start):
         return lab.LabTrial(paradigm, experiment, self.design, condition, participant_id, slot, t_start)
+
+    def handover(self, shown, coming) -> Optional["lab.LabPrompt"]:
+        """The participant's screen is left for the experimenter's (or the session's end): the
+        hand-over screen, which the participant may see and the experimenter's key moves on."""
+        if shown is None or shown.audience != "participant" or shown.kind == "handover":
+            return None
+        if coming is not None and coming.audience != "experimenter":
+            return None
+        return lab.handover_prompt(shown.participant_id)
 
     def model(self, paradigm: Paradigm, experiment: int, overrides: Mapping[str, float]):
         model = paradigm.experiment(experiment).model

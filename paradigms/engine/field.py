@@ -82,10 +82,25 @@ def _record_columns(paradigm: Paradigm, number: int) -> tuple[str, ...]:
 
 
 @_by_identity
-def _step_choices(step: Step) -> tuple[Choice, ...]:
-    return tuple(Choice(a.code, a.label, a.key, a.tone or _TONES.get(a.code, "neutral"))
-                 for a in step.answers) + (
-        Choice(EXCLUDE, "Exclude... [X]", "x", "neutral"),)
+def _step_choices(step: Step, places: int) -> tuple[Choice, ...]:
+    """The step's answers, each in its declared place of ``places`` (then Exclude, in the last place
+    of every step screen of the study)."""
+    def place(i):
+        return None if not places else (i, places + 1)
+    return tuple(Choice(a.code, a.label, a.key, a.tone or _TONES.get(a.code, "neutral"),
+                        place(a.position if a.position is not None else i))
+                 for i, a in enumerate(step.answers)) + (
+        Choice(EXCLUDE, "Exclude... [X]", "x", "neutral", place(places)),)
+
+
+def _reasons_for(paradigm: Paradigm, experiment: Experiment, condition: Condition) -> tuple[str, ...]:
+    """The exclusion reasons the Exclude menu offers in ``condition``: the paradigm's, less those an
+    answer of a step records that this condition does not have (no "agreed first request" where
+    there is no first request)."""
+    answered = {a.sets["exclusion_reason"] for c in experiment.conditions for s in c.steps for a in s.answers
+                if "exclusion_reason" in a.sets}
+    here = {a.sets["exclusion_reason"] for s in condition.steps for a in s.answers if "exclusion_reason" in a.sets}
+    return tuple(r for r in paradigm.exclusion_reasons if r not in answered or r in here)
 
 
 def opening_record(condition: Condition, participant_id: str, slot: Optional[int], t_start: str) -> dict:
@@ -137,10 +152,10 @@ class FieldTrial:
             step = self.condition.steps[self._step]
             return Prompt("step", f"Step {self._step + 1} of {self.n_steps}: {step.display_title}", step.say,
                           step.note,
-                          _step_choices(step), header, step, self.condition.name)
+                          _step_choices(step, self.experiment.answer_places), header, step, self.condition.name)
         if self._state == "exclude":
             reasons = tuple(Choice(code, f"{code.replace('_', ' ')} [{i + 1}]", str(i + 1))
-                            for i, code in enumerate(self.paradigm.exclusion_reasons))
+                            for i, code in enumerate(_reasons_for(self.paradigm, self.experiment, self.condition)))
             return Prompt("exclude", "Exclude this passer-by: why?", "",
                           "Tap the reason, or Back to return to the script.",
                           reasons + (Choice(BACK, "Back [B]", "b"),), header)

@@ -37,7 +37,7 @@ from .prompts import END, Choice, Response, find_choice
 
 __all__ = [
     "EXPERIMENTER_KEY", "LEFT_KEY", "NEXT", "AGREE", "DECLINE", "NO_EXCLUSION", "DEBRIEF_CODES",
-    "LabPrompt", "LabTrial", "ready_prompt", "parse_tickets", "parse_rating", "LabScriptedParticipant",
+    "LabPrompt", "LabTrial", "ready_prompt", "handover_prompt", "HANDOVER_TEXT", "parse_tickets", "parse_rating", "LabScriptedParticipant",
 ]
 
 #: The key the experimenter presses to move the participant's screen on at a
@@ -173,14 +173,28 @@ def ready_prompt(paradigm: Paradigm, session: int, site: str, recorded: int) -> 
                      header=f"Session {session}  |  site {site}  |  {recorded} recorded")
 
 
+#: what the participant's screen shows while the experimenter takes over the computer
+HANDOVER_TEXT = "Thank you. Please stay seated; the experimenter will be with you in a moment."
+
+
+def handover_prompt(participant_id: Optional[str]) -> LabPrompt:
+    """The screen between a participant's screen and an experimenter's: a neutral text the participant
+    may read; only the experimenter's key (F9) moves on, to the experimenter's screen."""
+    return LabPrompt("handover", "participant", "Thank you", text=HANDOVER_TEXT,
+                     note=f"Experimenter: press {EXPERIMENTER_KEY.upper()} to continue.",
+                     choices=(Choice(NEXT, "Continue (experimenter)", EXPERIMENTER_KEY, "neutral"),),
+                     participant_id=participant_id)
+
+
 CONSENT_CHOICES = (Choice(AGREE, "I agree to take part [Y]", "y", "positive"),
                    Choice(DECLINE, "I do not agree [N]", "n", "neutral"))
 
 
-def _fidelity_choices(step: Step) -> tuple[Choice, ...]:
+def _fidelity_choices(step: Step, places: int) -> tuple[Choice, ...]:
     tones = {"as_scripted": "positive", "deviated": "negative"}
-    return tuple(Choice(a.code, a.label, a.key, getattr(a, "tone", None) or tones.get(a.code, "neutral"))
-                 for a in step.answers)
+    return tuple(Choice(a.code, a.label, a.key, a.tone or tones.get(a.code, "neutral"),
+                        None if not places else (a.position if a.position is not None else i, places))
+                 for i, a in enumerate(step.answers))
 
 
 class LabTrial:
@@ -229,8 +243,18 @@ class LabTrial:
         return self._i >= len(self._queue)
 
     def _header(self) -> str:
+        """Slot, pseudonym and the condition's factors the experimenter may know (never a blind one)."""
         v = self.values
-        return f"Slot {v['slot']}  |  {v['participant_id']}  |  {self.condition.name.replace('_', ' ')}"
+        seen = "  |  ".join(f"{f}: {level.replace('_', ' ')}" for f, level in self.condition.factors.items()
+                            if f not in self.design.blind_to)
+        return f"Slot {v['slot']}  |  {v['participant_id']}" + (f"  |  {seen}" if seen else "")
+
+    def _blind_step(self, step: Step) -> bool:
+        """Whether ``step``'s script differs between levels of a factor the experimenter is blind to."""
+        blind = self.design.blind_to
+        versions = {(s.say, s.title) for c in self.experiment.conditions for s in c.steps if s.id == step.id
+                    and any(c.factors.get(f) != self.condition.factors.get(f) for f in blind)}
+        return bool(blind) and bool(versions - {(step.say, step.title)})
 
     def prompt(self) -> LabPrompt:
         """The current screen (made once per screen and message: it is shown, then answered)."""
@@ -284,9 +308,13 @@ class LabTrial:
                              text=item.question, note=item.note, item=item, index=pos, count=total, **common)
         if kind == "fidelity":
             step: Step = entry[1]
-            name = (getattr(step, "title", "") or step.id.replace("_", " ")).lower()
+            if self._blind_step(step):  # the version would tell the experimenter the blind condition
+                name, text, note = step.id.replace("_", " "), ("Ask the confederate whether this scripted "
+                                                               "event went as the cue card said."), ""
+            else:
+                name, text, note = (step.title or step.id.replace("_", " ")).lower(), step.say, ""
             return LabPrompt("fidelity", "experimenter", f"Confederate's report: {name}",
-                             text=step.say, note=step.note, choices=_fidelity_choices(step), step=step,
+                             text=text, note=note, choices=_fidelity_choices(step, self.experiment.answer_places), step=step,
                              **common)
         if kind == "tickets":
             return LabPrompt("tickets", "experimenter", d.count_title,
@@ -318,13 +346,13 @@ class LabTrial:
         raise RuntimeError(f"unknown screen {kind!r}")  # pragma: no cover
 
     def _cue_text(self) -> str:
-        lines = []
-        for f, level in self.condition.factors.items():
-            lines.append(f"{f.upper()}: {level.replace('_', ' ').upper()}")
-        lines.append("")
+        """The cue card in sections: this session's versions, then each scripted event, one a line."""
+        lines = ["THIS SESSION"]
+        lines += [f"- {f.capitalize()}: {level.replace('_', ' ')}" for f, level in self.condition.factors.items()]
+        lines += ["", "WHAT HAPPENS"]
         for s in self.condition.steps:
-            name = getattr(s, "title", "") or s.id.replace("_", " ").upper()
-            lines.append(f"{name}: {s.note.split('.')[0]}." if s.note else name)
+            name = s.title or s.id.replace("_", " ").upper()
+            lines.append(f"- {name}: {s.note.split('.')[0]}." if s.note else f"- {name}")
         return "\n".join(lines)
 
     # -- taking answers ------------------------------------------------------
@@ -431,6 +459,7 @@ class LabScriptedParticipant:
     def think_time(self, prompt: LabPrompt) -> float:
         """Simulated seconds before the answer (drawn from ``rng``)."""
         lo, hi = {"ready": (5, 30), "cue_card": (20, 60), "consent": (20, 60), "break": (60, 180),
+                  "handover": (5, 20),
                   "painting": (4, 10), "rating": (3, 8), "text": (20, 60), "debrief": (60, 120),
                   }.get(prompt.kind, (2, 6))
         return self.rng.uniform(lo, hi)
@@ -448,7 +477,7 @@ class LabScriptedParticipant:
         p = self.person
         if k == "consent":
             return AGREE
-        if k == "break":
+        if k in ("break", "handover"):
             return NEXT
         if k in ("painting", "rating", "text"):
             return p.values[prompt.item.column]

@@ -562,6 +562,9 @@ class MailDriver:
         self._error = ""
         return OutcomeTrial(paradigm, experiment, card, action, response.t, self.log, self.session.window_days)
 
+    def handover(self, shown, coming):
+        return None  # the technician reads every screen
+
     def model(self, paradigm: Paradigm, experiment: int, overrides: Mapping[str, float]):
         model = paradigm.experiment(experiment).model
         return model.with_rates(overrides) if overrides else model

@@ -16,11 +16,11 @@ participant's answer all reach the logic as the same response.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Optional, Protocol
 
 from ..errors import UsageError
 
-__all__ = ["Choice", "Response", "SessionIO", "find_choice", "QUIT", "END"]
+__all__ = ["Choice", "Response", "SessionIO", "SessionScreen", "find_choice", "QUIT", "END"]
 
 #: The value an IO returns when the user confirmed Esc (quit the session).
 QUIT = "__quit__"
@@ -36,6 +36,9 @@ class Choice:
     label: str
     key: str
     tone: str = "neutral"  # "positive", "negative" or "neutral": colour on screen
+    #: ``(place, places)``: the button's fixed place in a row of ``places`` (empty places stay empty);
+    #: ``None``: buttons in the order given
+    place: Optional[tuple[int, int]] = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,27 @@ class SessionIO(Protocol):
 
     def wait(self, prompt) -> Response:  # pragma: no cover - protocol
         ...
+
+
+class SessionScreen:
+    """What a presenter yields for a session: it waits for prompts (:class:`SessionIO`) and shows the
+    technician's messages.  This base journals a message (``store.event`` set as :attr:`journal`) and
+    shows nothing; the presentation side's screens draw it too."""
+
+    #: ``store.event`` when set: what the screen shows and ignores is journalled
+    journal = None
+
+    def wait(self, prompt) -> Response:  # pragma: no cover - each screen its own
+        raise NotImplementedError
+
+    def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
+        """A message for the technician, until acknowledged; journalled as ``event``."""
+        if self.journal is not None:
+            self.journal(event, title=title, text="\n\n".join(str(x) for x in lines))
+
+    def show_recovery(self, recovery) -> None:
+        """What the command found of an earlier crash, in plain sentences, before the first screen."""
+        self.show_message("Recovered from an interrupted session", recovery.notice())
 
 
 def find_choice(choices, code: str, screen: str) -> Choice:

@@ -77,11 +77,42 @@ class Recovery:
         counts = dict(self.rows)
         for name in (*self.sessions, *self.orphans):
             stem = name.replace("_data.json", "").replace("_data.csv", "")
-            out.append(f"recovered from an interrupted session: {stem} ({counts.get(name, 0)} participants "
-                       "on record; marked interrupted)")
+            n = counts.get(name, 0)
+            out.append(f"recovered from an interrupted session: {stem} ({n} participant{'' if n == 1 else 's'} "
+                       "on record; marked interrupted).")
         for s in self.lost_slots:
             out.append(f"slot {s.slot} was in progress in {Path(s.session_file).name.replace('_data.csv', '')} "
-                       f"when it crashed and is recorded as lost (excluded, {SESSION_CRASH})")
+                       f"when it crashed and is recorded as lost (excluded, {SESSION_CRASH}).")
+        return out
+
+    def notice(self) -> list[str]:
+        """The same facts for the person at the screen, in plain sentences: what happened, which slot,
+        what was saved, what to do.  No file names: the session's number and site say which.
+
+        >>> r = Recovery(sessions=("study-x_exp-1_site-S1_session-3_data.json",),
+        ...              rows=(("study-x_exp-1_site-S1_session-3_data.json", 1),),
+        ...              lost_slots=(LostSlot(7, "c", "study-x_exp-1_site-S1_session-3_data.csv"),))
+        >>> for line in r.notice(): print(line)
+        Session 3 at site S1 ended without closing properly (a crash, or the computer was switched off).
+        The 1 participant it recorded is saved; that session is now marked as interrupted.
+        Slot 7 was in progress in session 3 at site S1 when it ended. That person's record was not complete, so the slot is kept as excluded (session crash); it will not be used again.
+        What to do: nothing more. Carry on with the next participant. If this happens again, tell whoever runs the study.
+        """
+        counts = dict(self.rows)
+        out = []
+        for name in (*self.sessions, *self.orphans):
+            n = counts.get(name, 0)
+            which = _which(name)
+            out.append(f"{which[:1].upper()}{which[1:]} ended without closing properly (a crash, or the computer "
+                       "was switched off).")
+            out.append(f"{_participants(n, 'it recorded')}; that session is now marked as interrupted.")
+        for s in self.lost_slots:
+            out.append(f"Slot {s.slot} was in progress in {_which(s.session_file)} when it ended. That person's "
+                       f"record was not complete, so the slot is kept as excluded (session crash); it will not be "
+                       "used again.")
+        if out:
+            out.append("What to do: nothing more. Carry on with the next participant. If this happens again, tell "
+                       "whoever runs the study.")
         return out
 
     def __str__(self) -> str:
@@ -90,6 +121,21 @@ class Recovery:
     def to_dict(self) -> dict:
         return {"sessions": list(self.sessions), "orphans": list(self.orphans), "rows": dict(self.rows),
                 "lost_slots": [s.to_dict() for s in self.lost_slots]}
+
+
+def _which(file_name: str) -> str:
+    """``"session 3 at site S1"`` from a session file's name (the name itself if it is not one)."""
+    m = re.match(r"^study-[A-Za-z0-9]+_exp-\d+_site-(?P<site>[A-Za-z0-9]+)_session-(?P<session>\d+)_data\.",
+                 Path(file_name).name)
+    return f"session {int(m['session'])} at site {m['site']}" if m else Path(file_name).name
+
+
+def _participants(n: int, what: str) -> str:
+    if n == 0:
+        return "It had recorded no participant yet, so nothing of it was lost"
+    if n == 1:
+        return f"The 1 participant {what} is saved"
+    return f"The {n} participants {what} are saved"
 
 
 def count_csv_rows(path: Path) -> int:

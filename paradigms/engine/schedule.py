@@ -26,6 +26,7 @@ from typing import Mapping, Optional
 
 from ..base import Paradigm
 from ..errors import ComplianceError
+from .. import limits as _limits
 from . import locks as _locks
 from .store import now_iso
 
@@ -34,7 +35,7 @@ __all__ = ["Slot", "Schedule", "ScheduleError", "make_schedule", "write_schedule
 
 
 #: The most slots one schedule (or one simulated session) may have.
-MAX_PARTICIPANTS = 100_000
+MAX_PARTICIPANTS = _limits.PARTICIPANTS.value  # one place for every limit: paradigms.limits
 
 
 class ScheduleError(ComplianceError, ValueError):

@@ -74,23 +74,24 @@ def _ledger_slots(ledger: SlotLedger, store: SessionStore) -> Iterator:
 
 def _show_end(io, status: str, store, ledger) -> None:
     """On the screen, not only the terminal: the session's summary, and whether the schedule is done."""
-    show = getattr(io, "show_message", None)
-    if show is None:
-        return
-    lines = [f"Session {store.session} {status}: {store.n_rows} participants recorded in {store.csv_path.name}."]
+    own = store.own_rows()
+    lines = [f"Session {store.session} {status}: {own} participant{'' if own == 1 else 's'} recorded in this "
+             "session."]
+    if store.n_recovered:
+        lines.append(f"Its file also keeps the record of {store.n_recovered} slot"
+                     f"{'' if store.n_recovered == 1 else 's'} lost in an earlier crash.")
     if ledger is not None and ledger.remaining() == 0:
         lines.append(f"The schedule is complete: all {len(ledger.schedule.slots)} slots are used. "
                      "Make a new schedule for more participants.")
         title = "End of the schedule"
     else:
         title = "Session ended"
-    show(title, lines, button="Close [Space]")
+    io.show_message(title, lines, button="Close [Space]")
 
 
 def _journal_into(io, store) -> None:
     """A screen that journals what it draws and ignores writes into the session's journal."""
-    if hasattr(io, "journal"):
-        io.journal = store.event
+    io.journal = store.event
 
 
 def _same_folder_check(ledger: SlotLedger, folder: Optional[str]):
@@ -405,17 +406,18 @@ def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, e
     with store:
         for lost in recovery.lost_slots:
             store.append(crash_row(paradigm, experiment, lost, new_participant_id))
+            store.n_recovered += 1
             store.event("lost_slot_recorded", slot=lost.slot, condition=lost.condition,
                         crashed_session_file=lost.session_file, participant_id=lost.participant_id)
         slots = _pilot_slots(schedule, store) if pilot else _ledger_slots(ledger, store)
         with present(paradigm, experiment, size=size, fullscreen=fullscreen) as io:
             _journal_into(io, store)
-            if recovery and hasattr(io, "show_recovery"):
+            if recovery:
                 io.show_recovery(recovery)
             status = run_participants(paradigm, experiment, store, slots, io, new_participant_id, driver)
             _show_end(io, status, store, ledger)
         store.status = status
-    return SessionResult(status, store.csv_path, store.sidecar_path, store.n_rows, recovery)
+    return SessionResult(status, store.csv_path, store.sidecar_path, store.own_rows(), recovery)
 
 
 def _mark_interrupted(sidecar: Path) -> None:

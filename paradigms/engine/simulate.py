@@ -23,7 +23,7 @@ from typing import Optional
 from ..base import BinaryModel, DeclarationError
 from ..errors import UsageError
 from .field import APPROACH, END, EXCLUDE, Prompt
-from .prompts import Response
+from .prompts import Response, SessionScreen
 
 __all__ = ["SimClock", "ScriptedParticipant", "ScriptedIO", "sim_id_factory", "SIM_EPOCH"]
 
@@ -138,7 +138,7 @@ class ScriptedParticipant:
         return (flagged if self._early else in_time)[0].code
 
 
-class ScriptedIO:
+class ScriptedIO(SessionScreen):
     """Data-only simulation: a scripted participant's answers go straight to the logic, no window.
 
     The same class serves every kind of session: ``participant`` has

@@ -379,6 +379,8 @@ class SessionStore:
         if session is not None and int(session) < 1:
             raise UsageError(f"session must be 1 or more, not {session}")
         read_dataset_description(self.root)  # a corrupt description is refused now, not half-way
+        #: the number was chosen here (the next free one), not given: said when another session takes it
+        self._auto_session = session is None
         if session is None:
             session = self._next_session_number()
         self.session = int(session)
@@ -394,6 +396,8 @@ class SessionStore:
         #: names this session unambiguously (session numbers repeat across data folders)
         self.session_uid = uuid.uuid4().hex
         self.n_rows = 0
+        #: rows this session wrote for slots lost in an earlier session's crash (not its own participants)
+        self.n_recovered = 0
         self._csv = None
         self._events = None
         # batched: the text not yet written (CSV rows through one csv.writer; journal lines)
@@ -422,11 +426,11 @@ class SessionStore:
         try:
             update_dataset_description(self.root, self.paradigm)
             # exclusive create: a race with another process cannot overwrite either
-            self._csv = open(self.csv_path, "x", encoding="utf-8", newline="")
+            self._csv = self._create_exclusive(self.csv_path, newline="")
             self._created.append(self.csv_path)
             # held while the session runs: recovery sees a locked CSV as a live session
             _locks.try_lock(self._csv)
-            self._events = open(self.events_path, "x", encoding="utf-8")
+            self._events = self._create_exclusive(self.events_path)
             self._created.append(self.events_path)
             # the header is on disk at open under either policy: a killed session's CSV always parses
             self._write_line(self._csv, self._format_row(dict(zip(self.columns, self.columns))))
@@ -461,6 +465,18 @@ class SessionStore:
             self.discard()
             raise
         return self
+
+    def _create_exclusive(self, path: Path, newline=None):
+        """``open(path, "x")``; a session of this site that took the number between the check in
+        ``__init__`` and now (two sessions started at once) is one line saying so (issue 22.9)."""
+        try:
+            return open(path, "x", encoding="utf-8", newline=newline)
+        except FileExistsError:
+            todo = ("start this one again: it takes the next free number" if self._auto_session else
+                    "choose another --session")
+            raise SessionExistsError(f"{path}: another session on site {self.site} took session number "
+                                     f"{self.session} as this one started; nothing was recorded here; "
+                                     f"{todo}") from None
 
     def discard(self) -> None:
         """Remove this session's files (only those it created) and, if this session created them,
@@ -600,6 +616,11 @@ class SessionStore:
 
     def rows_written(self) -> int:
         return self.n_rows
+
+    def own_rows(self) -> int:
+        """Rows of this session's own participants: the rows written, less those recorded for slots
+        an earlier session lost in a crash."""
+        return self.n_rows - self.n_recovered
 
     def set_meta(self, **fields) -> None:
         self._sidecar.update(fields)

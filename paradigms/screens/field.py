@@ -22,9 +22,10 @@ from psychopy.hardware import keyboard
 
 from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
 from ..engine.store import now_iso
-from .layout import FONT, Box, Frame, button_grid, fit_text, reflow
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
+from .layout import FONT, Box, Frame, fit_text, grid_rows, placed_grid, reflow
 
-__all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "key_name", "poll_keys"]
+__all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "KeyListener", "key_name", "poll_keys"]
 
 TONE_COLOURS = {"positive": "#1b7f3b", "negative": "#b3261e", "neutral": "#55585e"}
 INK = "#1d1d1f"
@@ -35,7 +36,7 @@ NARROW = (EXCLUDE, END)
 FLASH_S = 0.12
 
 
-class FieldScreen:
+class FieldScreen(ScreenBase):
     """Draws prompts and collects one answer per prompt.
 
     The layout comes from the window's size (:class:`~paradigms.screens.layout.Frame`),
@@ -57,6 +58,7 @@ class FieldScreen:
         self.time_scale = float(time_scale)
         self.kb = keyboard.Keyboard(backend="event")
         self.taps = TapListener(win)
+        self.keys = KeyListener(win)
         self.frame = Frame(win)
         self.screenshot_dir: Optional[Path] = None
         self.journal = None
@@ -102,20 +104,13 @@ class FieldScreen:
         if prompt.step is not None and prompt.step.cue:
             self._cue(prompt)
 
-    def _log(self, event_name: str, **fields) -> None:
-        if self.journal is not None:
-            self.journal(event_name, **fields)
-
     # -- drawing -----------------------------------------------------------
     def _layout(self, prompt: Prompt):
         """The boxes of a screen, top to bottom: header, title, words to say, cue, note, buttons."""
         fr = self.frame
         many = prompt.kind == "exclude"
-        labels = [ch.label for ch in prompt.choices]
         # buttons: how many rows they need in this window
-        probe = Box(0, 0, -1, fr.width)
-        cells, _ = button_grid(len(labels), labels, probe, max_height=0.13 if many else 0.16)
-        n_rows = len({round(pos[1], 6) for pos, _ in cells})
+        n_rows = grid_rows(prompt.choices, fr.width, max_height=0.13 if many else 0.16)
         row_h = 0.12 if n_rows > 1 else 0.15
         step = prompt.step
         heights = [0.03, 0.06]
@@ -176,13 +171,11 @@ class FieldScreen:
         return self._cache[key]
 
     def _buttons(self, choices, box: Box, many: bool = False):
-        labels = [ch.label for ch in choices]
-        # "Exclude..." and "End session" are the narrow ones: answers come first
+        # "Exclude..." and "End session" are the narrow ones: answers come first, each in its place
         weights = None if many else [0.7 if ch.code in NARROW else 1.0 for ch in choices]
-        cells, letter = button_grid(len(choices), labels, box, max_height=0.13 if many else 0.16,
-                                    weights=weights)
+        cells, letter = placed_grid(choices, box, max_height=0.13 if many else 0.16, weights=weights)
         if not many and len({round(pos[1], 6) for pos, _ in cells}) > 1:
-            cells, letter = button_grid(len(choices), labels, box, max_height=0.16)  # rows: equal widths
+            cells, letter = placed_grid(choices, box, max_height=0.16)  # rows: equal widths
         return [(ch, self._button(ch, pos, size, letter)) for ch, (pos, size) in zip(choices, cells)]
 
     def _button(self, ch: Choice, pos, size, letter):
@@ -242,33 +235,34 @@ class FieldScreen:
             due = self.scripted.think_time(prompt) * self.time_scale
         while True:
             code = self._collect(prompt, scripted_key, due)
-            if code != "escape":
+            if code == HELP:
+                self.show_help()
+            elif code == END and self.scripted is None:  # Q asks, as Esc does
+                if self._collect(_CONFIRM_END) == "yes":
+                    return self._response(code)
+            elif code != "escape":
                 return self._response(code)
-            if self._collect(_CONFIRM_QUIT) == "yes":
+            elif self._collect(_CONFIRM_QUIT) == "yes":
                 return self._response(QUIT)
             due = None if scripted_key is None else 0.0  # back on the screen: answer at once
 
-    def show_message(self, title: str, lines, button: str = "OK [Space]") -> None:
+    def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
         """A message the technician must see (end of schedule, session summary, a recovered
-        crash): shown until acknowledged with a tap or Space, and journalled (``message``)."""
-        text = "\n".join(str(x) for x in lines)
-        self._log("message", title=title, text=text)
+        crash, the key card): shown until acknowledged with a tap or Space, and journalled
+        (``message``, or ``event``)."""
+        text = "\n\n".join(str(x) for x in lines)
+        self._log(event, title=title, text=text)
         prompt = Prompt("message", title, text, "", (Choice("ok", button, "space", "positive"),))
         if self.scripted is not None:  # a simulation: shown for a frame, not waited on
             stims, buttons = self._stims(prompt)
             self._draw(stims, buttons, title)
             return
-        while self._collect(prompt) == "escape":
+        while self._collect(prompt) != "ok":
             pass
-
-    def show_recovery(self, recovery) -> None:
-        """What the command found of an earlier crash (``recovery.lines()``), before the first screen."""
-        lines = recovery.lines() if hasattr(recovery, "lines") else [str(recovery)]
-        self.show_message("Recovered from an interrupted session", lines)
 
     def _ignore_pending(self, screen: str) -> None:
         """Journal (and drop) every press that came while no screen was up to take it."""
-        for name in poll_keys(self.kb):
+        for name in poll_keys(self.kb, self.keys):
             self._log("ignored_during_transition", screen=screen, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=screen, tap=[round(x, 3), round(y, 3)])
@@ -321,17 +315,19 @@ class FieldScreen:
                 for ch, b in buttons:
                     if answer is None and b.contains(point):
                         answer = ch.code
-            for name in poll_keys(self.kb):
+            for name in poll_keys(self.kb, self.keys):
                 if answer is not None:
                     self._log("ignored_during_transition", screen=prompt.kind, key=name)
                 elif name == "escape":
                     answer = "escape"
+                elif name == HELP_KEY:
+                    answer = HELP
                 elif name in keys:
                     answer = keys[name]
                 else:  # a key this screen offers no choice for: not taken, but not unseen either
                     self._log("ignored_not_a_choice", screen=prompt.kind, key=name)
-            if answer == "escape":
-                return "escape"
+            if answer in ("escape", HELP):
+                return answer
             if answer is not None:
                 if answer in by_code:
                     self._flash(stims, buttons, title, by_code[answer])
@@ -365,17 +361,47 @@ class TapListener:
         return pts
 
 
-def poll_keys(kb) -> list[str]:
+class KeyListener:
+    """Every key press the window receives, by name, in the order pressed: the lowest layer that sees them.
+
+    PsychoPy 2026.2's ``Keyboard`` with the ``event`` backend keeps only the first of the key presses
+    that one of its polls takes from the window (``KeyboardDevice.dispatchMessages`` drains
+    ``event.getKeys()`` and keeps ``[0]``): when two presses reach the process between two polls (a
+    loaded machine that did not get to poll for a while), the second is dropped and nothing records
+    it (``tests/screens/test_key_journal.py`` shows it with real X input).  This listens to the
+    window's own ``on_key_press`` events, as :class:`TapListener` does for taps, so every press is
+    seen exactly once.  Names are PsychoPy's (``psychopy.event``'s conversion of pyglet's symbols).
+    """
+
+    def __init__(self, win):
+        self._names: list[str] = []
+        win.winHandle.push_handlers(on_key_press=self._on_press)
+
+    def _on_press(self, symbol, modifiers):
+        import pyglet
+        name = pyglet.window.key.symbol_string(symbol).lower()
+        if "user_key" in name:  # a key pyglet cannot name: PsychoPy falls back to its text, so do we not
+            return
+        name = name.lstrip("_").lstrip("NUM_")  # as psychopy.event._onPygletKey does
+        self._names.append("return" if name == "enter" else name)
+
+    def pop(self) -> list[str]:
+        names, self._names = self._names, []
+        return names
+
+
+def poll_keys(kb, listener: Optional[KeyListener] = None) -> list[str]:
     """Names of every key pressed since the last poll, real or synthetic.
 
-    PsychoPy 2026.2's ``Keyboard`` with the ``event`` backend keeps only the
-    first of the keys that arrived since its last poll
-    (``KeyboardDevice.dispatchMessages`` takes ``event.getKeys(...)[0]``), so
-    a fast typist's Enter after a digit is lost.  Real keys are therefore read
-    from ``psychopy.event`` directly, all of them; then the keyboard device
-    gives the synthetic presses made with ``makeResponse`` (the scripted
-    participant), and any real key that arrived in between.
+    With a :class:`KeyListener`, real presses come from it (every one of them, see there) and the
+    keyboard device gives only the synthetic presses made with ``makeResponse`` (the scripted
+    participant; a real press the device also took is in the listener already).  Without one, real
+    keys are read from ``psychopy.event`` directly, then the device's.
     """
+    if listener is not None:
+        event.getKeys(modifiers=False)  # pumps the window's events: the listener hears every press
+        names = listener.pop()
+        return names + [str(k.name) for k in kb.getKeys(waitRelease=False) if isinstance(k.name, str)]
     names = list(event.getKeys(modifiers=False))
     names += [key_name(k) for k in kb.getKeys(waitRelease=False)]
     return names
@@ -395,6 +421,9 @@ def key_name(press) -> str:
     return str(name)
 
 
+_CONFIRM_END = Prompt("confirm_end", CONFIRM_END_TITLE, CONFIRM_END_TEXT, "",
+                      (Choice("yes", "End the session [Y]", "y", "negative"),
+                       Choice("no", "Continue [N]", "n", "positive")))
 _CONFIRM_QUIT = Prompt(
     "confirm", "Quit the session?",
     "Everything recorded so far is already saved. A participant in progress is saved as "

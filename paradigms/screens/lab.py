@@ -48,10 +48,11 @@ from psychopy import core, event, visual
 from psychopy.hardware import keyboard
 
 from ..engine.lab import LabPrompt
-from ..engine.prompts import QUIT, Choice, Response
+from ..engine.prompts import END, QUIT, Choice, Response
 from ..vocab.lab import LabDesign
 from ..engine.store import now_iso
-from .field import TapListener, poll_keys
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
+from .field import KeyListener, TapListener, poll_keys
 from .layout import Box, fit_text, is_experimenter_key, lab_boxes, reflow, slider_line, snap
 
 __all__ = ["LabScreen", "paint"]
@@ -144,7 +145,7 @@ def _painting_seed(column: str) -> int:
 # --------------------------------------------------------------------------- #
 # The screen.
 # --------------------------------------------------------------------------- #
-class LabScreen:
+class LabScreen(ScreenBase):
     """Draws lab prompts and collects one response per prompt."""
 
     def __init__(self, win, paradigm, design: LabDesign, scripted=None, time_scale: float = 1.0):
@@ -156,16 +157,13 @@ class LabScreen:
         self.kb = keyboard.Keyboard(backend="event")
         self.mouse = event.Mouse(win=win, visible=True)  # the slider's own clicks
         self.taps = TapListener(win)  # taps on buttons: a touch tap is shorter than a frame
+        self.keys = KeyListener(win)  # every key press, as the window gets it
         self.screenshot_dir: Optional[Path] = None
         self._shots: set[str] = set()
         self._stim_cache: dict = {}
         #: ``store.event`` when set: the screen journals ``drawn`` at each screen's first frame and
         #: every press that came while no screen was up (``ignored_during_transition``)
         self.journal = None
-
-    def _log(self, event_name: str, **fields) -> None:
-        if self.journal is not None:
-            self.journal(event_name, **fields)
 
     # -- public -------------------------------------------------------------
     def wait(self, prompt: LabPrompt) -> Response:
@@ -176,12 +174,28 @@ class LabScreen:
             plan = (self._synthetic(prompt, value), due)
         while True:
             value = self._collect(prompt, plan)
-            if value != "__escape__":
+            if value == HELP:
+                self.show_help()
+            elif value == END and self.scripted is None:  # Q asks, as Esc does
+                if self._collect(_CONFIRM_END) == "yes":
+                    return Response(value, now_iso())
+            elif value != "__escape__":
                 return Response(value, now_iso())
-            if self._collect(_CONFIRM_QUIT) == "yes":
+            elif self._collect(_CONFIRM_QUIT) == "yes":
                 return Response(QUIT, now_iso())
             if plan is not None:
                 plan = (plan[0], 0.0)
+
+    def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
+        """A message for the experimenter (the session's summary, a recovered crash, the key card):
+        shown on an experimenter screen until acknowledged with a click or Space; journalled."""
+        text = "\n\n".join(str(x) for x in lines)
+        self._log(event, title=title, text=text)
+        prompt = LabPrompt("message", "experimenter", title, text=text,
+                           choices=(Choice("ok", button, "space", "positive"),))
+        plan = ([("key", "space")], 0.0) if self.scripted is not None else None
+        while self._collect(prompt, plan) != "ok":
+            pass
 
     # -- synthetic input ------------------------------------------------------
     @staticmethod
@@ -310,7 +324,7 @@ class LabScreen:
             entry = self._entry(b["entry"], big)
             stims.append(entry)
             stims.append(self._fit("Press Enter when done.", b["hint"], 0.024, color=SOFT, align="center"))
-        elif kind == "break":
+        elif kind in ("break", "handover"):
             stims.append(self._fit(reflow(prompt.text), b["text"], 0.05, 0.02, align="center", anchor="center"))
             if prompt.note:
                 stims.append(self._fit(prompt.note, b["note"], 0.02, color=SOFT, align="center"))
@@ -343,7 +357,7 @@ class LabScreen:
 
         # a press that came while no screen was up to take it is dropped on purpose (a double tap
         # must not answer a question not yet seen), and journalled
-        for name in poll_keys(self.kb):
+        for name in poll_keys(self.kb, self.keys):
             self._log("ignored_during_transition", screen=prompt.kind, key=name)
         for x, y in self.taps.pop():
             self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
@@ -390,13 +404,15 @@ class LabScreen:
                 if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
                     answer, lit = slider.getRating(), continue_button[1]
             escape = False
-            for name in poll_keys(self.kb):
+            for name in poll_keys(self.kb, self.keys):
                 if answer is not None or escape:  # behind the press that was taken: journalled, not lost
                     self._log("ignored_during_transition", screen=prompt.kind, key=name)
                     continue
                 if name == "escape":
                     escape = True
                     continue
+                if name == HELP_KEY and prompt.audience == "experimenter":
+                    return HELP
                 if entry is not None:
                     if name in ("return", "num_enter"):
                         answer = entry.text.replace("\n", " ").strip()
@@ -434,6 +450,9 @@ def _set_slider(slider, value: int) -> None:
     slider.recordRating(slider.markerPos)
 
 
+_CONFIRM_END = LabPrompt(
+    "confirm_end", "experimenter", CONFIRM_END_TITLE, text=CONFIRM_END_TEXT,
+    choices=(Choice("yes", "End the session [Y]", "y", "negative"), Choice("no", "Continue [N]", "n", "positive")))
 _CONFIRM_QUIT = LabPrompt(
     "confirm", "experimenter", "Quit the session?",
     text="Everything recorded so far is already saved. The participant in progress is saved as excluded "

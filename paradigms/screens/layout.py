@@ -14,32 +14,48 @@ window's centre -- what the layout tests check.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "FONT", "parse_size", "reflow"]
+__all__ = ["Frame", "Box", "fit_text", "fit_letter", "extent", "button_grid", "placed_grid", "grid_rows", "pin_font", "font_files", "FONT_FILES", "FONT_DIR", "FONT", "parse_size", "reflow"]
 
-#: fonts tried in this order.  Noto Sans (PsychoPy's own) renders glyphs about ten times more
-#: slowly than DejaVu Sans or Arial, which made the first screen take many seconds to appear
-FONTS = ("DejaVu Sans", "Arial", "Liberation Sans", "Noto Sans")
-
-
-def _pick_font() -> str:
-    try:
-        from psychopy.tools.fontmanager import FontManager
-        fm = FontManager()
-        for name in FONTS:
-            if fm.getFontsMatching(name):
-                return name
-    except Exception:  # pragma: no cover - PsychoPy's font search is best effort
-        pass
-    return FONTS[-1]
+#: the one font of every screen: DejaVu Sans, shipped with the toolkit (``paradigms/screens/fonts``,
+#: Bitstream Vera licence with public-domain changes: LICENSE_DEJAVU) and used by its files, never
+#: looked up by name among the machine's fonts -- a name lookup found "DejaVu Sans Condensed" or the
+#: regular face depending on the order the system's font files were found in
+FONT = "DejaVu Sans"
+FONT_DIR = Path(__file__).resolve().with_name("fonts")
+#: the shipped file of each style PsychoPy asks for (bold titles, italic notes)
+FONT_FILES = {b"Book": "DejaVuSans.ttf", b"Bold": "DejaVuSans-Bold.ttf", b"Oblique": "DejaVuSans-Oblique.ttf",
+              b"Bold Oblique": "DejaVuSans-BoldOblique.ttf"}
 
 
-FONT = _pick_font()
+def pin_font() -> dict:
+    """Make every TextBox2 (and the buttons and scales built on it) draw :data:`FONT` from the shipped
+    files: the family's entry in PsychoPy's font index holds exactly those four styles.  Returns the
+    index entry ``{style: [path]}`` (what the tests check).  Idempotent; needs PsychoPy."""
+    from psychopy.visual.textbox2.textbox2 import allFonts
+    paths = [FONT_DIR / name for name in FONT_FILES.values()]
+    allFonts.getFontsMatching(FONT)  # the machine's fonts are indexed first (once)
+    allFonts.addFontFiles([str(p) for p in paths])
+    family = allFonts._fontInfos.setdefault(FONT.encode(), {})  # PsychoPy keeps no public setter for this
+    shipped = {}
+    for style, infos in list(family.items()):
+        mine = [fi for fi in infos if Path(fi.path).resolve().parent == FONT_DIR]
+        if style in FONT_FILES and mine:
+            shipped[style] = mine[:1]
+    family.clear()
+    family.update(shipped)
+    return {style: [str(fi.path) for fi in infos] for style, infos in family.items()}
+
+
+def font_files() -> list[str]:
+    """The shipped font files, for PsychoPy's pyglet ``TextStim`` (``fontFiles=``)."""
+    return [str(FONT_DIR / name) for name in FONT_FILES.values()]
 #: line spacing of Noto Sans in TextBox2, in letter heights (measured)
 LINE_PITCH = 1.4
 #: average advance of a Noto Sans character, in letter heights (measured on the scripts)
@@ -210,7 +226,7 @@ def fit_text(win, text: str, box: Box, largest: float = 0.056, smallest: float =
 
 
 def button_grid(n: int, labels: Sequence[str], box: Box, max_height: float = 0.16, gap: float = 0.025,
-                min_letter: float = 0.026, weights: Optional[Sequence[float]] = None):
+                min_letter: float = 0.026, weights: Optional[Sequence[float]] = None, cols: Optional[int] = None):
     """Rows and columns for ``n`` buttons in ``box``: positions, sizes and one letter height.
 
     As many columns as the labels allow at ``min_letter`` (all in one row on a
@@ -218,8 +234,9 @@ def button_grid(n: int, labels: Sequence[str], box: Box, max_height: float = 0.1
     Returns ``(list of (pos, size), letter)``.
     """
     longest = max((len(t) for t in labels), default=1)
-    cols = n
-    while cols > 1:
+    fixed = cols is not None
+    cols = n if cols is None else cols
+    while cols > 1 and not fixed:
         w = (box.width - gap * (cols - 1)) / cols
         if w >= CHAR_WIDTH * min_letter * longest + 0.04:
             break
@@ -240,6 +257,58 @@ def button_grid(n: int, labels: Sequence[str], box: Box, max_height: float = 0.1
     narrowest = min(size[0] for _, size in out)
     letter = min(0.036, h * 0.3, (narrowest - 0.04) / (CHAR_WIDTH * longest))
     return out, snap(letter)
+
+
+#: the narrowest a button with a fixed place may be (height units); fewer columns below it
+PLACE_MIN_WIDTH = 0.25
+
+
+def grid_rows(choices, width: float, max_height: float = 0.16) -> int:
+    """How many rows of buttons :func:`placed_grid` lays ``choices`` out in, a box ``width`` wide
+    (counting the rows of places no choice takes: the grid is the same on every screen)."""
+    if choices and all(getattr(c, "place", None) for c in choices):
+        n = choices[0].place[1]
+        return -(-n // _place_columns(n, width))
+    cells, _ = placed_grid(choices, Box(0, 0, -1, width), max_height=max_height)
+    return len({round(pos[1], 6) for pos, _ in cells})
+
+
+def _place_columns(n: int, width: float, gap: float = 0.025) -> int:
+    """Columns of a grid of ``n`` fixed places: from the window's width alone, never from the labels."""
+    cols = n
+    while cols > 1 and (width - gap * (cols - 1)) / cols < PLACE_MIN_WIDTH:
+        cols -= 1
+    return cols
+
+
+def placed_grid(choices, box: Box, max_height: float = 0.16, gap: float = 0.025, min_letter: float = 0.026,
+                weights: Optional[Sequence[float]] = None):
+    """:func:`button_grid` for ``choices``, one cell per choice in the choices' order; choices with a
+    fixed place (``Choice.place = (i, n)``) take cell ``i`` of a row of ``n``, so an answer is in the
+    same place on every screen that offers it, and a place no choice takes stays empty.
+
+    >>> from types import SimpleNamespace as C
+    >>> a, r = C(label="Agreed [A]", place=(0, 3)), C(label="Refused [R]", place=(1, 3))
+    >>> (pr, _), (pa, _) = placed_grid([r, a], Box(0, 0, -0.2, 1.5))[0]
+    >>> pa[0] < pr[0]  # agreed left of refused, whatever the order given
+    True
+    """
+    labels = [c.label for c in choices]
+    if not choices or not all(getattr(c, "place", None) for c in choices):
+        return button_grid(len(choices), labels, box, max_height=max_height, gap=gap, min_letter=min_letter,
+                           weights=weights)
+    n = choices[0].place[1]
+    by_place = [""] * n
+    place_weights = [1.0] * n
+    for i, c in enumerate(choices):
+        by_place[c.place[0]] = c.label
+        if weights:
+            place_weights[c.place[0]] = weights[i]
+    # the columns from the window alone (not from this screen's labels): the same grid on every screen
+    cols = _place_columns(n, box.width, gap)
+    cells, letter = button_grid(n, by_place, box, max_height=max_height, gap=gap, min_letter=min_letter,
+                                weights=place_weights if weights else None, cols=cols)
+    return [cells[c.place[0]] for c in choices], letter
 
 
 def extent(stim) -> Optional[tuple[float, float, float, float]]:
@@ -358,7 +427,7 @@ def lab_boxes(prompt, size) -> dict:
             heights.append(_needed(note, w, 0.024, 0.12, 0.04))
         names += ["entry", "hint"]
         heights += [0.28 if big else 0.11, 0.04]
-    elif kind == "break":
+    elif kind in ("break", "handover"):
         names += ["text"]
         heights += [None]
         if note:
@@ -367,9 +436,7 @@ def lab_boxes(prompt, size) -> dict:
     else:  # a text and buttons
         shown = [c for c in prompt.choices if not is_experimenter_key(c.key)]
         hidden = [c for c in prompt.choices if is_experimenter_key(c.key)]
-        labels = [c.label for c in shown]
-        cells, _ = button_grid(len(shown), labels, Box(0, 0, -1, w), max_height=0.12) if shown else ([], 0)
-        n_rows = len({round(pos[1], 6) for pos, _ in cells})
+        n_rows = grid_rows(shown, w, max_height=0.12) if shown else 0
         row_h = 0.1 if n_rows > 1 else 0.12
         names += ["text"]
         heights += [None]
@@ -389,7 +456,7 @@ def lab_boxes(prompt, size) -> dict:
         boxes = dict(zip(names, fr.rows(heights, top=top)))
         out.update(boxes)
         if shown:
-            cells, letter = button_grid(len(shown), labels, boxes["buttons"], max_height=row_h, gap=0.02)
+            cells, letter = placed_grid(shown, boxes["buttons"], max_height=row_h, gap=0.02)
             out["buttons"], out["letter"] = cells, letter
         else:
             out["buttons"], out["letter"] = [], 0.0

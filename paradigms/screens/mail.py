@@ -29,10 +29,11 @@ from psychopy import core, event, visual
 from psychopy.hardware import keyboard
 
 from ..engine.mail import MailPrompt
-from ..engine.prompts import QUIT, Choice, Response
+from ..engine.prompts import END, QUIT, Choice, Response
 from ..engine.store import now_iso
-from .field import TapListener, poll_keys
-from .layout import FONT, Frame, reflow
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
+from .field import KeyListener, TapListener, poll_keys
+from .layout import FONT, Frame, font_files, reflow
 
 __all__ = ["MailScreen", "MAX_WAIT_S", "VISIBLE_CARDS"]
 
@@ -43,13 +44,16 @@ MAX_WAIT_S = 0.4
 #: lines of the card list on the log screen (the list scrolls with the pick)
 VISIBLE_CARDS = 10
 _CARD_ACTIONS = ("received", "none", "returned")
+_CONFIRM_END = MailPrompt("confirm_end", CONFIRM_END_TITLE, CONFIRM_END_TEXT, "",
+                          (Choice("yes", "End the session [Y]", "y", "negative"),
+                           Choice("no", "Continue [N]", "n", "positive")))
 _CONFIRM_QUIT = MailPrompt("quit", "Quit the session?",
                            "Everything recorded so far is already saved. An outcome not yet recorded is not "
                            "written; a card being sent is saved as excluded (session_quit).", "",
                            (Choice("yes", "Quit [Y]", "y", "negative"), Choice("no", "Continue [N]", "n", "positive")))
 
 
-class MailScreen:
+class MailScreen(ScreenBase):
     """Draws the mailing log's prompts and collects one response per prompt."""
 
     def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0):
@@ -59,6 +63,7 @@ class MailScreen:
         self.time_scale = float(time_scale)
         self.kb = keyboard.Keyboard(backend="event")
         self.taps = TapListener(win)
+        self.keys = KeyListener(win)  # every key press, as the window gets it
         self.width = Frame(win).aspect - 0.1
         self.screenshot_dir: Optional[Path] = None
         self.journal = None
@@ -66,10 +71,6 @@ class MailScreen:
         #: the card picked on the log (kept between visits of the log)
         self.picked: Optional[str] = None
         self._shots: set[str] = set()
-
-    def _log(self, name: str, **fields) -> None:
-        if self.journal is not None:
-            self.journal(name, **fields)
 
     # -- public ---------------------------------------------------------------
     def wait(self, prompt: MailPrompt) -> Response:
@@ -80,9 +81,14 @@ class MailScreen:
             plan = (self._synthetic(prompt, value), due)
         while True:
             value = self._collect(prompt, plan)
-            if value != "__escape__":
+            if value == HELP:
+                self.show_help()
+            elif value == END and self.scripted is None:  # Q asks, as Esc does
+                if self._collect(_CONFIRM_END) == "yes":
+                    return Response(value, self._now())
+            elif value != "__escape__":
                 return Response(value, self._now())
-            if self._collect(_CONFIRM_QUIT) == "yes":
+            elif self._collect(_CONFIRM_QUIT) == "yes":
                 return Response(QUIT, self._now())
             plan = None if plan is None else (plan[0], 0.0)
 
@@ -90,19 +96,17 @@ class MailScreen:
         now = getattr(self.scripted, "now", None)
         return now.isoformat(timespec="milliseconds") if now is not None else now_iso()
 
-    def show_message(self, title: str, lines, button: str = "OK [Space]") -> None:
-        """A message the technician must acknowledge (end of the schedule, the session's summary)."""
-        text = "\n".join(str(x) for x in lines)
-        self._log("message", title=title, text=text)
+    def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
+        """A message the technician must acknowledge (end of the schedule, the session's summary, a
+        recovered crash, the key card)."""
+        text = "\n\n".join(str(x) for x in lines)
+        self._log(event, title=title, text=text)
         prompt = MailPrompt("message", title, text, "", (Choice("ok", button, "space", "positive"),))
         if self.scripted is not None:
             self._collect(prompt, ([("key", "space")], 0.0))
             return
-        while self._collect(prompt) == "__escape__":
+        while self._collect(prompt) != "ok":
             pass
-
-    def show_recovery(self, recovery) -> None:
-        self.show_message("Recovered from an interrupted session", recovery.lines())
 
     # -- synthetic input --------------------------------------------------------
     def _synthetic(self, prompt: MailPrompt, value) -> list:
@@ -130,7 +134,7 @@ class MailScreen:
         w = self.width
         x = pos[0] - w / 2 if align == "left" else pos[0]
         return visual.TextStim(self.win, reflow(text), pos=(x, pos[1]), height=height, color=color, wrapWidth=w,
-                               font=FONT, bold=bold, italic=italic, anchorVert=anchor, alignText=align,
+                               font=FONT, fontFiles=font_files(), bold=bold, italic=italic, anchorVert=anchor, alignText=align,
                                anchorHoriz="left" if align == "left" else "center")
 
     def _buttons(self, choices, y=-0.42, height=0.09):
@@ -183,7 +187,7 @@ class MailScreen:
     def _columns(self, cells, y: float, color: str, bold: bool) -> list:
         left = -self.width / 2 + 0.01
         return [visual.TextStim(self.win, text, pos=(left + x * self.width, y), height=0.024, color=color,
-                                font=FONT, bold=bold, anchorVert="top", anchorHoriz="left", alignText="left",
+                                font=FONT, fontFiles=font_files(), bold=bold, anchorVert="top", anchorHoriz="left", alignText="left",
                                 wrapWidth=self.width * 0.4) for text, x in zip(cells, self.COLUMNS)]
 
     def _compose(self, prompt: MailPrompt):
@@ -224,10 +228,9 @@ class MailScreen:
         stims, buttons, entry, rows = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
-        for name in poll_keys(self.kb):
+        for name in poll_keys(self.kb, self.keys):
             self._log("ignored_during_transition", screen=prompt.kind, key=name)
         self.taps.pop()
-        event.clearEvents()
         clock = core.Clock()
         first, answer = True, None
         while answer is None:
@@ -251,9 +254,11 @@ class MailScreen:
                     if abs(y - yc) <= h / 2 and abs(x) <= self.width / 2 and pid != self.picked:
                         self.picked = pid
                         stims, buttons, entry, rows = self._compose(prompt)
-            for name in poll_keys(self.kb):
+            for name in poll_keys(self.kb, self.keys):
                 if name == "escape":
                     return "__escape__"
+                if name == HELP_KEY:
+                    return HELP
                 if entry is not None:
                     if name in ("return", "num_enter"):
                         answer = entry.text.replace("\n", "").strip()

@@ -19,7 +19,10 @@ import os
 import time
 from typing import Optional
 
-__all__ = ["open_window", "open_early", "close_early", "LOADING"]
+__all__ = ["open_window", "open_early", "close_early", "show_refusal", "refusal_sentences", "LOADING",
+           "REFUSAL_TITLE"]
+
+REFUSAL_TITLE = "This session cannot start"
 
 LOADING = "Loading…"
 _early: Optional[tuple] = None  # (window, size, fullscreen) opened ahead and not yet taken
@@ -43,10 +46,14 @@ def open_window(size=(1280, 800), fullscreen: bool = False, color="#f4f1ea"):
             return win
         win.close()
     from psychopy import logging, visual
+
+    from .layout import pin_font
     logging.console.setLevel(logging.ERROR)
-    return visual.Window(size=size, fullscr=fullscreen, units="height", color=color,
+    win = visual.Window(size=size, fullscr=fullscreen, units="height", color=color,
                          checkTiming=False, gammaErrorPolicy="warn", allowGUI=not fullscreen,
                          winType="pyglet")
+    pin_font()  # every screen draws with the shipped font files, the same on every machine and run
+    return win
 
 
 def open_early(size=(1280, 800), fullscreen: bool = False, text: str = LOADING):
@@ -73,6 +80,52 @@ def close_early() -> None:
     if _early is not None:
         win, _early = _early[0], None
         win.close()
+
+
+def refusal_sentences(message: str) -> list[str]:
+    """A refusal's one-line message as plain sentences: its clauses (``;``) each a sentence.
+
+    >>> refusal_sentences("s.csv: all 6 slots are used; make a new schedule")
+    ['s.csv: all 6 slots are used.', 'Make a new schedule.']
+    """
+    out = []
+    for part in str(message).split("; "):
+        part = part.strip().rstrip(".")
+        if part:
+            out.append(part[:1].upper() + part[1:] + "." if out else part + ".")
+    return out
+
+
+def show_refusal(message: str, screenshot: Optional[str] = None) -> bool:
+    """Show why the session cannot start on the window :func:`open_early` opened, in plain
+    sentences, until Esc; ``False`` (nothing shown) when no such window is open.
+
+    ``screenshot``: a PNG file to save the screen to (its first frame), for the tests.
+    """
+    if _early is None:
+        return False
+    from psychopy import event, visual
+
+    from .layout import FONT, Frame, font_files
+    win = _early[0]
+    fr = Frame(win)
+    text = "\n\n".join(refusal_sentences(message) + ["Nothing was recorded. Press Esc to close."])
+    stims = [visual.TextStim(win, REFUSAL_TITLE, pos=(0, 0.38), height=0.045, color="#8a1c1c", bold=True,
+                             font=FONT, fontFiles=font_files(), wrapWidth=fr.width),
+             visual.TextStim(win, text, pos=(0, 0.3), height=0.03 if fr.portrait else 0.034, color="#1d1d1f",
+                             font=FONT, fontFiles=font_files(), wrapWidth=fr.width, anchorVert="top", alignText="left")]
+    event.clearEvents()
+    first = True
+    while True:
+        for stim in stims:
+            stim.draw()
+        if first and screenshot:
+            win.getMovieFrame(buffer="back")
+            win.saveMovieFrames(screenshot)
+        win.flip()
+        first = False
+        if "escape" in event.getKeys():
+            return True
 
 
 #: libraries a session does not need; which of them are loaded at the first frame is recorded

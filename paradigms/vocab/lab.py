@@ -98,6 +98,9 @@ class LabDesign:
     count_title: str = "Tickets bought"
     count_question: str = "How many raffle tickets did the participant buy?"
     count_note: str = "Take the number from the confederate's sealed slip, out of the participant's sight."
+    #: design factors the protocol keeps the experimenter blind to: her screens never name them (only
+    #: the confederate's cue card does)
+    blind_to: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "breaks", tuple(self.breaks))
@@ -143,6 +146,19 @@ class LabSession(SessionType):
 
     design: LabDesign
     setting = "lab"
+    key_card = (
+        ("Space", "Next participant (ready screen); the confederate has read the cue card: start"),
+        ("Y / N", "the participant: consent, and whether his answers may be used"),
+        ("1-9, arrows, Space", "the participant: a rating on the scale, then go on"),
+        ("Enter", "a typed answer or ticket count is done"),
+        ("F9", "experimenter: continue after a break or the hand-over screen"),
+        ("D / V / R", "experimenter: the confederate's report (done as scripted / deviated / declined the drink)"),
+        ("0-3", "experimenter: no exclusion, or the exclusion's reason"),
+        ("F10", "experimenter, on the debriefing: the participant left before the debriefing"),
+        ("Q", "End the session (ready screen; asks first)"),
+        ("Esc", "Quit the session (asks first; a participant in progress is saved as excluded)"),
+        ("F1", "this key card (experimenter screens)"),
+    )
 
     def __post_init__(self):
         if not isinstance(self.design, LabDesign):

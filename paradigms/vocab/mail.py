@@ -64,6 +64,16 @@ class MailSession(SessionType):
     reply_days: tuple[int, int] = (4, 35)
     setting = "mail"
     deferred_outcome = True
+    key_card = (
+        ("Up / Down", "pick a card on the mailing log"),
+        ("S", "Send the next card of the schedule; then S sent / X not sent"),
+        ("R", "Reply received for the picked card; then type the day (YYYY-MM-DD) and Enter"),
+        ("N", "No reply for the picked card (once its reply window has closed)"),
+        ("U", "the picked card was Returned"),
+        ("Q", "End the session (asks first)"),
+        ("Esc", "Quit the session (asks first)"),
+        ("F1", "this key card"),
+    )
 
     def __post_init__(self):
         object.__setattr__(self, "reply_days", tuple(self.reply_days))

@@ -41,17 +41,17 @@ SPEAK_FIRST_P = 0.05
 # --------------------------------------------------------------------------- #
 # Answers the seller records (one tap, or the key in brackets).
 # --------------------------------------------------------------------------- #
-IN_TIME = Answer("in_time", "Interrupted in time [I]", "i", tone="positive")
+IN_TIME = Answer("in_time", "Interrupted in time [I]", "i", tone="positive", position=0)
 ANSWERED_FIRST = Answer("answered_first", "Customer answered first [F]", "f",
-                        sets={"protocol_deviation": SPOKE_BEFORE_CUE}, tone="negative")
+                        sets={"protocol_deviation": SPOKE_BEFORE_CUE}, tone="negative", position=1)
 
 
 def bought(price: float) -> Answer:
     """The customer bought at the final ``price`` (dollars)."""
-    return Answer("agree", "Bought [B]", "b", sets={"complied": 1, "amount_paid": float(price)})
+    return Answer("agree", "Bought [B]", "b", sets={"complied": 1, "amount_paid": float(price)}, position=0)
 
 
-DID_NOT_BUY = Answer("refuse", "Did not buy [N]", "n", sets={"complied": 0, "amount_paid": 0.0})
+DID_NOT_BUY = Answer("refuse", "Did not buy [N]", "n", sets={"complied": 0, "amount_paid": 0.0}, position=1)
 
 
 def interruption_step(say: str, cue: str, improvement: str, show: str = "") -> Step:

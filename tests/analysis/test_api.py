@@ -96,3 +96,81 @@ def test_binary_factor_contrast_matches_scipy_on_pooled_counts():
     assert k.treatment == "f=t" and k.n_treatment == 24 and k.n_control == 24
     assert k.risk_difference == pytest.approx(16 / 24 - 8 / 24)
     assert k.chi2 == pytest.approx(chi2) and k.chi2_p == pytest.approx(pval)
+
+
+# --------------------------------------------------------------------------- #
+# One input for every analysis (issue 21): the plan's type chooses, the loader decides who is analysed.
+# --------------------------------------------------------------------------- #
+def test_every_plan_type_gets_the_same_input_and_the_registry_chooses_by_type(sims, monkeypatch):
+    import analysis.api as api
+    from analysis.load.inputs import AnalysisInput
+    from analysis.load.sessions import load_sessions
+    from paradigms.base import CountPlan, FactorialLogitPlan
+
+    seen = {}
+    for kind, run in list(api.ANALYSES.items()):
+        def spy(inp, warn=True, kind=kind, run=run):
+            seen[kind.__name__] = inp
+            return run(inp, warn)
+        monkeypatch.setitem(api.ANALYSES, kind, spy)
+    for pid in ("pollock1998", "regan1971", "cialdini1975"):
+        loaded = load_sessions(sims[pid])
+        api.analyze(loaded, warn=False)
+    assert set(seen) == {"FactorialLogitPlan", "CountPlan", "ContrastPlan"}
+    for name, inp in seen.items():
+        assert isinstance(inp, AnalysisInput)
+        assert inp.experiment is inp.paradigm.experiment(inp.experiment.number)
+        # the frame is the analysable rows of this experiment, as the loader decided
+        loaded = load_sessions(sims[inp.paradigm.id])
+        assert len(inp.frame) == len(loaded.analysable())
+        assert (inp.frame.get("excluded", pd.Series(dtype=float)).fillna(0) != 1).all()
+    assert isinstance(seen["FactorialLogitPlan"].plan, FactorialLogitPlan)
+    assert isinstance(seen["CountPlan"].plan, CountPlan)
+
+
+def test_a_subclass_of_a_plan_gets_its_parents_analysis_and_an_unknown_plan_is_refused(sims):
+    from dataclasses import dataclass, replace
+    from analysis.api import analyze_input
+    from analysis.errors import DataValidationError
+    from analysis.load.inputs import analysis_input
+    from analysis.load.sessions import load_sessions
+
+    p = paradigms.get("cialdini1975")
+    loaded = load_sessions(sims["cialdini1975"])
+
+    @dataclass(frozen=True)
+    class MyPlan(ContrastPlan):
+        pass
+    exp = p.experiments[0]
+    mine = replace(exp, plan=MyPlan(exp.plan.contrasts))
+    a = analyze_input(analysis_input(loaded, p, exp), warn=False)
+    b = analyze_input(analysis_input(loaded, p, mine), warn=False)
+    assert [k.pvalue for k in a.contrasts] == [k.pvalue for k in b.contrasts]
+
+    class Unknown:
+        pass
+    # an Experiment checks its plan's type, so the odd one is put in the input by hand
+    inp = replace(analysis_input(loaded, p, exp), experiment=type("E", (), {"plan": Unknown(), "number": 1})())
+    with pytest.raises(DataValidationError, match="declares a Unknown, which 'analyze' does not know"):
+        analyze_input(inp)
+
+
+def test_the_factorial_model_counts_the_withdrawn_as_the_contrasts_do(tmp_path):
+    """Issue 21: status is applied once, by the loader; the factorial model used to re-apply it to rows
+    the loader had already dropped, and so reported 0 withdrawn."""
+    import csv
+    from analysis.api import analyze
+    res = simulate(paradigms.get("pollock1998"), 1, 96, seed=3, data_dir=tmp_path)
+    rows = list(csv.DictReader(res.csv_path.open(encoding="utf-8")))
+    rows[0]["data_consent"] = "0"
+    rows[1]["data_consent"] = "0"
+    rows[2]["excluded"], rows[2]["exclusion_reason"] = "1", "other"
+    with res.csv_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.warns(Warning):   # the sidecar's hash no longer matches the edited file
+        (out,) = analyze(tmp_path, warn=False)
+    assert (out.n_withdrawn, out.n_excluded) == (2, 1)
+    assert (out.interaction.n_withdrawn, out.interaction.n_excluded) == (2, 1)
+    assert out.interaction.n == out.n_analysed == 96 - 3

@@ -7,6 +7,7 @@ import os
 import shutil
 import warnings
 
+import pandas as pd
 import pytest
 
 import paradigms
@@ -252,5 +253,14 @@ def test_header_only_through_the_cli(tmp_path, cli):
 
 
 def test_valid_simulated_data_still_analyse(pollock_session):
-    out = analyze(pollock_session.csv_path)
-    assert out and out[0].interaction is not None
+    (out,) = analyze(pollock_session.csv_path, warn=False)
+    rows = pd.read_csv(pollock_session.csv_path)
+    analysed = rows[(rows["excluded"] != 1) & (rows["data_consent"] != 0)]
+    assert out.n_analysed == len(analysed) and out.interaction.n == len(analysed)
+    # the declared model on the same rows, straight from statsmodels: the same interaction
+    import statsmodels.formula.api as smf
+    analysed = analysed.assign(price=analysed["price"].astype(str))
+    fit = smf.logit("complied ~ C(technique, Treatment(reference='control')) * C(price, Treatment(reference='1'))"
+                    " + C(reason)", data=analysed).fit(method="newton", maxiter=100, disp=False)
+    assert out.interaction.interaction.coef == pytest.approx(fit.params[out.interaction.interaction.model_term],
+                                                             rel=1e-8)

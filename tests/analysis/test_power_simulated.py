@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import paradigms
-from analysis.stats.factorial import technique_by_price
+from analysis.stats.factorial import treatment_by_moderator
 from analysis.power.simulated import simulate_dataset, simulation_power
 
 
@@ -35,28 +35,63 @@ def test_count_draws_follow_the_declared_cell_means():
     assert r["no_favor"] > 0.1 and abs(r["confederate_favor"]) < 0.1
 
 
-def test_same_result_for_any_number_of_jobs_and_simulation_matches_direct_analysis():
+def test_same_result_for_any_number_of_jobs():
     a = simulation_power("pollock1998", 1, n=15, simulations=4, seed=7, jobs=1)
     b = simulation_power("pollock1998", 1, n=15, simulations=4, seed=7, jobs=2)
     assert [t.rejections for t in a.tests] == [t.rejections for t in b.tests]
-    # the first replicate, redrawn and analysed by hand with the same seed
-    exp = paradigms.get("pollock1998").experiment(1)
-    child = np.random.SeedSequence(7).spawn(4)[0]
-    d = simulate_dataset(exp, 15, np.random.default_rng(child))
-    r = technique_by_price(d, technique="technique", price="price", reason="reason", treatment="tna",
-                           control="control")
-    assert 0 <= r.interaction.p <= 1
     t = a.tests[0]
     assert t.simulations == 4 and t.power == t.rejections / 4
     assert t.mc_se == pytest.approx(math.sqrt(t.power * (1 - t.power) / 4))
 
 
+def _direct_p_values(d):
+    """The plan's three p values of one data set, straight from statsmodels (not through analysis.stats):
+    the interaction's Wald p, and the technique's Wald p with each price as the reference level
+    (that coefficient is then the simple effect at that price)."""
+    import statsmodels.formula.api as smf
+
+    def fit(ref):
+        f = (f"complied ~ C(technique, Treatment(reference='control')) * C(price, Treatment(reference='{ref}'))"
+             " + C(reason)")
+        return smf.logit(f, data=d).fit(method="newton", maxiter=100, disp=False)
+    tech = "C(technique, Treatment(reference='control'))[T.tna]"
+    low, high = fit("1"), fit("5")
+    inter = f"{tech}:C(price, Treatment(reference='1'))[T.5]"
+    return [float(low.pvalues[inter]), float(low.pvalues[tech]), float(high.pvalues[tech])]
+
+
+def test_simulation_matches_direct_analysis():
+    """One simulated data set: each p value the simulation counts is the p value of the direct analysis.
+
+    With one simulation a test is rejected iff p <= alpha, so alpha just above and just below the direct
+    p must give 1 and 0 rejections: the simulated p equals the direct one to a relative 1e-6."""
+    exp = paradigms.get("pollock1998").experiment(1)
+    child = np.random.SeedSequence(7).spawn(1)[0]
+    d = simulate_dataset(exp, 40, np.random.default_rng(child))   # 40 a cell: no cell at 0 or 1
+    direct = _direct_p_values(d)
+    assert all(0 < p < 1 for p in direct)
+    for j, p in enumerate(direct):
+        above = simulation_power("pollock1998", 1, n=40, simulations=1, seed=7, alpha=min(p * (1 + 1e-6), 1.0))
+        below = simulation_power("pollock1998", 1, n=40, simulations=1, seed=7, alpha=p * (1 - 1e-6))
+        assert (above.tests[j].rejections, below.tests[j].rejections) == (1, 0), (j, p)
+    # and the toolkit's own analysis of the same data set says the same
+    r = treatment_by_moderator(d, factor="technique", moderator="price", covariate="reason", treatment="tna",
+                               control="control", dropped={"excluded": 0, "withdrawn": 0})
+    assert [r.interaction.p] + [s.p for s in r.simple_effects] == pytest.approx(direct, rel=1e-8)
+
+
 def test_count_plan_simulation_reports_each_contrast():
+    exp = paradigms.get("regan1971").experiment(1)
+    plan = exp.plan
+    on_counts = [k for k in plan.contrasts if k.factor == plan.factors[0]]
     r = simulation_power("regan1971", 1, n=12, simulations=4, seed=1)
     names = [t.name for t in r.tests]
-    assert any("t test of marginal means" in n for n in names)
-    assert any("negative-binomial" in n for n in names)
-    assert all(0 <= t.power <= 1 for t in r.tests)
+    # each contrast on the counts twice (t test of marginal means, NB rate ratio), then the threshold measure
+    assert len(names) == 2 * len(on_counts) + (plan.threshold_contrast is not None) and on_counts
+    for i, k in enumerate(on_counts):
+        assert names[2 * i].startswith(f"{k.label}: t test of marginal means")
+        assert names[2 * i + 1].startswith(f"{k.label}: negative-binomial rate ratio")
+    assert all(t.simulations == 4 and t.power == t.rejections / 4 for t in r.tests)
     assert "analyze_count_plan" in r.analysis
 
 

@@ -30,6 +30,7 @@ from analysis.results import COMMON, FRAME_COLUMNS, ExclusionCount, LikelihoodRa
 #: frozen dataclasses of analysis/ that are not results, and why
 NOT_RESULTS = {
     "analysis.load.sessions.LoadedData": "the loaded session data (a DataFrame and its report), input to the analyses",
+    "analysis.load.inputs.AnalysisInput": "one experiment's analysable rows and declaration, input to an analysis",
     "analysis.report.build.Section": "a section of the HTML report: a template and the results it renders",
     "analysis.report.build.Report": "the HTML report itself, a view of results",
 }
@@ -133,6 +134,8 @@ def results(counts_result, tna_result, tmp_path_factory):
                  enumerate([(25, 12), (20, 15), (30, 10), (18, 17)], 1)]
         out += [meta.random_effects([s.log_or for s in sites], [s.var_log_or for s in sites], method="REML"),
                 meta.fixed_effects(sites)]
+        from analysis.meta.mh import mantel_haenszel
+        out.append(mantel_haenszel([25, 20, 30, 18], [15, 20, 10, 22], [12, 15, 10, 17], [28, 25, 30, 23]))
         pooled = tmp_path_factory.mktemp("sites")
         for i, (x1, x2) in enumerate([(25, 12), (20, 15), (30, 10)], 1):
             counts = {"rejection_moderation": (x1, 40), "exposure_control": (x2, 40), "smaller_request_only": (x2, 40)}
@@ -335,3 +338,79 @@ def test_an_lr_test_not_computed_says_why():
     t = LikelihoodRatioTest("favor", float("nan"), 0, float("nan"), ("nothing to test",))
     assert str(t) == "favor: nothing to test"
     assert t.to_dict()["statistic"] is None and t.to_frame().iloc[0]["term"] == "favor"
+
+
+def test_the_mantel_haenszel_result_is_on_the_base_and_its_dict_has_the_ci():
+    """MHResult was a NamedTuple: now a Result whose to_dict() keeps its field names and adds the common ones.
+
+    The numbers are statsmodels' StratifiedTable (another implementation of the same estimator and test):
+    the pooled OR (logOR_pooled), its RBG SE (logodds_pooled_se) and the uncorrected CMH test."""
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    from analysis.meta.mh import MHResult, mantel_haenszel
+
+    a, b, c, d = [25, 20, 30, 18], [15, 20, 10, 22], [12, 15, 10, 17], [28, 25, 30, 23]
+    r = mantel_haenszel(a, b, c, d)
+    assert isinstance(r, MHResult) and isinstance(r, Result)
+    st = StratifiedTable([np.array([[w, x], [y, z]]) for w, x, y, z in zip(a, b, c, d)])
+    assert r.log_or == pytest.approx(st.logodds_pooled, rel=1e-12)
+    assert r.se == pytest.approx(st.logodds_pooled_se, rel=1e-12)
+    test = st.test_null_odds(correction=False)
+    assert r.cmh == pytest.approx(test.statistic, rel=1e-10) and r.cmh_p == pytest.approx(test.pvalue, rel=1e-9)
+    d_ = r.to_dict()
+    assert {"log_or", "se", "ci_low", "ci_high", "cmh", "cmh_p", "k", "k_pos"} <= set(d_)
+    assert (d_["statistic"], d_["pvalue"]) == (r.cmh, r.cmh_p)
+    lo, hi = st.logodds_pooled_confint()
+    assert (d_["ci_low"], d_["ci_high"]) == (pytest.approx(lo, rel=1e-10), pytest.approx(hi, rel=1e-10))
+    assert str(r).startswith(f"Mantel-Haenszel OR = {math.exp(r.log_or):.2f}")
+
+
+# --------------------------------------------------------------------------- #
+# One answer per question (issue 21): analyze() returns a Results container; one Wilson interval
+# --------------------------------------------------------------------------- #
+def test_analyze_returns_a_results_container_headed_simulated_where_the_data_are(tmp_path):
+    from analysis import Analyses, Results, analyze
+    from paradigms.engine.sessions import simulate
+
+    p = paradigms.get("cialdini1975")
+    folder = simulate(p, 1, 36, seed=5, data_dir=tmp_path / "sim").csv_path.parent
+    res = analyze(folder, warn=False)
+    assert isinstance(res, Analyses) and isinstance(res, Results) and isinstance(res, list)
+    (one,) = res                                   # list behaviour kept
+    assert type(one).__name__ == "ExperimentAnalysis"
+    text = str(res)
+    assert text.startswith("SIMULATED DATA") and str(one) in text
+    assert "SIMULATED DATA" in res._repr_html_() and res._repr_html_().startswith("<pre")
+    assert res._repr_markdown_().startswith("```text\nSIMULATED DATA")
+    assert res.to_dict() == [jsonable(one)]
+
+    real = tmp_path / "real"
+    from analysis.load.synthetic import rows_from_counts, write_session_csv
+    write_session_csv(real / "study-cialdini1975_exp-1_site-S1_session-1_data.csv",
+                      rows_from_counts("cialdini1975", 1, DITF_E1, site="S1"))
+    both = analyze(real, warn=False)
+    assert both.labels == ("",) and str(both) == str(both[0])   # no label on data that are not simulated
+
+
+def test_the_session_summary_prints_the_one_wilson_interval(tmp_path, capsys, monkeypatch):
+    """paradigms/cli's end-of-session summary: who is analysed by analysis.load.status, the interval by
+    analysis.stats.binary.wilson_ci; checked against the Wilson formula written out here."""
+    import analysis.stats.binary as binary
+    from analysis.format import ci
+    from analysis.load.synthetic import rows_from_counts, write_session_csv
+    from paradigms.cli import _print_summary
+
+    p = paradigms.get("cialdini1975")
+    rows = rows_from_counts("cialdini1975", 1, {"rejection_moderation": (7, 11), "exposure_control": (2, 9)})
+    path = write_session_csv(tmp_path / "a_data.csv", rows, p.columns(1))
+    calls = []
+    real = binary.wilson_ci
+    monkeypatch.setattr(binary, "wilson_ci", lambda k, n, alpha=0.05: calls.append((k, n)) or real(k, n, alpha))
+    _print_summary(path, p)
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(calls) == [(2, 9), (7, 11)]
+    z = 1.959963984540054
+    for cond, k, n in (("rejection_moderation", 7, 11), ("exposure_control", 2, 9)):
+        centre, half = (k + z * z / 2) / (n + z * z), z * math.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+        line = next(ln for ln in out if ln.startswith(cond))
+        assert line.endswith(ci(centre - half, centre + half, digits=1, percent=True, level=None)), line

@@ -33,11 +33,15 @@ COMMANDS = ["list", "schedule", "simulate", "protocol", "analyze", "reproduce", 
             "power", "withdraw", "verify", "seal", "export", "plan", "preregister"]
 FLAGS = ["--experiment", "--participants", "--seed", "--out", "--force", "--json", "--plot", "--data-dir",
          "--mode", "--rate", "--reason", "--by", "--manifest", "--parquet", "--partition-by", "--counts",
-         "--n", "--target", "--rates", "--include-simulated", "--accept-unverified", "--search", "--quiet"]
+         "--n", "--target", "--rates", "--include-simulated", "--accept-unverified", "--search", "--quiet",
+         # issue 22.7: every size flag, with the huge values below
+         "--simulations", "--jobs", "--n-max", "--session", "--site-sd"]
 VALUES = ["", "0", "-1", "2", "nan", "inf", "1e308", "3.5", "abc", "x=1", "exposure_control=2",
           "123456789012345678901234567890", "cialdini1975", "kunz1976", "nostudy", "data", "data/site1",
           "sched.csv", "report.html", "data/site1/dataset_description.json", "missing/x.csv", "out.png",
-          "fig.csv", "--", "-", "E1", "Jane Doe", "é", "a\tb"]
+          "fig.csv", "--", "-", "E1", "Jane Doe", "é", "a\tb",
+          # issue 22.6/22.7: sizes far beyond their limits, and numbers no float holds
+          "100000000", "1000000000", "1e9", "-100000", "1e-308", "0.5", "nocond"]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +50,13 @@ def template(tmp_path_factory):
     from paradigms.engine.sessions import simulate
 
     t = tmp_path_factory.mktemp("sweep")
-    simulate(paradigms.get("cialdini1975"), 1, 9, seed=1, data_dir=t / "data" / "site1")
+    res = simulate(paradigms.get("cialdini1975"), 1, 9, seed=1, data_dir=t / "data" / "site1")
+    # a session file without its condition column (issue 22.6: analyze on it was exit 70)
+    lines = res.csv_path.read_text(encoding="utf-8").splitlines()
+    i = lines[0].split(",").index("condition")
+    (t / "nocond").mkdir()
+    (t / "nocond" / res.csv_path.name).write_text(
+        "".join(",".join(c for k, c in enumerate(ln.split(",")) if k != i) + "\n" for ln in lines), encoding="utf-8")
     with contextlib.chdir(t), contextlib.redirect_stdout(io.StringIO()):
         assert main(["schedule", "cialdini1975", "--participants", "6", "--seed", "1", "--out", "sched.csv"]) == 0
     return t
@@ -76,6 +86,21 @@ line = st.tuples(st.sampled_from(COMMANDS),
 @example(cmd=("replicate", ["data", "--plot", "fig.csv"]))
 @example(cmd=("schedule", ["cialdini1975", "--participants", "5", "--seed", "1", "--out", ""]))
 @example(cmd=("report", ["data/site1", "--out", "data/site1/dataset_description.json", "--force"]))
+# the audit's internal errors (22.6), hangs and memory (22.7): refused at once now
+@example(cmd=("analyze", ["nocond"]))
+@example(cmd=("replicate", ["cialdini1975", "--experiment", "1", "--counts",
+                            "rejection_moderation=123456789012345678901234567890/1234567890123456789012345678901",
+                            "exposure_control=1/2"]))
+@example(cmd=("power", ["cialdini1975", "--n", "100000"]))
+@example(cmd=("simulate", ["regan1971", "--participants", "5", "--rate", "confederate_favor_pleasant=1e308"]))
+@example(cmd=("simulate", ["cialdini1975", "--participants", "5", "--site-sd", "1e308"]))
+@example(cmd=("simulate", ["cialdini1975", "--participants", "1000000000"]))
+@example(cmd=("power", ["--rates", "0.5", "0.5", "--target", "0.8"]))
+@example(cmd=("power", ["--rates", "0.5", "0.5001", "--target", "0.8"]))
+@example(cmd=("power", ["--rates", "0.5", "0.3", "--target", "0.8", "--n-max", "100000000"]))
+@example(cmd=("power", ["cialdini1975", "--simulations", "100000000"]))
+@example(cmd=("power", ["cialdini1975", "--jobs", "100000"]))
+@example(cmd=("power", ["--rates", "0.5", "0.3", "--n", "1000000000"]))
 def test_no_bad_command_line_is_an_internal_error_a_hang_or_a_change(template, tmp_path_factory, cmd):
     name, tokens = cmd
     argv = [name, *tokens]

@@ -317,7 +317,9 @@ def test_quit_mid_session_saves_the_participant_as_excluded(regan, tmp_path):
     assert len(df) == 1 and df.loc[0, "exclusion_reason"] == "session_quit" and df.loc[0, "painting_02"] == 5
     assert df.loc[0, "painting_03"] == "" and df.loc[0, "tickets"] == ""
     events = [json.loads(x) for x in store.events_path.read_text().splitlines()]
-    assert events[-1]["event"] == "row_written"
+    # the row is on disk first; then the participant's screen is handed over before the session's end
+    assert [(e["event"], e.get("screen")) for e in events[-3:]] == [
+        ("row_written", None), ("show", "handover"), ("response", "handover")]
     assert all("chars" in e for e in events if e.get("screen", "").startswith("text:"))
 
 

@@ -19,7 +19,7 @@ from analysis.errors import DataValidationError
 from analysis.load.mail import PendingOutcomeWarning
 from paradigms.engine.loop import run_participants
 from paradigms.engine.mail import MailDriver
-from paradigms.engine.prompts import END, Response
+from paradigms.engine.prompts import END, Response, SessionScreen
 from paradigms.engine.schedule import make_schedule
 from paradigms.engine.store import SessionStore
 
@@ -29,7 +29,7 @@ LATER = "2026-01-26T09:{:02d}:00.000+00:00"   # three weeks on: windows open unt
 AFTER = "2026-03-10T09:{:02d}:00.000+00:00"   # the windows of cards sent on 2026-01-05 have closed
 
 
-class TypedIO:
+class TypedIO(SessionScreen):
     """The technician: each screen gets the next (value, time); the prompts are kept to look at."""
 
     def __init__(self, answers):

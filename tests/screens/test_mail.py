@@ -123,7 +123,7 @@ def _run(tmp_path, session, keys):
             else:
                 _xdo("key", key)
             t0 = time.time()
-            while key not in ("Down", "Up") and _count(journal, "response") == n and time.time() - t0 < 15:
+            while key not in ("Down", "Up", "q") and _count(journal, "response") == n and time.time() - t0 < 15:
                 time.sleep(0.02)
         t0 = time.time()
         while _count(journal, "message") == 0 and time.time() - t0 < 30:
@@ -143,7 +143,7 @@ def test_run_sends_cards_then_a_later_session_records_a_reply_with_real_keys(cli
         pytest.fail("xdotool is needed for this test (apt-get install xdotool; .ci/run installs it)")
     cli("schedule", "kunz1976", "--participants", "4", "--seed", "1", "--out", "cards.csv", check=0)
     # session 1: send three cards (S on the log, S on the card), end
-    out, _ = _run(tmp_path, 1, ["s", "s", "s", "s", "s", "s", "q"])
+    out, _ = _run(tmp_path, 1, ["s", "s", "s", "s", "s", "s", "q", "y"])
     assert "session completed" in out
     first = next((tmp_path / "d").glob("*session-1_data.csv"))
     before = first.read_bytes()
@@ -151,7 +151,7 @@ def test_run_sends_cards_then_a_later_session_records_a_reply_with_real_keys(cli
     assert sent["record"].tolist() == ["dispatch"] * 3 and sent["card_answer"].tolist() == ["sent"] * 3
     # session 2: N on the first card is refused (its window is open), then the second card's reply, typed date
     today = date.today().isoformat()
-    _, journal = _run(tmp_path, 2, ["n", "Down", "r", f"type:{today}", "d", "q"])
+    _, journal = _run(tmp_path, 2, ["n", "Down", "r", f"type:{today}", "d", "q", "y"])
     refused = [json.loads(x) for x in journal.read_text().splitlines() if '"event": "refused"' in x]
     assert len(refused) == 1 and "reply window" in refused[0]["message"] and "is open until" in refused[0]["message"]
     assert first.read_bytes() == before  # session 1's file is never rewritten

@@ -112,6 +112,11 @@ class Operator:
             time.sleep(0.05)
         self.fail(f"the screen did not change after {what}")
 
+    def experimenter_band(self):
+        """Whether the window shows the orange band of an experimenter's screen (top-left pixel)."""
+        band = self.image().getpixel((10, 10))
+        return abs(band[0] - 0xC7) < 8 and abs(band[1] - 0x50) < 8 and band[2] < 8
+
     def wait_first_screen(self):
         t0 = time.time()
         while time.time() - t0 < TIMEOUT:
@@ -301,6 +306,11 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         op.answer(lambda: (op.type(SUSPICION, big=True), op.key("Return")), "text:suspicion")
         assert op.answers()[-1]["chars"] == len(SUSPICION)
         assert SUSPICION not in journal.read_text()
+        # the participant's last answer: his screen is handed over, not switched to the experimenter's
+        assert not op.experimenter_band(), "the participant's screen went straight to an experimenter screen"
+        op.ignored(lambda: op.key("space"), "Space on the hand-over screen")
+        op.answer(lambda: op.key("F9"), "handover", value="next")
+        assert op.experimenter_band(), "F9 on the hand-over screen did not bring the experimenter's screen"
 
         # experimenter: the confederate's report of the three scripted events
         for step in ("phone_call", "drink", "ticket_request"):
@@ -325,6 +335,8 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         op.answer(lambda: op.key("1"), "exclusion", value="suspicious")
         # participant: debriefing; "Yes, use my answers" by a click
         op.answer(lambda: op.click(*op.button("debrief", 0)), "debrief", value="keep")
+        assert not op.experimenter_band(), "the debriefed participant was left looking at the ready screen"
+        op.answer(lambda: op.key("F9"), "handover", value="next")
 
         # back at the ready screen: Esc asks, N goes back, Q ends the session
         shown, n = op.look(), op.n_drawn()
@@ -333,14 +345,22 @@ def test_run_lab_session_with_real_keys_typing_and_clicks(cli, tmp_path):
         n = op.n_drawn()
         op.key("n")
         assert op.wait_drawn(n, "N on the quit question") == shown, "N did not go back to the ready screen"
-        op.key("q")
+        n = op.n_drawn()
+        op.key("q")  # Q asks first, as Esc does
+        op.wait_drawn(n, "Q on the ready screen")
+        assert [e for e in op.events() if e["event"] == "drawn"][-1]["screen"] == "confirm_end"
+        n = op.n_drawn()
+        op.key("y")
+        op.wait_drawn(n, "Y on the question")  # the session's summary, until Space
+        assert op.events()[-2]["event"] == "message" and "1 participant recorded" in op.events()[-2]["text"]
+        op.key("space")
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, stderr.read_text()
-    assert "session completed: 1 participants" in stdout.read_text()
+    assert "session completed: 1 participant in" in stdout.read_text()
 
     (csv_path,) = (tmp_path / "d").glob("*_data.csv")
     df = pd.read_csv(csv_path, keep_default_na=False)

@@ -138,3 +138,190 @@ def test_one_response_type_and_one_set_of_journal_names(tmp_path):
         assert answers and all(("value" in e) != ("chars" in e) for e in answers)
         assert all("code" not in e for e in events)
     assert names["cialdini1975"] == names["regan1971"] >= {"show", "participant", "response", "row_written"}
+
+
+# --------------------------------------------------------------------------- #
+# One input shape, no import cycle, short functions (issue 21).
+# --------------------------------------------------------------------------- #
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _analysis_import_graph() -> dict:
+    """analysis module -> the analysis modules it imports (any import statement, at the top or in a
+    function; a name imported from a module counts as that module; the lazy ``analysis`` package itself,
+    which imports by string on first use, and a module's own packages are left out)."""
+    modules = {_module_name(p): p for p in (ROOT / "analysis").rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        deps = set()
+        for imported in _imports(path):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported not in (name, "analysis") and not name.startswith(imported + "."):
+                deps.add(imported)
+        graph[name] = deps
+    return graph
+
+
+def _cycles(graph: dict) -> list:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+#: Import cycles still to be broken by their owners; any other cycle fails the strict test below.
+#: (meta.measures <-> meta.pooling was broken by moving the random-effects model to analysis.meta.random.)
+CYCLES_PENDING = []
+
+
+def test_the_import_graph_of_analysis_is_acyclic():
+    graph = _analysis_import_graph()
+    assert "analysis.load.sessions" in graph["analysis.api"]          # the graph is really built
+    assert [c for c in _cycles(graph) if c not in CYCLES_PENDING] == []
+
+
+def test_the_import_graph_of_analysis_has_no_cycle_at_all():
+    assert _cycles(_analysis_import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: Where a study's name may become its declaration: the entry points, and analysis.declared, the one
+#: door the loader (which reads a study's name from each file) and the id-taking conveniences go through.
+LOOKUP_ALLOWED = ("analysis/api.py", "analysis/cli.py", "analysis/commands/", "analysis/report/",
+                  "analysis/declared.py")
+#: Modules of the other engineers of issue 21 that still look a study up or parse a label (each to
+#: take its declaration from the caller); the strict test below fails on any module not listed here.
+#: (The pooling, replication and simulated-power rooms take theirs through analysis.declared and read a
+#: contrast's controls from its declared ``control`` tuple; the two left are the plan engineer's.)
+LOOKUP_PENDING = {"analysis/power/adherence.py", "analysis/power/design.py"}
+
+
+def _lookups(path: Path) -> list:
+    """Calls of ``paradigms.get`` (or ``from paradigms import get``) and ``.split(" + ")`` in a module."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            f = node.func
+            if f.attr == "get" and isinstance(f.value, ast.Name) and f.value.id == "paradigms":
+                out.append(f"{node.lineno}: paradigms.get")
+            if (f.attr == "split" and node.args and isinstance(node.args[0], ast.Constant)
+                    and node.args[0].value == " + "):
+                out.append(f'{node.lineno}: .split(" + ")')
+        if isinstance(node, ast.ImportFrom) and node.module == "paradigms" and any(a.name == "get" for a in node.names):
+            out.append(f"{node.lineno}: from paradigms import get")
+    return out
+
+
+def _lookups_below_the_api() -> dict:
+    found = {}
+    for path in sorted((ROOT / "analysis").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if "examples" in path.parts or rel.startswith(LOOKUP_ALLOWED):
+            continue
+        hits = _lookups(path)
+        if hits:
+            found[rel] = hits
+    return found
+
+
+def test_no_module_below_the_api_looks_a_study_up_or_parses_a_label():
+    """The statistics and the loader are handed declarations (analysis.load.inputs.AnalysisInput)."""
+    found = _lookups_below_the_api()
+    assert {k: v for k, v in found.items() if k not in LOOKUP_PENDING} == {}
+
+
+@pytest.mark.xfail(strict=False, reason="analysis/power/adherence.py and design.py (the plan room) still look studies up")
+def test_no_module_below_the_api_looks_a_study_up_anywhere():
+    assert _lookups_below_the_api() == {}
+
+
+def test_the_lookup_finder_sees_both_forms(tmp_path):
+    p = tmp_path / "m.py"
+    p.write_text('import paradigms\nx = paradigms.get("a")\ny = "a + b".split(" + ")\n')
+    assert _lookups(p) == ["2: paradigms.get", '3: .split(" + ")']
+
+
+def _code_lines(source: str, node) -> int:
+    """Lines of a function that hold code: not blank, not only a comment, not its docstring."""
+    import io
+    import tokenize
+
+    doc = None
+    if (node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)):
+        doc = (node.body[0].lineno, node.body[0].end_lineno)
+    skip = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
+    lines = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type in skip or tok.end[0] < node.lineno or tok.start[0] > node.end_lineno:
+            continue
+        lines.update(ln for ln in range(tok.start[0], tok.end[0] + 1)
+                     if node.lineno <= ln <= node.end_lineno and not (doc and doc[0] <= ln <= doc[1]))
+    return len(lines)
+
+
+def _long_functions(folder: str, limit: int = 80) -> list:
+    out = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = _code_lines(source, node)
+                if n > limit:
+                    out.append(f"{path.relative_to(ROOT).as_posix()}::{node.name} ({n} lines)")
+    return out
+
+
+#: Functions of the other engineers' modules still over 80 lines of code (issue 21, item 3).
+LONG_PENDING = {"analysis/commands/power.py::cmd_power"}
+
+
+def test_no_function_of_analysis_is_over_80_lines_of_code():
+    long = [f for f in _long_functions("analysis") if f.split(" (")[0] not in LONG_PENDING]
+    assert long == []
+
+
+@pytest.mark.xfail(strict=False, reason="compliance power's command is still being split")
+def test_no_function_of_analysis_is_over_80_lines_of_code_anywhere():
+    assert _long_functions("analysis") == []
+
+
+@pytest.mark.xfail(strict=False, reason="the session engineer is splitting paradigms/'s long functions")
+def test_no_function_of_paradigms_is_over_80_lines_of_code():
+    assert _long_functions("paradigms") == []
+
+
+def test_the_line_counter_leaves_out_blank_lines_comments_and_the_docstring(tmp_path):
+    source = 'def f(x):\n    """Doc.\n\n    More.\n    """\n    # a comment\n\n    y = (x +\n         1)\n    return y\n'
+    node = ast.parse(source).body[0]
+    assert _code_lines(source, node) == 4   # def, the two lines of y = (...), return

@@ -1,0 +1,306 @@
+"""The pooled cells: every file's cells in one table, the problems found in them, and the frame
+typed by the codebook (integer -> Int64, number -> Float64, datetime -> UTC, string -> string).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+import analysis.load.mail as mail
+import analysis.load.validate as checks
+from analysis.declared import declaration, known_studies
+from analysis.errors import DataValidationError
+from analysis.load.read import PROVENANCE, FileCells
+
+__all__ = ["Pool", "Candidates"]
+# Also used by analysis.load.sessions (not part of the toolkit's API): typed_frame.
+
+_INT = r"^[+-]?\d+$"
+
+
+_NUM = r"(?i)^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|nan|inf|infinity)$"
+
+
+class Pool:
+    """Every file's cells in one pyarrow table, in file order, with each row's file,
+    line and data row, and column-wise helpers (cached) for the checks."""
+
+    def __init__(self, cells: list[FileCells], pieces=None):
+        import pyarrow as pa
+
+        self.cells = cells
+        self.files = [c.file for c in cells]
+        sizes = np.array([c.n for c in cells], dtype=np.int64)
+        self.start = np.concatenate([[0], np.cumsum(sizes)])
+        self.n = int(self.start[-1])
+        pieces = [c.table for c in cells] if pieces is None else pieces
+        self.table = pa.concat_tables(pieces, promote_options="default") if pieces else None
+        if self.table is not None and self.table.num_rows > self.n:
+            self.table = self.table.slice(0, self.n)      # a file after these could not be read
+        self.file_idx = np.repeat(np.arange(len(cells), dtype=np.int64), sizes)
+        self.line = np.concatenate([c.lines if c.lines is not None else np.zeros(c.n, np.int64) for c in cells]
+                                   or [np.zeros(0, np.int64)])
+        self.row = np.concatenate([np.arange(1, c.n + 1, dtype=np.int64) for c in cells] or [np.zeros(0, np.int64)])
+        self._cache: dict = {}
+
+    def col(self, name):
+        """A column's cells as strings ('' where the file has no such column)."""
+        import pyarrow.compute as pc
+
+        key = ("col", name)
+        if key not in self._cache:
+            c = self.table.column(name)
+            self._cache[key] = pc.fill_null(c, "") if c.null_count else c
+        return self._cache[key]
+
+    def np(self, what, name, fn):
+        key = (what, name)
+        if key not in self._cache:
+            out = fn(self.col(name))
+            self._cache[key] = out.to_numpy(zero_copy_only=False) if hasattr(out, "to_numpy") else out
+        return self._cache[key]
+
+    def empty(self, name):
+        import pyarrow.compute as pc
+        return self.np("empty", name, lambda c: pc.equal(c, ""))
+
+    def trimmed(self, name):
+        import pyarrow.compute as pc
+        key = ("trim", name)
+        if key not in self._cache:
+            self._cache[key] = pc.utf8_trim_whitespace(self.col(name))
+        return self._cache[key]
+
+    def _filled(self, name, fill):
+        """The column with empty cells replaced by ``fill`` (for a cast)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        return pc.if_else(pa.array(self.empty(name)), fill, self.col(name))
+
+    def is_int(self, name):
+        """(an integer, more than 18 digits) per cell: one cast for a clean column, a
+        regular expression only where the cast fails."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        key = ("isint", name)
+        if key not in self._cache:
+            try:
+                v = self._filled(name, "0").cast(pa.int64()).to_numpy()
+                self._cache[("ints", name)] = v
+                self._cache[key] = (np.ones(self.n, bool), np.zeros(self.n, bool))
+            except pa.ArrowException:
+                t = self.trimmed(name)
+                ok = pc.match_substring_regex(t, _INT).to_numpy(zero_copy_only=False)
+                digits = (pc.utf8_length(t).to_numpy(zero_copy_only=False)
+                          - pc.starts_with(t, "-").to_numpy(zero_copy_only=False)
+                          - pc.starts_with(t, "+").to_numpy(zero_copy_only=False))
+                self._cache[key] = (ok, ok & (digits > 18))
+        return self._cache[key]
+
+    def ints(self, name):
+        """Integer value of each cell that is an integer of at most 18 digits (0 elsewhere)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        key = ("ints", name)
+        if key not in self._cache:
+            ok, big = self.is_int(name)
+            if key not in self._cache:
+                t = pc.if_else(pa.array(ok & ~big), pc.utf8_ltrim(self.trimmed(name), "+"), "0")
+                self._cache[key] = t.cast(pa.int64()).to_numpy()
+        return self._cache[key]
+
+    def is_num(self, name):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        key = ("isnum", name)
+        if key not in self._cache:
+            try:
+                self._cache[("floats", name)] = self._filled(name, "0").cast(pa.float64()).to_numpy()
+                self._cache[key] = np.ones(self.n, bool)
+            except pa.ArrowException:
+                self._cache[key] = pc.match_substring_regex(self.trimmed(name), _NUM).to_numpy(
+                    zero_copy_only=False)
+        return self._cache[key]
+
+    def floats(self, name):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        key = ("floats", name)
+        self.is_num(name)
+        if key not in self._cache:
+            t = pc.if_else(pa.array(self.is_num(name)), pc.utf8_ltrim(self.trimmed(name), "+"), "0")
+            self._cache[key] = t.cast(pa.float64()).to_numpy()
+        return self._cache[key]
+
+    def full_time(self, name):
+        """(complete-time mask, UTC microseconds or None) of a time column."""
+        key = ("fulltime", name)
+        if key not in self._cache:
+            full, year = checks.full_time_shape(self.col(name), with_year=True)
+            self._cache[key] = (full, checks.utc_micros(self.col(name), full), year)
+        return self._cache[key]
+
+    def is_iso(self, name):
+        """Cells ``datetime.fromisoformat`` accepts (vectorised for the session store's
+        own format; Python only for the few distinct values of any other form)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        key = ("isiso", name)
+        if key in self._cache:
+            return self._cache[key]
+        c = self.col(name)
+        full, micros, _ = self.full_time(name)
+        ok = full.copy()
+        if micros is None:
+            ok[:] = False   # a date like month 13 among them: decide each distinct value in Python
+        rest = ~ok & ~self.empty(name)
+        if rest.any():
+            vals = pc.unique(pc.filter(c, pa.array(rest))).to_pylist()
+            good = []
+            for v in vals:
+                try:
+                    datetime.fromisoformat(v)
+                    good.append(v)
+                except ValueError:
+                    pass
+            if good:
+                ok |= rest & pc.is_in(c, value_set=pa.array(good, pa.string())).to_numpy(zero_copy_only=False)
+        self._cache[key] = ok
+        return ok
+
+    def value(self, name, i) -> str:
+        return self.col(name)[int(i)].as_py()
+
+    def release(self, name) -> None:
+        """Let go of a column's cells and everything derived from it (after the checks:
+        the frame is being made); the files' own tables are let go with the first."""
+        for fc in self.cells:
+            if fc.table is not None:
+                fc.n_rows, fc.table = fc.table.num_rows, None
+        for key in [k for k in self._cache if k[1] == name]:
+            del self._cache[key]
+        if name in self.table.column_names:
+            self.table = self.table.drop_columns([name])
+
+    def where(self, i, column) -> str:
+        i = int(i)
+        return checks.where(self.files[self.file_idx[i]], self.line[i], self.row[i], column)
+
+
+class Candidates:
+    """The problems found, each with its order; the one reported is the first in file
+    order, and within a file: rows (their cells left to right, then the rules across
+    cells), the columns, then the column checks."""
+
+    def __init__(self, pool: Pool):
+        self.pool, self.best = pool, None
+
+    def add(self, i: Optional[int], stage: int, order, message) -> None:
+        if i is None:
+            return
+        key = (int(self.pool.file_idx[i]), stage, order)
+        if self.best is None or key < self.best[0]:
+            self.best = (key, message)
+
+    def add_error(self, file_no: int, stage: int, order, exc: DataValidationError) -> None:
+        key = (file_no, stage, order)
+        if self.best is None or key < self.best[0]:
+            self.best = (key, lambda: str(exc))
+
+    def raise_first(self) -> None:
+        if self.best is not None:
+            raise DataValidationError(self.best[1]())
+
+
+def typed_frame(pool: Pool, keep: np.ndarray, keep_empty_extras: bool = False, release: bool = False) -> pd.DataFrame:
+    """The kept rows, typed per codebook (integer -> Int64, number -> Float64, datetime ->
+    UTC datetime64, string -> string; columns outside the codebooks stay text), with
+    ``source_file``, ``source_line`` and ``source_row``.  With ``release``, each column's
+    cells and derived arrays are let go as soon as it is converted (the peak of memory is
+    then the frame and one column, not the frame and every cell as read); the times a
+    mailed card's join reads again (:func:`analysis.load.mail.join_loaded`) are kept."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    studies = pc.unique(pool.col("study")).to_pylist()
+    dtypes: dict[str, str] = {}
+    known = known_studies()
+    for study in studies:
+        if study in known:
+            for m in declaration(study).codebook():
+                dtypes.setdefault(m.name, m.dtype)
+    every = keep.all()
+    sel = None if every else pa.array(np.flatnonzero(keep))
+    names = pool.table.column_names
+    # column order: the first file's header, then any other file's new columns
+    ordered = list(dict.fromkeys(c for fc in pool.cells for c in fc.header))
+    codebook_first = [c for c in ordered if c in dtypes] + [c for c in ordered if c not in dtypes]
+    out: dict[str, object] = {}
+    hold = set(mail.TIMES) | {"study"} if "record" in names else set()
+    for col in codebook_first:
+        if col not in names:
+            continue
+        dt = dtypes.get(col)
+        raw = pool.table.column(col)
+        absent = raw.null_count > 0
+        s = pool.col(col)
+        empty = pool.empty(col)
+        if dt == "integer":
+            ok = pool.is_int(col)[0]
+            na = empty if ok.all() else empty | (pool.is_num(col) & ~ok)
+            ints = pool.ints(col)
+            v = pd.arrays.IntegerArray(ints if every else ints[keep], na.copy() if every else na[keep])
+        elif dt == "number":
+            fl = pool.floats(col)
+            v = pd.arrays.FloatingArray(fl.copy() if every else fl[keep], empty.copy() if every else empty[keep])
+        elif dt == "datetime" and pool.full_time(col)[1] is not None and bool((pool.full_time(col)[0] | empty).all()):
+            micros = np.where(empty, np.iinfo(np.int64).min, pool.full_time(col)[1])
+            v = pd.Series(micros.view("datetime64[us]")).dt.tz_localize("UTC").array
+            v = v if every else v[keep]
+        elif dt == "datetime":
+            arr = pc.if_else(pa.array(empty), None, s)
+            try:
+                ts = arr.cast(pa.timestamp("us", tz="UTC"))
+                v = pd.Series(ts.to_pandas() if hasattr(ts, "to_pandas") else ts).array
+            except pa.ArrowException:
+                v = pd.to_datetime(pd.Series(arr.to_pandas()), format="ISO8601", utc=True, errors="coerce").array
+            v = v if every else v[keep]
+        else:
+            arr = pc.if_else(pa.array(empty), None, s) if empty.any() else s
+            if not every:
+                arr = arr.take(sel)
+            if dt:
+                v = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get).array
+            else:   # a column outside the codebooks: text as read, None where empty
+                v = pd.Series(arr.to_pylist(), dtype=object).array
+        out[col] = v
+        if release and col not in hold:
+            pool.release(col)
+    fidx = pool.file_idx if every else pool.file_idx[keep]
+    out["source_file"] = _file_names(pool.files, fidx)
+    out["source_line"] = pool.line if every else pool.line[keep]
+    out["source_row"] = pool.row if every else pool.row[keep]
+    # as the rows' dicts made it: the first file's columns, where each row came from, then the others'
+    first = pool.cells[int(fidx[0])].header if len(fidx) else []
+    head = [c for c in codebook_first if c in first and c in out]
+    order = head + list(PROVENANCE) + [c for c in out if c not in head and c not in PROVENANCE]
+    return pd.DataFrame({c: out[c] for c in order}, copy=False)
+
+
+def _file_names(files, fidx: np.ndarray):
+    """Each row's file name as a column of text (built once per file, not per row)."""
+    import pyarrow as pa
+
+    names = [str(f).encode("utf-8") for f in files]
+    lens = np.array([len(b) for b in names], dtype=np.int64)
+    if len(fidx) and (np.diff(fidx) >= 0).all():   # in file order (always, from the loader): runs of one name
+        counts = np.bincount(fidx, minlength=len(names))
+        data = b"".join(nm * int(k) for nm, k in zip(names, counts))
+    else:
+        data = b"".join(names[int(k)] for k in fidx)
+    offsets = np.concatenate([[0], np.cumsum(lens[fidx])])
+    typ, off = (pa.string(), offsets.astype(np.int32)) if len(data) < (1 << 31) - 1 else (pa.large_string(), offsets)
+    arr = pa.Array.from_buffers(typ, len(fidx), [None, pa.py_buffer(off), pa.py_buffer(data)])
+    return arr.to_pandas().array
