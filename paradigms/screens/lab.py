@@ -354,20 +354,11 @@ class LabScreen(ScreenBase):
         stims, slider, entry, buttons, continue_button = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
-
-        # a press that came while no screen was up to take it is dropped on purpose (a double tap
-        # must not answer a question not yet seen), and journalled
-        for name in poll_keys(self.kb, self.keys):
-            self._log("ignored_during_transition", screen=prompt.kind, key=name)
-        for x, y in self.taps.pop():
-            self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
-        # no event.clearEvents(): it pumps the window's events and then empties the key buffer, so a
-        # key that arrived between the poll above and that call would be dropped unjournalled
+        self._drop_stale_input(prompt)
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
-        answer = None
+        answer = lit = None
         first = True
-        lit = None
         while True:
             for s in stims:
                 s.draw()
@@ -378,13 +369,7 @@ class LabScreen(ScreenBase):
             for _, b in buttons:
                 b.draw()
             if answer is not None:
-                if lit is not None:  # the button taken is lit: the tap was counted
-                    visual.Rect(win, width=lit.size[0], height=lit.size[1], pos=lit.pos, fillColor="white",
-                                opacity=0.55, lineColor=INK, lineWidth=4).draw()
-                self._screenshot(shot_key)
-                win.flip()
-                if lit is not None and self.scripted is None:
-                    core.wait(0.1)
+                self._show_answered(lit, shot_key)
                 return answer
             win.flip()
             if first:
@@ -393,47 +378,77 @@ class LabScreen(ScreenBase):
             if due is not None and actions and clock.getTime() >= due:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
-            for point in self.taps.pop():
-                if answer is not None:  # behind the press that was taken: this screen is about to go
-                    self._log("ignored_during_transition", screen=prompt.kind,
-                              tap=[round(point[0], 3), round(point[1], 3)])
-                    continue
-                for ch, b in buttons:
-                    if b.contains(point):
-                        answer, lit = ch.code, b
-                if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
+            answer, lit = self._take_taps(prompt, buttons, slider, continue_button, answer, lit)
+            answer, lit, leave = self._take_keys(prompt, keys, buttons, slider, entry, continue_button, answer, lit)
+            if leave is not None:
+                return leave
+            # an answer: one more frame, so the screenshot shows the answered screen
+
+    def _drop_stale_input(self, prompt: LabPrompt) -> None:
+        """Journal and drop the presses and taps that came while no screen was up to take them."""
+        # dropped on purpose (a double tap must not answer a question not yet seen), and journalled
+        for name in poll_keys(self.kb, self.keys):
+            self._log("ignored_during_transition", screen=prompt.kind, key=name)
+        for x, y in self.taps.pop():
+            self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
+        # no event.clearEvents(): it pumps the window's events and then empties the key buffer, so a
+        # key that arrived between the poll above and that call would be dropped unjournalled
+
+    def _show_answered(self, lit, shot_key: str) -> None:
+        """The answered screen's last frame: the button taken lit (the tap was counted), screenshotted."""
+        if lit is not None:
+            visual.Rect(self.win, width=lit.size[0], height=lit.size[1], pos=lit.pos, fillColor="white",
+                        opacity=0.55, lineColor=INK, lineWidth=4).draw()
+        self._screenshot(shot_key)
+        self.win.flip()
+        if lit is not None and self.scripted is None:
+            core.wait(0.1)
+
+    def _take_taps(self, prompt: LabPrompt, buttons, slider, continue_button, answer, lit):
+        """``(answer, lit)`` after this frame's taps: a button's code, or the slider's rating by Continue."""
+        for point in self.taps.pop():
+            if answer is not None:  # behind the press that was taken: this screen is about to go
+                self._log("ignored_during_transition", screen=prompt.kind,
+                          tap=[round(point[0], 3), round(point[1], 3)])
+                continue
+            for ch, b in buttons:
+                if b.contains(point):
+                    answer, lit = ch.code, b
+            if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
+                answer, lit = slider.getRating(), continue_button[1]
+        return answer, lit
+
+    def _take_keys(self, prompt: LabPrompt, keys, buttons, slider, entry, continue_button, answer, lit):
+        """``(answer, lit, leave)`` after this frame's keys; ``leave`` is ``HELP`` or ``"__escape__"`` when
+        the screen is left without an answer, else ``None``."""
+        escape = False
+        for name in poll_keys(self.kb, self.keys):
+            if answer is not None or escape:  # behind the press that was taken: journalled, not lost
+                self._log("ignored_during_transition", screen=prompt.kind, key=name)
+                continue
+            if name == "escape":
+                escape = True
+                continue
+            if name == HELP_KEY and prompt.audience == "experimenter":
+                return answer, lit, HELP
+            if entry is not None:
+                if name in ("return", "num_enter"):
+                    answer = entry.text.replace("\n", " ").strip()
+                continue
+            if slider is not None:
+                if name in _DIGITS and prompt.item.low <= _DIGITS[name] <= prompt.item.high:
+                    _set_slider(slider, _DIGITS[name])
+                elif name in ("left", "right"):
+                    cur = slider.getRating() or (prompt.item.low + prompt.item.high) // 2
+                    step = -1 if name == "left" else 1
+                    _set_slider(slider, min(max(cur + step, prompt.item.low), prompt.item.high))
+                elif name in ("space", "return") and slider.getRating() is not None:
                     answer, lit = slider.getRating(), continue_button[1]
-            escape = False
-            for name in poll_keys(self.kb, self.keys):
-                if answer is not None or escape:  # behind the press that was taken: journalled, not lost
-                    self._log("ignored_during_transition", screen=prompt.kind, key=name)
-                    continue
-                if name == "escape":
-                    escape = True
-                    continue
-                if name == HELP_KEY and prompt.audience == "experimenter":
-                    return HELP
-                if entry is not None:
-                    if name in ("return", "num_enter"):
-                        answer = entry.text.replace("\n", " ").strip()
-                    continue
-                if slider is not None:
-                    if name in _DIGITS and prompt.item.low <= _DIGITS[name] <= prompt.item.high:
-                        _set_slider(slider, _DIGITS[name])
-                    elif name in ("left", "right"):
-                        cur = slider.getRating() or (prompt.item.low + prompt.item.high) // 2
-                        step = -1 if name == "left" else 1
-                        _set_slider(slider, min(max(cur + step, prompt.item.low), prompt.item.high))
-                    elif name in ("space", "return") and slider.getRating() is not None:
-                        answer, lit = slider.getRating(), continue_button[1]
-                    continue
-                if name in keys:
-                    answer = keys[name]
-                    lit = next((b for ch, b in buttons if ch.code == answer), None)
-            if escape:
-                return "__escape__"
-            if answer is not None:
-                continue  # one more frame: the screenshot shows the answered screen
+                continue
+            if name in keys:
+                answer = keys[name]
+                lit = next((b for ch, b in buttons if ch.code == answer), None)
+        return answer, lit, ("__escape__" if escape else None)
 
     def _screenshot(self, key: str) -> None:
         if self.screenshot_dir is None or key in self._shots:
