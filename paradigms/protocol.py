@@ -6,7 +6,7 @@ them).
 """
 from __future__ import annotations
 
-from .base import FactorialLogitPlan, Paradigm, Step
+from .base import BinaryModel, FactorialLogitPlan, Paradigm, Step
 
 __all__ = ["render_protocol", "GENERATED_MARKER"]
 
@@ -94,12 +94,11 @@ def _model_lines(exp, field: bool) -> list[str]:
     """The simulation model: a table of rates for a binary model, else the model's own description."""
     L = ["### Simulation model" + (" (default rates)" if field else ""), ""]
     model = exp.model
-    rates = getattr(model, "rates", None)
-    if rates is not None:
+    if isinstance(model, BinaryModel):
         L += ["| condition | P(comply) | source |", "|---|---|---|"]
-        L += [f"| `{name}` | {r.p:.3f} | {r.source} |" for name, r in rates.items()]
+        L += [f"| `{name}` | {r.p:.3f} | {r.source} |" for name, r in model.rates.items()]
     else:
-        L += [str(getattr(model, "describe", lambda: model)())]
+        L += [str(model.describe())]
     return L + [""]
 
 
