@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from .errors import UsageError
 
 __all__ = ["Limit", "LimitError", "check", "jobs_limit", "exact_n_limit", "PARTICIPANTS", "SESSION",
-           "EXACT_N", "EXACT_TABLES", "SCAN_TABLES", "SIMULATIONS", "SIMULATED_N", "COUNT_N", "SITE_SD"]
+           "EXACT_N", "EXACT_TABLES", "SCAN_TABLES", "SIMULATIONS", "SIMULATED_N", "COUNT_N", "SITE_SD",
+           "MULTISITE_SITES", "MULTISITE_TABLES"]
 
 
 class LimitError(UsageError):
@@ -75,6 +76,13 @@ COUNT_N = Limit(1_000_000, "the exact tests and intervals are computed over ever
 
 #: Between-site SD of the effect, on the log-odds or log-mean scale (``simulate --site-sd``).
 SITE_SD = Limit(10, "an SD of 10 (log-odds, or log mean count) already puts every site at all or nothing")
+
+
+#: Simulated power of a multi-site replication (``power --sites K``): K, and the site tables in all.
+MULTISITE_SITES = Limit(1_000, "each simulated replication pools every site by REML; a replication of more than "
+                               "1,000 sites is no design a team runs")
+MULTISITE_TABLES = Limit(5_000_000, "--simulations x --sites site tables are drawn and pooled; beyond 5,000,000 "
+                                    "(10,000 replications of 500 sites) a run takes minutes on one machine")
 
 
 def check(flag: str, value, limit: Limit, unit: str = "") -> int:

@@ -64,6 +64,17 @@ def register(subparsers) -> None:
     from analysis.commands.plan import add_sequential_flags
 
     add_sequential_flags(p)
+    m = p.add_argument_group("multi-site replication (simulated; analysis.power.multisite)")
+    m.add_argument("--sites", type=int, metavar="K",
+                   help="power of a replication at K sites of --n per condition, pooled by random effects "
+                        f"(REML, z test of OR = 1) (2 to {limits.MULTISITE_SITES.value:,}; --simulations x "
+                        f"--sites {limits.MULTISITE_TABLES})")
+    m.add_argument("--site-sd", type=float, metavar="TAU",
+                   help="with --sites: between-site SD of the log odds ratio (0: the same effect everywhere; "
+                        f"{limits.SITE_SD})")
+    m.add_argument("--contrast", type=int, metavar="I",
+                   help="with --sites: only the contrast at index I of the plan (0 = the first declared; "
+                        "default: every confirmatory contrast)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the text")
     p.set_defaults(handler=cmd_power)
 
@@ -296,6 +307,73 @@ def _check_exact_work(rows, args) -> None:
                                     f"{limits.SCAN_TABLES.why}")
 
 
+def _check_multisite(args) -> None:
+    """--sites, --site-sd and --contrast, checked before any work (the sizes: paradigms.limits)."""
+    from analysis.errors import AnalysisError
+
+    if args.sites is None:
+        for flag, v in (("--site-sd", args.site_sd), ("--contrast", args.contrast)):
+            if v is not None:
+                raise AnalysisError(f"{flag} goes with --sites K (the power of a K-site replication)")
+        return
+    if args.sites < 2:
+        raise AnalysisError(f"--sites {args.sites}: give at least 2 (a random-effects pooling needs two sites)")
+    limits.check("--sites", args.sites, limits.MULTISITE_SITES)
+    limits.check("--simulations x --sites", args.simulations * args.sites, limits.MULTISITE_TABLES, " site tables")
+    if args.site_sd is None:
+        raise AnalysisError("--sites: give --site-sd TAU, the between-site SD of the log odds ratio (0 for the "
+                            "same effect at every site)")
+    if not (math.isfinite(args.site_sd) and args.site_sd >= 0):
+        raise AnalysisError(f"--site-sd {args.site_sd}: a standard deviation must be a finite number >= 0")
+    limits.check("--site-sd", args.site_sd, limits.SITE_SD)
+    if not args.n:
+        raise AnalysisError("--sites: give --n N, the participants per condition at each site")
+    if args.target is not None:
+        raise AnalysisError("--sites with --target: the multi-site power is simulated at the given --n; "
+                            "give --n N (several for several points)")
+    for n in args.n:
+        limits.check("--n", n, limits.SIMULATED_N, " per condition")
+    if args.contrast is not None and args.rates:
+        raise AnalysisError("--contrast names a declared contrast; with --rates there is only the one")
+
+
+def _multisite(args, exp, study, alpha):
+    """The multi-site power of each contrast asked for (analysis.power.multisite) at each --n; None without
+    --sites."""
+    from analysis.errors import AnalysisError
+    from analysis.power.multisite import multisite_power, multisite_power_rates
+
+    if args.sites is None:
+        return None
+    opts = dict(simulations=args.simulations, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                progress=True)
+    if exp is None:
+        return [multisite_power_rates(args.rates[0], args.rates[1], args.sites, n, n, args.site_sd, alpha=alpha,
+                                      alternative=args.alternative or "two-sided", **opts) for n in args.n]
+    from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
+
+    plan = exp.plan
+    if not isinstance(plan, ContrastPlan) or isinstance(plan, (FactorialLogitPlan, CountPlan)):
+        raise AnalysisError(f"--sites: {study} experiment {exp.number} declares a {type(plan).__name__}; the "
+                            "multi-site power is for binary contrasts (a ContrastPlan)")
+    if args.contrast is not None and not 0 <= args.contrast < len(plan.contrasts):
+        raise AnalysisError(f"--contrast {args.contrast}: {study} experiment {exp.number} has "
+                            f"{len(plan.contrasts)} contrasts (0 to {len(plan.contrasts) - 1})")
+    chosen = [args.contrast] if args.contrast is not None else \
+        [i for i, k in enumerate(plan.contrasts) if k.confirmatory]
+    return [multisite_power(study, exp.number, i, args.sites, n, args.site_sd, alpha=args.alpha, **opts)
+            for i in chosen for n in args.n]
+
+
+def _multisite_text(results) -> list[str]:
+    if results is None:
+        return []
+    lines = ["Multi-site replication (SIMULATED; pooled by random effects):"]
+    for r in results:
+        lines += ["  " + line for line in str(r).splitlines()]
+    return lines
+
+
 def _check_simulated_sizes(args) -> None:
     for n in args.n or []:
         limits.check("--n", n, limits.SIMULATED_N, " per condition")
@@ -324,6 +402,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
         raise AnalysisError("--jobs 0: give a positive number, or -1 for all cores")
     _check_n("--n-max", args.n_max)
     _check_sizes(args)
+    _check_multisite(args)
     if args.looks is not None and not 1 <= args.looks <= 20:
         raise AnalysisError(f"--looks {args.looks}: give a whole number of looks from 1 to 20")
     if args.rates and args.study:
@@ -387,6 +466,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
                                             args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
             simulation = {"power": sims, "sample_size": ss}
     _check_exact_work(rows, args)
+    multisite = _multisite(args, None if args.rates else exp, None if args.rates else par.id, alpha)
     for row in rows:
         _compute_binary(row, args)
     if rows:
@@ -400,6 +480,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
                                     "sample_size": simulation["sample_size"].to_dict()
                                     if simulation["sample_size"] else None}
         result["plot"] = args.plot
+        result["multisite"] = [r.to_dict() for r in multisite] if multisite is not None else None
         out.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
         return 0
     if rows:
@@ -412,6 +493,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             text += ["  " + line for line in str(s).splitlines()]
         if simulation["sample_size"] is not None:
             text.append("  " + str(simulation["sample_size"]))
+    text += _multisite_text(multisite)
     if args.plot:
         text.append(f"plot: {args.plot}")
     out.write("\n".join(text) + "\n")

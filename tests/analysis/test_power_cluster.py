@@ -70,3 +70,23 @@ def test_compliance_power_scheduler_flag(scheduler, cli):
     local = cli(*base, check=0)
     remote = cli(*base, "--scheduler", scheduler, check=0)
     assert json.loads(remote.stdout) == json.loads(local.stdout)
+
+
+def test_a_multisite_replication_on_the_cluster_gives_the_local_result(scheduler):
+    from analysis.power.multisite import multisite_power
+
+    args = ("cialdini1975", 1, 0)
+    kw = dict(sites=6, n=20, tau=0.4, simulations=40, seed=7)
+    local = multisite_power(*args, **kw)
+    assert multisite_power(*args, **kw, scheduler=scheduler).to_dict() == local.to_dict()
+    assert multisite_power(*args, **kw, jobs=2).to_dict() == local.to_dict()
+
+
+def test_compliance_power_sites_on_the_cluster(scheduler, cli):
+    import json
+
+    base = ["power", "burger1986", "--sites", "5", "--site-sd", "0.3", "--n", "15", "--simulations", "30",
+            "--seed", "2", "--json"]
+    local = json.loads(cli(*base, check=0).stdout)
+    remote = json.loads(cli(*base, "--scheduler", scheduler, check=0).stdout)
+    assert remote == local and local["multisite"][0]["simulations"] == 30
