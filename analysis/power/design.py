@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+from paradigms import limits
+
 from analysis.errors import AnalysisError
 from analysis.results import Result
 
@@ -444,14 +446,38 @@ def telescopes_test_n(design: ContrastDesign, target: float = 0.8) -> Optional[i
     return int(math.ceil(n1 / len(design.treatment) - 1e-9))
 
 
+
+def _check_within_exact_limit(design: ContrastDesign, p1: float, p2: float, target: float, alpha: float) -> None:
+    """Refuse at once (one line) a sample size the exact search cannot reach within its table limit.
+
+    The normal approximation on Cohen's h predicts n1; beyond :func:`paradigms.limits.exact_n_limit`
+    the search would enumerate millions of tables at every n it tries and still find none (issue 22.7:
+    every size has a stated limit, checked before work starts).
+    """
+    from scipy.stats import norm   # isf: exact in the far tail (alpha = 1e-300)
+
+    from analysis.stats.effects import cohens_h
+
+    h = abs(cohens_h(p1, p2))
+    if h == 0 or not 0 < alpha < 1:
+        return
+    za = norm.isf(alpha / 2 if design.alternative == "two-sided" else alpha)
+    n1 = (za + norm.isf(1 - target)) ** 2 * (1 + 1 / design.ratio) / h ** 2
+    most = limits.exact_n_limit(design.ratio)
+    if n1 > most:
+        raise limits.LimitError(f"--target {target:g} at α = {alpha:g}: {design.label} needs about {math.ceil(n1):,} "
+                                f"per group (normal approximation), beyond the exact search's {most:,} per group: "
+                                f"{limits.EXACT_N.why}")
+
 def _n_needed(design: ContrastDesign, p1, p2, target: float, alpha: float):
     """n per condition for ``target`` power (first n reaching it; None when not computable/reached)."""
     from analysis.power.exact import sample_size_two_proportions
 
     if p1 is None or not (0 < p1 < 1 and 0 < p2 < 1) or abs(p1 - p2) < 1e-12:
         return None, None
+    _check_within_exact_limit(design, p1, p2, target, alpha)
     r = sample_size_two_proportions(p1, p2, target, alpha, design.test, design.alternative, design.ratio,
-                                    design=design)
+                                    n_max=limits.exact_n_limit(design.ratio), design=design)
     if r.n_first is None:
         return None, r
     return int(math.ceil(r.n_first / len(design.treatment))), r

@@ -86,6 +86,9 @@ def test_text_names_the_family_and_the_contrast_that_sets_n():
     (("burger1986", "--looks", "0"), "--looks"),
     (("regan1971",), "ContrastPlan"),
     (("pollock1998",), "interaction"),
+    # issue 22.7: a plan whose n lies beyond the exact search's limit is refused before any work
+    # (it used to enumerate millions of tables at every n for minutes)
+    (("cialdini1975", "--alpha", "1e-300"), "beyond the exact search's 1,414 per group"),
 ])
 def test_bad_input_is_one_line_exit_2(args, word):
     code, out, err = run(*args)
