@@ -124,8 +124,14 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
         check_plot_targets(analyses, args.plot, force=getattr(args, "force", False))
         plots = plot_analyses(analyses, args.plot, labels=labels)
     if args.json:
-        _emit_json(analyses, out, [{"data_origin": list(o), "simulated": "simulated" in o,
-                                    "unverified": list(unverified)} for o in origins])
+        extra = [{"data_origin": list(o), "simulated": "simulated" in o, "unverified": list(unverified)}
+                 for o in origins]
+        if getattr(args, "interim", None) is not None:  # issue 24.3: one object, under the experiment's "interim"
+            from analysis.power.interim import interim_json
+
+            key, obj = interim_json(args.interim, loaded, analyses)
+            extra[[(a.paradigm, a.experiment) for a in analyses].index(key)]["interim"] = obj
+        _emit_json(analyses, out, extra)
     else:
         for a, label in zip(analyses, labels):
             out.write((label + "\n" if label else "") + str(a) + "\n\n")

@@ -467,6 +467,11 @@ class BinaryModel:
             rates[cond] = Rate(float(p), "set on the command line")
         return BinaryModel(rates, self.first_agree, self.exclusion_rate)
 
+    def describe(self) -> dict:
+        """JSON-safe description (written to the session sidecar); every simulation model has one."""
+        return {"kind": "binary", "first_agree": self.first_agree, "exclusion_rate": self.exclusion_rate,
+                "rates": {k: {"p": r.p, "source": r.source} for k, r in self.rates.items()}}
+
 
 # --------------------------------------------------------------------------- #
 # Session types: how a paradigm is run.  The engine picks its driver by the

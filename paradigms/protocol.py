@@ -6,7 +6,7 @@ them).
 """
 from __future__ import annotations
 
-from .base import FactorialLogitPlan, Paradigm, Step
+from .base import BinaryModel, FactorialLogitPlan, Paradigm, Step
 
 __all__ = ["render_protocol", "GENERATED_MARKER"]
 
@@ -36,11 +36,9 @@ def _step_lines(i: int, step: Step, field: bool) -> list[str]:
     return out
 
 
-def render_protocol(paradigm: Paradigm) -> str:
-    """Markdown protocol: training, scripts, coding, exclusions, consent, debriefing."""
-    field = paradigm.setting == "field"
-    texts = paradigm.session.protocol_texts()  # what a kind of session says differently (a mailing log)
-    L: list[str] = [
+def _header_lines(paradigm: Paradigm, texts: dict, field: bool) -> list[str]:
+    """Title, the generated-file marker, citation, setting, provenance and the training notes."""
+    L = [
         f"# Protocol: {paradigm.title} ({paradigm.id})",
         "",
         GENERATED_MARKER + paradigm.id + "` from paradigms/"
@@ -61,35 +59,52 @@ def render_protocol(paradigm: Paradigm) -> str:
     ]
     if texts.get("session"):
         L += [texts["session"], ""]
-    for exp in paradigm.experiments:
-        L += [f"## Experiment {exp.number}: {exp.title}", ""]
-        if exp.notes:
-            L += [exp.notes, ""]
-        L += ["| condition | role | what happens |", "|---|---|---|"]
-        L += [f"| `{c.name}` | {c.role} | {c.summary} |" for c in exp.conditions]
-        L += ["", "Confirmatory contrasts:", ""]
-        L += [f"- `{k.treatment_label}` vs `{k.control_label}`: {k.label}"
-              + (" (pooled over the other factors)" if k.factor else "")
-              + ("" if k.confirmatory else " (not confirmatory)") for k in exp.contrasts]
-        if isinstance(exp.plan, FactorialLogitPlan):
-            L += [f"- the {exp.plan.treatment_factor} × {exp.plan.moderator} interaction "
-                  "(a logistic model; see the analysis)"]
-        L += [""]
-        for c in exp.conditions:
-            factors = ", ".join(f"{k} = {v}" for k, v in c.factors.items())
-            L += [f"### Script: `{c.name}`" + (f" ({factors})" if factors else ""), ""]
-            for i, step in enumerate(c.steps, start=1):
-                L += _step_lines(i, step, field)
-        L += ["### Simulation model" + (" (default rates)" if field else ""), ""]
-        model = exp.model
-        rates = getattr(model, "rates", None)
-        if rates is not None:
-            L += ["| condition | P(comply) | source |", "|---|---|---|"]
-            L += [f"| `{name}` | {r.p:.3f} | {r.source} |" for name, r in rates.items()]
-        else:
-            L += [str(getattr(model, "describe", lambda: model)())]
-        L += [""]
-    L += [
+    return L
+
+
+def _design_lines(exp) -> list[str]:
+    """An experiment's heading, notes, condition table and confirmatory contrasts."""
+    L = [f"## Experiment {exp.number}: {exp.title}", ""]
+    if exp.notes:
+        L += [exp.notes, ""]
+    L += ["| condition | role | what happens |", "|---|---|---|"]
+    L += [f"| `{c.name}` | {c.role} | {c.summary} |" for c in exp.conditions]
+    L += ["", "Confirmatory contrasts:", ""]
+    L += [f"- `{k.treatment_label}` vs `{k.control_label}`: {k.label}"
+          + (" (pooled over the other factors)" if k.factor else "")
+          + ("" if k.confirmatory else " (not confirmatory)") for k in exp.contrasts]
+    if isinstance(exp.plan, FactorialLogitPlan):
+        L += [f"- the {exp.plan.treatment_factor} × {exp.plan.moderator} interaction "
+              "(a logistic model; see the analysis)"]
+    return L + [""]
+
+
+def _script_lines(exp, field: bool) -> list[str]:
+    """Each condition's script, step by step."""
+    L: list[str] = []
+    for c in exp.conditions:
+        factors = ", ".join(f"{k} = {v}" for k, v in c.factors.items())
+        L += [f"### Script: `{c.name}`" + (f" ({factors})" if factors else ""), ""]
+        for i, step in enumerate(c.steps, start=1):
+            L += _step_lines(i, step, field)
+    return L
+
+
+def _model_lines(exp, field: bool) -> list[str]:
+    """The simulation model: a table of rates for a binary model, else the model's own description."""
+    L = ["### Simulation model" + (" (default rates)" if field else ""), ""]
+    model = exp.model
+    if isinstance(model, BinaryModel):
+        L += ["| condition | P(comply) | source |", "|---|---|---|"]
+        L += [f"| `{name}` | {r.p:.3f} | {r.source} |" for name, r in model.rates.items()]
+    else:
+        L += [str(model.describe())]
+    return L + [""]
+
+
+def _rules_lines(paradigm: Paradigm, texts: dict, field: bool) -> list[str]:
+    """Coding rules, exclusion criteria with their codes, consent and the debriefing."""
+    L = [
         "## Coding rules",
         "",
         paradigm.coding_rules,
@@ -119,15 +134,27 @@ def render_protocol(paradigm: Paradigm) -> str:
          "The participant's screen shows the debriefing and asks whether the data may be kept "
          "(`data_consent`); that the debriefing was given is recorded as `debriefed`."),
         "",
-        "## Data recorded (codebook)",
-        "",
-        "| column | type | allowed | meaning |",
-        "|---|---|---|---|",
     ]
+    return L
+
+
+def _codebook_lines(paradigm: Paradigm) -> list[str]:
+    """The codebook as a table: column, type, allowed values or range, meaning."""
+    L = ["## Data recorded (codebook)", "", "| column | type | allowed | meaning |", "|---|---|---|---|"]
     for m in paradigm.codebook():
         allowed = ", ".join(f"`{v}`" for v in m.allowed) if m.allowed else (
             f"{m.minimum if m.minimum is not None else ''}..{m.maximum if m.maximum is not None else ''}"
             if (m.minimum is not None or m.maximum is not None) else "")
         L.append(f"| `{m.name}` | {m.dtype} | {allowed} | {m.description} |")
-    L.append("")
+    return L + [""]
+
+
+def render_protocol(paradigm: Paradigm) -> str:
+    """Markdown protocol: training, scripts, coding, exclusions, consent, debriefing."""
+    field = paradigm.setting == "field"
+    texts = paradigm.session.protocol_texts()  # what a kind of session says differently (a mailing log)
+    L = _header_lines(paradigm, texts, field)
+    for exp in paradigm.experiments:
+        L += _design_lines(exp) + _script_lines(exp, field) + _model_lines(exp, field)
+    L += _rules_lines(paradigm, texts, field) + _codebook_lines(paradigm)
     return "\n".join(L)

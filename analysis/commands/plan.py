@@ -127,10 +127,7 @@ def _json(plan: dict, seq) -> dict:
     from analysis.results import jsonable
 
     out = {k: v for k, v in plan.items() if k not in ("rows", "power")}
-    out["contrasts"] = [{"design": r.design.to_dict(), "label": r.design.label,
-                         "rates": {b: {"p1": p[0], "p2": p[1]} for b, p in r.rates.items()},
-                         "n_per_condition": r.n_per_condition, "notes": r.notes,
-                         "telescopes_test_n": r.telescopes_test_n} for r in plan["rows"]]
+    out["contrasts"] = [r.to_dict() for r in plan["rows"]]     # ContrastPlanRow.to_dict: the same keys
     out["power"] = {k: v.to_dict() for k, v in plan["power"].items()}
     if seq is not None:
         out["sequential"] = {**seq["sets_n"].to_dict(), "contrast": plan["sets_n"],

@@ -165,6 +165,8 @@ def _sequential_text(r) -> list[str]:
 
 
 def _row_text(row, args) -> list[str]:
+    from analysis.power.exact import TESTS, _alt_words
+
     L = [f"{row['label']}"]
     if row.get("original") is not None:
         eff = row["original"]
@@ -176,12 +178,14 @@ def _row_text(row, args) -> list[str]:
         L.append(f"  {row['reason']}")
         return L
     alloc = f"; allocation {row['allocation']} (treatment:control, declared)" if row.get("allocation") else ""
-    L.append(f"  test: {row['test']} ({row['test_source']}); α = {row['alpha']:g}, {row['alternative']}{alloc}")
+    # the test, sidedness and α are said once, here; the power and sample-size lines below leave them out
+    L.append(f"  test: {TESTS[row['test']]} [{row['test']}] ({row['test_source']}); α = {row['alpha']:g}, "
+             f"{_alt_words(row['alternative'])}{alloc}")
     for r in row.get("power", []):
-        L.append(f"  {r}")
+        L.append(f"  {r.line()}")
         L += [f"    note: {n}" for n in r.notes]
     if "sample_size" in row:
-        L.append(f"  {row['sample_size']}")
+        L.append(f"  {row['sample_size'].line()}")
         if row["sample_size"].ratio != 1:
             L.append(f"    (n2 = {row['sample_size'].ratio:.3g} × n1, the original allocation)")
     for r in row.get("sequential", []):
@@ -427,7 +431,7 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
             raise AnalysisError("--rates: give --n N (power) or --target POWER (sample size)")
         rows = [{"label": f"{100 * p1:.1f}% vs {100 * p2:.1f}%", "original": None, "p1": p1, "p2": p2,
                  "n1": None, "n2": None, "test": args.test or "fisher",
-                 "test_source": "--test" if args.test else "default: Fisher's exact test",
+                 "test_source": "--test" if args.test else "the default with --rates",
                  "source": "given with --rates", "confidence": "", "reason": "", "notes": [],
                  "alpha": alpha, "alternative": args.alternative or "two-sided"}]
         result.update(study=None, experiment=None)

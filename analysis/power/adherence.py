@@ -20,17 +20,33 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from analysis.errors import AnalysisError
+from analysis.results import Result
 
 __all__ = ["Adherence", "check_adherence", "adherence_for", "adherence_of_replication", "adherence_section"]
 
 
 @dataclass(frozen=True)
-class Adherence:
-    """The deviations from a pre-registration (none: ``deviations`` is empty) and what was checked."""
+class Adherence(Result):
+    """The deviations from a pre-registration (none: ``deviations`` is empty) and what was checked.
+
+    A :class:`~analysis.results.Result` without a test (``statistic``, ``pvalue``, ``ci_low``,
+    ``ci_high`` are None); its frame row counts the deviations (``estimate``).
+    """
+
+    _aliases = {"term": "preregistration", "estimate": "n_deviations"}
+    _measure = "deviations from the pre-registration"
 
     preregistration: str
     deviations: tuple[str, ...]
     checked: tuple[str, ...]
+
+    @property
+    def n_deviations(self) -> int:
+        """How many deviations there are."""
+        return len(self.deviations)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
     def lines(self) -> list[str]:
         """Text lines: one per deviation, or one saying there is none.

@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+from paradigms import limits
+
 from analysis.errors import AnalysisError
+from analysis.results import Result
 
 __all__ = ["ContrastDesign", "design_of", "designs_of", "CORRECTIONS", "BASES", "basis_rates", "ContrastPlanRow",
            "telescopes_test_n", "plan_experiment"]
@@ -46,7 +49,7 @@ _ASSUMED = "chi2"
 
 
 @dataclass(frozen=True)
-class ContrastDesign:
+class ContrastDesign(Result):
     """The design of one declared contrast, each decision named once (see the module docstring).
 
     Attributes
@@ -61,7 +64,14 @@ class ContrastDesign:
         Control over treatment participants (the allocation), from the declared conditions.
     original : OriginalEffect
         The published figures (:func:`analysis.replication.original.original_effect`).
+
+    A :class:`~analysis.results.Result`: no test, so ``statistic``, ``pvalue``, ``ci_low`` and
+    ``ci_high`` are None; its frame row is the α per test (``estimate``), followed by the
+    original's rows (part ``original``).
     """
+
+    _aliases = {"term": "label", "estimate": "alpha_per_test"}
+    _measure = "alpha per test (after the family's correction)"
 
     study: str
     experiment: int
@@ -154,6 +164,9 @@ class ContrastDesign:
         from analysis.power.exact import power_two_proportions
 
         return power_two_proportions(self.p1, self.p2, self.n1, self.n2, self.alpha, self.test, self.alternative)
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.describe()}"
 
     def to_dict(self) -> dict:
         """JSON-ready: every decision, with the original's figures."""
@@ -371,20 +384,46 @@ def basis_rates(design: ContrastDesign, basis: str) -> tuple[Optional[float], fl
 
 
 @dataclass(frozen=True)
-class ContrastPlanRow:
+class ContrastPlanRow(Result):
     """One confirmatory contrast in a plan: the n per condition it needs under each basis.
 
     ``telescopes_test_n`` is Simonsohn's (2015) own small-telescopes sample size: the n per
     condition at which the one-sided test "the effect is smaller than d33" has 80% power when
     the true effect is 0 (normal approximation on Cohen's h, ``n1 = (z_{1-α} + z_.80)² (1 + 1/r)
     / h33²``; about 2.5 times the original's n), beside the n that detects d33 itself.
+
+    A :class:`~analysis.results.Result` without a test (``statistic``, ``pvalue``, ``ci_low``,
+    ``ci_high`` are None); ``to_dict()`` is the contrast's entry of ``compliance plan --json``;
+    ``to_frame()`` has one row per basis (``estimate``: the n per condition), then the design's.
     """
+
+    _measure = "n per condition"
 
     design: ContrastDesign
     rates: dict
     n_per_condition: dict
     notes: dict
     telescopes_test_n: Optional[int] = None
+
+    def __str__(self) -> str:
+        ns = ", ".join(f"{b} {'not computable' if n is None else n}" for b, n in self.n_per_condition.items())
+        return f"{self.design.label}: n per condition: {ns}"
+
+    def to_dict(self) -> dict:
+        """The contrast's entry of ``compliance plan --json`` (design, label, rates, n per basis, notes)."""
+        from analysis.results import jsonable
+
+        return jsonable({"design": self.design.to_dict(), "label": self.design.label,
+                         "rates": {b: {"p1": p[0], "p2": p[1]} for b, p in self.rates.items()},
+                         "n_per_condition": self.n_per_condition, "notes": self.notes,
+                         "telescopes_test_n": self.telescopes_test_n})
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per basis (``estimate``: the n per condition it needs), then the design's rows."""
+        rows = [{"part": part, "result": type(self).__name__, "term": self.design.label,
+                 "measure": f"{self._measure} ({b})", "estimate": n, "ci_low": None, "ci_high": None,
+                 "statistic": None, "pvalue": None, "n": None} for b, n in self.n_per_condition.items()]
+        return rows + self.design._frame_rows(f"{part}.design" if part else "design")
 
 
 def telescopes_test_n(design: ContrastDesign, target: float = 0.8) -> Optional[int]:
@@ -407,14 +446,38 @@ def telescopes_test_n(design: ContrastDesign, target: float = 0.8) -> Optional[i
     return int(math.ceil(n1 / len(design.treatment) - 1e-9))
 
 
+
+def _check_within_exact_limit(design: ContrastDesign, p1: float, p2: float, target: float, alpha: float) -> None:
+    """Refuse at once (one line) a sample size the exact search cannot reach within its table limit.
+
+    The normal approximation on Cohen's h predicts n1; beyond :func:`paradigms.limits.exact_n_limit`
+    the search would enumerate millions of tables at every n it tries and still find none (issue 22.7:
+    every size has a stated limit, checked before work starts).
+    """
+    from scipy.stats import norm   # isf: exact in the far tail (alpha = 1e-300)
+
+    from analysis.stats.effects import cohens_h
+
+    h = abs(cohens_h(p1, p2))
+    if h == 0 or not 0 < alpha < 1:
+        return
+    za = norm.isf(alpha / 2 if design.alternative == "two-sided" else alpha)
+    n1 = (za + norm.isf(1 - target)) ** 2 * (1 + 1 / design.ratio) / h ** 2
+    most = limits.exact_n_limit(design.ratio)
+    if n1 > most:
+        raise limits.LimitError(f"--target {target:g} at α = {alpha:g}: {design.label} needs about {math.ceil(n1):,} "
+                                f"per group (normal approximation), beyond the exact search's {most:,} per group: "
+                                f"{limits.EXACT_N.why}")
+
 def _n_needed(design: ContrastDesign, p1, p2, target: float, alpha: float):
     """n per condition for ``target`` power (first n reaching it; None when not computable/reached)."""
     from analysis.power.exact import sample_size_two_proportions
 
     if p1 is None or not (0 < p1 < 1 and 0 < p2 < 1) or abs(p1 - p2) < 1e-12:
         return None, None
+    _check_within_exact_limit(design, p1, p2, target, alpha)
     r = sample_size_two_proportions(p1, p2, target, alpha, design.test, design.alternative, design.ratio,
-                                    design=design)
+                                    n_max=limits.exact_n_limit(design.ratio), design=design)
     if r.n_first is None:
         return None, r
     return int(math.ceil(r.n_first / len(design.treatment))), r

@@ -230,8 +230,8 @@ def _z_statistic(n1: int, n2: int, yates: bool) -> np.ndarray:
     return z
 
 
-def _chi2_region(n1: int, n2: int, alpha: float, alternative: str, yates: bool) -> np.ndarray:
-    z = _z_statistic(n1, n2, yates)
+def _chi2_p(z: np.ndarray, alternative: str) -> np.ndarray:
+    """The p value of each signed z (NaN: 1): χ²₁ tail of z² two-sided, a normal tail one-sided."""
     with np.errstate(invalid="ignore"):
         if alternative == "two-sided":
             p = stats.chi2.sf(z ** 2, 1)
@@ -239,7 +239,26 @@ def _chi2_region(n1: int, n2: int, alpha: float, alternative: str, yates: bool) 
             p = stats.norm.sf(z)
         else:
             p = stats.norm.cdf(z)
-    return np.nan_to_num(p, nan=1.0) <= alpha
+    return np.nan_to_num(p, nan=1.0)
+
+
+def _chi2_region(n1: int, n2: int, alpha: float, alternative: str, yates: bool) -> np.ndarray:
+    """Tables with p <= α.  The p value falls as the statistic ``s`` (|z|, z or -z) rises, so the tables
+    are decided by ``s`` against the critical value ``c`` (the p value is computed only for the few
+    tables within a relative 1e-8 of ``c``, where rounding could decide): the same tables as
+    p <= α on every table, at a fraction of the special-function calls (issue 26.2)."""
+    z = _z_statistic(n1, n2, yates)
+    if alternative == "two-sided":
+        s, c = np.abs(z), float(np.sqrt(stats.chi2.isf(alpha, 1)))
+    else:
+        s, c = (z if alternative == "greater" else -z), float(stats.norm.isf(alpha))
+    s = np.nan_to_num(s, nan=-np.inf)
+    band = 1e-8 * max(abs(c), 1.0)
+    reject = s > c + band
+    near = np.abs(s - c) <= band
+    if near.any():
+        reject[near] = _chi2_p(z[near], alternative) <= alpha
+    return reject
 
 
 def _pooled_wald(n1: int, n2: int) -> np.ndarray:
@@ -385,11 +404,20 @@ class PowerResult(Result):
         return not math.isnan(self.power)
 
     def __str__(self) -> str:
-        exact = _fmt(self.power) if self.computed else "not computed"
         return (f"Power of {TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) "
-                f"for {100 * self.p1:.1f}% vs {100 * self.p2:.1f}% with n = {self.n1} and {self.n2}: "
-                f"exact {exact}; normal approximation {_fmt(self.power_normal)} "
-                f"(Cohen's h = {self.cohens_h:.2f})")
+                f"for {100 * self.p1:.1f}% vs {100 * self.p2:.1f}% with {self.line()[len('power with '):]}")
+
+    def line(self) -> str:
+        """The sentence without the test, sidedness, α and rates (for a listing that names them once).
+
+        Examples
+        --------
+        >>> power_two_proportions(0.5, 0.2, 30).line()
+        "power with n = 30 and 30: exact .60; normal approximation .70 (Cohen's h = 0.64)"
+        """
+        exact = _fmt(self.power) if self.computed else "not computed"
+        return (f"power with n = {self.n1} and {self.n2}: exact {exact}; normal approximation "
+                f"{_fmt(self.power_normal)} (Cohen's h = {self.cohens_h:.2f})")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -527,7 +555,17 @@ class SampleSizeResult(Result):
 
     def __str__(self) -> str:
         what = f"{TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)})"
-        head = f"{100 * self.p1:.1f}% vs {100 * self.p2:.1f}%, {what}, target power {_fmt(self.target)}"
+        return f"{100 * self.p1:.1f}% vs {100 * self.p2:.1f}%, {what}, {self.line()}"
+
+    def line(self) -> str:
+        """The sentence without the rates, test, sidedness and α (for a listing that names them once).
+
+        Examples
+        --------
+        >>> sample_size_two_proportions(0.5, 0.2, 0.8).line()
+        'target power .80: first reached at n = 44 per group (exact power .802); stays at or above it from n = 44 on (checked up to n = 64); normal approximation n = 38'
+        """
+        head = f"target power {_fmt(self.target)}"
         if self.n_first is None:
             return f"{head}: not reached with up to n = {self.n_bound} per group"
         stable = (f"stays at or above it from n = {self.n_stable} on (checked up to n = {self.n_bound})"
@@ -546,6 +584,90 @@ def _n2(n1: int, ratio: float) -> int:
     return max(2, int(math.ceil(ratio * n1 - 1e-9)))
 
 
+#: How far below a crossing the search looks for an earlier one: this many n in a row below the target
+#: (at least; a tenth of n when larger) end the step down (see :func:`sample_size_two_proportions`).
+HORIZON = 10
+
+
+def _horizon(n: int) -> int:
+    return max(HORIZON, -(-n // 10))
+
+
+def _sample_size_args(p1, p2, target, alpha, test, alternative, ratio, n_max, design):
+    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
+    p1, p2 = _design_rates(design, p1, p2, "sample size")
+    if ratio is None:
+        ratio = design.ratio if design is not None else 1.0
+    p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
+    target = _check_unit("target", target)
+    alpha = _check_unit("alpha", alpha)
+    _check_test(test, alternative)
+    if not ratio > 0:
+        raise AnalysisError(f"ratio = {ratio!r} must be positive")
+    return p1, p2, target, alpha, test, alternative, ratio, _check_n("n_max", n_max)
+
+
+def _normal_n(p1, p2, target, alpha, alternative, ratio) -> Optional[int]:
+    from statsmodels.stats.power import NormalIndPower
+
+    try:
+        nn = NormalIndPower().solve_power(effect_size=cohens_h(p1, p2), nobs1=None, alpha=alpha, power=target,
+                                          ratio=ratio, alternative=_SM_ALTERNATIVE[alternative])
+        return int(math.ceil(float(np.atleast_1d(nn)[0]))) if np.isfinite(nn) else None
+    except Exception:  # statsmodels' root finder fails when the direction cannot reach the target
+        return None
+
+
+def _barnard_cap(test: str, ratio: float, n_max: int) -> int:
+    """The largest n1 whose tables Barnard's power is computed for (n_max for the other tests)."""
+    if test != "barnard":
+        return n_max
+    n = 2
+    while n <= n_max and (n + 1) * (_n2(n, ratio) + 1) <= BARNARD_MAX_TABLES:
+        n += 1
+    return n - 1
+
+
+def _first_reaching(power, target: float, top: int, start: Optional[int] = None) -> Optional[int]:
+    """The smallest n in [2, top] with ``power(n) >= target`` (None if none), as a linear scan finds it.
+
+    Bisection on the monotone envelope: from ``start`` (the normal approximation's n; else 2), halving
+    or doubling n brackets a crossing of the target (``power(lo) < target <= power(hi)``), bisection
+    narrows it to ``hi = lo + 1``.  Exact power is not monotone in n, so the crossing found is then
+    confirmed downwards: from ``hi`` the search steps down until :func:`_horizon` successive n in a
+    row are below the target (or n = 2), and keeps the smallest n it met at or above it.  Without
+    any crossing up to ``top`` the same step down runs from ``top``.
+    """
+    hi = min(max(int(start or 2), 2), top)
+    lo = 1
+    if power(hi) >= target:
+        lo = hi // 2
+        while lo >= 2 and power(lo) >= target:
+            hi, lo = lo, lo // 2
+        lo = max(lo, 1)
+    else:
+        while hi < top and power(hi) < target:
+            lo, hi = hi, min(2 * hi, top)
+    if power(hi) >= target:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if power(mid) >= target:
+                hi = mid
+            else:
+                lo = mid
+        first = hi
+    else:
+        first = None
+    n, below = (hi - 1 if first is not None else top), 0
+    while n >= 2 and below < _horizon(n):
+        if power(n) >= target:
+            first, below = n, 0
+        else:
+            below += 1
+        n -= 1
+    return first
+
+
 def sample_size_two_proportions(p1: Optional[float] = None, p2: Optional[float] = None, target: float = 0.80,
                                 alpha: Optional[float] = None, test: Optional[str] = None,
                                 alternative: Optional[str] = None, ratio: Optional[float] = None,
@@ -553,10 +675,14 @@ def sample_size_two_proportions(p1: Optional[float] = None, p2: Optional[float] 
                                 design=None) -> SampleSizeResult:
     """Sample size per group for a target exact power (first n, and n from which it stays).
 
-    Every n1 = 2, 3, ... is evaluated exactly until the target is first reached; the
-    scan then continues to ``n_bound = n_first + margin`` (default margin:
-    max(20, n_first // 4)) to find the smallest n from which the power stays at or
-    above the target up to that bound.
+    ``n_first`` is the first n1 = 2, 3, ... whose exact power reaches the target; ``n_stable``
+    the smallest n from which the power stays at or above the target up to ``n_bound = n_first +
+    margin`` (default margin: max(20, n_first // 4)).  Both are those of a linear scan over every
+    n (the definition), found without evaluating every n (issue 26.2): bisection brackets the
+    first crossing and a step down of at least :data:`HORIZON` n below the target in a row (a
+    tenth of n when larger) confirms no earlier n reaches it (:func:`_first_reaching`); the
+    stable n is found stepping down from ``n_bound`` to the first n below the target.  ``curve``
+    holds the (n, exact power) points evaluated, in order of n.
 
     Parameters
     ----------
@@ -583,56 +709,32 @@ def sample_size_two_proportions(p1: Optional[float] = None, p2: Optional[float] 
     >>> r.test, r.ratio, r.n_first
     ('chi2', 2.0, 29)
     """
-    alpha, test, alternative = _design_defaults(design, alpha, test, alternative)
-    p1, p2 = _design_rates(design, p1, p2, "sample size")
-    if ratio is None:
-        ratio = design.ratio if design is not None else 1.0
-    p1, p2 = _check_rate("p1", p1), _check_rate("p2", p2)
-    target = _check_unit("target", target)
-    alpha = _check_unit("alpha", alpha)
-    _check_test(test, alternative)
-    if not ratio > 0:
-        raise AnalysisError(f"ratio = {ratio!r} must be positive")
-    n_max = _check_n("n_max", n_max)
-    from statsmodels.stats.power import NormalIndPower
+    p1, p2, target, alpha, test, alternative, ratio, n_max = _sample_size_args(
+        p1, p2, target, alpha, test, alternative, ratio, n_max, design)
+    n_normal = _normal_n(p1, p2, target, alpha, alternative, ratio)
+    cache: dict[int, float] = {}
 
-    h = cohens_h(p1, p2)
+    def power(n: int) -> float:
+        if n not in cache:
+            cache[n] = _power_from_region(rejection_region(n, _n2(n, ratio), alpha, test, alternative), p1, p2)
+        return cache[n]
+
     notes: list[str] = []
-    try:
-        nn = NormalIndPower().solve_power(effect_size=h, nobs1=None, alpha=alpha, power=target, ratio=ratio,
-                                          alternative=_SM_ALTERNATIVE[alternative])
-        n_normal = int(math.ceil(float(np.atleast_1d(nn)[0]))) if np.isfinite(nn) else None
-    except Exception:  # statsmodels' root finder fails when the direction cannot reach the target
-        n_normal = None
-    curve: list[tuple[int, float]] = []
-    n_first = None
-    bound = n_max
-    n = 2
-    while n <= bound:
-        n2 = _n2(n, ratio)
-        if test == "barnard" and (n + 1) * (n2 + 1) > BARNARD_MAX_TABLES:
-            notes.append(f"Barnard's power not computed beyond n = {n - 1} (table limit {BARNARD_MAX_TABLES})")
-            bound = n - 1
-            break
-        pw = _power_from_region(rejection_region(n, n2, alpha, test, alternative), p1, p2)
-        curve.append((n, pw))
-        if n_first is None and pw >= target:
-            n_first = n
-            bound = min(n_max, n + (margin if margin is not None else max(20, n // 4)))
-        n += 1
+    cap = _barnard_cap(test, ratio, n_max)
+    n_first = _first_reaching(power, target, cap, n_normal) if cap >= 2 else None
+    bound = n_max if n_first is None else min(n_max, n_first + (margin if margin is not None else max(20, n_first // 4)))
+    if cap < bound:
+        notes.append(f"Barnard's power not computed beyond n = {cap} (table limit {BARNARD_MAX_TABLES})")
+        bound = cap
     if n_first is None:
         return SampleSizeResult(p1, p2, target, alpha, test, alternative, ratio, None, math.nan, None,
-                                bound, n_normal, tuple(curve), tuple(notes))
+                                bound, n_normal, tuple(sorted(cache.items())), tuple(notes))
     n_stable = None
-    for n_i, pw in reversed(curve):
-        if pw < target:
-            break
-        n_stable = n_i
-    if n_stable is not None and n_stable == curve[-1][0] and curve[-1][0] < bound:
-        n_stable = None
-    power_first = dict(curve)[n_first]
-    return SampleSizeResult(p1, p2, target, alpha, test, alternative, ratio, n_first, power_first, n_stable,
-                            curve[-1][0], n_normal, tuple(curve), tuple(notes))
+    n = bound
+    while n >= n_first and power(n) >= target:
+        n_stable, n = n, n - 1
+    return SampleSizeResult(p1, p2, target, alpha, test, alternative, ratio, n_first, cache[n_first], n_stable,
+                            bound, n_normal, tuple(sorted(cache.items())), tuple(notes))
 
 
 # --------------------------------------------------------------------------- #

@@ -39,10 +39,11 @@ import numpy as np
 from scipy import optimize, stats
 
 from analysis.errors import AnalysisError
+from analysis.results import Result, frame_of
 
 __all__ = ["SPENDING", "GRID", "NUISANCE_GRID", "spent", "GroupSequentialDesign", "boundaries",
            "ExactSequential", "exact_sequential", "sequential_sample_size", "InterimLook", "interim_look",
-           "stagewise_p", "repeated_ci", "interim_lines"]
+           "stagewise_p", "repeated_ci", "interim_result", "interim_lines"]
 
 #: Spending functions and what they are.
 SPENDING = {"obrien-fleming": "Lan-DeMets spending of O'Brien-Fleming type",
@@ -51,6 +52,8 @@ SPENDING = {"obrien-fleming": "Lan-DeMets spending of O'Brien-Fleming type",
 GRID = 2001
 #: Common rates over which the exact alpha is maximised.
 NUISANCE_GRID = 199
+#: The columns a sequential design's frame has after :data:`analysis.results.FRAME_COLUMNS`.
+_SEQ_EXTRA = ("information", "alpha_spent", "nominal_p")
 _LOWER = -10.0          # one-sided: the continuation interval's lower end on the z scale
 
 
@@ -97,13 +100,20 @@ def _simpson(a: float, b: float, m: int = GRID) -> tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class GroupSequentialDesign:
+class GroupSequentialDesign(Result):
     """Boundaries of a group-sequential design on the z scale (upper; two-sided designs are symmetric).
 
     ``critical`` holds ``c_k``: stop at look k and reject H0 when ``|Z_k| ≥ c_k`` (two-sided),
     ``Z_k ≥ c_k`` (``greater``) or ``Z_k ≤ -c_k`` (``less``).  ``alpha_spent`` is cumulative
     (both sides), ``alpha_look`` per look; ``nominal_p`` the p value each boundary corresponds to.
+
+    A :class:`~analysis.results.Result` without a test of data (``statistic``, ``pvalue``,
+    ``ci_low``, ``ci_high`` are None); ``to_frame()`` has one row per look (``estimate``: the
+    boundary ``c_k``), with the columns ``information``, ``alpha_spent`` and ``nominal_p`` after
+    the common ones.
     """
+
+    _measure = "critical z (boundary)"
 
     looks: int
     alpha: float
@@ -116,6 +126,27 @@ class GroupSequentialDesign:
     nominal_p: tuple[float, ...]
     method: str = ("Lan-DeMets alpha spending; boundaries by recursive numerical integration (Armitage, "
                    "McPherson & Rowe, 1969), Simpson's rule on a grid of 2001 points per look")
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per look: the boundary (``estimate``), information, cumulative alpha, nominal p."""
+        return [{"part": part, "result": type(self).__name__, "term": f"look {k + 1}", "measure": self._measure,
+                 "estimate": c, "ci_low": None, "ci_high": None, "statistic": None, "pvalue": None, "n": None,
+                 "information": t, "alpha_spent": a, "nominal_p": p}
+                for k, (c, t, a, p) in enumerate(zip(self.critical, self.information, self.alpha_spent,
+                                                      self.nominal_p))]
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per look (see the class docstring).
+
+        Examples
+        --------
+        >>> boundaries(3, 0.05).to_frame()[["term", "estimate"]].round(4)   # rpact asOF, as boundaries()
+             term  estimate
+        0  look 1    3.7103
+        1  look 2    2.5114
+        2  look 3    1.9930
+        """
+        return frame_of(self._frame_rows(), _SEQ_EXTRA)
 
     def to_dict(self) -> dict:
         return {"looks": self.looks, "alpha": self.alpha, "spending": self.spending,
@@ -193,8 +224,16 @@ def boundaries(looks: int, alpha: float = 0.05, spending: str = "obrien-fleming"
 # Exact regions for two binomials
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class ExactSequential:
-    """Exact rejection regions of a group-sequential comparison of two binomials (see the module docstring)."""
+class ExactSequential(Result):
+    """Exact rejection regions of a group-sequential comparison of two binomials (see the module docstring).
+
+    A :class:`~analysis.results.Result` without a test of data (``statistic``, ``pvalue``,
+    ``ci_low``, ``ci_high`` are None); ``to_frame()`` has one row per look (``estimate``: the
+    exact critical |z|, ``n``: both groups at the look; ``alpha_spent`` the exact cumulative
+    alpha), then the z-scale design's rows (part ``design``).
+    """
+
+    _measure = "exact critical z"
 
     design: GroupSequentialDesign
     n1: tuple[int, ...]
@@ -219,6 +258,27 @@ class ExactSequential:
     def alpha_exact_look(self) -> tuple[float, ...]:
         """The increments of :attr:`alpha_exact` (per look)."""
         return tuple(float(x) for x in np.diff(np.r_[0.0, self.alpha_exact]))
+
+    def _frame_rows(self, part: str = "") -> list:
+        """One row per look (exact boundary, N at the look, exact cumulative alpha), then the design's."""
+        stop = self.stop_h1 or (None,) * len(self.n1)
+        rows = [{"part": part, "result": type(self).__name__, "term": f"look {k + 1}", "measure": self._measure,
+                 "estimate": c, "ci_low": None, "ci_high": None, "statistic": None, "pvalue": None, "n": a + b,
+                 "information": self.design.information[k], "alpha_spent": al, "stop_probability_h1": st}
+                for k, (c, a, b, al, st) in enumerate(zip(self.critical_exact, self.n1, self.n2, self.alpha_exact,
+                                                          stop))]
+        return rows + self.design._frame_rows(f"{part}.design" if part else "design")
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per look, then the design's (see the class docstring).
+
+        Examples
+        --------
+        >>> f = exact_sequential(20, 20, 2).to_frame()
+        >>> list(f["part"]), list(f["n"])[:2] == [20, 40]
+        (['', '', 'design', 'design'], True)
+        """
+        return frame_of(self._frame_rows(), _SEQ_EXTRA + ("stop_probability_h1",))
 
     def to_dict(self) -> dict:
         return {"boundaries": self.design.to_dict(), "n1": list(self.n1), "n2": list(self.n2),
@@ -409,8 +469,18 @@ def sequential_sample_size(p1: float, p2: float, target: float = 0.8, looks: int
 # An interim look at data collected under a sequential plan
 # --------------------------------------------------------------------------- #
 @dataclass(frozen=True)
-class InterimLook:
-    """Which look the data are, the boundary there, and the decision (stop or continue)."""
+class InterimLook(Result):
+    """Which look the data are, the boundary there, and the decision (stop or continue).
+
+    ``z`` (the common ``statistic``) is the signed Pearson z of the registered contrast;
+    ``critical`` the look's exact boundary, ``critical_normal`` the z-scale one.  At a stop,
+    :func:`interim_result` fills ``pvalue`` (adjusted for the looks by stage-wise ordering,
+    :func:`stagewise_p`) and ``ci_low``/``ci_high`` (the repeated confidence interval of the
+    risk difference, :func:`repeated_ci`); they are None while the study continues.
+    """
+
+    _aliases = {"statistic": "z", "estimate": "risk_difference", "term": "contrast"}
+    _measure = "risk difference"
 
     look: int
     looks: int
@@ -423,6 +493,11 @@ class InterimLook:
     critical_normal: float
     decision: str
     notes: tuple[str, ...] = ()
+    contrast: str = ""
+    risk_difference: Optional[float] = None
+    pvalue: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
 
     def __str__(self) -> str:
         from analysis.format import format_number
@@ -475,7 +550,7 @@ def interim_look(plan: ExactSequential, x1: int, n1: int, x2: int, n2: int) -> I
     else:
         decision = "continue"
     return InterimLook(k + 1, plan.design.looks, n1, n2, plan.n1[k], plan.n2[k], z, crit, plan.design.critical[k],
-                       decision, tuple(notes))
+                       decision, tuple(notes), risk_difference=x1 / n1 - x2 / n2)
 
 
 def _exit_probabilities(t, crit, two: bool) -> list[float]:
@@ -540,12 +615,52 @@ def repeated_ci(design: GroupSequentialDesign, look: int, x1: int, n1: int, x2: 
     return e.yi - half, e.yi + half
 
 
-def interim_lines(facts: dict, analysis, source: str) -> list[str]:
-    """``analyze --interim``: which look the data are, the boundary, stop or continue, in one line; at the
-    end (a stop), the p value (stage-wise ordering) and the repeated CI adjusted for the looks.
+def _registered(facts: dict, analysis, source: str):
+    """The registered sequential plan (exact regions) and the registered contrast of ``analysis``."""
+    s = facts["sequential"]
+    plan = exact_sequential(s["n1"][-1], s["n2"][-1], s["looks"], s["alpha"], s["spending"], s["alternative"])
+    k = next((c for c in analysis.contrasts if c.label == s["contrast"]), None)
+    if k is None:
+        raise AnalysisError(f"{source}: the registered contrast {s['contrast']!r} is not in the data's analysis")
+    return plan, k
+
+
+def interim_result(facts: dict, analysis, source: str) -> Optional[InterimLook]:
+    """``analyze --interim`` as a result: the look, its boundary and the decision; at a stop, the p value
+    adjusted for the looks (stage-wise ordering, :func:`stagewise_p`) and the repeated CI of the risk
+    difference (:func:`repeated_ci`).  None when the registration has no sequential plan.
 
     ``facts`` is a pre-registration's facts block (``compliance preregister``) and ``analysis`` the
     experiment's :class:`~analysis.results.ExperimentAnalysis`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> facts = {"sequential": {"looks": 2, "spending": "pocock", "alternative": "two-sided", "alpha": 0.05,
+    ...          "n1": [10, 20], "n2": [10, 20], "contrast": "a vs b"}}
+    >>> k = NS(label="a vs b", complied_treatment=9, n_treatment=10, complied_control=1, n_control=10)
+    >>> r = interim_result(facts, NS(contrasts=(k,)), "prereg.md")
+    >>> r.decision, r.contrast, round(r.risk_difference, 2), r.pvalue < 0.05, r.ci_low > 0
+    ('stop: reject H0', 'a vs b', 0.8, True, True)
+    """
+    from dataclasses import replace
+
+    if not facts.get("sequential"):
+        return None
+    plan, k = _registered(facts, analysis, source)
+    look = interim_look(plan, k.complied_treatment, k.n_treatment, k.complied_control, k.n_control)
+    look = replace(look, contrast=k.label)
+    if not look.decision.startswith("stop"):
+        return look
+    lo, hi = repeated_ci(plan.design, look.look, k.complied_treatment, k.n_treatment, k.complied_control,
+                         k.n_control)
+    return replace(look, pvalue=stagewise_p(plan.design, look.look, look.z), ci_low=lo, ci_high=hi)
+
+
+def interim_lines(facts: dict, analysis, source: str) -> list[str]:
+    """``analyze --interim``: which look the data are, the boundary, stop or continue, in one line; at the
+    end (a stop), the p value (stage-wise ordering) and the repeated CI adjusted for the looks
+    (the text of :func:`interim_result`).
 
     Examples
     --------
@@ -558,20 +673,12 @@ def interim_lines(facts: dict, analysis, source: str) -> list[str]:
     """
     from analysis.format import format_number, format_p
 
-    s = facts.get("sequential")
-    if not s:
+    look = interim_result(facts, analysis, source)
+    if look is None:
         return [f"interim: {source} registers no sequential plan (fixed N): no interim decision to make"]
-    plan = exact_sequential(s["n1"][-1], s["n2"][-1], s["looks"], s["alpha"], s["spending"], s["alternative"])
-    k = next((c for c in analysis.contrasts if c.label == s["contrast"]), None)
-    if k is None:
-        raise AnalysisError(f"{source}: the registered contrast {s['contrast']!r} is not in the data's analysis")
-    look = interim_look(plan, k.complied_treatment, k.n_treatment, k.complied_control, k.n_control)
-    lines = [f"interim ({source}; {s['contrast']}): {look}"] + [f"  note: {n}" for n in look.notes]
-    if look.decision.startswith("stop"):
-        p = stagewise_p(plan.design, look.look, look.z)
-        lo, hi = repeated_ci(plan.design, look.look, k.complied_treatment, k.n_treatment, k.complied_control,
-                             k.n_control)
-        lines.append(f"  adjusted for {look.look} of {look.looks} looks: {format_p(p)} (stage-wise ordering); "
-                     f"risk difference {format_number(k.complied_treatment / k.n_treatment - k.complied_control / k.n_control)}"
-                     f" [{format_number(lo)}, {format_number(hi)}] (repeated confidence interval)")
+    lines = [f"interim ({source}; {look.contrast}): {look}"] + [f"  note: {n}" for n in look.notes]
+    if look.pvalue is not None:
+        lines.append(f"  adjusted for {look.look} of {look.looks} looks: {format_p(look.pvalue)} (stage-wise "
+                     f"ordering); risk difference {format_number(look.risk_difference)} "
+                     f"[{format_number(look.ci_low)}, {format_number(look.ci_high)}] (repeated confidence interval)")
     return lines

@@ -358,11 +358,9 @@ def _with_progress(items, label: str, stream=None, min_items: int = 500) -> Iter
 
 
 def _describe_model(model) -> dict:
-    if isinstance(model, BinaryModel):
-        return {"kind": "binary", "first_agree": model.first_agree, "exclusion_rate": model.exclusion_rate,
-                "rates": {k: {"p": r.p, "source": r.source} for k, r in model.rates.items()}}
-    describe = getattr(model, "describe", None)
-    return describe() if describe else {"kind": type(model).__name__}
+    """The model's own description (``BinaryModel.describe``, ``CountModel.describe``: every simulation
+    model declares one), for the sidecar."""
+    return model.describe()
 
 
 def run_session(paradigm: Paradigm, experiment: int, schedule_path, site: str, experimenter: str,

@@ -99,6 +99,113 @@ def validate_start(paradigm, schedule: str, site: str, experimenter: str,
     return Start(schedule, int(exp), site, experimenter), {}
 
 
+class _StartForm:
+    """The start dialog's widgets and their behaviour (the steps of :func:`ask_start`)."""
+
+    def __init__(self, paradigm, schedule: str, site: str, experimenter: str, pilot: bool,
+                 on_error: Optional[Callable[[dict], None]]) -> None:
+        from PyQt6 import QtWidgets
+
+        self.paradigm, self.pilot, self.on_error, self.result = paradigm, pilot, on_error, {}
+        self.dlg = dlg = QtWidgets.QDialog()
+        dlg.setWindowTitle(f"{paradigm.id}: {TITLE}")
+        dlg.setMinimumWidth(560)
+        form = QtWidgets.QFormLayout()
+        self._schedule_row(form, schedule)
+        self._experiment_rows(form)
+        self.site_edit = QtWidgets.QLineEdit(site)
+        self.site_edit.setPlaceholderText("site code, e.g. S1")
+        self.who_edit = QtWidgets.QLineEdit(experimenter)
+        self.who_edit.setPlaceholderText("your pseudonymous code, e.g. E1")
+        form.addRow("Site", self.site_edit)
+        form.addRow("Experimenter", self.who_edit)
+        self.error = QtWidgets.QLabel("")
+        self.error.setStyleSheet("color: #b3261e; font-weight: bold")
+        self.error.setWordWrap(True)
+        self.buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                                  | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        layout = QtWidgets.QVBoxLayout(dlg)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.widgets = {"schedule": self.sched_edit, "experiment": self.exp_box, "site": self.site_edit,
+                        "experimenter": self.who_edit}
+
+    def _schedule_row(self, form, schedule: str) -> None:
+        from PyQt6 import QtWidgets
+
+        self.sched_edit = QtWidgets.QLineEdit(schedule)
+        self.sched_edit.setPlaceholderText("path of the schedule CSV")
+        self.browse = QtWidgets.QPushButton("Browse…")
+        self.browse.setAutoDefault(False)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.sched_edit, 1)
+        row.addWidget(self.browse)
+        form.addRow("Schedule", row)
+
+    def _experiment_rows(self, form) -> None:
+        from PyQt6 import QtWidgets
+
+        self.exp_box = QtWidgets.QComboBox()
+        for e in self.paradigm.experiments:
+            self.exp_box.addItem(f"{e.number}: {e.title}", e.number)
+        self.exp_note = QtWidgets.QLabel("")
+        self.exp_note.setStyleSheet("color: #5b5b60")
+        form.addRow("Experiment", self.exp_box)
+        form.addRow("", self.exp_note)
+
+    def select_experiment(self, number) -> None:
+        i = self.exp_box.findData(number)
+        if i >= 0:
+            self.exp_box.setCurrentIndex(i)
+
+    def schedule_changed(self) -> None:
+        text = self.sched_edit.text().strip()
+        number = schedule_experiment(text) if text else None
+        if number is not None:
+            self.select_experiment(number)
+            self.exp_note.setText(f"experiment {number}, as the schedule says")
+        else:
+            self.exp_note.setText("")
+        self.exp_box.setEnabled(number is None)
+
+    def pick(self) -> None:
+        from PyQt6 import QtWidgets
+
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self.dlg, "Choose the schedule", self.sched_edit.text().strip() or str(Path.cwd()),
+            "Schedules (*.csv);;All files (*)", options=QtWidgets.QFileDialog.Option.DontUseNativeDialog)
+        if path:
+            self.sched_edit.setText(path)
+        # back to the dialog, focus where Enter presses OK: the window manager may give it elsewhere
+        self.dlg.raise_()
+        self.dlg.activateWindow()
+        self.sched_edit.setFocus()
+
+    def ok(self) -> None:
+        start, errors = validate_start(self.paradigm, self.sched_edit.text(), self.site_edit.text(),
+                                       self.who_edit.text(), self.exp_box.currentData(), pilot=self.pilot)
+        for name, w in self.widgets.items():
+            w.setStyleSheet("border: 2px solid #b3261e" if name in errors else "")
+        if errors:
+            self.error.setText("\n".join(f"{k}: {v}" for k, v in errors.items()))
+            self.widgets[next(iter(errors))].setFocus()
+            if self.on_error is not None:
+                self.on_error(errors)
+            return
+        self.result["start"] = start
+        self.dlg.accept()
+
+    def connect(self) -> None:
+        from PyQt6 import QtWidgets
+
+        self.sched_edit.textChanged.connect(self.schedule_changed)
+        self.browse.clicked.connect(self.pick)
+        self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setDefault(True)  # Enter, from any field
+        self.buttons.accepted.connect(self.ok)
+        self.buttons.rejected.connect(self.dlg.reject)
+
+
 def ask_start(paradigm, schedule: str = "", site: str = "", experimenter: str = "",
               experiment: Optional[int] = None, pilot: bool = False,
               on_error: Optional[Callable[[dict], None]] = None) -> Start:
@@ -110,104 +217,20 @@ def ask_start(paradigm, schedule: str = "", site: str = "", experimenter: str = 
     from PyQt6 import QtCore, QtWidgets
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["compliance"])
-    dlg = QtWidgets.QDialog()
-    dlg.setWindowTitle(f"{paradigm.id}: {TITLE}")
-    dlg.setMinimumWidth(560)
-    form = QtWidgets.QFormLayout()
-
-    sched_edit = QtWidgets.QLineEdit(schedule)
-    sched_edit.setPlaceholderText("path of the schedule CSV")
-    browse = QtWidgets.QPushButton("Browse…")
-    browse.setAutoDefault(False)
-    row = QtWidgets.QHBoxLayout()
-    row.addWidget(sched_edit, 1)
-    row.addWidget(browse)
-    form.addRow("Schedule", row)
-
-    exp_box = QtWidgets.QComboBox()
-    for e in paradigm.experiments:
-        exp_box.addItem(f"{e.number}: {e.title}", e.number)
-    exp_note = QtWidgets.QLabel("")
-    exp_note.setStyleSheet("color: #5b5b60")
-    form.addRow("Experiment", exp_box)
-    form.addRow("", exp_note)
-
-    site_edit = QtWidgets.QLineEdit(site)
-    site_edit.setPlaceholderText("site code, e.g. S1")
-    who_edit = QtWidgets.QLineEdit(experimenter)
-    who_edit.setPlaceholderText("your pseudonymous code, e.g. E1")
-    form.addRow("Site", site_edit)
-    form.addRow("Experimenter", who_edit)
-
-    error = QtWidgets.QLabel("")
-    error.setStyleSheet("color: #b3261e; font-weight: bold")
-    error.setWordWrap(True)
-    buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
-                                         | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-    layout = QtWidgets.QVBoxLayout(dlg)
-    layout.addLayout(form)
-    layout.addWidget(error)
-    layout.addWidget(buttons)
-    widgets = {"schedule": sched_edit, "experiment": exp_box, "site": site_edit, "experimenter": who_edit}
-
-    def select_experiment(number) -> None:
-        i = exp_box.findData(number)
-        if i >= 0:
-            exp_box.setCurrentIndex(i)
-
+    f = _StartForm(paradigm, schedule, site, experimenter, pilot, on_error)
     if experiment is not None:
-        select_experiment(experiment)
-
-    def schedule_changed() -> None:
-        number = schedule_experiment(sched_edit.text().strip()) if sched_edit.text().strip() else None
-        if number is not None:
-            select_experiment(number)
-            exp_note.setText(f"experiment {number}, as the schedule says")
-        else:
-            exp_note.setText("")
-        exp_box.setEnabled(number is None)
-
-    def pick() -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            dlg, "Choose the schedule", sched_edit.text().strip() or str(Path.cwd()),
-            "Schedules (*.csv);;All files (*)", options=QtWidgets.QFileDialog.Option.DontUseNativeDialog)
-        if path:
-            sched_edit.setText(path)
-        # back to the dialog, focus where Enter presses OK: the window manager may give it elsewhere
-        dlg.raise_()
-        dlg.activateWindow()
-        sched_edit.setFocus()
-
-    result: dict = {}
-
-    def ok() -> None:
-        start, errors = validate_start(paradigm, sched_edit.text(), site_edit.text(), who_edit.text(),
-                                       exp_box.currentData(), pilot=pilot)
-        for name, w in widgets.items():
-            w.setStyleSheet("border: 2px solid #b3261e" if name in errors else "")
-        if errors:
-            error.setText("\n".join(f"{k}: {v}" for k, v in errors.items()))
-            widgets[next(iter(errors))].setFocus()
-            if on_error is not None:
-                on_error(errors)
-            return
-        result["start"] = start
-        dlg.accept()
-
-    sched_edit.textChanged.connect(schedule_changed)
-    browse.clicked.connect(pick)
-    buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setDefault(True)  # Enter, from any field
-    buttons.accepted.connect(ok)
-    buttons.rejected.connect(dlg.reject)
-    schedule_changed()
-    first_empty = next((w for w in (sched_edit, site_edit, who_edit) if not w.text().strip()), sched_edit)
+        f.select_experiment(experiment)
+    f.connect()
+    f.schedule_changed()
+    first_empty = next((w for w in (f.sched_edit, f.site_edit, f.who_edit) if not w.text().strip()), f.sched_edit)
     QtCore.QTimer.singleShot(0, first_empty.setFocus)
+    dlg = f.dlg
     dlg.show()
     dlg.raise_()
     dlg.activateWindow()
     accepted = dlg.exec() == QtWidgets.QDialog.DialogCode.Accepted
     dlg.deleteLater()
     app.processEvents()
-    if not accepted or "start" not in result:
+    if not accepted or "start" not in f.result:
         raise StartCancelled("start dialog cancelled; nothing was written")
-    return result["start"]
+    return f.result["start"]

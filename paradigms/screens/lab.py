@@ -40,19 +40,14 @@ downloaded.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
-
 import numpy as np
 from psychopy import core, event, visual
-from psychopy.hardware import keyboard
 
 from ..engine.lab import LabPrompt
-from ..engine.prompts import END, QUIT, Choice, Response
+from ..engine.prompts import Choice
 from ..vocab.lab import LabDesign
-from ..engine.store import now_iso
-from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
-from .field import KeyListener, TapListener, poll_keys
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, ESCAPE, HELP, HELP_KEY, ScreenBase
+from .field import poll_keys
 from .layout import Box, fit_text, is_experimenter_key, lab_boxes, reflow, slider_line, snap
 
 __all__ = ["LabScreen", "paint"]
@@ -149,42 +144,11 @@ class LabScreen(ScreenBase):
     """Draws lab prompts and collects one response per prompt."""
 
     def __init__(self, win, paradigm, design: LabDesign, scripted=None, time_scale: float = 1.0):
-        self.win = win
-        self.paradigm = paradigm
+        self._open_input(win, paradigm, scripted, time_scale)
         self.design = design
-        self.scripted = scripted
         self.time_scale = float(time_scale) * (LAB_COMPRESSION if float(time_scale) < 1 else 1.0)
-        self.kb = keyboard.Keyboard(backend="event")
         self.mouse = event.Mouse(win=win, visible=True)  # the slider's own clicks
-        self.taps = TapListener(win)  # taps on buttons: a touch tap is shorter than a frame
-        self.keys = KeyListener(win)  # every key press, as the window gets it
-        self.screenshot_dir: Optional[Path] = None
-        self._shots: set[str] = set()
         self._stim_cache: dict = {}
-        #: ``store.event`` when set: the screen journals ``drawn`` at each screen's first frame and
-        #: every press that came while no screen was up (``ignored_during_transition``)
-        self.journal = None
-
-    # -- public -------------------------------------------------------------
-    def wait(self, prompt: LabPrompt) -> Response:
-        plan = None
-        if self.scripted is not None:
-            value = self.scripted.choose(prompt, prompt.condition)
-            due = self.scripted.think_time(prompt) * self.time_scale
-            plan = (self._synthetic(prompt, value), due)
-        while True:
-            value = self._collect(prompt, plan)
-            if value == HELP:
-                self.show_help()
-            elif value == END and self.scripted is None:  # Q asks, as Esc does
-                if self._collect(_CONFIRM_END) == "yes":
-                    return Response(value, now_iso())
-            elif value != "__escape__":
-                return Response(value, now_iso())
-            elif self._collect(_CONFIRM_QUIT) == "yes":
-                return Response(QUIT, now_iso())
-            if plan is not None:
-                plan = (plan[0], 0.0)
 
     def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
         """A message for the experimenter (the session's summary, a recovered crash, the key card):
@@ -206,14 +170,6 @@ class LabScreen(ScreenBase):
         if prompt.kind in ("text", "tickets", "tickets_confirm"):
             return [("type", str(value)), ("key", "return")]
         return [("key", prompt.choice(str(value)).key)]
-
-    def _inject(self, action: tuple[str, str], t: float) -> None:
-        kind, what = action
-        if kind == "key":
-            self.kb.device.makeResponse(code=None, tDown=t, name=what)
-        else:
-            for ch in what:  # the path pyglet's on_text takes for a real key press
-                self.win.backend.onText(ch)
 
     # -- layout ---------------------------------------------------------------
     # Every part of a screen has a box from :func:`~paradigms.screens.layout.lab_boxes` (the window's
@@ -349,25 +305,16 @@ class LabScreen(ScreenBase):
         return stims, slider, entry, buttons, continue_button
 
     def _collect(self, prompt: LabPrompt, plan=None):
-        """Draw ``prompt`` until it is answered; the answer, or ``"__escape__"``."""
+        """Draw ``prompt`` until it is answered; the answer, ``HELP`` or ``ESCAPE``."""
         win = self.win
         stims, slider, entry, buttons, continue_button = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
-
-        # a press that came while no screen was up to take it is dropped on purpose (a double tap
-        # must not answer a question not yet seen), and journalled
-        for name in poll_keys(self.kb, self.keys):
-            self._log("ignored_during_transition", screen=prompt.kind, key=name)
-        for x, y in self.taps.pop():
-            self._log("ignored_during_transition", screen=prompt.kind, tap=[round(x, 3), round(y, 3)])
-        # no event.clearEvents(): it pumps the window's events and then empties the key buffer, so a
-        # key that arrived between the poll above and that call would be dropped unjournalled
+        self._drop_stale_input(prompt.kind)
         clock = core.Clock()
         shot_key = prompt.kind + ("_error" if prompt.error else "")
-        answer = None
+        answer = lit = None
         first = True
-        lit = None
         while True:
             for s in stims:
                 s.draw()
@@ -378,13 +325,7 @@ class LabScreen(ScreenBase):
             for _, b in buttons:
                 b.draw()
             if answer is not None:
-                if lit is not None:  # the button taken is lit: the tap was counted
-                    visual.Rect(win, width=lit.size[0], height=lit.size[1], pos=lit.pos, fillColor="white",
-                                opacity=0.55, lineColor=INK, lineWidth=4).draw()
-                self._screenshot(shot_key)
-                win.flip()
-                if lit is not None and self.scripted is None:
-                    core.wait(0.1)
+                self._show_answered(lit, shot_key)
                 return answer
             win.flip()
             if first:
@@ -393,55 +334,67 @@ class LabScreen(ScreenBase):
             if due is not None and actions and clock.getTime() >= due:
                 self._inject(actions.pop(0), clock.getTime())
                 due = clock.getTime() + min(0.5 * self.time_scale, 0.3)  # the next action, a moment later
-            for point in self.taps.pop():
-                if answer is not None:  # behind the press that was taken: this screen is about to go
-                    self._log("ignored_during_transition", screen=prompt.kind,
-                              tap=[round(point[0], 3), round(point[1], 3)])
-                    continue
-                for ch, b in buttons:
-                    if b.contains(point):
-                        answer, lit = ch.code, b
-                if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
-                    answer, lit = slider.getRating(), continue_button[1]
-            escape = False
-            for name in poll_keys(self.kb, self.keys):
-                if answer is not None or escape:  # behind the press that was taken: journalled, not lost
-                    self._log("ignored_during_transition", screen=prompt.kind, key=name)
-                    continue
-                if name == "escape":
-                    escape = True
-                    continue
-                if name == HELP_KEY and prompt.audience == "experimenter":
-                    return HELP
-                if entry is not None:
-                    if name in ("return", "num_enter"):
-                        answer = entry.text.replace("\n", " ").strip()
-                    continue
-                if slider is not None:
-                    if name in _DIGITS and prompt.item.low <= _DIGITS[name] <= prompt.item.high:
-                        _set_slider(slider, _DIGITS[name])
-                    elif name in ("left", "right"):
-                        cur = slider.getRating() or (prompt.item.low + prompt.item.high) // 2
-                        step = -1 if name == "left" else 1
-                        _set_slider(slider, min(max(cur + step, prompt.item.low), prompt.item.high))
-                    elif name in ("space", "return") and slider.getRating() is not None:
-                        answer, lit = slider.getRating(), continue_button[1]
-                    continue
-                if name in keys:
-                    answer = keys[name]
-                    lit = next((b for ch, b in buttons if ch.code == answer), None)
-            if escape:
-                return "__escape__"
-            if answer is not None:
-                continue  # one more frame: the screenshot shows the answered screen
+            answer, lit = self._take_taps(prompt, buttons, slider, continue_button, answer, lit)
+            answer, lit, leave = self._take_keys(prompt, keys, buttons, slider, entry, continue_button, answer, lit)
+            if leave is not None:
+                return leave
+            # an answer: one more frame, so the screenshot shows the answered screen
 
-    def _screenshot(self, key: str) -> None:
-        if self.screenshot_dir is None or key in self._shots:
-            return
-        self._shots.add(key)
-        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-        self.win.getMovieFrame(buffer="back")
-        self.win.saveMovieFrames(str(self.screenshot_dir / f"{len(self._shots):02d}_{key}.png"))
+    def _show_answered(self, lit, shot_key: str) -> None:
+        """The answered screen's last frame: the button taken lit (the tap was counted), screenshotted."""
+        if lit is not None:
+            visual.Rect(self.win, width=lit.size[0], height=lit.size[1], pos=lit.pos, fillColor="white",
+                        opacity=0.55, lineColor=INK, lineWidth=4).draw()
+        self._screenshot(shot_key)
+        self.win.flip()
+        if lit is not None and self.scripted is None:
+            core.wait(0.1)
+
+    def _take_taps(self, prompt: LabPrompt, buttons, slider, continue_button, answer, lit):
+        """``(answer, lit)`` after this frame's taps: a button's code, or the slider's rating by Continue."""
+        for point in self.taps.pop():
+            if answer is not None:  # behind the press that was taken: this screen is about to go
+                self._log("ignored_during_transition", screen=prompt.kind,
+                          tap=[round(point[0], 3), round(point[1], 3)])
+                continue
+            for ch, b in buttons:
+                if b.contains(point):
+                    answer, lit = ch.code, b
+            if slider is not None and slider.getRating() is not None and continue_button[1].contains(point):
+                answer, lit = slider.getRating(), continue_button[1]
+        return answer, lit
+
+    def _take_keys(self, prompt: LabPrompt, keys, buttons, slider, entry, continue_button, answer, lit):
+        """``(answer, lit, leave)`` after this frame's keys; ``leave`` is ``HELP`` or ``ESCAPE`` when
+        the screen is left without an answer, else ``None``."""
+        escape = False
+        for name in poll_keys(self.kb, self.keys):
+            if answer is not None or escape:  # behind the press that was taken: journalled, not lost
+                self._log("ignored_during_transition", screen=prompt.kind, key=name)
+                continue
+            if name == "escape":
+                escape = True
+                continue
+            if name == HELP_KEY and prompt.audience == "experimenter":
+                return answer, lit, HELP
+            if entry is not None:
+                if name in ("return", "num_enter"):
+                    answer = entry.text.replace("\n", " ").strip()
+                continue
+            if slider is not None:
+                if name in _DIGITS and prompt.item.low <= _DIGITS[name] <= prompt.item.high:
+                    _set_slider(slider, _DIGITS[name])
+                elif name in ("left", "right"):
+                    cur = slider.getRating() or (prompt.item.low + prompt.item.high) // 2
+                    step = -1 if name == "left" else 1
+                    _set_slider(slider, min(max(cur + step, prompt.item.low), prompt.item.high))
+                elif name in ("space", "return") and slider.getRating() is not None:
+                    answer, lit = slider.getRating(), continue_button[1]
+                continue
+            if name in keys:
+                answer = keys[name]
+                lit = next((b for ch, b in buttons if ch.code == answer), None)
+        return answer, lit, (ESCAPE if escape else None)
 
 
 def _set_slider(slider, value: int) -> None:
@@ -458,3 +411,6 @@ _CONFIRM_QUIT = LabPrompt(
     text="Everything recorded so far is already saved. The participant in progress is saved as excluded "
          "(session_quit).",
     choices=(Choice("yes", "Quit [Y]", "y", "negative"), Choice("no", "Continue [N]", "n", "positive")))
+
+
+LabScreen.confirm_end, LabScreen.confirm_quit = _CONFIRM_END, _CONFIRM_QUIT

@@ -404,11 +404,32 @@ def lab_boxes(prompt, size) -> dict:
         names, heights = ["header", "title"], [0.028, 0.058]
     else:
         names, heights = ["title"], [0.064]
-    kind = prompt.kind
-    w = fr.width
     note = getattr(prompt, "note", "") or ""
     error = getattr(prompt, "error", "") or ""
-    err_h = _needed(error, w, 0.026, 0.1, 0.045) if error else 0.0
+    if prompt.kind not in _FORM_KINDS:  # a text and buttons
+        return _choice_boxes(prompt, fr, top, names, heights, note, error, out)
+    _form_rows(prompt, fr.width, note, names, heights)
+    if error:
+        names.append("error")
+        heights.append(_needed(error, fr.width, 0.026, 0.1, 0.045))
+    if prompt.kind in _ENTRY_KINDS:
+        names.append("rest")
+        heights.append(None)
+    boxes = dict(zip(names, fr.rows(heights, top=top)))
+    out.update(boxes)
+    out["buttons"], out["letter"] = [], 0.0
+    _shape_form_boxes(prompt.kind, boxes, out, fr.width)
+    return out
+
+
+_ENTRY_KINDS = ("text", "tickets", "tickets_confirm")
+#: the lab screens with no buttons of their own: a slider, a typed entry or a pause
+_FORM_KINDS = ("painting", "rating", "break", "handover") + _ENTRY_KINDS
+
+
+def _form_rows(prompt, w: float, note: str, names: list, heights: list) -> None:
+    """The rows (names and heights, ``None`` for what is left) of a screen with a slider, entry or pause."""
+    kind = prompt.kind
     if kind in ("painting", "rating"):
         if kind == "painting":
             names += ["image", "text"]
@@ -418,7 +439,7 @@ def lab_boxes(prompt, size) -> dict:
             heights += [None]
         names += ["slider", "anchors", "footer"]
         heights += [0.075, 0.04, 0.075]
-    elif kind in ("text", "tickets", "tickets_confirm"):
+    elif kind in _ENTRY_KINDS:
         big = kind == "text"
         names += ["text"]
         heights += [_needed(prompt.text, w, 0.04 if big else 0.034, 0.2, 0.06)]
@@ -427,49 +448,48 @@ def lab_boxes(prompt, size) -> dict:
             heights.append(_needed(note, w, 0.024, 0.12, 0.04))
         names += ["entry", "hint"]
         heights += [0.28 if big else 0.11, 0.04]
-    elif kind in ("break", "handover"):
+    else:  # break, handover
         names += ["text"]
         heights += [None]
         if note:
             names.append("note")
             heights.append(0.04)
-    else:  # a text and buttons
-        shown = [c for c in prompt.choices if not is_experimenter_key(c.key)]
-        hidden = [c for c in prompt.choices if is_experimenter_key(c.key)]
-        n_rows = grid_rows(shown, w, max_height=0.12) if shown else 0
-        row_h = 0.1 if n_rows > 1 else 0.12
-        names += ["text"]
-        heights += [None]
-        if note:
-            bold = kind == "debrief"
-            names.append("note")
-            heights.append(_needed(note, w, 0.03 if bold else 0.02, 0.3 if fr.portrait else 0.2, 0.04))
-        if error:
-            names.append("error")
-            heights.append(err_h)
-        if shown:
-            names.append("buttons")
-            heights.append(n_rows * row_h + (n_rows - 1) * 0.02)
-        if hidden:
-            names.append("hidden")
-            heights.append(0.032)
-        boxes = dict(zip(names, fr.rows(heights, top=top)))
-        out.update(boxes)
-        if shown:
-            cells, letter = placed_grid(shown, boxes["buttons"], max_height=row_h, gap=0.02)
-            out["buttons"], out["letter"] = cells, letter
-        else:
-            out["buttons"], out["letter"] = [], 0.0
-        return out
+
+
+def _choice_boxes(prompt, fr, top: float, names: list, heights: list, note: str, error: str, out: dict) -> dict:
+    """The boxes of a screen of a text and buttons (the shown choices in a grid, the hidden keys spelled out)."""
+    w = fr.width
+    shown = [c for c in prompt.choices if not is_experimenter_key(c.key)]
+    hidden = [c for c in prompt.choices if is_experimenter_key(c.key)]
+    n_rows = grid_rows(shown, w, max_height=0.12) if shown else 0
+    row_h = 0.1 if n_rows > 1 else 0.12
+    names += ["text"]
+    heights += [None]
+    if note:
+        bold = prompt.kind == "debrief"
+        names.append("note")
+        heights.append(_needed(note, w, 0.03 if bold else 0.02, 0.3 if fr.portrait else 0.2, 0.04))
     if error:
         names.append("error")
-        heights.append(err_h)
-    if kind in ("text", "tickets", "tickets_confirm"):
-        names.append("rest")
-        heights.append(None)
+        heights.append(_needed(error, w, 0.026, 0.1, 0.045))
+    if shown:
+        names.append("buttons")
+        heights.append(n_rows * row_h + (n_rows - 1) * 0.02)
+    if hidden:
+        names.append("hidden")
+        heights.append(0.032)
     boxes = dict(zip(names, fr.rows(heights, top=top)))
     out.update(boxes)
-    out["buttons"], out["letter"] = [], 0.0
+    if shown:
+        cells, letter = placed_grid(shown, boxes["buttons"], max_height=row_h, gap=0.02)
+        out["buttons"], out["letter"] = cells, letter
+    else:
+        out["buttons"], out["letter"] = [], 0.0
+    return out
+
+
+def _shape_form_boxes(kind: str, boxes: dict, out: dict, w: float) -> None:
+    """Give the image, slider, anchors, footer and entry rows their own shapes within their rows."""
     if "image" in boxes:  # a square, as large as its row allows
         b = boxes["image"]
         side = min(b.height, w)
@@ -492,7 +512,6 @@ def lab_boxes(prompt, size) -> dict:
         ew = w if kind == "text" else min(0.4, w)
         out["entry"] = Box(0.0, e.top, e.bottom, ew)
         out.pop("rest", None)
-    return out
 
 
 def slider_line(box: Box, n_ticks: int) -> tuple[float, float, float]:

@@ -22,17 +22,15 @@ technician's simulated time, as in the data-only simulation.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 from psychopy import core, event, visual
-from psychopy.hardware import keyboard
 
 from ..engine.mail import MailPrompt
-from ..engine.prompts import END, QUIT, Choice, Response
+from ..engine.prompts import Choice
 from ..engine.store import now_iso
-from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
-from .field import KeyListener, TapListener, poll_keys
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, ESCAPE, HELP, HELP_KEY, ScreenBase
+from .field import poll_keys
 from .layout import FONT, Frame, font_files, reflow
 
 __all__ = ["MailScreen", "MAX_WAIT_S", "VISIBLE_CARDS"]
@@ -56,45 +54,23 @@ _CONFIRM_QUIT = MailPrompt("quit", "Quit the session?",
 class MailScreen(ScreenBase):
     """Draws the mailing log's prompts and collects one response per prompt."""
 
+    confirm_end, confirm_quit = _CONFIRM_END, _CONFIRM_QUIT
+
     def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0):
-        self.win = win
-        self.paradigm = paradigm
-        self.scripted = scripted
-        self.time_scale = float(time_scale)
-        self.kb = keyboard.Keyboard(backend="event")
-        self.taps = TapListener(win)
-        self.keys = KeyListener(win)  # every key press, as the window gets it
+        self._open_input(win, paradigm, scripted, time_scale)
         self.width = Frame(win).aspect - 0.1
-        self.screenshot_dir: Optional[Path] = None
-        self.journal = None
         self.screens_shown = 0
         #: the card picked on the log (kept between visits of the log)
         self.picked: Optional[str] = None
-        self._shots: set[str] = set()
 
-    # -- public ---------------------------------------------------------------
-    def wait(self, prompt: MailPrompt) -> Response:
-        plan = None
-        if self.scripted is not None:
-            value = self.scripted.choose(prompt, prompt.condition)
-            due = min(self.scripted.think_time(prompt) * self.time_scale, MAX_WAIT_S)
-            plan = (self._synthetic(prompt, value), due)
-        while True:
-            value = self._collect(prompt, plan)
-            if value == HELP:
-                self.show_help()
-            elif value == END and self.scripted is None:  # Q asks, as Esc does
-                if self._collect(_CONFIRM_END) == "yes":
-                    return Response(value, self._now())
-            elif value != "__escape__":
-                return Response(value, self._now())
-            elif self._collect(_CONFIRM_QUIT) == "yes":
-                return Response(QUIT, self._now())
-            plan = None if plan is None else (plan[0], 0.0)
+    def _think_due(self, prompt: MailPrompt) -> float:
+        return min(self.scripted.think_time(prompt) * self.time_scale, MAX_WAIT_S)
 
     def _now(self) -> str:
-        now = getattr(self.scripted, "now", None)
-        return now.isoformat(timespec="milliseconds") if now is not None else now_iso()
+        """A simulation stamps the scripted technician's clock (the days a card is out); a session, now."""
+        if self.scripted is None:
+            return now_iso()
+        return self.scripted.now.isoformat(timespec="milliseconds")
 
     def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
         """A message the technician must acknowledge (end of the schedule, the session's summary, a
@@ -120,14 +96,6 @@ class MailScreen(ScreenBase):
             arrows = [("key", "down" if there > here else "up")] * abs(there - here)
             return arrows + [("key", prompt.choice(action).key)]
         return [("key", prompt.choice(str(value)).key)]
-
-    def _inject(self, action, t: float) -> None:
-        kind, what = action
-        if kind == "key":
-            self.kb.device.makeResponse(code=None, tDown=t, name=what)
-        else:
-            for ch in what:
-                self.win.backend.onText(ch)
 
     # -- drawing ----------------------------------------------------------------
     def _text(self, text, pos, height, color=INK, bold=False, italic=False, align="left", anchor="top"):
@@ -224,7 +192,7 @@ class MailScreen(ScreenBase):
 
     # -- one screen ---------------------------------------------------------------
     def _collect(self, prompt: MailPrompt, plan=None):
-        """Draw ``prompt`` until it is answered; the answer, or ``"__escape__"``."""
+        """Draw ``prompt`` until it is answered; the answer, ``HELP`` or ``ESCAPE``."""
         stims, buttons, entry, rows = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
@@ -256,7 +224,7 @@ class MailScreen(ScreenBase):
                         stims, buttons, entry, rows = self._compose(prompt)
             for name in poll_keys(self.kb, self.keys):
                 if name == "escape":
-                    return "__escape__"
+                    return ESCAPE
                 if name == HELP_KEY:
                     return HELP
                 if entry is not None:
@@ -284,11 +252,3 @@ class MailScreen(ScreenBase):
         if prompt.kind == "ready" and code in _CARD_ACTIONS and self.picked:
             return f"{code}:{self.picked}"
         return code
-
-    def _screenshot(self, key: str) -> None:
-        if self.screenshot_dir is None or key in self._shots:
-            return
-        self._shots.add(key)
-        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-        self.win.getMovieFrame(buffer="back")
-        self.win.saveMovieFrames(str(self.screenshot_dir / f"{len(self._shots):02d}_{key}.png"))

@@ -208,12 +208,14 @@ def test_bad_input_is_a_one_line_error_naming_the_value(kwargs, word):
 # --------------------------------------------------------------------------- #
 def test_sample_size_first_and_stable_n_follow_the_exact_curve():
     r = sample_size_two_proportions(0.5, 4 / 24, target=0.80)
-    curve = dict(r.curve)
+    curve = dict(r.curve)      # the n the search evaluated (issue 26.2: not every n)
+    pw = {n: power_two_proportions(0.5, 4 / 24, n).power for n in range(2, r.n_bound + 1)}
     # first: reaches the target there and at no smaller n
-    assert curve[r.n_first] >= 0.80 and all(curve[n] < 0.80 for n in range(2, r.n_first))
+    assert pw[r.n_first] >= 0.80 and all(pw[n] < 0.80 for n in range(2, r.n_first))
     # stable: every n from it up to the bound is at or above; the one before is below
-    assert all(curve[n] >= 0.80 for n in range(r.n_stable, r.n_bound + 1))
-    assert r.n_stable == r.n_first or curve[r.n_stable - 1] < 0.80
+    assert all(pw[n] >= 0.80 for n in range(r.n_stable, r.n_bound + 1))
+    assert r.n_stable == r.n_first or pw[r.n_stable - 1] < 0.80
+    assert all(curve[n] == power_two_proportions(0.5, 4 / 24, n).power for n in curve)
     # each point is the exact power
     assert curve[r.n_first] == pytest.approx(power_two_proportions(0.5, 4 / 24, r.n_first).power)
     assert r.n_normal == 30    # R: pwr.2p.test(h=ES.h(0.5,4/24),sig.level=0.05,power=0.8)$n = 29.479
@@ -222,7 +224,8 @@ def test_sample_size_first_and_stable_n_follow_the_exact_curve():
 def test_sample_size_reports_a_saw_tooth_when_power_dips_back():
     # a one-sided Fisher curve of a moderate effect saw-tooths around the target
     r = sample_size_two_proportions(0.6, 0.3, target=0.80, test="fisher", alternative="greater")
-    curve = dict(r.curve)
+    curve = {n: power_two_proportions(0.6, 0.3, n, test="fisher", alternative="greater").power
+             for n in range(2, r.n_bound + 1)}      # every n (the search evaluates only some)
     dips = [n for n in range(r.n_first, r.n_bound + 1) if curve[n] < 0.80]
     if dips:
         assert r.n_stable > max(dips)

@@ -16,6 +16,7 @@ import inspect
 import json
 import math
 import pkgutil
+import types
 import warnings
 
 import numpy as np
@@ -161,6 +162,22 @@ def results(counts_result, tna_result, tmp_path_factory):
         from analysis.replication.whole_study import compare_whole_study
         reps = load_replications()
         out.append(compare_whole_study("kunz1976", 1, reps[reps.replication == "meier2016"]))
+        # issue 24: designs, plans, sequential designs, interim looks, adherence; issue 25.5: Mantel-Haenszel
+        from analysis.meta.mh import mantel_haenszel
+        from analysis.power import adherence, design, sequential
+
+        out.append(design.design_of("cialdini1975", 1, 0))
+        out += design.plan_experiment("burger1986", 1)["rows"]          # each holds its ContrastDesign
+        plan = sequential.exact_sequential(20, 20, 2, p1=0.5, p2=0.2)   # holds its GroupSequentialDesign
+        out += [plan, sequential.interim_look(plan, 5, 10, 4, 10)]
+        facts = {"sequential": {"looks": 2, "spending": "obrien-fleming", "alternative": "two-sided",
+                                "alpha": 0.05, "n1": [10, 20], "n2": [10, 20], "contrast": "a vs b"}}
+        k = types.SimpleNamespace(label="a vs b", complied_treatment=10, n_treatment=10, complied_control=0,
+                                  n_control=10)
+        out.append(sequential.interim_result(facts, types.SimpleNamespace(contrasts=(k,)), "p.md"))
+        out += [adherence.check_adherence({"total_n": 60}, "p.md", {"x": (10, 30), "y": (5, 25)}),
+                adherence.Adherence("p.md", (), ("N",))]
+        out.append(mantel_haenszel([25, 20, 30], [15, 20, 10], [12, 15, 10], [28, 25, 30]))
     return out
 
 

@@ -30,7 +30,7 @@ settings.register_profile("sweep", max_examples=40, derandomize=True, deadline=N
 
 # `run` is left to the screen tests: a run whose arguments happen to be valid opens a window
 COMMANDS = ["list", "schedule", "simulate", "protocol", "analyze", "reproduce", "report", "replicate", "pool",
-            "power", "withdraw", "verify", "seal", "export"]
+            "power", "withdraw", "verify", "seal", "export", "plan", "preregister"]
 FLAGS = ["--experiment", "--participants", "--seed", "--out", "--force", "--json", "--plot", "--data-dir",
          "--mode", "--rate", "--reason", "--by", "--manifest", "--parquet", "--partition-by", "--counts",
          "--n", "--target", "--rates", "--include-simulated", "--accept-unverified", "--search", "--quiet",

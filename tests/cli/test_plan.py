@@ -86,6 +86,9 @@ def test_text_names_the_family_and_the_contrast_that_sets_n():
     (("burger1986", "--looks", "0"), "--looks"),
     (("regan1971",), "ContrastPlan"),
     (("pollock1998",), "interaction"),
+    # issue 22.7: a plan whose n lies beyond the exact search's limit is refused before any work
+    # (it used to enumerate millions of tables at every n for minutes)
+    (("cialdini1975", "--alpha", "1e-300"), "beyond the exact search's 1,414 per group"),
 ])
 def test_bad_input_is_one_line_exit_2(args, word):
     code, out, err = run(*args)
@@ -299,3 +302,41 @@ def test_a_sequential_stop_without_crossing_is_a_deviation(tmp_path):
     x1 = n1                                                          # everybody complied: crosses at look 1
     b = check_adherence(facts, "p", {"thats_not_all": (x1, n1), "control": (0, n2)}, contrast_counts=(x1, n1, 0, n2))
     assert not any("without crossing" in x for x in b.deviations)
+
+
+def test_interim_json_is_one_object_with_look_boundaries_decision_p_and_ci(tmp_path):
+    # issue 24.3: analyze --interim --json (was text only)
+    from analysis.power.sequential import boundaries, exact_sequential, repeated_ci, stagewise_p
+    from paradigms.cli import main
+
+    prereg, facts = _sequential_prereg(tmp_path)
+    s = facts["sequential"]
+    ref = exact_sequential(s["n1"][-1], s["n2"][-1], 2, s["alpha"], s["spending"], s["alternative"])
+    # look 1, continue: no adjusted p or CI yet
+    n1, n2 = s["n1"][0], s["n2"][0]
+    data = _write(tmp_path, {"thats_not_all": (n1 // 2, n1), "control": (n2 // 2, n2)})
+    assert main(["analyze", str(data), "--interim", str(prereg), "--json"]) == 0
+    d = json.loads(_CAP.readouterr().out)
+    assert isinstance(d, dict) and "contrasts" in d and "data_origin" in d      # the analysis' keys kept
+    i = d["interim"]
+    assert (i["preregistration"], i["sequential"], i["look"], i["looks"], i["decision"], i["stopped"]) == (
+        "prereg.md", True, 1, 2, "continue", False)
+    assert (i["n1"], i["n2"], i["planned_n1"], i["planned_n2"]) == (n1, n2, n1, n2)
+    assert i["critical"] == ref.critical_exact[0] and i["critical_normal"] == ref.design.critical[0]
+    assert i["boundaries"]["critical_z_exact"] == list(ref.critical_exact)
+    assert i["boundaries"]["n1"] == list(ref.n1) and i["boundaries"]["alpha_spent"] == list(ref.design.alpha_spent)
+    assert i["pvalue_stagewise"] is None and i["repeated_ci"] is None and i["pvalue"] is None
+    assert i["z"] == i["statistic"] and i["risk_difference"] == pytest.approx(0.0, abs=0.05)
+    # the last look, a stop: the stage-wise p and the repeated CI, as the functions give them
+    n1, n2 = s["n1"][-1], s["n2"][-1]
+    x1, x2 = int(0.8 * n1), int(0.3 * n2)
+    data = _write(tmp_path, {"thats_not_all": (x1, n1), "control": (x2, n2)})
+    assert main(["analyze", str(data), "--interim", str(prereg), "--json"]) == 0
+    i = json.loads(_CAP.readouterr().out)["interim"]
+    assert (i["look"], i["decision"], i["stopped"]) == (2, "stop: reject H0", True)
+    d2 = boundaries(2, s["alpha"], s["spending"], s["alternative"])
+    assert i["pvalue_stagewise"] == i["pvalue"] == pytest.approx(stagewise_p(d2, 2, i["z"]), rel=1e-12)
+    lo, hi = repeated_ci(d2, 2, x1, n1, x2, n2)
+    assert i["repeated_ci"] == [pytest.approx(lo, rel=1e-12), pytest.approx(hi, rel=1e-12)]
+    assert i["risk_difference"] == pytest.approx(x1 / n1 - x2 / n2, rel=1e-12)
+    assert i["ci_low"] < i["risk_difference"] < i["ci_high"]

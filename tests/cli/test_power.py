@@ -141,3 +141,20 @@ def test_looks_give_rpact_boundaries_and_exact_alpha_in_the_json():
     # the exact power of the sequential design is below the fixed χ² design's (some alpha spent early)
     assert s["power"] < power_two_proportions(0.5, 0.2, 30, 30, test="chi2").power
     assert any("Pearson" in n for n in d["contrasts"][0]["notes"])     # --rates defaults to Fisher: said
+
+
+def test_the_test_is_named_once_per_contrast_not_on_every_power_line():
+    # issue 26 item 4: the "test:" line names the test, sidedness and α; the power and sample-size lines do not
+    r = run("cialdini1975", "--n", "20", "30", "--target", "0.8")
+    name = "Pearson's χ² test (no continuity correction)"
+    lines = r.stdout.splitlines()
+    tests = [ln for ln in lines if ln.startswith("  test: ")]
+    power = [ln for ln in lines if ln.startswith("  power with n = ")]
+    sizes = [ln for ln in lines if ln.startswith("  target power .80: ")]
+    assert len(tests) == 3 and all(name in ln and "two-sided" in ln and "α = 0.05" in ln for ln in tests)
+    assert len(power) == 6 and len(sizes) == 3
+    assert not any(name in ln or "two-sided" in ln or "α =" in ln for ln in power + sizes)
+    assert sum(name in ln for ln in lines) == 3        # once per contrast
+    # the numbers are those of the API (the same line as the result's, without the test)
+    p = power_two_proportions(0.5, 10 / 48, 20, 40, test="chi2")
+    assert f"  {p.line()}" in lines and str(p).endswith(p.line()[len("power with "):])

@@ -316,7 +316,6 @@ def test_no_function_of_analysis_is_over_80_lines_of_code_anywhere():
     assert _long_functions("analysis") == []
 
 
-@pytest.mark.xfail(strict=False, reason="the session engineer is splitting paradigms/'s long functions")
 def test_no_function_of_paradigms_is_over_80_lines_of_code():
     assert _long_functions("paradigms") == []
 
