@@ -406,6 +406,7 @@ class SessionStore:
         if durability not in DURABILITY:
             raise UsageError(f"durability must be {' or '.join(DURABILITY)}, not {durability!r}")
         self.durability = durability
+        self._batched = durability == "batched"
         self.block_lines = max(int(block_lines), 1)
         self.root = Path(root)
         self.paradigm = paradigm
@@ -664,8 +665,8 @@ class SessionStore:
         if head is None:
             head = _EVENT_HEADS[kind] = f'", "event": {_json_str(kind)}'
         # the time needs no escaping: now_iso and _IsoClock write digits, "-", ":", ".", "+" and "T"
-        line = f'{{"t": "{self._now()}{head}{", " if text else ""}{text}}}\n'
-        if self.durability == "batched":
+        line = f'{{"t": "{self._now()}{head}, {text}}}\n' if text else f'{{"t": "{self._now()}{head}}}\n'
+        if self._batched:
             self._event_chunks.append(line)
             self._pending += 1
             if self._pending >= self.block_lines:
