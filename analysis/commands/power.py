@@ -388,14 +388,41 @@ def _check_simulated_sizes(args) -> None:
 # --------------------------------------------------------------------------- #
 def cmd_power(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance power``; returns the exit status (0)."""
-    from analysis.errors import AnalysisError
-    from analysis.power.exact import _check_n, _check_rate, _check_unit
-    from analysis.results import jsonable
-
     out = out or sys.stdout
+    alpha = _check_power_args(args)
+    result: dict = {"alpha": alpha, "alternative": args.alternative or "two-sided", "target": args.target}
+    text: list[str] = []
+    simulation = par = exp = None
+    if args.rates:
+        rows = _rates_rows(args, alpha)
+        result.update(study=None, experiment=None)
+    else:
+        par, exp = _declared(args)
+        result.update(study=par.id, experiment=exp.number, plan=type(exp.plan).__name__)
+        text.append(f"{par.id} Experiment {exp.number}: {exp.title}")
+        rows, simulation = _study_rows(args, par, exp, alpha)
+    _check_exact_work(rows, args)
+    multisite = _multisite(args, exp, None if par is None else par.id, alpha)
+    for row in rows:
+        _compute_binary(row, args)
+    if rows:
+        result["alpha"], result["alternative"] = rows[0]["alpha"], rows[0]["alternative"]
+    if args.plot and rows:
+        _plot(rows, args, args.plot)
+    if args.json:
+        _write_json(out, result, rows, simulation, multisite, args)
+    else:
+        out.write("\n".join(text + _power_text(rows, simulation, multisite, args)) + "\n")
+    return 0
+
+
+def _check_power_args(args: argparse.Namespace) -> float:
+    """Every flag of ``power`` checked before any work starts; returns alpha."""
+    from analysis.errors import AnalysisError
+    from analysis.power.exact import _check_n, _check_unit
+
     if args.alpha is not None:
         _check_unit("--alpha", args.alpha)
-    alpha = 0.05 if args.alpha is None else args.alpha
     if args.target is not None:
         _check_unit("--target", args.target)
     for n in args.n or []:
@@ -420,73 +447,82 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
         if not (folder if str(folder) else Path(".")).is_dir():
             raise AnalysisError(f"--plot {args.plot}: the folder {folder} does not exist")
         _check_plot_target(Path(args.plot), args.force)
+    return 0.05 if args.alpha is None else args.alpha
 
-    result: dict = {"alpha": alpha, "alternative": args.alternative or "two-sided", "target": args.target}
+
+def _rates_rows(args: argparse.Namespace, alpha: float) -> list[dict]:
+    """The one row of ``--rates P1 P2``."""
+    from analysis.errors import AnalysisError
+    from analysis.format import pct
+    from analysis.power.exact import _check_rate
+
+    p1, p2 = _check_rate("--rates P1", args.rates[0]), _check_rate("--rates P2", args.rates[1])
+    if not (args.n or args.target is not None):
+        raise AnalysisError("--rates: give --n N (power) or --target POWER (sample size)")
+    return [{"label": f"{pct(p1)} vs {pct(p2)}", "original": None, "p1": p1, "p2": p2,
+             "n1": None, "n2": None, "test": args.test or "fisher",
+             "test_source": "--test" if args.test else "the default with --rates",
+             "source": "given with --rates", "confidence": "", "reason": "", "notes": [],
+             "alpha": alpha, "alternative": args.alternative or "two-sided"}]
+
+
+def _declared(args: argparse.Namespace):
+    """The declared paradigm and experiment of ``power STUDY [--experiment N]``."""
+    from analysis.errors import AnalysisError
+    import paradigms
+    from paradigms.base import DeclarationError
+
+    try:
+        par = paradigms.get(args.study)
+        return par, par.experiment(args.experiment)
+    except (KeyError, DeclarationError) as exc:
+        raise AnalysisError(str(exc).strip("'\"")) from None
+
+
+def _study_rows(args: argparse.Namespace, par, exp, alpha: float):
+    """A declared study's rows (exact power of its binary contrasts) and, for plans with no closed
+    form, its simulated power; returns (rows, simulation or None)."""
+    from analysis.errors import AnalysisError
+    from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
+
+    plan = exp.plan
+    rows = _binary_rows(args, exp, par.id) if isinstance(plan, ContrastPlan) else []
+    simulated = isinstance(plan, (FactorialLogitPlan, CountPlan))
+    if not simulated and rows and all(r["reason"] for r in rows):
+        raise AnalysisError(f"{par.id} experiment {exp.number}: the original rates of its confirmatory "
+                            f"contrasts are not published ({rows[0]['reason']}); give --rates P1 P2")
+    if not simulated:
+        return rows, None
+    if not args.n and args.target is None:
+        raise AnalysisError(f"{par.id} experiment {exp.number}: the original cell sizes are not published; "
+                            "give --n N (per condition) or --target POWER")
+    _check_simulated_sizes(args)
+    from analysis.power.simulated import simulation_power, simulation_sample_size
+
+    sims = [simulation_power(par, exp.number, n, args.simulations, alpha, args.seed, args.jobs, progress=True,
+                             scheduler=args.scheduler) for n in args.n or []]
+    ss = None
+    if args.target is not None:
+        ss = simulation_sample_size(par, exp.number, args.target, args.simulations, alpha, args.seed,
+                                    args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
+    return rows, {"power": sims, "sample_size": ss}
+
+
+def _write_json(out, result: dict, rows, simulation, multisite, args: argparse.Namespace) -> None:
+    from analysis.results import jsonable
+
+    result["contrasts"] = [_row_json(r) for r in rows]
+    if simulation is not None:
+        result["simulation"] = {"power": [s.to_dict() for s in simulation["power"]],
+                                "sample_size": simulation["sample_size"].to_dict()
+                                if simulation["sample_size"] else None}
+    result["plot"] = args.plot
+    result["multisite"] = [r.to_dict() for r in multisite] if multisite is not None else None
+    out.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
+
+
+def _power_text(rows, simulation, multisite, args: argparse.Namespace) -> list[str]:
     text: list[str] = []
-    rows: list[dict] = []
-    simulation = None
-    if args.rates:
-        p1, p2 = _check_rate("--rates P1", args.rates[0]), _check_rate("--rates P2", args.rates[1])
-        if not (args.n or args.target is not None):
-            raise AnalysisError("--rates: give --n N (power) or --target POWER (sample size)")
-        rows = [{"label": f"{100 * p1:.1f}% vs {100 * p2:.1f}%", "original": None, "p1": p1, "p2": p2,
-                 "n1": None, "n2": None, "test": args.test or "fisher",
-                 "test_source": "--test" if args.test else "the default with --rates",
-                 "source": "given with --rates", "confidence": "", "reason": "", "notes": [],
-                 "alpha": alpha, "alternative": args.alternative or "two-sided"}]
-        result.update(study=None, experiment=None)
-    else:
-        import paradigms
-        from paradigms.base import ContrastPlan, CountPlan, DeclarationError, FactorialLogitPlan
-
-        try:
-            par = paradigms.get(args.study)
-            exp = par.experiment(args.experiment)
-        except (KeyError, DeclarationError) as exc:
-            raise AnalysisError(str(exc).strip("'\"")) from None
-        result.update(study=par.id, experiment=exp.number, plan=type(exp.plan).__name__)
-        text.append(f"{par.id} Experiment {exp.number}: {exp.title}")
-        plan = exp.plan
-        if isinstance(plan, ContrastPlan):
-            rows = _binary_rows(args, exp, par.id)
-        simulated = isinstance(plan, (FactorialLogitPlan, CountPlan))
-        if not simulated and rows and all(r["reason"] for r in rows):
-            raise AnalysisError(f"{par.id} experiment {exp.number}: the original rates of its confirmatory "
-                                f"contrasts are not published ({rows[0]['reason']}); give --rates P1 P2")
-        if simulated:
-            if not args.n and args.target is None:
-                raise AnalysisError(f"{par.id} experiment {exp.number}: the original cell sizes are not published; "
-                                    "give --n N (per condition) or --target POWER")
-            _check_simulated_sizes(args)
-            from analysis.power.simulated import simulation_power, simulation_sample_size
-
-            sims = []
-            for n in args.n or []:
-                sims.append(simulation_power(par, exp.number, n, args.simulations, alpha, args.seed,
-                                             args.jobs, progress=True, scheduler=args.scheduler))
-            ss = None
-            if args.target is not None:
-                ss = simulation_sample_size(par, exp.number, args.target, args.simulations, alpha, args.seed,
-                                            args.jobs, n_max=args.n_max, progress=True, scheduler=args.scheduler)
-            simulation = {"power": sims, "sample_size": ss}
-    _check_exact_work(rows, args)
-    multisite = _multisite(args, None if args.rates else exp, None if args.rates else par.id, alpha)
-    for row in rows:
-        _compute_binary(row, args)
-    if rows:
-        result["alpha"], result["alternative"] = rows[0]["alpha"], rows[0]["alternative"]
-    if args.plot and rows:
-        _plot(rows, args, args.plot)
-    if args.json:
-        result["contrasts"] = [_row_json(r) for r in rows]
-        if simulation is not None:
-            result["simulation"] = {"power": [s.to_dict() for s in simulation["power"]],
-                                    "sample_size": simulation["sample_size"].to_dict()
-                                    if simulation["sample_size"] else None}
-        result["plot"] = args.plot
-        result["multisite"] = [r.to_dict() for r in multisite] if multisite is not None else None
-        out.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
-        return 0
     if rows:
         text.append("Confirmatory contrasts (exact power):" if args.study else "Two proportions (exact power):")
         for row in rows:
@@ -500,5 +536,4 @@ def cmd_power(args: argparse.Namespace, out=None) -> int:
     text += _multisite_text(multisite)
     if args.plot:
         text.append(f"plot: {args.plot}")
-    out.write("\n".join(text) + "\n")
-    return 0
+    return text

@@ -153,7 +153,7 @@ def adherence_for(path, loaded, study: str, experiment: int, tests: Mapping[str,
     ...
     analysis.errors.AnalysisError: --preregistration no-such.md: no such file
     """
-    import paradigms
+    from analysis.declared import declaration
 
     from analysis.commands.preregister import read_preregistration
     from analysis.power.interim import schedule_hashes
@@ -166,7 +166,7 @@ def adherence_for(path, loaded, study: str, experiment: int, tests: Mapping[str,
                             f"{facts.get('experiment')}, not {study} Experiment {experiment}")
     d = loaded.analysable()
     d = d[(d["study"] == study) & (d["experiment"].astype(int) == experiment) & d["complied"].notna()]
-    exp = paradigms.get(study).experiment(experiment)
+    exp = declaration(study).experiment(experiment)
     counts = {c: (int(d[d["condition"] == c]["complied"].sum()), int((d["condition"] == c).sum()))
               for c in exp.condition_names}
     r = loaded.report
@@ -209,9 +209,9 @@ def adherence_of_replication(path, result, sources, is_study: bool, counts=None)
         if (facts.get("study"), facts.get("experiment")) != (result.study, result.experiment):
             raise AnalysisError(f"--preregistration {path}: registers {facts.get('study')} Experiment "
                                 f"{facts.get('experiment')}, not {result.study} Experiment {result.experiment}")
-        import paradigms
+        from analysis.declared import declaration
 
-        exp = paradigms.get(result.study).experiment(result.experiment)
+        exp = declaration(result.study).experiment(result.experiment)
         return check_adherence(facts, Path(path).name, counts or {}, tests=tests,
                                contrast_counts=_contrast_counts(facts, exp, counts or {}))
     from analysis.load.sessions import load_sessions
@@ -252,11 +252,11 @@ def adherence_section(report, path, sources):
     if len(found) != 1:
         raise AnalysisError(f"--preregistration {path}: the data hold {len(found)} experiments; give one")
     study, experiment = found[0]
-    import paradigms
+    from analysis.declared import declaration
 
     from analysis.power.design import design_of
 
-    exp = paradigms.get(study).experiment(experiment)
+    exp = declaration(study).experiment(experiment)
     tests = {k.label: design_of(study, experiment, k).test for k in getattr(exp.plan, "confirmatory", ())}
     adh = adherence_for(path, loaded, study, experiment, tests)
     from analysis.report.build import Section

@@ -278,13 +278,13 @@ def design_of(study: str, experiment: int, contrast) -> ContrastDesign:
     >>> d.test, d.allocation, d.alternative, d.alpha
     ('chi2', '1:2', 'two-sided', 0.05)
     """
-    import paradigms
+    from analysis.declared import declaration
     from paradigms.base import DeclarationError
 
     from analysis.replication.original import original_effect
 
     try:
-        exp = paradigms.get(study).experiment(int(experiment))
+        exp = declaration(study).experiment(int(experiment))
     except (KeyError, DeclarationError, ValueError) as exc:
         raise AnalysisError(str(exc).strip("'\"")) from None
     k = _contrast(exp, contrast)
@@ -306,10 +306,10 @@ def designs_of(study: str, experiment: int) -> tuple[ContrastDesign, ...]:
     >>> [d.allocation for d in designs_of("cialdini1975", 1)]
     ['1:2', '1:1', '1:1']
     """
-    import paradigms
+    from analysis.declared import declaration
 
     try:
-        plan = paradigms.get(study).experiment(int(experiment)).plan
+        plan = declaration(study).experiment(int(experiment)).plan
     except Exception as exc:  # noqa: BLE001 - unknown study/experiment: one line
         raise AnalysisError(str(exc).strip("'\"")) from None
     return tuple(design_of(study, experiment, k) for k in plan.confirmatory)
@@ -506,7 +506,7 @@ def plan_experiment(study: str, experiment: int, target: float = 0.8, alpha: Opt
     >>> p["total_n"] == 2 * p["n_per_condition"]
     True
     """
-    import paradigms
+    from analysis.declared import declaration
     from paradigms.base import ContrastPlan
 
     from analysis.power.exact import power_two_proportions
@@ -515,7 +515,7 @@ def plan_experiment(study: str, experiment: int, target: float = 0.8, alpha: Opt
         raise AnalysisError(f"--basis {basis!r}: not one of {', '.join(BASES)}")
     from paradigms.base import FactorialLogitPlan
 
-    exp = paradigms.get(study).experiment(int(experiment))
+    exp = declaration(study).experiment(int(experiment))
     if isinstance(exp.plan, FactorialLogitPlan):
         raise AnalysisError(f"{study} experiment {experiment}: the confirmatory test is the "
                             f"{exp.plan.treatment_factor} x {exp.plan.moderator} interaction, which has no exact "

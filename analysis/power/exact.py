@@ -41,6 +41,7 @@ import numpy as np
 from scipy import stats
 
 from analysis.errors import AnalysisError
+from analysis.format import pct
 from analysis.results import Result
 from analysis.stats.effects import cohens_h  # the one home of Cohen's h (issue 21.1)
 
@@ -405,7 +406,7 @@ class PowerResult(Result):
 
     def __str__(self) -> str:
         return (f"Power of {TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) "
-                f"for {100 * self.p1:.1f}% vs {100 * self.p2:.1f}% with {self.line()[len('power with '):]}")
+                f"for {pct(self.p1)} vs {pct(self.p2)} with {self.line()[len('power with '):]}")
 
     def line(self) -> str:
         """The sentence without the test, sidedness, α and rates (for a listing that names them once).
@@ -555,7 +556,7 @@ class SampleSizeResult(Result):
 
     def __str__(self) -> str:
         what = f"{TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)})"
-        return f"{100 * self.p1:.1f}% vs {100 * self.p2:.1f}%, {what}, {self.line()}"
+        return f"{pct(self.p1)} vs {pct(self.p2)}, {what}, {self.line()}"
 
     def line(self) -> str:
         """The sentence without the rates, test, sidedness and α (for a listing that names them once).
@@ -771,11 +772,11 @@ class D33Result(Result):
 
     def __str__(self) -> str:
         if math.isnan(self.p_treatment):
-            return (f"d33 with n = {self.n1} and {self.n2} against {100 * self.p_control:.1f}%: not computable "
+            return (f"d33 with n = {self.n1} and {self.n2} against {pct(self.p_control)}: not computable "
                     f"({'; '.join(self.notes)})")
         return (f"The design with n = {self.n1} and {self.n2} had 33% power ({TESTS[self.test]}, "
                 f"{_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) to detect "
-                f"{100 * self.p_treatment:.1f}% vs {100 * self.p_control:.1f}% "
+                f"{pct(self.p_treatment)} vs {pct(self.p_control)} "
                 f"(Cohen's h = {self.cohens_h:.2f}, risk difference = {self.risk_difference:.3f})")
 
     def to_dict(self) -> dict:
@@ -920,7 +921,7 @@ def power_curve(p1: float, p2: float, ns, alpha: float = 0.05, test: str = "fish
         r = power_two_proportions(p1, p2, n, _n2(n, ratio), alpha, test, alternative)
         exact.append(r.power)
         normal.append(r.power_normal)
-    return PowerCurve(label or f"{100 * p1:.1f}% vs {100 * p2:.1f}%", p1, p2, alpha, test, alternative, ns,
+    return PowerCurve(label or f"{pct(p1)} vs {pct(p2)}", p1, p2, alpha, test, alternative, ns,
                       tuple(exact), tuple(normal), target, original_n, ratio)
 
 

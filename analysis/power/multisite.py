@@ -42,6 +42,7 @@ from typing import Optional
 import numpy as np
 
 from analysis.errors import AnalysisError
+from analysis.format import pct
 from analysis.results import Result, format_number, format_p
 
 __all__ = ["MultisitePower", "multisite_power", "multisite_power_rates", "multisite_tables", "pool_sites"]
@@ -312,7 +313,7 @@ def multisite_power_rates(p1: float, p2: float, sites: int, n1: int, n2: Optiona
     sites, n1, n2, simulations, seed = int(sites), int(n1), int(n2), int(simulations), int(seed)
     d = dict(study=None, experiment=None, n_per_condition=n1, notes=())
     d.update(_design or {})
-    label = label or f"{100 * p1:.1f}% vs {100 * p2:.1f}%"
+    label = label or f"{pct(p1)} vs {pct(p2)}"
     rows = _run(p1, p2, n1, n2, sites, float(tau), simulations, seed, int(jobs), scheduler, level,
                 f"simulating {sites} sites" if progress else None)
     notes = tuple(d["notes"]) + (
