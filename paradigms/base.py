@@ -30,6 +30,8 @@ __all__ = [
     "BinaryModel",
     "Experiment",
     "Paradigm",
+    "declare",
+    "DECLARED_NAMES",
     "SessionType",
     "FieldSession",
     "DeclarationError",
@@ -746,3 +748,34 @@ class Paradigm:
 
     def columns(self, experiment: Optional[int] = None) -> tuple[str, ...]:
         return tuple(m.name for m in self.codebook(experiment))
+
+
+#: The names every declaration module gives its parts, by the :class:`Paradigm` field each fills;
+#: :func:`declare` takes them from the module, so a declaration names them once.
+DECLARED_NAMES: Mapping[str, str] = MappingProxyType({
+    "citation": "CITATION", "experiments": "EXPERIMENTS", "measures": "MEASURES", "consent": "CONSENT",
+    "debriefing": "DEBRIEFING", "training": "TRAINING", "coding_rules": "CODING_RULES",
+    "provenance": "PROVENANCE",
+})
+
+
+def declare(namespace: Mapping[str, object], **fields) -> Paradigm:
+    """The paradigm a declaration module declares: its parts by their names, and what differs.
+
+    Every declaration module builds the same parts under the same names (:data:`DECLARED_NAMES`:
+    ``CITATION``, ``EXPERIMENTS``, ``MEASURES``, ``CONSENT``, ``DEBRIEFING``, ``TRAINING``,
+    ``CODING_RULES``, ``PROVENANCE``); ``declare(globals(), id=..., title=..., session=...)`` takes
+    them from the module and passes the rest (``fields``) to :class:`Paradigm` as given.
+
+    A missing name, or a field given both ways, is a :class:`DeclarationError` that names it.
+    """
+    where = f"declaration {namespace.get('__name__', '?')}"
+    missing = [name for name in DECLARED_NAMES.values() if name not in namespace]
+    if missing:
+        raise DeclarationError(f"{where}: no {', '.join(missing)} (a declaration names its parts "
+                               f"{', '.join(DECLARED_NAMES.values())})")
+    twice = [f for f in fields if f in DECLARED_NAMES]
+    if twice:
+        raise DeclarationError(f"{where}: {', '.join(twice)} given as an argument and as "
+                               f"{', '.join(DECLARED_NAMES[f] for f in twice)}: say it once")
+    return Paradigm(**{f: namespace[name] for f, name in DECLARED_NAMES.items()}, **fields)

@@ -25,7 +25,7 @@ else is derived.
 """
 from __future__ import annotations
 
-from .vocab import BinaryModel, Condition, Contrast, ContrastPlan, Experiment, Paradigm, Rate
+from .vocab import BinaryModel, Condition, Contrast, ContrastPlan, Experiment, Rate, declare
 from .vocab.sales import EXCLUSIONS, READY_NOTE, SALES_TABLE, interruption_step, purchase_step, sales_measures
 
 __all__ = ["PARADIGM"]
@@ -270,20 +270,13 @@ Simulation rates of Experiments 2 and 6 are borrowed from Experiment 1 and say s
 probability that a simulated customer answers before the interruption (5%) is an assumption."""
 
 
-PARADIGM = Paradigm(
+PARADIGM = declare(
+    globals(),
     id="burger1986",
-    citation=CITATION,
     title="That's-not-all (improving the deal before the answer)",
     setting="field",
     session=SALES_TABLE,
     outcome="binary",
-    experiments=EXPERIMENTS,
-    measures=MEASURES,
-    consent=CONSENT,
-    debriefing=DEBRIEFING,
-    training=TRAINING,
-    coding_rules=CODING_RULES,
-    provenance=PROVENANCE,
     exclusion_reasons=EXCLUSIONS,
     ready_say="Wait for a customer to stop at the bake-sale table.",
     ready_note=READY_NOTE,

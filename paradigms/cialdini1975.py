@@ -16,8 +16,8 @@ consent, debriefing and training texts.  Everything else is derived.
 """
 from __future__ import annotations
 
-from .vocab import (Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, FieldSession, Paradigm, Rate,
-                    Step)
+from .vocab import (Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, FieldSession, Rate, Step,
+                    declare)
 
 __all__ = ["PARADIGM"]
 
@@ -271,18 +271,11 @@ described in the available sources and is a RECONSTRUCTION of a request of equal
 exposure control's wording (both requests described together, choose either) is a
 RECONSTRUCTION of the procedure described in the sources."""
 
-PARADIGM = Paradigm(
+PARADIGM = declare(
+    globals(),
     id="cialdini1975",
-    citation=CITATION,
     title="Door-in-the-face (reciprocal concessions)",
     setting="field",
     session=FieldSession(),
     outcome="binary",
-    experiments=EXPERIMENTS,
-    measures=MEASURES,
-    consent=CONSENT,
-    debriefing=DEBRIEFING,
-    training=TRAINING,
-    coding_rules=CODING_RULES,
-    provenance=PROVENANCE,
 )

@@ -23,8 +23,8 @@ is marked RECONSTRUCTION.
 """
 from __future__ import annotations
 
-from .vocab import (Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, MailSession, Paradigm, Rate,
-                    Step)
+from .vocab import (Answer, BinaryModel, Condition, Contrast, ContrastPlan, Experiment, MailSession, Rate, Step,
+                    declare)
 
 __all__ = ["PARADIGM"]
 
@@ -193,20 +193,13 @@ of them. Which sender the original expected to get more replies is not available
 high vs low status without a claim about its direction. The simulated reply delays (uniform between 4 and
 35 days after sending) are a simulation assumption, not a published figure."""
 
-PARADIGM = Paradigm(
+PARADIGM = declare(
+    globals(),
     id="kunz1976",
-    citation=CITATION,
     title="Holiday cards to strangers (reciprocity by post)",
     setting="mail",
     session=MailSession(window_days=WINDOW_DAYS, reply_days=(4, 35)),
     outcome="binary",
-    experiments=EXPERIMENTS,
-    measures=MEASURES,
-    consent=CONSENT,
-    debriefing=DEBRIEFING,
-    training=TRAINING,
-    coding_rules=CODING_RULES,
-    provenance=PROVENANCE,
     exclusion_reasons={
         "not_sent": "the card was not posted (an unusable address, a spoiled card); its slot stays used",
         "returned": "the post office returned the card undelivered",

@@ -20,7 +20,7 @@ exclusion), one tap for bought / did not buy.
 """
 from __future__ import annotations
 
-from .vocab import BinaryModel, Condition, Contrast, Experiment, FactorialLogitPlan, Paradigm, Rate
+from .vocab import BinaryModel, Condition, Contrast, Experiment, FactorialLogitPlan, Rate, declare
 from .vocab.sales import (EXCLUSIONS, INTERRUPTED_BEFORE_CUE, READY_NOTE, SALES_TABLE, SPOKE_BEFORE_CUE,
                           interruption_step, purchase_step, sales_measures)
 
@@ -245,20 +245,13 @@ a weak or a good reason and of every $5 cell by reason; whether 76% / 45% are me
 reasons or over the reason-given cells; every test statistic. How the six published rates are mapped
 onto the twelve cells for simulation is stated in each rate's source."""
 
-PARADIGM = Paradigm(
+PARADIGM = declare(
+    globals(),
     id="pollock1998",
-    citation=CITATION,
     title="That's-not-all limited by mindfulness (price × technique × reason)",
     setting="field",
     session=SALES_TABLE,
     outcome="binary",
-    experiments=EXPERIMENTS,
-    measures=MEASURES,
-    consent=CONSENT,
-    debriefing=DEBRIEFING,
-    training=TRAINING,
-    coding_rules=CODING_RULES,
-    provenance=PROVENANCE,
     exclusion_reasons=EXCLUSIONS,
     ready_say="Wait for a customer to stop at the chocolate table.",
     ready_note=READY_NOTE,

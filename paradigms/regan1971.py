@@ -23,7 +23,7 @@ screens.
 from __future__ import annotations
 
 from .vocab import (Answer, Break, CellMean, Condition, Contrast, CountModel, CountPlan, Experiment, LabDesign,
-                    LabSession, Measure, Paradigm, RatingItem, Step, TextItem)
+                    LabSession, Measure, RatingItem, Step, TextItem, declare)
 
 __all__ = ["PARADIGM"]
 
@@ -384,19 +384,12 @@ EXCLUSION_REASONS = {
     "other": "another reason (including no consent), described in the session notes",
 }
 
-PARADIGM = Paradigm(
+PARADIGM = declare(
+    globals(),
     id="regan1971",
-    citation=CITATION,
     title="Favor and liking (reciprocity in the lab)",
     setting="lab",
     session=LabSession(DESIGN),
     outcome="count",
-    experiments=EXPERIMENTS,
-    measures=MEASURES,
-    consent=CONSENT,
-    debriefing=DEBRIEFING,
-    training=TRAINING,
-    coding_rules=CODING_RULES,
-    provenance=PROVENANCE,
     exclusion_reasons=EXCLUSION_REASONS,
 )

@@ -322,3 +322,19 @@ def test_the_line_counter_leaves_out_blank_lines_comments_and_the_docstring(tmp_
     source = 'def f(x):\n    """Doc.\n\n    More.\n    """\n    # a comment\n\n    y = (x +\n         1)\n    return y\n'
     node = ast.parse(source).body[0]
     assert _code_lines(source, node) == 4   # def, the two lines of y = (...), return
+
+
+def test_declare_takes_the_parts_a_declaration_names_and_refuses_a_missing_or_doubled_one():
+    """paradigms.vocab.declare: the eight parts every declaration module names, said once there."""
+    import paradigms.cialdini1975 as mod
+    from paradigms.vocab import DECLARED_NAMES, declare
+    p = mod.PARADIGM
+    for field_name, name in DECLARED_NAMES.items():
+        assert getattr(p, field_name) is getattr(mod, name) or getattr(p, field_name) == tuple(getattr(mod, name))
+    namespace = {name: getattr(mod, name) for name in DECLARED_NAMES.values()} | {"__name__": "mystudy"}
+    same = declare(namespace, id="cialdini1975", title=p.title, session=p.session, setting="field", outcome="binary")
+    assert same.consent == p.consent and same.experiments == p.experiments
+    with pytest.raises(DeclarationError, match="declaration mystudy: no TRAINING"):
+        declare({k: v for k, v in namespace.items() if k != "TRAINING"}, id="x", title="t")
+    with pytest.raises(DeclarationError, match="consent given as an argument and as CONSENT: say it once"):
+        declare(namespace, id="x", title="t", consent="another consent text")
