@@ -622,6 +622,13 @@ _OUTCOMES = {"binary": (ContrastPlan,), "count": (CountPlan,)}
 class Paradigm:
     """A whole study, declared as data.
 
+    ``setting`` and ``outcome`` are derived, not declared: the setting is the
+    session type's (:attr:`SessionType.setting`), the outcome the plans' (a
+    :class:`ContrastPlan` or :class:`FactorialLogitPlan` analyses a ``binary``
+    outcome, a :class:`CountPlan` a ``count``).  Both stay readable as
+    attributes; a declaration that still gives one must agree with what it is
+    derived from.
+
     It checks itself when built: ``setting``, ``session``, ``outcome``, each
     experiment's ``plan`` and simulation ``model`` must agree, and a
     :class:`DeclarationError` names the field that does not.
@@ -630,8 +637,6 @@ class Paradigm:
     id: str
     citation: str
     title: str
-    setting: str  # "field" or "lab"
-    outcome: str  # "binary" or "count"
     experiments: tuple[Experiment, ...]
     measures: tuple[Measure, ...]
     consent: str
@@ -645,21 +650,20 @@ class Paradigm:
     ready_note: str = "Tap Approach as you step towards them: the screen then shows the script."
     #: how the paradigm is run (FieldSession, LabSession, ...); by default one requester's tablet
     session: SessionType = field(default_factory=FieldSession)
+    #: "field", "lab" or "mail": derived from ``session`` (give it only to state it; it must agree)
+    setting: Optional[str] = None
+    #: "binary" or "count": derived from the experiments' plans (give it only to state it; it must agree)
+    outcome: Optional[str] = None
 
     def __post_init__(self):
         where = f"paradigm {self.id!r}"
         if not (isinstance(self.id, str) and self.id.isidentifier() and self.id == self.id.lower()):
             raise DeclarationError(f"{where}: id must be a lower-case identifier, e.g. 'cialdini1975'")
-        if self.setting not in _SETTINGS:
+        if self.setting is not None and self.setting not in _SETTINGS:
             raise DeclarationError(f"{where}: setting must be one of {', '.join(_SETTINGS)}, not {self.setting!r}")
-        if self.outcome not in _OUTCOMES:
+        if self.outcome is not None and self.outcome not in _OUTCOMES:
             raise DeclarationError(f"{where}: outcome must be one of {', '.join(_OUTCOMES)}, not {self.outcome!r}")
-        if not isinstance(self.session, SessionType):
-            raise DeclarationError(f"{where}: session must be a session type (FieldSession, LabSession, ...), "
-                                   f"not {type(self.session).__name__}")
-        if self.session.setting != self.setting:
-            raise DeclarationError(f"{where}: session {type(self.session).__name__} is for the "
-                                   f"{self.session.setting} setting, but setting is {self.setting!r}")
+        object.__setattr__(self, "setting", self._derived_setting(where))
         object.__setattr__(self, "experiments", tuple(self.experiments))
         object.__setattr__(self, "measures", tuple(self.measures))
         object.__setattr__(self, "exclusion_reasons", _frozen(self.exclusion_reasons))
@@ -668,11 +672,8 @@ class Paradigm:
         numbers = [e.number for e in self.experiments]
         if len(set(numbers)) != len(numbers):
             raise DeclarationError(f"{where}: experiments: duplicate experiment numbers {numbers}")
+        object.__setattr__(self, "outcome", self._derived_outcome(where))
         for e in self.experiments:
-            plans = _OUTCOMES[self.outcome]
-            if not isinstance(e.plan, plans):
-                raise DeclarationError(f"{where}: experiment {e.number}: plan {type(e.plan).__name__} does not "
-                                       f"analyse a {self.outcome} outcome (use {plans[0].__name__})")
             if self.outcome == "binary":
                 if not isinstance(e.model, BinaryModel):
                     raise DeclarationError(f"{where}: experiment {e.number}: model must be a BinaryModel for a "
@@ -686,6 +687,34 @@ class Paradigm:
         for m in self.measures:
             if not isinstance(m, Measure):
                 raise DeclarationError(f"{where}: measures: {m!r} is not a Measure")
+
+    def _derived_setting(self, where: str) -> str:
+        """The session type's setting; a declared ``setting`` must be the same."""
+        if not isinstance(self.session, SessionType):
+            raise DeclarationError(f"{where}: session must be a session type (FieldSession, LabSession, ...), "
+                                   f"not {type(self.session).__name__}")
+        setting = self.session.setting
+        if setting not in _SETTINGS:
+            raise DeclarationError(f"{where}: session {type(self.session).__name__} says no setting: a session "
+                                   f"type's setting must be one of {', '.join(_SETTINGS)}, not {setting!r}")
+        if self.setting is not None and self.setting != setting:
+            raise DeclarationError(f"{where}: session {type(self.session).__name__} is for the "
+                                   f"{setting} setting, but setting is {self.setting!r}")
+        return setting
+
+    def _derived_outcome(self, where: str) -> str:
+        """The outcome the experiments' plans analyse; a declared ``outcome`` must be the same."""
+        first = self.experiments[0]  # its plan is a Plan: Experiment checks that
+        outcome = self.outcome or next(o for o, plans in _OUTCOMES.items() if isinstance(first.plan, plans))
+        plans = _OUTCOMES[outcome]
+        for e in self.experiments:
+            if isinstance(e.plan, plans):
+                continue
+            said = (f"experiment {first.number}'s {type(first.plan).__name__} does: one outcome per paradigm"
+                    if self.outcome is None else f"use {plans[0].__name__}")
+            raise DeclarationError(f"{where}: experiment {e.number}: plan {type(e.plan).__name__} does not "
+                                   f"analyse a {outcome} outcome ({said})")
+        return outcome
 
     def experiment(self, number: int) -> Experiment:
         for e in self.experiments:

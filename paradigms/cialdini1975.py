@@ -275,7 +275,5 @@ PARADIGM = declare(
     globals(),
     id="cialdini1975",
     title="Door-in-the-face (reciprocal concessions)",
-    setting="field",
     session=FieldSession(),
-    outcome="binary",
 )

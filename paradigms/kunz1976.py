@@ -197,9 +197,7 @@ PARADIGM = declare(
     globals(),
     id="kunz1976",
     title="Holiday cards to strangers (reciprocity by post)",
-    setting="mail",
     session=MailSession(window_days=WINDOW_DAYS, reply_days=(4, 35)),
-    outcome="binary",
     exclusion_reasons={
         "not_sent": "the card was not posted (an unusable address, a spoiled card); its slot stays used",
         "returned": "the post office returned the card undelivered",

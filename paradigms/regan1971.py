@@ -388,8 +388,6 @@ PARADIGM = declare(
     globals(),
     id="regan1971",
     title="Favor and liking (reciprocity in the lab)",
-    setting="lab",
     session=LabSession(DESIGN),
-    outcome="count",
     exclusion_reasons=EXCLUSION_REASONS,
 )

@@ -332,9 +332,42 @@ def test_declare_takes_the_parts_a_declaration_names_and_refuses_a_missing_or_do
     for field_name, name in DECLARED_NAMES.items():
         assert getattr(p, field_name) is getattr(mod, name) or getattr(p, field_name) == tuple(getattr(mod, name))
     namespace = {name: getattr(mod, name) for name in DECLARED_NAMES.values()} | {"__name__": "mystudy"}
-    same = declare(namespace, id="cialdini1975", title=p.title, session=p.session, setting="field", outcome="binary")
+    same = declare(namespace, id="cialdini1975", title=p.title, session=p.session)
     assert same.consent == p.consent and same.experiments == p.experiments
     with pytest.raises(DeclarationError, match="declaration mystudy: no TRAINING"):
         declare({k: v for k, v in namespace.items() if k != "TRAINING"}, id="x", title="t")
     with pytest.raises(DeclarationError, match="consent given as an argument and as CONSENT: say it once"):
         declare(namespace, id="x", title="t", consent="another consent text")
+
+
+def test_setting_and_outcome_are_derived_from_the_session_type_and_the_plans():
+    """Issue 23.2: no declaration states them; each reads as the session type's and the plans' own."""
+    from paradigms.vocab import ContrastPlan, CountPlan
+    outcome_of = {ContrastPlan: "binary", CountPlan: "count"}  # FactorialLogitPlan is a ContrastPlan
+    for name in paradigms.names():
+        p = paradigms.get(name)
+        assert p.setting == type(p.session).setting
+        assert {next(o for t, o in outcome_of.items() if isinstance(e.plan, t)) for e in p.experiments} == {p.outcome}
+    for name in ("cialdini1975", "regan1971", "burger1986", "pollock1998", "kunz1976"):
+        tree = ast.parse((ROOT / "paradigms" / f"{name}.py").read_text(encoding="utf-8"))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "declare"]
+        assert len(calls) == 1 and not {k.arg for k in calls[0].keywords} & {"setting", "outcome"}, name
+    lab = paradigms.get("regan1971")
+    assert (lab.setting, lab.outcome) == ("lab", "count")
+    stated = replace(paradigms.get("cialdini1975"), setting="field", outcome="binary")  # stated and agreeing
+    assert (stated.setting, stated.outcome) == ("field", "binary")
+
+
+def test_one_outcome_per_paradigm_when_it_is_derived():
+    p, count = paradigms.get("cialdini1975"), paradigms.get("regan1971").experiments[0]
+    counted = replace(count, number=99)
+    with pytest.raises(DeclarationError, match="experiment 99: plan CountPlan does not analyse a binary outcome "
+                                               r"\(experiment 1's ContrastPlan does: one outcome per paradigm\)"):
+        replace(p, outcome=None, experiments=p.experiments + (counted,))
+
+
+def test_a_session_type_without_a_setting_is_refused_by_name():
+    class Nowhere(SessionType):
+        pass
+    with pytest.raises(DeclarationError, match="session Nowhere says no setting"):
+        replace(paradigms.get("cialdini1975"), session=Nowhere(), setting=None)

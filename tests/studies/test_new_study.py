@@ -35,9 +35,7 @@ SURVEY = Paradigm(
     id="testcompliment",
     citation="Made up for the toolkit's tests (no such study).",
     title="A compliment before a request",
-    setting="field",
-    session=FieldSession(),
-    outcome="binary",
+    session=FieldSession(),  # setting (field) and outcome (binary) are derived
     experiments=(Experiment(
         1, "Compliment vs none",
         conditions=(Condition("compliment", "treatment", "Compliment, then the request.", (COMPLIMENT, REQUEST)),
