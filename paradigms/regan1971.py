@@ -321,17 +321,11 @@ screen (data_consent); a participant who withdraws is kept in the file, marked, 
 Money paid for tickets is returned at the debriefing. The free-text probe asks for no names, and no
 name or contact detail is ever written to the data; the participant id is a random pseudonym."""
 
-DEBRIEFING = """\
-On the participant's screen (read it with him, then talk it through):
-"Thank you. This study was not about paintings. It is about how a favor and liking affect whether
-people agree to a request; it repeats a classic study from 1971. Your partner was a member of the
-research team. Whether he was pleasant or not, whether anyone brought a drink, and his request to
-buy raffle tickets were all planned in advance; you were assigned to one version by chance. There
-is no raffle: any money you paid is returned to you now. Whatever you did was entirely normal;
-there is no right or wrong answer. We had to keep this from you until now, because knowing it would
-have changed the study. Please do not tell other students about it until the study ends."
-Return the money, introduce the confederate by his real role, answer questions, and let the
-participant answer "May we use your answers?" on the screen himself."""
+#: the participant's debriefing is written once, in DESIGN; the protocol quotes it between the stage directions
+DEBRIEFING = DESIGN.protocol_debriefing(
+    "On the participant's screen (read it with him, then talk it through):",
+    "Return the money, introduce the confederate by his real role, answer questions, and let the\n"
+    'participant answer "May we use your answers?" on the screen himself.')
 
 TRAINING = """\
 Confederate:

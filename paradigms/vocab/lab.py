@@ -13,6 +13,7 @@ Nothing here imports the engine or PsychoPy.
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from ..base import DeclarationError, Measure, SessionType
@@ -118,6 +119,23 @@ class LabDesign:
         if missing:
             raise DeclarationError(f"LabDesign: composite {self.composite[0]!r} names items not in the "
                                    f"questionnaire: {', '.join(missing)}")
+
+    def protocol_debriefing(self, before: str, after: str, width: int = 99) -> str:
+        """The printed protocol's debriefing: ``before``, then the participant's debriefing
+        (:attr:`debriefing_participant`, the one text of it) quoted as one paragraph wrapped at
+        ``width`` characters, then ``after`` (what the experimenter does next).
+
+        >>> d = LabDesign("w", "q", "lo", "hi", 2, (Break("a", "x", "s"),) * 3, (), ("c", ()),
+        ...               "You were told a story.\\n\\nIt was planned.", "Keep?")
+        >>> print(d.protocol_debriefing("Read it:", "Then ask.", width=20))
+        Read it:
+        "You were told a
+        story. It was
+        planned."
+        Then ask.
+        """
+        quoted = textwrap.fill('"' + " ".join(self.debriefing_participant.split()) + '"', width=width)
+        return f"{before}\n{quoted}\n{after}"
 
     @property
     def painting_columns(self) -> tuple[str, ...]:

@@ -80,3 +80,13 @@ def test_the_readme_carries_every_session_types_key_card():
         assert cls.key_card
         for key, what in cls.key_card:
             assert f"| `{key}` | {what} |" in readme, (cls.__name__, key)
+
+
+def test_regan_debriefing_is_one_text_the_protocol_quotes_from_the_participant_screen():
+    """Issue 23.3: the protocol's debriefing quotes the screen's words (written once, in the design)."""
+    p = paradigms.get("regan1971")
+    screen = p.session.design.debriefing_participant
+    start, end = p.debriefing.index('"Thank you.'), p.debriefing.rindex('ends."') + len('ends.')
+    assert " ".join(p.debriefing[start + 1:end].split()) == " ".join(screen.split())
+    assert p.debriefing.startswith("On the participant's screen") and "Return the money" in p.debriefing[end:]
+    assert max(len(line) for line in p.debriefing.splitlines()) <= 99
