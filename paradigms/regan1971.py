@@ -23,7 +23,7 @@ screens.
 from __future__ import annotations
 
 from .vocab import (Answer, Break, CellMean, Condition, Contrast, CountModel, CountPlan, Experiment, LabDesign,
-                    LabSession, Measure, RatingItem, Step, TextItem, declare)
+                    LabSession, RatingItem, Step, TextItem, declare)
 
 __all__ = ["PARADIGM"]
 
@@ -288,21 +288,24 @@ DESIGN = LabDesign(
 # step columns (phone_call_answer, drink_answer, ticket_request_answer and
 # their times) are derived from the scripts above.
 # --------------------------------------------------------------------------- #
+#: how the study is run: the lab screens, in the design's order
+SESSION = LabSession(DESIGN)
+#: the session's columns in the declaration's words; their types and bounds are the design's (said once there)
 _RATED = "rated on a 1-9 slider"
+_measure = SESSION.measure
 MEASURES = (
-    Measure("tickets", "integer", f"number of 25-cent raffle tickets bought (0..{MAX_TICKETS}), entered twice "
-            "by the experimenter; empty if the request was never reached", minimum=0, maximum=MAX_TICKETS),
-    *(Measure(i.column, "integer", f"liking of the confederate: \"{i.question}\" ({_RATED}: 1 = {i.low_label}, "
-              f"9 = {i.high_label})", minimum=1, maximum=9) for i in LIKING_ITEMS),
-    Measure("liking_score", "number", "mean of like_01..like_04 (the liking composite; the design factor is "
-            "the column liking)", minimum=1, maximum=9),
-    Measure("knew_partner", "integer", f"\"{KNEW_ITEM.question}\" ({_RATED}: 1 = not at all, 9 = very well)",
-            minimum=1, maximum=9),
-    Measure("suspicion", "string", "free-text answer to the probe \"what do you think this study was about?\", "
-            "verbatim (may contain commas, quotes, line breaks; the CSV quotes it)"),
-    *(Measure(c, "integer", f"cover task: rating of painting {c[-2:]} ({_RATED}: 1 = not at all, 9 = very much; "
-              f"paintings {', '.join(x[-2:] for x in DESIGN.first_block)} before the break)",
-              minimum=1, maximum=9) for c in DESIGN.painting_columns),
+    _measure("tickets", f"number of 25-cent raffle tickets bought (0..{MAX_TICKETS}), entered twice by the "
+             "experimenter; empty if the request was never reached"),
+    *(_measure(i.column, f"liking of the confederate: \"{i.question}\" ({_RATED}: 1 = {i.low_label}, "
+                         f"9 = {i.high_label})") for i in LIKING_ITEMS),
+    _measure("liking_score", "mean of like_01..like_04 (the liking composite; the design factor is the "
+             "column liking)"),
+    _measure("knew_partner", f"\"{KNEW_ITEM.question}\" ({_RATED}: 1 = not at all, 9 = very well)"),
+    _measure("suspicion", "free-text answer to the probe \"what do you think this study was about?\", "
+             "verbatim (may contain commas, quotes, line breaks; the CSV quotes it)"),
+    *(_measure(c, f"cover task: rating of painting {c[-2:]} ({_RATED}: 1 = not at all, 9 = very much; "
+                  f"paintings {', '.join(x[-2:] for x in DESIGN.first_block)} before the break)")
+      for c in DESIGN.painting_columns),
 )
 
 # --------------------------------------------------------------------------- #
@@ -382,6 +385,6 @@ PARADIGM = declare(
     globals(),
     id="regan1971",
     title="Favor and liking (reciprocity in the lab)",
-    session=LabSession(DESIGN),
+    session=SESSION,
     exclusion_reasons=EXCLUSION_REASONS,
 )

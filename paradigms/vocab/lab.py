@@ -14,7 +14,7 @@ Nothing here imports the engine or PsychoPy.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..base import DeclarationError, Measure, SessionType
 
@@ -181,6 +181,18 @@ class LabSession(SessionType):
     def __post_init__(self):
         if not isinstance(self.design, LabDesign):
             raise DeclarationError(f"LabSession: design must be a LabDesign, not {type(self.design).__name__}")
+
+    def measure(self, column: str, description: str) -> Measure:
+        """The column ``column`` as this session fills it (:meth:`measures`: its type and bounds, which
+        the design says once), described in the declaration's own words.
+
+        A declaration describes a column further this way without saying its bounds again.
+        """
+        for m in self.measures():
+            if m.name == column:
+                return replace(m, description=description)
+        raise DeclarationError(f"LabSession: the session fills no column {column!r}; it fills "
+                               + ", ".join(m.name for m in self.measures()))
 
     def measures(self) -> tuple[Measure, ...]:
         """The columns the lab screens fill, derived from the design (the declaration may describe

@@ -371,3 +371,15 @@ def test_a_session_type_without_a_setting_is_refused_by_name():
         pass
     with pytest.raises(DeclarationError, match="session Nowhere says no setting"):
         replace(paradigms.get("cialdini1975"), session=Nowhere(), setting=None)
+
+
+def test_regan_bounds_are_said_once_by_the_design_the_declaration_only_describes():
+    """Issue 23.4: the declaration's measures take type and bounds from the session's own, only the words differ."""
+    p = paradigms.get("regan1971")
+    derived = {m.name: m for m in p.session.measures()}
+    for m in p.measures:
+        assert replace(m, description="") == replace(derived[m.name], description=""), m.name
+    assert derived["tickets"].maximum == p.session.design.max_tickets
+    assert p.session.measure("tickets", "words").description == "words"
+    with pytest.raises(DeclarationError, match="the session fills no column 'ticket'"):
+        p.session.measure("ticket", "a typo")
