@@ -192,6 +192,18 @@ MODEL = CountModel(
     max_tickets=MAX_TICKETS,
 )
 
+def _within(k: Contrast, liking: str) -> Contrast:
+    """The favor contrast ``k`` within one liking level: its cells found by their factors, its label
+    said by its levels (not confirmatory)."""
+    def cell(favor: str) -> str:
+        return next(c.name for c in CONDITIONS if dict(c.factors) == {"favor": favor, "liking": liking})
+
+    def words(levels) -> str:
+        return " + ".join(level.replace("_", " ") for level in levels)
+    return Contrast(cell(k.treatment), tuple(cell(c) for c in k.control),
+                    f"{words((k.treatment,))} vs {words(k.control)}, {liking} confederate", confirmatory=False)
+
+
 #: The analysis plan: the favor contrasts on tickets (two-factor count
 #: models referenced to no favor and the unpleasant confederate), the liking x
 #: tickets correlations compared between favor levels, and the threshold
@@ -201,10 +213,7 @@ MODEL = CountModel(
 PLAN = CountPlan(
     outcome="tickets",
     factors=("favor", "liking"),
-    contrasts=FAVOR_CONTRASTS + tuple(
-        Contrast(f"{k.treatment}_{lk}", tuple(f"{c}_{lk}" for c in k.control),
-                 f"{k.label.split(' (')[0]}, {lk} confederate", confirmatory=False)
-        for k in FAVOR_CONTRASTS for lk in ("pleasant", "unpleasant")),
+    contrasts=FAVOR_CONTRASTS + tuple(_within(k, lk) for k in FAVOR_CONTRASTS for lk in ("pleasant", "unpleasant")),
     references={"favor": "no_favor", "liking": "unpleasant"},
     score="liking_score",
     correlation_pairs=(("no_favor", "confederate_favor"), ("no_favor", "experimenter_favor"),

@@ -383,3 +383,17 @@ def test_regan_bounds_are_said_once_by_the_design_the_declaration_only_describes
     assert p.session.measure("tickets", "words").description == "words"
     with pytest.raises(DeclarationError, match="the session fills no column 'ticket'"):
         p.session.measure("ticket", "a typo")
+
+
+def test_regan_within_liking_contrasts_follow_from_the_cells_factors():
+    """Issue 23.4: each per-liking contrast compares the cells at its favor levels and one liking level."""
+    e = paradigms.get("regan1971").experiments[0]
+    factors = {c.name: dict(c.factors) for c in e.conditions}
+    within = [k for k in e.contrasts if k.factor is None]
+    assert len(within) == 4
+    for k in within:
+        cells = (k.treatment,) + k.control
+        likings = {factors[c]["liking"] for c in cells}
+        assert len(likings) == 1
+        favors = [factors[c]["favor"].replace("_", " ") for c in cells]
+        assert k.label == f"{favors[0]} vs {' + '.join(favors[1:])}, {likings.pop()} confederate"
