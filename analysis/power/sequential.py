@@ -309,6 +309,16 @@ def _transition(n_from: int, n_to: int, rates: np.ndarray) -> np.ndarray:
     return out
 
 
+def _advance(P, k: int, n1s, n2s, r1, r2):
+    """The joint distribution of the two arms' counts at look ``k`` (one per rate pair of the grid),
+    from look ``k - 1``'s (``P``, still undecided paths) or, at the first look, from the start."""
+    a, b = n1s[k], n2s[k]
+    if k == 0:
+        return _start(a, r1)[:, :, None] * _start(b, r2)[:, None, :]
+    P = np.einsum("gia,gij->gaj", _transition(n1s[k - 1], a, r1), P)
+    return np.einsum("gaj,gjb->gab", P, _transition(n2s[k - 1], b, r2))
+
+
 def _start(n: int, rates: np.ndarray) -> np.ndarray:
     return stats.binom.pmf(np.arange(n + 1)[None, :], n, rates[:, None])
 
@@ -355,11 +365,7 @@ def _propagate(n1s, n2s, r1: np.ndarray, r2: np.ndarray, stats_, crit):
     stop = np.zeros((G, len(n1s)))
     P = None
     for k, (a, b) in enumerate(zip(n1s, n2s)):
-        if k == 0:
-            P = _start(a, r1)[:, :, None] * _start(b, r2)[:, None, :]
-        else:
-            P = np.einsum("gia,gij->gaj", _transition(n1s[k - 1], a, r1), P)
-            P = np.einsum("gaj,gjb->gab", P, _transition(n2s[k - 1], b, r2))
+        P = _advance(P, k, n1s, n2s, r1, r2)
         rej = stats_[k] >= crit[k] - 1e-12 if np.isfinite(crit[k]) else np.zeros(stats_[k].shape, bool)
         stop[:, k] = (P * rej[None]).sum(axis=(1, 2))
         P = P * (~rej)[None]
@@ -400,11 +406,7 @@ def exact_sequential(n1: int, n2: int, looks: int, alpha: float = 0.05, spending
     P = None
     regions = []
     for k, (a, b) in enumerate(zip(n1s, n2s)):
-        if k == 0:
-            P = _start(a, grid)[:, :, None] * _start(b, grid)[:, None, :]
-        else:
-            P = np.einsum("gia,gij->gaj", _transition(n1s[k - 1], a, grid), P)
-            P = np.einsum("gaj,gjb->gab", P, _transition(n2s[k - 1], b, grid))
+        P = _advance(P, k, n1s, n2s, grid, grid)
         c = _choose(stat[k], P, prev, d.alpha_spent[k])
         crit.append(c)
         rej = stat[k] >= c - 1e-12 if np.isfinite(c) else np.zeros(stat[k].shape, bool)
