@@ -58,11 +58,25 @@ class SimClock:
         return self._t
 
     def advance(self, seconds: float) -> str:
-        if self._us is None:
+        us = self._us
+        if us is None:
             self._t += timedelta(seconds=seconds)
+            return self._t.isoformat(timespec="milliseconds")
+        if type(seconds) is float and 0.0 <= seconds < 1e9:
+            # timedelta(seconds=s) // 1 µs, as CPython's timedelta makes it: the whole seconds, then the
+            # fraction (exact) times 1e6 rounded half to even (the whole part's parity is that of its
+            # micro-seconds, 1e6 being even); test_simclock_whole_microseconds checks it on many floats
+            whole = int(seconds)
+            us += whole * 1_000_000 + round((seconds - whole) * 1e6)
         else:
-            self._us += timedelta(seconds=seconds) // self._US
-        return self.now()
+            us += timedelta(seconds=seconds) // self._US
+        self._us = us
+        hour, us = divmod(us, 3_600_000_000)
+        if hour != self._hour:
+            return self.now()
+        minute, us = divmod(us, 60_000_000)
+        second, us = divmod(us, 1_000_000)
+        return self._head + _MINUTES[minute] + _SECONDS[second] + _MILLISECONDS[us // 1000] + self._tail
 
     def now(self) -> str:
         if self._us is None:

@@ -159,6 +159,30 @@ def test_the_sim_clock_text_is_isoformat(start):
         assert texts == {"+01:00", "+02:00"}
 
 
+def test_simclock_whole_microseconds():
+    """Each advance moves the clock by exactly ``timedelta(seconds=s)`` (its rounding to the microsecond,
+    half to even): the clock against a datetime advanced by timedeltas, at think times drawn as the
+    scripted participants draw them, tiny and huge ones, and fractions that are exactly half a
+    microsecond (where the rounding's direction shows)."""
+    import random
+    from datetime import timedelta
+
+    from paradigms.engine.simulate import SIM_EPOCH, SimClock
+
+    rng = random.Random(264)
+    clock, t = SimClock(), SIM_EPOCH
+    halves = [k / 2_000_000 + w for k in (1, 3, 5, 7, 999_999, 1_000_001) for w in (0, 1, 2, 17)]
+    for i in range(60_000):
+        lo, hi = rng.choice([(5, 30), (20, 60), (60, 180), (4, 10), (3, 8), (2, 6)])
+        seconds = rng.choice([lo + (hi - lo) * rng.random(), rng.random() * 10.0 ** rng.randint(-8, 5),
+                              halves[i % len(halves)], 0.0, 2.5e-7, 7.5e-7, 86_400.5])
+        text = clock.advance(seconds)
+        t += timedelta(seconds=seconds)
+        assert clock.t == t, (i, seconds)
+        assert text == t.isoformat(timespec="milliseconds")
+    assert clock.advance(3) == (t + timedelta(seconds=3)).isoformat(timespec="milliseconds")  # an int: timedelta's own path
+
+
 def test_compliance_verify_passes_on_a_folder_of_every_study(tmp_path, cli):
     """The journal is part of the tamper evidence: a folder simulated by the fast paths (every study
     into one folder, the lab study with the most journal lines per participant among them) verifies,
