@@ -195,3 +195,38 @@ def test_compliance_verify_passes_on_a_folder_of_every_study(tmp_path, cli):
     journal = next(folder.glob("study-regan1971_*_events.jsonl"))
     journal.write_bytes(journal.read_bytes().replace(b'"value": "as_scripted"', b'"value": "deviated"', 1))
     assert cli("verify", folder).returncode != 0
+
+
+@pytest.mark.parametrize("pid", ["regan1971", "burger1986"])
+def test_batched_journal_is_the_per_event_journal(tmp_path, pid):
+    """A batched store gets a screen's ``show`` line with its ``response`` line (the loop holds it): the
+    journal, CSV and sidecar are those a per-event store writes line by line (times apart)."""
+    got = {}
+    for how in ("per_event", "batched"):
+        simulate(paradigms.get(pid), 1, 5, seed=11, data_dir=tmp_path / how, durability=how)
+        got[how] = normalised(tmp_path / how)
+    assert got["batched"]["journal"] == got["per_event"]["journal"]
+    assert got["batched"]["csv"] == got["per_event"]["csv"]
+    assert got["batched"]["journal"].count(b'"event": "show"') > 10
+
+
+def test_a_screen_that_raises_leaves_its_show_line(tmp_path):
+    """The held ``show`` line is written when the screen raises (Ctrl-C keeps what a data-only run
+    simulated): the journal says which screen was on when the session stopped."""
+    from paradigms.engine.simulate import ScriptedIO
+
+    def stuck(self, prompt):
+        if prompt.kind == "consent":
+            raise KeyboardInterrupt
+        return wait(self, prompt)
+
+    wait = ScriptedIO.wait
+    ScriptedIO.wait = stuck
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            simulate(paradigms.get("regan1971"), 1, 2, seed=1, data_dir=tmp_path, durability="batched")
+    finally:
+        ScriptedIO.wait = wait
+    lines = [json.loads(x) for x in next(tmp_path.glob("*_events.jsonl")).read_text().splitlines()]
+    shows = [x for x in lines if x["event"] == "show"]
+    assert shows[-1]["screen"] == "consent"
