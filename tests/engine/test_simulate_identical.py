@@ -230,3 +230,19 @@ def test_a_screen_that_raises_leaves_its_show_line(tmp_path):
     lines = [json.loads(x) for x in next(tmp_path.glob("*_events.jsonl")).read_text().splitlines()]
     shows = [x for x in lines if x["event"] == "show"]
     assert shows[-1]["screen"] == "consent"
+
+
+def test_response_behaves_as_the_frozen_dataclass_it_was():
+    """Response (now a named tuple): the same fields, read-only, equal only to an equal response
+    (never to a tuple of its fields, either way round), hashed as the dataclass hashed it."""
+    from paradigms.engine.prompts import Response
+
+    r = Response("agree", "2026-01-05T10:00:04.000+00:00")
+    assert (r.value, r.t) == ("agree", "2026-01-05T10:00:04.000+00:00")
+    assert r == Response(value="agree", t=r.t) and not r != Response("agree", r.t)
+    assert r != Response("agree", "x") and r != Response(3, r.t)
+    assert not r == ("agree", r.t) and not ("agree", r.t) == r and r != ("agree", r.t)
+    assert r != None and hash(r) == hash(("agree", r.t))  # the frozen dataclass: hash of its fields' tuple
+    with pytest.raises(AttributeError):
+        r.value = "refuse"
+    assert repr(r) == "Response(value='agree', t='2026-01-05T10:00:04.000+00:00')"
