@@ -256,6 +256,7 @@ class LabTrial:
         plan = self._plan = _plan_of(self)
         self._steps = plan.steps
         self._queue = plan.queue  # shared by every trial of the condition: never changed
+        self._n = len(self._queue)
         self._templates = plan.templates
         self._header_text: Optional[str] = None
         self._i = 0
@@ -283,7 +284,7 @@ class LabTrial:
 
     @property
     def done(self) -> bool:
-        return self._i >= len(self._queue)
+        return self._i >= self._n
 
     def _header(self) -> str:
         """Slot, pseudonym and the condition's factors the experimenter may know (never a blind one);

@@ -210,11 +210,15 @@ class ScriptedIO(SessionScreen):
 
     def wait(self, prompt) -> Response:
         last = self._last
-        self._repeats = self._repeats + 1 if prompt is last or (
-            type(prompt) is type(last) and prompt == last) else 0
         self._last = prompt
-        if self._repeats >= self.MAX_REFUSED:
-            raise RuntimeError(f"the scripted participant answered the {prompt.kind} screen "
-                               f"{self.MAX_REFUSED} times without an answer it accepts")
-        value = self.participant.choose(prompt, prompt.condition)
-        return Response(value, self.clock.advance(self.participant.think_time(prompt)))
+        if prompt is last or (type(prompt) is type(last) and prompt == last):
+            self._repeats += 1
+            if self._repeats >= self.MAX_REFUSED:
+                raise RuntimeError(f"the scripted participant answered the {prompt.kind} screen "
+                                   f"{self.MAX_REFUSED} times without an answer it accepts")
+        else:
+            self._repeats = 0
+        participant = self.participant
+        # the answer first, then its think time: the order of the draws
+        return Response(participant.choose(prompt, prompt.condition),
+                        self.clock.advance(participant.think_time(prompt)))
