@@ -189,10 +189,13 @@ HANDOVER_TEXT = "Thank you. Please stay seated; the experimenter will be with yo
 def handover_prompt(participant_id: Optional[str]) -> LabPrompt:
     """The screen between a participant's screen and an experimenter's: a neutral text the participant
     may read; only the experimenter's key (F9) moves on, to the experimenter's screen."""
-    return LabPrompt("handover", "participant", "Thank you", text=HANDOVER_TEXT,
-                     note=f"Experimenter: press {EXPERIMENTER_KEY.upper()} to continue.",
-                     choices=(Choice(NEXT, "Continue (experimenter)", EXPERIMENTER_KEY, "neutral"),),
-                     participant_id=participant_id)
+    return LabPrompt("handover", "participant", "Thank you", text=HANDOVER_TEXT, note=_HANDOVER_NOTE,
+                     choices=_HANDOVER_CHOICES, participant_id=participant_id)
+
+
+_HANDOVER_NOTE = f"Experimenter: press {EXPERIMENTER_KEY.upper()} to continue."
+#: frozen, so every hand-over screen shares them (two per participant)
+_HANDOVER_CHOICES = (Choice(NEXT, "Continue (experimenter)", EXPERIMENTER_KEY, "neutral"),)
 
 
 CONSENT_CHOICES = (Choice(AGREE, "I agree to take part [Y]", "y", "positive"),
@@ -256,6 +259,7 @@ class LabTrial:
         plan = self._plan = _plan_of(self)
         self._steps = plan.steps
         self._queue = plan.queue  # shared by every trial of the condition: never changed
+        self._n = len(self._queue)
         self._templates = plan.templates
         self._header_text: Optional[str] = None
         self._i = 0
@@ -283,7 +287,7 @@ class LabTrial:
 
     @property
     def done(self) -> bool:
-        return self._i >= len(self._queue)
+        return self._i >= self._n
 
     def _header(self) -> str:
         """Slot, pseudonym and the condition's factors the experimenter may know (never a blind one);

@@ -74,21 +74,29 @@ def _run_trial(trial, store, screens: "_Screens"):
 
     Each screen's ``show`` and ``response`` lines share their place (screen, step, participant): it is
     encoded once per screen (the screen and step part once per session) and written with
-    :meth:`~paradigms.engine.store.SessionStore.event_text`, the very line ``store.event`` writes."""
+    :meth:`~paradigms.engine.store.SessionStore.event_text`, the very line ``store.event`` writes.
+    A batched store (lines kept in memory until a block is full) gets the ``show`` line, made with its
+    time when the screen is shown, together with the ``response`` line; anything journalled between
+    them (the row's ``row_written``, a ``refused`` entry, a quit) has the ``show`` line put first."""
     pid = trial.values["participant_id"]
     pid_text = journal_text(participant_id=pid)
     places = screens.places
+    held = "" if getattr(store, "batched", False) else None  # None: each line written as it comes
     while not trial.done:
         prompt = trial.prompt()
-        step = prompt.step.id if prompt.step is not None else None
+        step = prompt.step
+        step = step.id if step is not None else None
         key = prompt.key
         place = places.get((key, step))
         if place is None:
             place = places[(key, step)] = journal_text(screen=key, step=step)
         text = f"{place}, {pid_text}"
         # free text goes to the CSV once; the journal keeps its length only
-        r = screens.ask(prompt, None, journal_response=False, text=text)
+        r = screens.ask(prompt, None, journal_response=False, text=text, hold=held is not None)
+        if held is not None:
+            held, r = r
         if r.value == QUIT:
+            _put(store, held)
             if not screens.quit_on_handover:
                 store.event("response", value=QUIT, screen=key, step=step, participant_id=pid)
             trial.interrupt(r.t)
@@ -98,14 +106,26 @@ def _run_trial(trial, store, screens: "_Screens"):
         try:
             trial.respond(r)
         except ValueError as exc:
+            _put(store, held)
             logged = {"chars": len(str(r.value))} if is_text else {"value": r.value}
             store.event("refused", message=str(exc), screen=key, step=step, participant_id=pid, **logged)
             continue
-        if trial.done:
-            _append(store, trial.row())
         logged_text = f'"chars": {len(str(r.value))}' if is_text else f'"value": {journal_value(r.value)}'
-        store.event_text("response", f"{text}, {logged_text}")
+        if trial.done:
+            _put(store, held)
+            _append(store, trial.row())
+            store.event_text("response", f"{text}, {logged_text}")
+        elif held is None:
+            store.event_text("response", f"{text}, {logged_text}")
+        else:
+            store.event_text_after(held, "response", f"{text}, {logged_text}")
     return None
+
+
+def _put(store, held) -> None:
+    """A held ``show`` line into the journal (nothing when lines are written as they come)."""
+    if held:
+        store.put_line(held)
 
 
 class _Screens:
@@ -139,15 +159,26 @@ class _Screens:
         self.quit_on_handover = r.value == QUIT
         return r
 
-    def ask(self, prompt, where: Optional[dict], journal_response: bool = True, text: Optional[str] = None):
+    def ask(self, prompt, where: Optional[dict], journal_response: bool = True, text: Optional[str] = None,
+            hold: bool = False):
         """``prompt``'s response (after a hand-over screen, if one is due); ``QUIT`` if the session was
         quit on either.  ``text``: ``where`` already encoded for the journal (the ``show`` line is written
-        from it)."""
+        from it).  ``hold`` (a batched store, with ``text``): the ``show`` line is made but not written,
+        and ``(line, response)`` returned (``""`` for the line when quit on the hand-over screen); should
+        the screen raise, the line is written first."""
         due = self._due(self.last, prompt)
         if due is not None:
             r = self._show_handover(due)
             if r.value == QUIT:
-                return r
+                return ("", r) if hold else r
+        if hold:
+            line = self.store.line("show", text)
+            self.last = prompt
+            try:
+                return line, self.io.wait(prompt)
+            except BaseException:
+                self.store.put_line(line)
+                raise
         if text is None:
             self.store.event("show", **where)
         else:

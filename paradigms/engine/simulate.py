@@ -58,11 +58,25 @@ class SimClock:
         return self._t
 
     def advance(self, seconds: float) -> str:
-        if self._us is None:
+        us = self._us
+        if us is None:
             self._t += timedelta(seconds=seconds)
+            return self._t.isoformat(timespec="milliseconds")
+        if type(seconds) is float and 0.0 <= seconds < 1e9:
+            # timedelta(seconds=s) // 1 µs, as CPython's timedelta makes it: the whole seconds, then the
+            # fraction (exact) times 1e6 rounded half to even (the whole part's parity is that of its
+            # micro-seconds, 1e6 being even); test_simclock_whole_microseconds checks it on many floats
+            whole = int(seconds)
+            us += whole * 1_000_000 + round((seconds - whole) * 1e6)
         else:
-            self._us += timedelta(seconds=seconds) // self._US
-        return self.now()
+            us += timedelta(seconds=seconds) // self._US
+        self._us = us
+        hour, us = divmod(us, 3_600_000_000)
+        if hour != self._hour:
+            return self.now()
+        minute, us = divmod(us, 60_000_000)
+        second, us = divmod(us, 1_000_000)
+        return self._head + _MINUTES[minute] + _SECONDS[second] + _MILLISECONDS[us // 1000] + self._tail
 
     def now(self) -> str:
         if self._us is None:
@@ -81,10 +95,15 @@ _SECONDS = tuple(f"{s:02d}" for s in range(60))
 _MILLISECONDS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
+_HEX, _EIGHT = "0123456789abcdef", range(8)
+
+
 def sim_id_factory(rng: random.Random):
     """Pseudonymous ids for simulated participants, reproducible from the seed."""
+    choice = rng.choice
+
     def new_id() -> str:
-        return "sim-" + "".join(rng.choice("0123456789abcdef") for _ in range(8))
+        return "sim-" + "".join([choice(_HEX) for _ in _EIGHT])  # eight rng.choice draws, as ever
     return new_id
 
 
@@ -196,11 +215,15 @@ class ScriptedIO(SessionScreen):
 
     def wait(self, prompt) -> Response:
         last = self._last
-        self._repeats = self._repeats + 1 if prompt is last or (
-            type(prompt) is type(last) and prompt == last) else 0
         self._last = prompt
-        if self._repeats >= self.MAX_REFUSED:
-            raise RuntimeError(f"the scripted participant answered the {prompt.kind} screen "
-                               f"{self.MAX_REFUSED} times without an answer it accepts")
-        value = self.participant.choose(prompt, prompt.condition)
-        return Response(value, self.clock.advance(self.participant.think_time(prompt)))
+        if prompt is last or (type(prompt) is type(last) and prompt == last):
+            self._repeats += 1
+            if self._repeats >= self.MAX_REFUSED:
+                raise RuntimeError(f"the scripted participant answered the {prompt.kind} screen "
+                                   f"{self.MAX_REFUSED} times without an answer it accepts")
+        else:
+            self._repeats = 0
+        participant = self.participant
+        # the answer first, then its think time: the order of the draws
+        return Response(participant.choose(prompt, prompt.condition),
+                        self.clock.advance(participant.think_time(prompt)))

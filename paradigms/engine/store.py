@@ -674,6 +674,38 @@ class SessionStore:
         else:
             self._write_line(self._events, line)
 
+    @property
+    def batched(self) -> bool:
+        """Journal lines are collected in memory and written in blocks (``durability="batched"``)."""
+        return self._batched
+
+    def line(self, kind: str, text: str) -> str:
+        """The journal line :meth:`event_text` would write now for ``kind`` and ``text`` (its time taken
+        now), not written: a caller that holds a screen's ``show`` line writes it with the screen's
+        ``response`` (:meth:`event_text_after`), as one piece of the block."""
+        head = _EVENT_HEADS.get(kind)
+        if head is None:
+            head = _EVENT_HEADS[kind] = f'", "event": {_json_str(kind)}'
+        return f'{{"t": "{self._now()}{head}, {text}}}\n' if text else f'{{"t": "{self._now()}{head}}}\n'
+
+    def event_text_after(self, before: str, kind: str, text: str) -> None:
+        """Batched only: the line held (``before``, one line made by :meth:`line`), then the line of
+        ``kind`` and ``text`` now; the very lines ``event_text`` twice would write."""
+        head = _EVENT_HEADS.get(kind)
+        if head is None:
+            head = _EVENT_HEADS[kind] = f'", "event": {_json_str(kind)}'
+        self._event_chunks.append(f'{before}{{"t": "{self._now()}{head}, {text}}}\n')
+        self._pending += 2
+        if self._pending >= self.block_lines:
+            self._write_blocks()
+
+    def put_line(self, line: str) -> None:
+        """Batched only: a held line (made by :meth:`line`) into the block, as :meth:`event_text` puts it."""
+        self._event_chunks.append(line)
+        self._pending += 1
+        if self._pending >= self.block_lines:
+            self._write_blocks()
+
     def rows_written(self) -> int:
         return self.n_rows
 

@@ -159,6 +159,30 @@ def test_the_sim_clock_text_is_isoformat(start):
         assert texts == {"+01:00", "+02:00"}
 
 
+def test_simclock_whole_microseconds():
+    """Each advance moves the clock by exactly ``timedelta(seconds=s)`` (its rounding to the microsecond,
+    half to even): the clock against a datetime advanced by timedeltas, at think times drawn as the
+    scripted participants draw them, tiny and huge ones, and fractions that are exactly half a
+    microsecond (where the rounding's direction shows)."""
+    import random
+    from datetime import timedelta
+
+    from paradigms.engine.simulate import SIM_EPOCH, SimClock
+
+    rng = random.Random(264)
+    clock, t = SimClock(), SIM_EPOCH
+    halves = [k / 2_000_000 + w for k in (1, 3, 5, 7, 999_999, 1_000_001) for w in (0, 1, 2, 17)]
+    for i in range(60_000):
+        lo, hi = rng.choice([(5, 30), (20, 60), (60, 180), (4, 10), (3, 8), (2, 6)])
+        seconds = rng.choice([lo + (hi - lo) * rng.random(), rng.random() * 10.0 ** rng.randint(-8, 5),
+                              halves[i % len(halves)], 0.0, 2.5e-7, 7.5e-7, 86_400.5])
+        text = clock.advance(seconds)
+        t += timedelta(seconds=seconds)
+        assert clock.t == t, (i, seconds)
+        assert text == t.isoformat(timespec="milliseconds")
+    assert clock.advance(3) == (t + timedelta(seconds=3)).isoformat(timespec="milliseconds")  # an int: timedelta's own path
+
+
 def test_compliance_verify_passes_on_a_folder_of_every_study(tmp_path, cli):
     """The journal is part of the tamper evidence: a folder simulated by the fast paths (every study
     into one folder, the lab study with the most journal lines per participant among them) verifies,
@@ -171,3 +195,54 @@ def test_compliance_verify_passes_on_a_folder_of_every_study(tmp_path, cli):
     journal = next(folder.glob("study-regan1971_*_events.jsonl"))
     journal.write_bytes(journal.read_bytes().replace(b'"value": "as_scripted"', b'"value": "deviated"', 1))
     assert cli("verify", folder).returncode != 0
+
+
+@pytest.mark.parametrize("pid", ["regan1971", "burger1986"])
+def test_batched_journal_is_the_per_event_journal(tmp_path, pid):
+    """A batched store gets a screen's ``show`` line with its ``response`` line (the loop holds it): the
+    journal, CSV and sidecar are those a per-event store writes line by line (times apart)."""
+    got = {}
+    for how in ("per_event", "batched"):
+        simulate(paradigms.get(pid), 1, 5, seed=11, data_dir=tmp_path / how, durability=how)
+        got[how] = normalised(tmp_path / how)
+    assert got["batched"]["journal"] == got["per_event"]["journal"]
+    assert got["batched"]["csv"] == got["per_event"]["csv"]
+    assert got["batched"]["journal"].count(b'"event": "show"') > 10
+
+
+def test_a_screen_that_raises_leaves_its_show_line(tmp_path):
+    """The held ``show`` line is written when the screen raises (Ctrl-C keeps what a data-only run
+    simulated): the journal says which screen was on when the session stopped."""
+    from paradigms.engine.simulate import ScriptedIO
+
+    def stuck(self, prompt):
+        if prompt.kind == "consent":
+            raise KeyboardInterrupt
+        return wait(self, prompt)
+
+    wait = ScriptedIO.wait
+    ScriptedIO.wait = stuck
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            simulate(paradigms.get("regan1971"), 1, 2, seed=1, data_dir=tmp_path, durability="batched")
+    finally:
+        ScriptedIO.wait = wait
+    lines = [json.loads(x) for x in next(tmp_path.glob("*_events.jsonl")).read_text().splitlines()]
+    shows = [x for x in lines if x["event"] == "show"]
+    assert shows[-1]["screen"] == "consent"
+
+
+def test_response_behaves_as_the_frozen_dataclass_it_was():
+    """Response (now a named tuple): the same fields, read-only, equal only to an equal response
+    (never to a tuple of its fields, either way round), hashed as the dataclass hashed it."""
+    from paradigms.engine.prompts import Response
+
+    r = Response("agree", "2026-01-05T10:00:04.000+00:00")
+    assert (r.value, r.t) == ("agree", "2026-01-05T10:00:04.000+00:00")
+    assert r == Response(value="agree", t=r.t) and not r != Response("agree", r.t)
+    assert r != Response("agree", "x") and r != Response(3, r.t)
+    assert not r == ("agree", r.t) and not ("agree", r.t) == r and r != ("agree", r.t)
+    assert r != None and hash(r) == hash(("agree", r.t))  # the frozen dataclass: hash of its fields' tuple
+    with pytest.raises(AttributeError):
+        r.value = "refuse"
+    assert repr(r) == "Response(value='agree', t='2026-01-05T10:00:04.000+00:00')"
