@@ -80,7 +80,6 @@ def _text(plan: dict, seq, args) -> list[str]:
     from analysis.format import format_number, pct
     from analysis.power.design import BASES, CORRECTIONS, _alpha_text
 
-    d0 = plan["rows"][0].design
     L = [f"{plan['study']} Experiment {plan['experiment']}: planning a replication (target power "
          f"{format_number(plan['target'], 2, leading_zero=False)}, exact power by enumeration)",
          f"Confirmatory family: {plan['family_size']} contrasts, {CORRECTIONS[plan['correction']]} "

@@ -254,15 +254,14 @@ def _check_sizes(args) -> None:
 
 def _normal_n(p1: float, p2: float, alpha: float, target: float, alternative: str, ratio: float):
     """n1 for ``target`` power by the normal approximation on Cohen's h (None if the direction
-    tested cannot reach it): n1 = (z_alpha + z_power)^2 (1 + 1/ratio) / h^2."""
-    from scipy.stats import norm
+    tested cannot reach it): :func:`analysis.power.exact.normal_approximation_n1`."""
+    from analysis.power.exact import normal_approximation_n1
 
     h = 2 * math.asin(math.sqrt(p1)) - 2 * math.asin(math.sqrt(p2))
     effect = {"two-sided": abs(h), "greater": h, "less": -h}[alternative]
     if effect <= 0:
         return None
-    z = norm.isf(alpha / (2 if alternative == "two-sided" else 1)) + norm.isf(1 - target)   # isf: alpha 1e-300
-    return int(math.ceil(z * z * (1 + 1 / ratio) / (effect * effect)))
+    return int(math.ceil(normal_approximation_n1(effect, alpha, target, alternative == "two-sided", ratio)))
 
 
 def _scan_tables(end: int, ratio: float, test: str) -> int:

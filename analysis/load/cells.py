@@ -243,8 +243,6 @@ def typed_frame(pool: Pool, keep: np.ndarray, keep_empty_extras: bool = False, r
         if col not in names:
             continue
         dt = dtypes.get(col)
-        raw = pool.table.column(col)
-        absent = raw.null_count > 0
         s = pool.col(col)
         empty = pool.empty(col)
         if dt == "integer":

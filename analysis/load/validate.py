@@ -330,7 +330,6 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
     ...
     analysis.load.validate.LocatedError: a_data.csv: line 2 (data row 1), column 't_end': '2026-01-05T09:00:00+00:00' is before t_start '2026-01-05T10:00:00+00:00'
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     now = now or datetime.now(timezone.utc)
@@ -629,7 +628,6 @@ def withdrawn_mask(pool) -> np.ndarray:
 def _pairs_of(pool, cand):
     """Each row's (study, experiment): rows of an unknown study or experiment are
     problems; returns (codes per row, {code: (study, experiment)} of the valid ones)."""
-    import pyarrow.compute as pc
     from paradigms.base import DeclarationError
 
     def encode(name):

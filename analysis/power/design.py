@@ -454,20 +454,19 @@ def _check_within_exact_limit(design: ContrastDesign, p1: float, p2: float, targ
     the search would enumerate millions of tables at every n it tries and still find none (issue 22.7:
     every size has a stated limit, checked before work starts).
     """
-    from scipy.stats import norm   # isf: exact in the far tail (alpha = 1e-300)
-
+    from analysis.power.exact import normal_approximation_n1
     from analysis.stats.effects import cohens_h
 
     h = abs(cohens_h(p1, p2))
     if h == 0 or not 0 < alpha < 1:
         return
-    za = norm.isf(alpha / 2 if design.alternative == "two-sided" else alpha)
-    n1 = (za + norm.isf(1 - target)) ** 2 * (1 + 1 / design.ratio) / h ** 2
+    n1 = normal_approximation_n1(h, alpha, target, design.alternative == "two-sided", design.ratio)
     most = limits.exact_n_limit(design.ratio)
     if n1 > most:
         raise limits.LimitError(f"--target {target:g} at α = {alpha:g}: {design.label} needs about {math.ceil(n1):,} "
                                 f"per group (normal approximation), beyond the exact search's {most:,} per group: "
                                 f"{limits.EXACT_N.why}")
+
 
 def _n_needed(design: ContrastDesign, p1, p2, target: float, alpha: float):
     """n per condition for ``target`` power (first n reaching it; None when not computable/reached)."""

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats
 
 from analysis.errors import AnalysisError
-from analysis.format import pct
+from analysis.format import pct, prop
 from analysis.results import Result
 from analysis.stats.effects import cohens_h  # the one home of Cohen's h (issue 21.1)
 
@@ -183,7 +183,6 @@ def _fisher_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndarr
     lo, length, g, pmf = _diagonals(n1, n2)
     left_cum = np.cumsum(pmf, axis=1)                           # P(K1 <= lo + j | m)
     right_cum = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]       # P(K1 >= lo + j | m) (0 past the end)
-    rows = np.arange(lo.size)
     zero = np.zeros(lo.size, dtype=int)
     if alternative == "less":
         cut_lo = (left_cum <= alpha).sum(axis=1) - 1            # reject j <= cut_lo
@@ -364,10 +363,8 @@ def normal_power(p1: float, p2: float, n1: int, n2: int, alpha: float = 0.05,
 # Results
 # --------------------------------------------------------------------------- #
 def _fmt(x: float, digits: int = 2) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "NA"
-    s = f"{x:.{digits}f}"
-    return s.replace("0.", ".", 1) if s.startswith("0.") else s
+    """A power or proportion APA-style (no leading zero), through the one formatter (half-up)."""
+    return prop(x, digits)
 
 
 def _alt_words(alternative: str) -> str:
@@ -617,6 +614,25 @@ def _normal_n(p1, p2, target, alpha, alternative, ratio) -> Optional[int]:
         return int(math.ceil(float(np.atleast_1d(nn)[0]))) if np.isfinite(nn) else None
     except Exception:  # statsmodels' root finder fails when the direction cannot reach the target
         return None
+
+
+def normal_approximation_n1(effect: float, alpha: float, target: float, two_sided: bool = True,
+                            ratio: float = 1.0) -> float:
+    """n1 for ``target`` power by the normal approximation on Cohen's h, in closed form.
+
+    n1 = (z_alpha + z_power)^2 (1 + 1/ratio) / h^2 for an effect ``h > 0`` in the direction tested
+    (z_alpha of alpha/2 when two-sided); the quantiles come from the survival function, exact in the
+    far tail (alpha = 1e-300).  The size checks of ``power`` and ``plan`` use it to refuse a search
+    the exact enumeration cannot finish; :func:`_normal_n` (statsmodels' root finder) is the figure
+    printed beside the exact answer.
+
+    Examples
+    --------
+    >>> round(normal_approximation_n1(0.5, 0.05, 0.8), 2)
+    62.79
+    """
+    z = stats.norm.isf(alpha / 2 if two_sided else alpha) + stats.norm.isf(1 - target)
+    return float(z ** 2 * (1 + 1 / ratio) / effect ** 2)
 
 
 def _barnard_cap(test: str, ratio: float, n_max: int) -> int:

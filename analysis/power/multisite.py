@@ -43,7 +43,7 @@ import numpy as np
 
 from analysis.errors import AnalysisError
 from analysis.format import pct
-from analysis.results import Result, format_number, format_p
+from analysis.results import Result, format_number
 
 __all__ = ["MultisitePower", "multisite_power", "multisite_power_rates", "multisite_tables", "pool_sites"]
 

@@ -627,7 +627,7 @@ def _equivalence_counts(d: Counts, sesoi: float, scale: str, direction: int, alp
     half = effects.z_critical(1 - 2 * alpha) * se
     return dict(est=est, stat=(est - math.copysign(sesoi, est)) / se, low=est - half, high=est + half, p=p,
                 p_zero=float(2 * stats.norm.sf(abs(est) / se)), same=est > 0,
-                head=f"TOST, Lakens, 2017", tests=f"; lower test {format_p(pl)}, upper test {format_p(pu)}")
+                head="TOST, Lakens, 2017", tests=f"; lower test {format_p(pl)}, upper test {format_p(pu)}")
 
 
 def equivalence(*data, sesoi: Optional[float] = None, direction: int = 1, scale: str = "h", alpha: float = 0.05,

@@ -27,7 +27,6 @@ Examples
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
@@ -35,7 +34,7 @@ from typing import Optional
 import pandas as pd
 
 from analysis.replication.published import load_published
-from analysis.format import format_number, pct
+from analysis.format import pct
 from analysis.replication.criteria import (CRITERIA, FAILED, INCONCLUSIVE, NOT_COMPUTABLE, SUCCEEDED, Criterion,
                                            not_computable)
 from analysis.results import Result

@@ -19,7 +19,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis.errors import AnalysisError, DegenerateTableWarning, SmallExpectedCountWarning
 from analysis.stats import effects

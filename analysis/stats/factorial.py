@@ -53,6 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import AnalysisError
+from analysis.format import ci, pct_of
 from analysis.results import LikelihoodRatioTest, Result, format_number, format_p
 from analysis.load.status import split_by_status
 
@@ -82,11 +83,7 @@ _ALPHA = 0.05
 # Result objects
 # --------------------------------------------------------------------------- #
 def _ci(lo: float, hi: float, digits: int = 2, leading_zero: bool = True) -> str:
-    return f"[{format_number(lo, digits, leading_zero)}, {format_number(hi, digits, leading_zero)}]"
-
-
-def _pct(k: int, n: int) -> str:
-    return f"{k}/{n} ({format_number(100 * k / n, 1)}%)" if n else f"{k}/{n} (NA)"
+    return ci(lo, hi, digits, level=None, leading_zero=leading_zero)
 
 
 @dataclass(frozen=True)
@@ -145,10 +142,10 @@ class SimpleEffect(Result):
         return d
 
     def __str__(self) -> str:
-        ci = f"{self.confidence:.0%} CI"
-        head = (f"{self.moderator or 'level'} {self.level}: {_pct(self.complied_treatment, self.n_treatment)} vs "
-                f"{_pct(self.complied_control, self.n_control)}, "
-                f"RD = {format_number(self.risk_difference, leading_zero=False)}, {ci} "
+        ci_label = f"{self.confidence:.0%} CI"
+        head = (f"{self.moderator or 'level'} {self.level}: {pct_of(self.complied_treatment, self.n_treatment)} vs "
+                f"{pct_of(self.complied_control, self.n_control)}, "
+                f"RD = {format_number(self.risk_difference, leading_zero=False)}, {ci_label} "
                 f"{_ci(self.rd_ci_low, self.rd_ci_high, leading_zero=False)}; ")
         if self.method == "firth":
             return head + (f"OR = {format_number(self.odds_ratio)} (Firth penalised estimate; "
@@ -158,7 +155,7 @@ class SimpleEffect(Result):
                            f"{format_number(self.lr_chi2)}, {format_p(self.p)}")
         if self.method == "none":
             return head + f"OR not estimable ({self.not_estimable or 'no model'})"
-        return head + (f"OR = {format_number(self.odds_ratio)}, {ci} {_ci(self.or_ci_low, self.or_ci_high)}, "
+        return head + (f"OR = {format_number(self.odds_ratio)}, {ci_label} {_ci(self.or_ci_low, self.or_ci_high)}, "
                        f"z = {format_number(self.z)}, {format_p(self.p)}")
 
 
