@@ -13,7 +13,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Optional
 
-__all__ = ["round_half_up", "format_p", "format_number", "pct", "pct_of", "prop", "ci", "is_missing"]
+__all__ = ["round_half_up", "format_p", "format_number", "pct", "pct_of", "prop", "ci", "alpha_text", "is_missing"]
 
 
 def is_missing(x) -> bool:
@@ -152,3 +152,18 @@ def ci(lo: Optional[float], hi: Optional[float], digits: int = 2, level: Optiona
     if level is None:
         return body
     return f"{format_number(level * 100, 0)}% CI {body}"
+
+
+def alpha_text(alpha: float) -> str:
+    """A significance level as APA prints it: at most four decimals, trailing zeros dropped down to
+    two: ``.05``, ``.10``, ``.005``, ``.0167``; the one way every output prints α.
+
+    Examples
+    --------
+    >>> alpha_text(0.05), alpha_text(0.1), alpha_text(0.005), alpha_text(0.05 / 3)
+    ('.05', '.10', '.005', '.0167')
+    """
+    text = format_number(alpha, 4, leading_zero=False)
+    head, _, tail = text.partition(".")
+    tail = tail.rstrip("0")
+    return f"{head}.{tail + '0' * max(0, 2 - len(tail))}"

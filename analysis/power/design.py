@@ -180,10 +180,10 @@ class ContrastDesign(Result):
 
 
 def _alpha_text(alpha: float) -> str:
-    """α as APA prints it: .05, .0167 (two decimals when exact, else four)."""
-    from analysis.format import format_number
+    """α as every output prints it (:func:`analysis.format.alpha_text`)."""
+    from analysis.format import alpha_text
 
-    return format_number(alpha, 2 if abs(round(alpha, 2) - alpha) < 1e-12 else 4, leading_zero=False)
+    return alpha_text(alpha)
 
 
 @lru_cache(maxsize=256)

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats
 
 from analysis.errors import AnalysisError
-from analysis.format import pct, prop
+from analysis.format import alpha_text, pct, prop
 from analysis.results import Result
 from analysis.stats.effects import cohens_h  # the one home of Cohen's h (issue 21.1)
 
@@ -402,7 +402,7 @@ class PowerResult(Result):
         return not math.isnan(self.power)
 
     def __str__(self) -> str:
-        return (f"Power of {TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) "
+        return (f"Power of {TESTS[self.test]} ({_alt_words(self.alternative)}, α = {alpha_text(self.alpha)}) "
                 f"for {pct(self.p1)} vs {pct(self.p2)} with {self.line()[len('power with '):]}")
 
     def line(self) -> str:
@@ -552,7 +552,7 @@ class SampleSizeResult(Result):
     notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        what = f"{TESTS[self.test]} ({_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)})"
+        what = f"{TESTS[self.test]} ({_alt_words(self.alternative)}, α = {alpha_text(self.alpha)})"
         return f"{pct(self.p1)} vs {pct(self.p2)}, {what}, {self.line()}"
 
     def line(self) -> str:
@@ -791,7 +791,7 @@ class D33Result(Result):
             return (f"d33 with n = {self.n1} and {self.n2} against {pct(self.p_control)}: not computable "
                     f"({'; '.join(self.notes)})")
         return (f"The design with n = {self.n1} and {self.n2} had 33% power ({TESTS[self.test]}, "
-                f"{_alt_words(self.alternative)}, α = {_fmt(self.alpha, 3)}) to detect "
+                f"{_alt_words(self.alternative)}, α = {alpha_text(self.alpha)}) to detect "
                 f"{pct(self.p_treatment)} vs {pct(self.p_control)} "
                 f"(Cohen's h = {self.cohens_h:.2f}, risk difference = {self.risk_difference:.3f})")
 

@@ -42,7 +42,7 @@ from typing import Optional
 import numpy as np
 
 from analysis.errors import AnalysisError
-from analysis.format import pct
+from analysis.format import alpha_text, pct
 from analysis.results import Result, format_number
 
 __all__ = ["MultisitePower", "multisite_power", "multisite_power_rates", "multisite_tables", "pool_sites"]
@@ -127,7 +127,7 @@ class MultisitePower(Result):
                 f"scale\n  power = {format_number(self.power, 3, leading_zero=False)} (Monte-Carlo SE "
                 f"{format_number(self.mc_se, 3, leading_zero=False)}; {self.rejections}/{self.simulations} "
                 f"replications rejected OR = 1; {self.method} random effects, {self.test} test, {self.alternative}, "
-                f"α = {format_number(self.alpha, 4, leading_zero=False).rstrip('0')}; seed {self.seed})\n"
+                f"α = {alpha_text(self.alpha)}; seed {self.seed})\n"
                 f"  τ² estimated: mean {format_number(self.tau2_mean, 3)}, median "
                 f"{format_number(self.tau2_median, 3)}, 0 in {format_number(100 * self.tau2_zero, 1)}% of "
                 f"replications; {pct} prediction interval width (log OR): mean "

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from analysis.errors import AnalysisError
+from analysis.format import alpha_text
 from analysis.results import Result, frame_of
 
 __all__ = ["SPENDING", "GRID", "NUISANCE_GRID", "spent", "GroupSequentialDesign", "boundaries",
@@ -160,7 +161,7 @@ class GroupSequentialDesign(Result):
 
         cz = ", ".join(format_number(c, 3) for c in self.critical)
         return (f"{SPENDING[self.spending]}, {self.looks} equally spaced looks, {self.alternative}, "
-                f"α = {format_number(self.alpha, 2, leading_zero=False)}: z boundaries {cz}")
+                f"α = {alpha_text(self.alpha)}: z boundaries {cz}")
 
 
 def boundaries(looks: int, alpha: float = 0.05, spending: str = "obrien-fleming",
