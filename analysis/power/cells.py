@@ -31,7 +31,8 @@ import math
 from typing import Optional
 
 import numpy as np
-from scipy import special, stats
+import scipy
+from scipy import special
 
 __all__: list[str] = []
 
@@ -224,7 +225,7 @@ class CountCells:
         thr, t, c = self.threshold
         above = h[:, self.values > thr].sum(axis=1)
         k1, n1, k2, n2 = int(above[t].sum()), int(n[t].sum()), int(above[c].sum()), int(n[c].sum())
-        return float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
+        return float(scipy.stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue)
 
 
 def _nb2_alpha_cells(h: np.ndarray, values: np.ndarray, mean: np.ndarray) -> float:

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 import numpy as np
-from scipy import stats
+import scipy  # scipy.stats is imported on first use (half a second; a simulated plan needs none of it)
 
 from analysis.errors import AnalysisError
 from analysis.format import alpha_text, pct, prop
@@ -234,11 +234,11 @@ def _chi2_p(z: np.ndarray, alternative: str) -> np.ndarray:
     """The p value of each signed z (NaN: 1): χ²₁ tail of z² two-sided, a normal tail one-sided."""
     with np.errstate(invalid="ignore"):
         if alternative == "two-sided":
-            p = stats.chi2.sf(z ** 2, 1)
+            p = scipy.stats.chi2.sf(z ** 2, 1)
         elif alternative == "greater":
-            p = stats.norm.sf(z)
+            p = scipy.stats.norm.sf(z)
         else:
-            p = stats.norm.cdf(z)
+            p = scipy.stats.norm.cdf(z)
     return np.nan_to_num(p, nan=1.0)
 
 
@@ -249,9 +249,9 @@ def _chi2_region(n1: int, n2: int, alpha: float, alternative: str, yates: bool) 
     p <= α on every table, at a fraction of the special-function calls (issue 26.2)."""
     z = _z_statistic(n1, n2, yates)
     if alternative == "two-sided":
-        s, c = np.abs(z), float(np.sqrt(stats.chi2.isf(alpha, 1)))
+        s, c = np.abs(z), float(np.sqrt(scipy.stats.chi2.isf(alpha, 1)))
     else:
-        s, c = (z if alternative == "greater" else -z), float(stats.norm.isf(alpha))
+        s, c = (z if alternative == "greater" else -z), float(scipy.stats.norm.isf(alpha))
     s = np.nan_to_num(s, nan=-np.inf)
     band = 1e-8 * max(abs(c), 1.0)
     reject = s > c + band
@@ -296,8 +296,8 @@ def _barnard_region(n1: int, n2: int, alpha: float, alternative: str) -> np.ndar
     chunk = max(1, 4_000_000 // s.size)
     for i in range(0, pis.size, chunk):
         pi = pis[i:i + chunk]
-        b1 = stats.binom.pmf(k1[None, :], n1, pi[:, None])
-        b2 = stats.binom.pmf(k2[None, :], n2, pi[:, None])
+        b1 = scipy.stats.binom.pmf(k1[None, :], n1, pi[:, None])
+        b2 = scipy.stats.binom.pmf(k2[None, :], n2, pi[:, None])
         prob = (b1[:, :, None] * b2[:, None, :]).reshape(pi.size, -1)[:, order]
         best = np.maximum(best, np.cumsum(prob, axis=1)[:, group_end].max(axis=0))
     level = s[group_end]
@@ -425,8 +425,8 @@ class PowerResult(Result):
 
 def _power_from_region(reject: np.ndarray, p1: float, p2: float) -> float:
     n1, n2 = reject.shape[0] - 1, reject.shape[1] - 1
-    b1 = stats.binom.pmf(np.arange(n1 + 1), n1, p1)
-    b2 = stats.binom.pmf(np.arange(n2 + 1), n2, p2)
+    b1 = scipy.stats.binom.pmf(np.arange(n1 + 1), n1, p1)
+    b2 = scipy.stats.binom.pmf(np.arange(n2 + 1), n2, p2)
     return float(min(1.0, b1 @ (reject.astype(float) @ b2)))
 
 
@@ -631,7 +631,7 @@ def normal_approximation_n1(effect: float, alpha: float, target: float, two_side
     >>> round(normal_approximation_n1(0.5, 0.05, 0.8), 2)
     62.79
     """
-    z = stats.norm.isf(alpha / 2 if two_sided else alpha) + stats.norm.isf(1 - target)
+    z = scipy.stats.norm.isf(alpha / 2 if two_sided else alpha) + scipy.stats.norm.isf(1 - target)
     return float(z ** 2 * (1 + 1 / ratio) / effect ** 2)
 
 
@@ -863,12 +863,12 @@ def d33(n1: Optional[int] = None, n2: Optional[int] = None, p_control: Optional[
         return D33Result(**{**asdict(nan), "notes": (
             f"not computed: Barnard's test over {(n1 + 1) * (n2 + 1)} tables exceeds {BARNARD_MAX_TABLES}",)})
     reject = rejection_region(n1, n2, alpha, test, alternative).astype(float)
-    b2 = stats.binom.pmf(np.arange(n2 + 1), n2, p0)
+    b2 = scipy.stats.binom.pmf(np.arange(n2 + 1), n2, p0)
     side = reject @ b2                                # P(reject | k1) under the control rate
     k1 = np.arange(n1 + 1)
 
     def power(p1: float) -> float:
-        return float(stats.binom.pmf(k1, n1, p1) @ side)
+        return float(scipy.stats.binom.pmf(k1, n1, p1) @ side)
 
     end = 1.0 - 1e-9 if direction == "increase" else 1e-9
     grid = p0 + (end - p0) * np.linspace(0, 1, 201)[1:]

@@ -33,13 +33,15 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
-import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.results import Result
+
+if TYPE_CHECKING:   # pandas is imported where a data set becomes a frame (the row-level fit)
+    import pandas as pd
 
 __all__ = ["SimulatedTest", "SimulationPower", "SimulationSampleSize", "simulate_dataset", "simulation_power",
            "simulation_sample_size"]
@@ -116,6 +118,8 @@ def _binary_draws(experiment, n: int, rng: np.random.Generator) -> list[dict]:
 
 
 def _binary_frame(experiment, draws: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
     frames = []
     for c, dr in zip(experiment.conditions, draws):
         n = len(dr["complied"])
@@ -127,36 +131,62 @@ def _binary_frame(experiment, draws: list[dict]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _count_cells(experiment) -> list[tuple]:
+    """Per condition, what its draws need and no replicate changes: (cell mean, liking slope b,
+    b²/2, liking shift, NB size 1/α).  Kept on the experiment's model by identity."""
+    model = experiment.model
+    key = (id(experiment), id(model))
+    if _COUNT_CELLS.get("key") != key:
+        cells = []
+        for c in experiment.conditions:
+            f = model.cell_factors.get(c.name, dict(c.factors))
+            b = float(model.liking_slope.get(f.get(model.slope_factor, ""), 0.0))
+            shift = float(model.liking_shift.get(f.get(model.shift_factor, ""), 0.0))
+            cells.append((model.cell_means[c.name].mean, b, b * b / 2, shift, 1.0 / model.dispersion))
+        _COUNT_CELLS.update(key=key, cells=cells, experiment=experiment)   # the experiment kept: its id stays its own
+    return _COUNT_CELLS["cells"]
+
+
+_COUNT_CELLS: dict = {}
+
+
 def _count_draws(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> list[dict]:
-    """Per condition, the drawn arrays: ``tickets``, the ``score`` composite, ``excluded``, ``withdrawn``.
+    """Per condition, the drawn arrays: ``tickets``, ``excluded``, ``withdrawn`` and what the
+    ``score`` composite is made of (:func:`_score`: the liking z and the items' noise).
 
     tickets ~ NB2(mean μ_c·exp(b·z − b²/2), α) capped at ``max_tickets``; the liking
     composite is the mean of the questionnaire's liking items, each
     round(5 + 1.2·(shift + z) + noise·N(0, 1)) clipped to 1..9; exclusions and withdrawals
-    with the model's probabilities.
+    with the model's probabilities.  The draws are made in this order whatever is analysed;
+    the composite is computed only where a data set becomes a frame (the tests on the cells
+    read the tickets).
     """
     model = experiment.model
+    cap, p_knew, p_susp, p_wd = model.max_tickets, model.p_knew_confederate, model.p_suspicious, model.p_withdraw
     out = []
-    for c in experiment.conditions:
-        f = model.cell_factors.get(c.name, dict(c.factors))
-        b = float(model.liking_slope.get(f.get(model.slope_factor, ""), 0.0))
-        shift = float(model.liking_shift.get(f.get(model.shift_factor, ""), 0.0))
+    for mean, b, half_b2, shift, r in _count_cells(experiment):
         z = rng.standard_normal(n)
-        mu = model.cell_means[c.name].mean * np.exp(b * z - b * b / 2)
-        r = 1.0 / model.dispersion
+        mu = mean * np.exp(b * z - half_b2)
         tickets = np.where(mu > 0, rng.negative_binomial(r, r / (r + np.maximum(mu, 1e-300))), 0)
-        tickets = np.minimum(tickets, model.max_tickets)
-        items = np.clip(np.round(5 + 1.2 * (shift + z)[:, None] + model.item_noise * rng.standard_normal((n, n_items))),
-                        1, 9)
-        knew = rng.random(n) < model.p_knew_confederate
-        suspicious = rng.random(n) < model.p_suspicious
-        withdraw = rng.random(n) < model.p_withdraw
-        out.append({"tickets": tickets.astype(int), "score": items.mean(axis=1), "excluded": knew | suspicious,
-                    "withdrawn": withdraw})
+        tickets = np.minimum(tickets, cap)
+        noise = rng.standard_normal((n, n_items))
+        knew = rng.random(n) < p_knew
+        suspicious = rng.random(n) < p_susp
+        withdraw = rng.random(n) < p_wd
+        out.append({"tickets": tickets.astype(int, copy=False), "z": z, "noise": noise, "shift": shift,
+                    "excluded": knew | suspicious, "withdrawn": withdraw})
     return out
 
 
+def _score(model, dr: dict) -> np.ndarray:
+    """The liking composite of one condition's draws (:func:`_count_draws`)."""
+    items = np.clip(np.round(5 + 1.2 * (dr["shift"] + dr["z"])[:, None] + model.item_noise * dr["noise"]), 1, 9)
+    return items.mean(axis=1)
+
+
 def _count_frame(experiment, draws: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
     plan = experiment.plan
     frames = []
     for c, dr in zip(experiment.conditions, draws):
@@ -164,7 +194,7 @@ def _count_frame(experiment, draws: list[dict]) -> pd.DataFrame:
         d = {"condition": np.repeat(c.name, n), plan.outcome: dr["tickets"],
              "excluded": dr["excluded"].astype(int), "data_consent": (~dr["withdrawn"]).astype(int)}
         if plan.score:
-            d[plan.score] = dr["score"]
+            d[plan.score] = _score(experiment.model, dr)
         for fac, level in c.factors.items():
             d[fac] = np.repeat(str(level), n)
         frames.append(pd.DataFrame(d))

@@ -36,7 +36,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+import scipy  # scipy.stats on first use
 
 __all__ = ["ZERO_CELL_RULE", "Effect", "zero_cell_cells", "log_odds_ratio", "log_risk_ratio",
            "risk_difference", "cohens_h", "cohens_h_counts", "cohens_h_var", "z_critical", "wald_ci",
@@ -205,7 +205,7 @@ def z_critical(level: float = 0.95) -> float:
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, not {level!r}")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(scipy.stats.norm.ppf(0.5 + level / 2))
 
 
 def wald_ci(yi: float, vi: float, level: float = 0.95) -> tuple[float, float]:
