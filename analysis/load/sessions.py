@@ -38,7 +38,7 @@ from analysis.load.cells import Candidates, Pool, typed_frame
 from analysis.load.files import PARQUET_GLOB, SESSION_GLOB, PathLike, file_sha256, find_session_files
 from analysis.load.read import (PROVENANCE, FileCells, check_keywords_fast, parse_all, read_parquet_cells, scan,
                                 scan_csv)
-from analysis.load.status import ANALYSED, participant_status
+from analysis.load.status import analysed_mask
 
 __all__ = ["LoadedData", "load_sessions", "read_session_csv", "find_session_files", "origin_label",
            "REPORT_COLUMNS", "SESSION_GLOB", "PARQUET_GLOB", "PathLike"]
@@ -79,26 +79,58 @@ class LoadedData:
 
     def analysable(self) -> pd.DataFrame:
         """Rows that enter the tests: not excluded and not withdrawn (:func:`~analysis.load.status.participant_status`)."""
-        return self.data[(participant_status(self.data) == ANALYSED).to_numpy()]
+        return self.data[analysed_mask(self.data)]
 
     def experiments(self) -> list[tuple[str, int]]:
         """The (study, experiment) pairs present, in first-seen order."""
         # the distinct pairs first (vectorised), then in Python: not a million pairs through zip
-        d = self.data[["study", "experiment"]].drop_duplicates() if len(self.data) else self.data
+        d = self.data[["study", "experiment"]]
+        study = getattr(d["study"].array, "_pa_array", None)
+        if len(d) > 1 and study is not None and not study.null_count and _is_text(study.type) \
+                and pd.api.types.is_integer_dtype(d["experiment"].dtype) and not d["experiment"].hasnans:
+            import pyarrow.compute as pc   # rows come in runs of one experiment: only each run's first row
+            e = d["experiment"].to_numpy(dtype=np.int64)
+            changed = np.concatenate([[True], pc.not_equal(study.slice(1), study.slice(0, len(d) - 1))
+                                      .to_numpy(zero_copy_only=False) | (e[1:] != e[:-1])])
+            d = d.iloc[np.flatnonzero(changed)]
+        d = d.drop_duplicates() if len(d) else d
         seen = dict.fromkeys(zip(d["study"], d["experiment"].astype(int)))
         seen.update(dict.fromkeys(zip(self.report["study"], self.report["experiment"].astype(int))))
         return list(seen)
 
     def files_of(self, study: str, experiment: int) -> tuple[str, ...]:
-        d = self.data["source_file"][((self.data["study"] == study) & (self.data["experiment"] == experiment))
-                                     .to_numpy(dtype=bool, na_value=False)]
+        mask = ((self.data["study"] == study) & (self.data["experiment"] == experiment)).to_numpy(dtype=bool,
+                                                                                                 na_value=False)
         r = self.report[(self.report["study"] == study) & (self.report["experiment"] == experiment)]
-        return tuple(dict.fromkeys(list(pd.unique(d)) + list(r["source_file"])))
+        return tuple(dict.fromkeys(_first_seen(self.data["source_file"], mask) + list(r["source_file"])))
 
     def origin_of(self, study: str, experiment: int) -> tuple[str, ...]:
         """How the sessions of one experiment were made (``real``, ``pilot``, ``simulated``,
         ``unrecorded``), sorted; ``simulated`` among them means the results are not evidence."""
         return tuple(sorted({self.origins.get(f, "unrecorded") for f in self.files_of(study, experiment)}))
+
+
+def _first_seen(column: pd.Series, mask: np.ndarray) -> list:
+    """``list(pd.unique(column[mask]))`` without hashing every row: the rows come in runs
+    of one file (the loader's order), so only the first row of each run is looked at."""
+    arr = getattr(column.array, "_pa_array", None)   # the loader's text columns are pyarrow's
+    if arr is None or arr.null_count or len(arr) < 2 or not _is_text(arr.type):
+        return list(pd.unique(column[mask]))
+    import pyarrow.compute as pc
+
+    rows = np.flatnonzero(mask)
+    if not rows.size:
+        return []
+    changed = np.concatenate([[True], pc.not_equal(arr.slice(1), arr.slice(0, len(arr) - 1))
+                              .to_numpy(zero_copy_only=False)])
+    run = np.cumsum(changed)[rows]     # each kept row's run of one value
+    starts = rows[np.concatenate([[True], run[1:] != run[:-1]])]
+    return list(pd.unique(column.iloc[starts]))
+
+
+def _is_text(t) -> bool:
+    import pyarrow as pa
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def read_session_csv(path: PathLike, sidecar=_UNREAD) -> tuple[list[dict], list[str]]:

@@ -28,8 +28,8 @@ from typing import Mapping, Union
 import numpy as np
 import pandas as pd
 
-__all__ = ["ANALYSED", "EXCLUDED", "WITHDRAWN", "STATUSES", "participant_status", "split_by_status",
-           "report_counts"]
+__all__ = ["ANALYSED", "EXCLUDED", "WITHDRAWN", "STATUSES", "participant_status", "analysed_mask",
+           "split_by_status", "report_counts"]
 
 ANALYSED = "analysed"
 EXCLUDED = "excluded"
@@ -79,6 +79,20 @@ def participant_status(data: Union[pd.DataFrame, Mapping]) -> Union[pd.Series, s
     out[excluded] = EXCLUDED
     out[withdrawn] = WITHDRAWN
     return pd.Series(out, index=idx, dtype=object)
+
+
+def analysed_mask(data: pd.DataFrame) -> np.ndarray:
+    """``participant_status(data) == "analysed"`` as a boolean array, without the strings
+    (the same rule: neither ``excluded == 1`` nor ``data_consent == 0``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"excluded": [0, 1, 0, 1, None], "data_consent": [1, 1, 0, 0, None]})
+    >>> analysed_mask(rows).tolist()
+    [True, False, False, False, True]
+    """
+    return ~(_column(data, "excluded") == 1) & ~(_column(data, "data_consent") == 0)
 
 
 def _number(value) -> float:

@@ -439,6 +439,37 @@ _FIRTH = ("Firth-penalised estimate (brglm2 type AS_mean); SE from the penalised
           "and CI on that SE")
 
 
+def _condition_cells(data: pd.DataFrame, condition: str = "condition", outcome: str = "complied") -> dict:
+    """{condition: (complied, n)} over the rows where both cells are given, conditions in
+    first-seen order, outcomes as ``astype(int)`` makes them: a groupby of the two columns,
+    or, for a text condition and an integer outcome (the loader's), a bincount of the
+    condition's codes (no copy of the rows, no string per row)."""
+    cond, out = data[condition], data[outcome]
+    if pd.api.types.is_string_dtype(cond.dtype) and not pd.api.types.is_object_dtype(cond.dtype) \
+            and pd.api.types.is_integer_dtype(out.dtype) and len(data):
+        codes, levels = pd.factorize(cond, use_na_sentinel=True)   # codes in first-seen order
+        y = out.to_numpy(dtype=np.int64, na_value=0)
+        given = (codes >= 0) & out.notna().to_numpy(dtype=bool)
+        if not given.all():
+            codes, y = codes[given], y[given]
+        if not len(codes):
+            return {}
+        if int(np.abs(y).max()) < 2 ** 53 // len(y):   # every sum exact in a float's bincount
+            sums = np.bincount(codes, weights=y, minlength=len(levels))
+            counts = np.bincount(codes, minlength=len(levels))
+            if given.all():
+                order = range(len(levels))
+            else:   # a level first seen on a row without an outcome comes where its first given row is
+                used, first = np.unique(codes, return_index=True)
+                order = used[np.argsort(first, kind="stable")]
+            return {str(levels[c]): (int(sums[c]), int(counts[c])) for c in order if counts[c] > 0}
+    d = data[[condition, outcome]].dropna().copy()
+    d[outcome] = d[outcome].astype(int)
+    d[condition] = d[condition].astype(str)
+    grouped = d.groupby(condition, sort=False)[outcome].agg(["sum", "count"])
+    return {str(c): (int(r["sum"]), int(r["count"])) for c, r in grouped.iterrows() if r["count"] > 0}
+
+
 def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "complied",
                         condition: str = "condition", alpha: float = _ALPHA) -> LogitResult:
     """Logistic regression ``complied ~ C(condition, Treatment(reference=...))``.
@@ -470,12 +501,8 @@ def logistic_regression(data: pd.DataFrame, reference: str, outcome: str = "comp
     >>> res.lr_df, round(res.lr_chi2, 4)
     (2, 10.7657)
     """
-    d = data[[condition, outcome]].dropna().copy()
-    d[outcome] = d[outcome].astype(int)
-    d[condition] = d[condition].astype(str)
-    n = len(d)
-    grouped = d.groupby(condition, sort=False)[outcome].agg(["sum", "count"])
-    cells = {str(c): (int(r["sum"]), int(r["count"])) for c, r in grouped.iterrows() if r["count"] > 0}
+    cells = _condition_cells(data, condition, outcome)
+    n = sum(m for _, m in cells.values())
     levels = list(cells)
     notes: list[str] = []
     if reference not in cells and len(levels) >= 2:
@@ -579,10 +606,8 @@ def analyze_experiment(data: pd.DataFrame, paradigm, experiment: int, *,
     if "study" in data.columns:
         data = data[(data["study"] == paradigm.id) & (data["experiment"].astype(int) == int(experiment))]
     data = data[data["complied"].notna()]
-    counts = {}
-    for c in exp.condition_names:
-        sub = data[data["condition"] == c]
-        counts[c] = (int(sub["complied"].astype(int).sum()), int(len(sub)))
+    cells = _condition_cells(data, "condition", "complied")   # rows without a condition are in no condition
+    counts = {c: cells.get(c, (0, 0)) for c in exp.condition_names}
     notes: list[str] = []
     rates = tuple(condition_rate(c, x, n, alpha) for c, (x, n) in counts.items())
     for r in rates:
