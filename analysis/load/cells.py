@@ -90,6 +90,7 @@ class Pool:
             try:
                 v = self._filled(name, "0").cast(pa.int64()).to_numpy()
                 self._cache[("ints", name)] = v
+                self._cache[("cast", name)] = True
                 self._cache[key] = (np.ones(self.n, bool), np.zeros(self.n, bool))
             except pa.ArrowException:
                 t = self.trimmed(name)
@@ -111,6 +112,11 @@ class Pool:
                 t = pc.if_else(pa.array(ok & ~big), pc.utf8_ltrim(self.trimmed(name), "+"), "0")
                 self._cache[key] = t.cast(pa.int64()).to_numpy()
         return self._cache[key]
+
+    def cast_ints(self, name):
+        """The column's integers if one cast took every cell (empty cells read as 0), else None."""
+        self.is_int(name)
+        return self._cache[("ints", name)] if ("cast", name) in self._cache else None
 
     def is_num(self, name):
         import pyarrow as pa

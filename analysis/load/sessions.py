@@ -458,13 +458,86 @@ def _withdrawn(pool: Pool, files: list) -> tuple:
 def _check_across_files(pool: Pool, pairs: list, origins: dict, include_simulated: bool,
                         include_pilot: bool) -> None:
     """Unique ids, schedule slots filled once, and no mixing of simulated, pilot and real sessions."""
+    solo = ~mail.outcome_mask(pool)  # a mailed card's outcome record shares its dispatch's id and slot
+    # on the pooled columns (a sort of the ids, integer codes of the slots' groups); only when one of
+    # them finds a row twice are the columns made a frame, for the checks that word the error
+    if not (_ids_once(pool, solo) and _slots_once(pool, solo)):
+        _check_ids_and_slots(pool, solo)
+    per_file = pd.DataFrame([{"study": s, "experiment": e, "source_file": fc.file}
+                             for fc, ps in zip(pool.cells, pairs) for s, e in ps])
+    if not per_file.empty:
+        _check_origins(per_file, origins, include_simulated, include_pilot)
+
+
+def _ids_once(pool: Pool, solo: np.ndarray) -> bool:
+    """Every participant id of the rows in ``solo`` occurs once (what check_unique_ids finds, from a
+    sort of the pooled column); False also when there is no id column (the check then says what)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "participant_id" not in pool.table.column_names:
+        return False
+    arr = pool.col("participant_id")
+    if not solo.all():
+        arr = arr.filter(pa.array(solo))
+    if len(arr) < 2:
+        return True
+    srt = arr.take(pc.sort_indices(arr))
+    return not pc.any(pc.equal(srt.slice(1), srt.slice(0, len(srt) - 1))).as_py()
+
+
+def _slots_once(pool: Pool, solo: np.ndarray) -> bool:
+    """No slot of the rows in ``solo`` filled twice in one schedule (what check_slots finds), from
+    integer codes of each row's study, experiment, site and schedule; False when a slot is filled
+    twice, or when a column the check reads is missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = pool.table.column_names
+    if "slot" not in names or not solo.any():
+        return True
+    schedule_of = [((fc.sidecar or {}).get("schedule_sha256") or "") for fc in pool.cells]
+    no_hash = not all(schedule_of)
+    if no_hash and "session" not in names:
+        return False
+    parts = [checks.text_codes(pool.col(c)) if c in names else (np.zeros(pool.n, np.int64), 1)
+             for c in ("study", "experiment", "site")]
+    # the schedule: the sidecar's hash, or (without one) 'session:' and the session; it changes only
+    # where the file or the session does, so each run's first row says it
+    breaks = np.zeros(pool.n, bool)
+    breaks[pool.start[:-1][pool.start[:-1] < pool.n]] = True
+    if no_hash:
+        sess = pool.col("session")
+        breaks[1:] |= pc.not_equal(sess.slice(1), sess.slice(0, pool.n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(breaks)
+    hashes = pa.array(np.asarray(schedule_of, dtype=object)[pool.file_idx[starts]], pa.string())
+    sched = hashes
+    if no_hash:
+        own = pc.binary_join_element_wise("session:", pool.col("session").take(pa.array(starts)), "")
+        sched = pc.if_else(pc.equal(hashes, ""), own, hashes)
+    run, k = checks.text_codes(sched)
+    parts.append((np.repeat(run, np.diff(np.append(starts, pool.n))), k))
+    g, k = parts[0]
+    for c, m in parts[1:]:
+        g, k = checks.combine_codes(g, k, c, m)
+    slot = pool.col("slot")
+    values = pool.cast_ints("slot")
+    has_slot = ~pool.empty("slot")
+    if not solo.all():
+        g, slot, has_slot = g[solo], slot.filter(pa.array(solo)), has_slot[solo]
+        values = None if values is None else values[solo]
+    key = checks.slot_keys(g, slot, has_slot, values)[has_slot]
+    return not pd.Series(key).duplicated().any()
+
+
+def _check_ids_and_slots(pool: Pool, solo: np.ndarray) -> None:
+    """check_unique_ids and check_slots on a frame of the pooled columns (to word the error)."""
     frame = pd.DataFrame({c: pool.col(c).to_pandas() for c in ("participant_id", "study", "experiment", "site",
                                                               "session", "slot")
                           if c in pool.table.column_names})
     frame["source_file"] = pd.Categorical.from_codes(pool.file_idx, categories=pd.Index(pool.files, dtype=object))
     frame["source_line"] = pool.line
     frame["source_row"] = pool.row
-    solo = ~mail.outcome_mask(pool)  # a mailed card's outcome record shares its dispatch's id and slot
     every_solo = bool(solo.all())
     checks.check_unique_ids(frame if every_solo else frame[solo])
     schedule_of = np.asarray([((fc.sidecar or {}).get("schedule_sha256") or "") for fc in pool.cells], dtype=object)
@@ -476,11 +549,6 @@ def _check_across_files(pool: Pool, pairs: list, origins: dict, include_simulate
             sched = sched.where(~no_hash, "session:" + frame["session"].astype(str))
         frame["slot"] = frame["slot"].where(frame["slot"] != "", None)
         checks.check_slots(frame if every_solo else frame[solo], sched if every_solo else sched[solo])
-    del frame, sched   # the across-file checks are done: their columns are not held while the frame is made
-    per_file = pd.DataFrame([{"study": s, "experiment": e, "source_file": fc.file}
-                             for fc, ps in zip(pool.cells, pairs) for s, e in ps])
-    if not per_file.empty:
-        _check_origins(per_file, origins, include_simulated, include_pilot)
 
 
 def _report(pool: Pool, withdrawn: np.ndarray, late: np.ndarray, after: dict, prov) -> pd.DataFrame:

@@ -448,33 +448,122 @@ def check_slots(df: pd.DataFrame, schedule_key: pd.Series) -> None:
     """
     if "slot" not in df.columns or df.empty:
         return
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     has_slot = df["slot"].notna().to_numpy(bool)
+    # each cell of the group encoded apart (integer codes): no joined text, so no two groups can merge
     parts = [_text(df[c].astype(str)) if c in df.columns else _text(pd.Series([""] * len(df)))
              for c in ("study", "experiment", "site")]
-    group = pc.binary_join_element_wise(*parts, _text(schedule_key.astype(str).reset_index(drop=True)), "\x1f")
-    group = (group.combine_chunks() if hasattr(group, "combine_chunks") else group).dictionary_encode()
-    g = _np(group.indices).astype(np.int64)
+    g = group_codes(parts + [_text(schedule_key.astype(str).reset_index(drop=True))])
     slot = _text(df["slot"])
-    try:   # slots are integers: one int64 key per row
-        v = _np(pc.if_else(pa.array(has_slot), slot, "0").cast(pa.int64()))
-        key = pd.Series(g * (int(v.max()) + 1 if len(v) else 1) + v) if (v >= 0).all() else None
-    except pa.ArrowException:
-        key = None
-    if key is None:
-        key = pd.Series(pc.binary_join_element_wise(_text(pd.Series(g.astype(str))), slot, "\x1f"))
-    dup = key.duplicated(keep="first").to_numpy(bool) & has_slot
+    key = slot_keys(g, slot, has_slot, None)
+    dup = np.zeros(len(df), bool)
+    dup[has_slot] = pd.Series(key[has_slot]).duplicated(keep="first").to_numpy(bool)
     if not dup.any():
         return
     i = int(np.flatnonzero(dup)[0])
-    same = (key == key.iat[i]).to_numpy(bool) & has_slot
+    same = (key == key[i]) & has_slot
     j = int(np.flatnonzero(same)[0])
     _refuse_first(dup, df, "slot",
                   lambda i: f"slot {df['slot'].iat[i]} is filled twice in the same schedule: also by "
                             f"{df['source_file'].iat[j]} line {int(df['source_line'].iat[j])} "
                             f"(data row {int(df['source_row'].iat[j])})")
+
+
+def text_codes(arr, breaks: Optional[np.ndarray] = None) -> tuple[np.ndarray, int]:
+    """(dense int64 code of each cell, how many codes) of a column of text: equal cells, equal
+    codes.  The rows of one file come together, so the column is first cut into runs of one
+    value (``breaks``: rows where a run must start anyway); only each run's first cell is
+    hashed.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> codes, k = text_codes(pa.array(["a", "a", "b", "a", "b"]))
+    >>> codes.tolist(), k
+    ([0, 0, 1, 0, 1], 2)
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0, np.int64), 0
+    start = np.ones(n, bool)
+    if n > 1:
+        start[1:] = _np(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)))
+    if breaks is not None:
+        start |= breaks
+    starts = np.flatnonzero(start)
+    first = arr.take(pa.array(starts))
+    enc = (first.combine_chunks() if hasattr(first, "combine_chunks") else first).dictionary_encode()
+    run_code = _np(enc.indices).astype(np.int64)
+    return np.repeat(run_code, np.diff(np.append(starts, n))), len(enc.dictionary)
+
+
+def group_codes(parts: list) -> np.ndarray:
+    """An int64 code for each row's tuple of text cells (``parts``: columns of one length):
+    equal tuples, equal codes; other tuples, other codes (whatever characters the cells hold).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> g = group_codes([pa.array(["a", "a\\x1fb", "a"]), pa.array(["b\\x1fc", "c", "b\\x1fc"])])
+    >>> bool(g[0] == g[2]), bool(g[0] == g[1])
+    (True, False)
+    """
+    g, k = text_codes(parts[0])
+    for p in parts[1:]:
+        c, m = text_codes(p)
+        g, k = combine_codes(g, k, c, m)
+    return g
+
+
+def combine_codes(g: np.ndarray, k: int, c: np.ndarray, m: int) -> tuple[np.ndarray, int]:
+    """Codes of the pairs (g, c), of k and m values: dense again when the product would grow too large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> combine_codes(np.array([0, 1, 0]), 2, np.array([1, 1, 1]), 2)
+    (array([1, 3, 1]), 4)
+    """
+    if k * max(m, 1) >= 1 << 62:
+        g, k = _dense(g)
+        c, m = _dense(c)
+        if k * max(m, 1) >= 1 << 62:   # cannot happen below 2**31 rows
+            raise OverflowError("too many groups")
+    return g * max(m, 1) + c, k * max(m, 1)
+
+
+def _dense(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    u, inv = np.unique(codes, return_inverse=True)
+    return inv.astype(np.int64).reshape(-1), len(u)
+
+
+def slot_keys(g: np.ndarray, slot, has_slot: np.ndarray, values: Optional[np.ndarray]) -> np.ndarray:
+    """One int64 key per row for (group, slot): slots compared as integers when every slot is
+    one (``values``: the slots' integers, if known, 0 where there is none), as text otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> slot_keys(np.array([0, 0, 1]), pa.array(["2", "2", "2"]), np.ones(3, bool), None).tolist()
+    [2, 2, 5]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values is None:
+        try:   # slots are integers: one int64 key per row
+            values = _np(pc.if_else(pa.array(has_slot), slot, "0").cast(pa.int64()))
+        except pa.ArrowException:
+            values = None
+    k = int(g.max()) + 1 if len(g) else 1
+    if values is not None and (values >= 0).all():
+        top = int(values.max()) + 1 if len(values) else 1
+        if k * top < 1 << 62:
+            return g * top + values
+    c, m = text_codes(slot)
+    return combine_codes(g, k, c, m)[0]
 
 
 # --------------------------------------------------------------------------- #

@@ -74,3 +74,116 @@ def test_analysable_and_experiments_are_the_status_rule_and_drop_duplicates(rows
     pd.testing.assert_frame_equal(loaded.analysable(), df[(participant_status(df) == ANALYSED).to_numpy()])
     d = df[["study", "experiment"]].drop_duplicates()
     assert loaded.experiments() == list(dict.fromkeys(zip(d["study"], d["experiment"].astype(int))))
+
+
+def _check_slots_joined(df, schedule_key):
+    """check_slots as it was before integer codes (issue 26.3): the group's cells joined with '\\x1f'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from analysis.load.validate import _np, _refuse_first, _text
+
+    if "slot" not in df.columns or df.empty:
+        return
+    has_slot = df["slot"].notna().to_numpy(bool)
+    parts = [_text(df[c].astype(str)) if c in df.columns else _text(pd.Series([""] * len(df)))
+             for c in ("study", "experiment", "site")]
+    group = pc.binary_join_element_wise(*parts, _text(schedule_key.astype(str).reset_index(drop=True)), "\x1f")
+    group = (group.combine_chunks() if hasattr(group, "combine_chunks") else group).dictionary_encode()
+    g = _np(group.indices).astype(np.int64)
+    slot = _text(df["slot"])
+    try:
+        v = _np(pc.if_else(pa.array(has_slot), slot, "0").cast(pa.int64()))
+        key = pd.Series(g * (int(v.max()) + 1 if len(v) else 1) + v) if (v >= 0).all() else None
+    except pa.ArrowException:
+        key = None
+    if key is None:
+        key = pd.Series(pc.binary_join_element_wise(_text(pd.Series(g.astype(str))), slot, "\x1f"))
+    dup = key.duplicated(keep="first").to_numpy(bool) & has_slot
+    if not dup.any():
+        return
+    i = int(np.flatnonzero(dup)[0])
+    same = (key == key.iat[i]).to_numpy(bool) & has_slot
+    j = int(np.flatnonzero(same)[0])
+    _refuse_first(dup, df, "slot",
+                  lambda i: f"slot {df['slot'].iat[i]} is filled twice in the same schedule: also by "
+                            f"{df['source_file'].iat[j]} line {int(df['source_line'].iat[j])} "
+                            f"(data row {int(df['source_row'].iat[j])})")
+
+
+def _outcome(fn, *args):
+    from analysis.errors import DataValidationError
+    try:
+        fn(*args)
+    except DataValidationError as exc:
+        return str(exc)
+    return None
+
+
+SLOT_ROWS = st.lists(st.tuples(st.sampled_from(["s1", "s2"]), st.sampled_from(["1", "01", "2"]),
+                               st.sampled_from(["A", "B", ""]), st.sampled_from(["h1", "h2", "session:3"]),
+                               st.sampled_from(["1", "2", "02", "3", None, "x", "-1"])), min_size=1, max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=SLOT_ROWS)
+def test_check_slots_by_integer_codes_is_the_joined_check(rows):
+    """check_slots groups by integer codes of each cell (issue 26.3): on cells without the joining
+    character, the very error (or none) that joining the cells with '\\x1f' gave."""
+    from analysis.load.validate import check_slots
+
+    df = pd.DataFrame({"study": [r[0] for r in rows], "experiment": [r[1] for r in rows],
+                       "site": [r[2] for r in rows], "slot": [r[4] for r in rows],
+                       "source_file": [f"f{k % 3}" for k in range(len(rows))],
+                       "source_line": np.arange(2, len(rows) + 2), "source_row": np.arange(1, len(rows) + 1)})
+    sched = pd.Series([r[3] for r in rows])
+    assert _outcome(check_slots, df, sched) == _outcome(_check_slots_joined, df, sched)
+
+
+def test_check_slots_does_not_merge_groups_whose_cells_hold_the_joining_character():
+    """Joined with '\\x1f', ('a', 'b\\x1fc', 'd') and ('a\\x1fb', 'c', 'd') were one group: a slot filled once
+    in each was refused as filled twice.  With integer codes they are two groups."""
+    from analysis.load.validate import check_slots
+
+    df = pd.DataFrame({"study": ["a", "a\x1fb"], "experiment": ["b\x1fc", "c"], "site": ["d", "d"],
+                       "slot": ["1", "1"], "source_file": ["f", "g"], "source_line": [2, 2], "source_row": [1, 1]})
+    sched = pd.Series(["h", "h"])
+    assert _outcome(_check_slots_joined, df, sched) is not None   # the old grouping merged them
+    assert _outcome(check_slots, df, sched) is None
+    df["study"] = ["a", "a"]
+    df["experiment"] = ["b\x1fc", "b\x1fc"]
+    assert "slot 1 is filled twice" in _outcome(check_slots, df, sched)
+
+
+POOL_ROWS = st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3", "p4", "p5", "p6"]), st.sampled_from(["1", "2"]),
+                               st.sampled_from(["A", "B"]), st.sampled_from(["3", "4", "03"]),
+                               st.sampled_from(["1", "2", "3", "", "+2"]), st.booleans()),
+                     min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(files=st.lists(st.tuples(POOL_ROWS, st.sampled_from([None, "", "sha-a", "sha-b", "session:3"])),
+                      min_size=1, max_size=4), unique_ids=st.booleans())
+def test_ids_and_slots_on_the_pool_are_the_framed_checks(files, unique_ids):
+    """The loader's unique-id and slot checks on the pooled columns (a sort, integer codes; issue
+    26.3) pass exactly where check_unique_ids and check_slots on a frame of those columns pass."""
+    import pyarrow as pa
+
+    from analysis.load.cells import Pool
+    from analysis.load.read import FileCells
+    from analysis.load.sessions import _check_ids_and_slots, _ids_once, _slots_once
+
+    cells, solo = [], []
+    for k, (rows, sha) in enumerate(files):
+        cols = ("participant_id", "experiment", "site", "session", "slot")
+        if unique_ids:   # then the slot check decides
+            rows = [(f"u{k}-{i}",) + r[1:] for i, r in enumerate(rows)]
+        table = pa.table({"study": ["cialdini1975"] * len(rows),
+                          **{c: [r[j] for r in rows] for j, c in enumerate(cols)}})
+        cells.append(FileCells(None, f"f{k}_data.csv", table.column_names, table,
+                               np.arange(2, len(rows) + 2), None if sha is None else {"schedule_sha256": sha}))
+        solo += [r[5] for r in rows]
+    pool = Pool(cells)
+    solo = np.array(solo)
+    fast = _ids_once(pool, solo) and _slots_once(pool, solo)
+    assert fast == (_outcome(_check_ids_and_slots, pool, solo) is None)
