@@ -74,11 +74,16 @@ class Pool:
             self._cache[key] = pc.utf8_trim_whitespace(self.col(name))
         return self._cache[key]
 
-    def _filled(self, name, fill):
-        """The column with empty cells replaced by ``fill`` (for a cast)."""
-        import pyarrow as pa
+    def _cast_filled(self, name, typ, fill):
+        """The column cast to ``typ``, ``fill`` where a cell is empty: what casting the column with
+        its empty cells replaced by ``fill`` gives, but the empty cells are made null (a bitmap
+        over the column's own buffers) instead of copying the text."""
         import pyarrow.compute as pc
-        return pc.if_else(pa.array(self.empty(name)), fill, self.col(name))
+        empty = self.empty(name)
+        c = self.col(name)
+        if not empty.any():
+            return c.cast(typ).to_numpy()
+        return pc.fill_null(checks._valid_where(c, ~empty).cast(typ), fill).to_numpy()
 
     def is_int(self, name):
         """(an integer, more than 18 digits) per cell: one cast for a clean column, a
@@ -88,7 +93,7 @@ class Pool:
         key = ("isint", name)
         if key not in self._cache:
             try:
-                v = self._filled(name, "0").cast(pa.int64()).to_numpy()
+                v = self._cast_filled(name, pa.int64(), 0)
                 self._cache[("ints", name)] = v
                 self._cache[("cast", name)] = True
                 self._cache[key] = (np.ones(self.n, bool), np.zeros(self.n, bool))
@@ -118,13 +123,27 @@ class Pool:
         self.is_int(name)
         return self._cache[("ints", name)] if ("cast", name) in self._cache else None
 
+    def numbers(self, name):
+        """The column as floats, NaN where a cell is empty, if the checks cast it already and one
+        cast took every other cell (what :func:`analysis.load.validate._numbers` makes of it
+        then), else None."""
+        if ("cast", name) in self._cache:
+            v = self._cache[("ints", name)].astype(float)
+        elif ("castnum", name) in self._cache:
+            v = self._cache[("floats", name)].copy()
+        else:
+            return None
+        v[self.empty(name)] = np.nan
+        return v
+
     def is_num(self, name):
         import pyarrow as pa
         import pyarrow.compute as pc
         key = ("isnum", name)
         if key not in self._cache:
             try:
-                self._cache[("floats", name)] = self._filled(name, "0").cast(pa.float64()).to_numpy()
+                self._cache[("floats", name)] = self._cast_filled(name, pa.float64(), 0.0)
+                self._cache[("castnum", name)] = True
                 self._cache[key] = np.ones(self.n, bool)
             except pa.ArrowException:
                 self._cache[key] = pc.match_substring_regex(self.trimmed(name), _NUM).to_numpy(

@@ -861,10 +861,14 @@ def _first_in_files(check, frame: pd.DataFrame, file_idx: np.ndarray, starts: di
 # --------------------------------------------------------------------------- #
 # Cells the session records together (issue 22.5).
 # --------------------------------------------------------------------------- #
-def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
-    """A column's cells as floats; NaN where a cell is empty or not a number."""
+def _numbers(df: pd.DataFrame, col: str, numbers: Optional[Mapping] = None) -> np.ndarray:
+    """A column's cells as floats; NaN where a cell is empty or not a number (``numbers``: the
+    loader's, where it has them already, row for row as ``df``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    if numbers is not None and numbers.get(col) is not None:
+        return numbers[col]
 
     t = pc.utf8_trim_whitespace(_text(df[col]))
     try:   # empty cells made null before the cast (a cast of '' fails: every column with one took the slow path)
@@ -874,11 +878,11 @@ def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
         return pd.to_numeric(pd.Series(t.to_pylist()), errors="coerce").astype(float).to_numpy()
 
 
-def _kept(df: pd.DataFrame) -> np.ndarray:
+def _kept(df: pd.DataFrame, numbers: Optional[Mapping] = None) -> np.ndarray:
     """Rows not withdrawn (``data_consent`` is not 0): withdrawn rows are never analysed."""
     if "data_consent" not in df.columns:
         return np.ones(len(df), bool)
-    return ~(_numbers(df, "data_consent") == 0)
+    return ~(_numbers(df, "data_consent", numbers) == 0)
 
 
 def _recorded(cells: pd.Series, values: np.ndarray, want) -> np.ndarray:
@@ -891,7 +895,7 @@ def _recorded(cells: pd.Series, values: np.ndarray, want) -> np.ndarray:
     return _np(pc.and_(pc.not_equal(text, ""), pc.not_equal(text, str(want))))
 
 
-def check_answers(df: pd.DataFrame, experiment) -> None:
+def check_answers(df: pd.DataFrame, experiment, numbers: Optional[Mapping] = None) -> None:
     """A target request's answer agrees with what that answer records (cells as strings).
 
     The screen records ``complied`` (and, for a sale, ``amount_paid``) from the answer
@@ -916,7 +920,7 @@ def check_answers(df: pd.DataFrame, experiment) -> None:
     if "condition" not in df.columns:
         return
     cond = _text(df["condition"])
-    kept = _kept(df)
+    kept = _kept(df, numbers)
     memo: dict = {}
 
     def once(key, make):   # each column read once, each comparison made once, whatever the conditions share
@@ -933,7 +937,7 @@ def check_answers(df: pd.DataFrame, experiment) -> None:
                 for col, want in a.sets.items():
                     if col in _LATER or col not in df.columns:
                         continue
-                    values = once(("num", col), lambda: _numbers(df, col))
+                    values = once(("num", col), lambda: _numbers(df, col, numbers))
                     given = once(("answer", step.answer_column, a.code), lambda: _np(pc.equal(answer, a.code)))
                     other = once(("other", col, want), lambda: _recorded(df[col], values, want))
                     says = f"{step.answer_column} {a.code!r}, which records {col} = " + \
@@ -948,7 +952,7 @@ def _composite_of(paradigm) -> Optional[tuple[str, tuple[str, ...]]]:
     return (comp[0], tuple(comp[1])) if comp else None
 
 
-def check_composite(df: pd.DataFrame, paradigm) -> None:
+def check_composite(df: pd.DataFrame, paradigm, numbers: Optional[Mapping] = None) -> None:
     """A composite score (Regan's ``liking_score``) is the mean of its items (cells as strings).
 
     The screen writes the mean of the items rounded to 4 decimals; a score further than
@@ -970,9 +974,9 @@ def check_composite(df: pd.DataFrame, paradigm) -> None:
     if comp is None or comp[0] not in df.columns or not all(c in df.columns for c in comp[1]):
         return
     col, items = comp
-    score = _numbers(df, col)
-    values = np.column_stack([_numbers(df, c) for c in items])
-    given = ~np.isnan(score) & _kept(df)
+    score = _numbers(df, col, numbers)
+    values = np.column_stack([_numbers(df, c, numbers) for c in items])
+    given = ~np.isnan(score) & _kept(df, numbers)
     gap = np.isnan(values).any(axis=1)
     named = ", ".join(items)
     first_gap = np.argmax(np.isnan(values), axis=1)
@@ -986,7 +990,7 @@ def check_composite(df: pd.DataFrame, paradigm) -> None:
                                           "the score contradicts its items")
 
 
-def check_debriefing(df: pd.DataFrame) -> None:
+def check_debriefing(df: pd.DataFrame, numbers: Optional[Mapping] = None) -> None:
     """Data are kept (``data_consent = 1``) only from a participant who was debriefed.
 
     Consent to keep the data is asked at the debriefing; a participant who could not be
@@ -1004,7 +1008,7 @@ def check_debriefing(df: pd.DataFrame) -> None:
     """
     if "debriefed" not in df.columns or "data_consent" not in df.columns:
         return
-    bad = (_numbers(df, "data_consent") == 1) & (_numbers(df, "debriefed") == 0)
+    bad = (_numbers(df, "data_consent", numbers) == 1) & (_numbers(df, "debriefed", numbers) == 0)
     _refuse_first(bad, df, "data_consent", lambda i: f"{df['data_consent'].iat[i]!r} (data kept) although "
                                                      "debriefed = 0: consent to keep the data is asked at the "
                                                      "debriefing; leave it empty (could not be asked) or 0")
@@ -1030,8 +1034,11 @@ def consistency_columns(paradigm, number: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(cols))
 
 
-def check_consistency(df: pd.DataFrame, paradigm, number: int) -> None:
+def check_consistency(df: pd.DataFrame, paradigm, number: int, numbers: Optional[Mapping] = None) -> None:
     """:func:`check_debriefing`, :func:`check_answers` and :func:`check_composite` on one experiment's rows.
+
+    ``numbers`` (the loader's) maps a column to its cells as floats (NaN where empty or not a
+    number), row for row as ``df``, where it has them already.
 
     Examples
     --------
@@ -1041,9 +1048,9 @@ def check_consistency(df: pd.DataFrame, paradigm, number: int) -> None:
     ...                    "source_file": "c_data.csv", "source_line": [2], "source_row": [1]})
     >>> check_consistency(df, paradigms.get("cialdini1975"), 1)
     """
-    check_debriefing(df)
-    check_answers(df, paradigm.experiment(number))
-    check_composite(df, paradigm)
+    check_debriefing(df, numbers)
+    check_answers(df, paradigm.experiment(number), numbers)
+    check_composite(df, paradigm, numbers)
 
 
 def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> None:
@@ -1081,10 +1088,17 @@ def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> 
             micros = None if micros is None else (micros if whole else micros[idx])
             out[c] = (full[:n], None if micros is None else micros[:n], year[:n])
         return out
+    known = {}   # the consistency checks' numbers, from the casts the cell checks made
+    for c in consistency_columns(paradigm, exp_no):
+        if c in names:
+            v = pool.numbers(c)
+            if v is not None:
+                known[c] = v if whole else v[idx]
     for order, check in enumerate((lambda d: check_factors(d, experiment),
                                    lambda d: check_times(d, times, shapes=shapes_for(len(d))),
                                    lambda d: check_numbers(d, numbers),
-                                   lambda d: check_consistency(d, paradigm, exp_no))):
+                                   lambda d: check_consistency(d, paradigm, exp_no,
+                                                               {c: v[:len(d)] for c, v in known.items()}))):
         pos, exc = _first_in_files(check, df, sub_file, starts)
         if pos is not None:
             cand.add(int(idx[pos]), 5, (order, pos), lambda exc=exc: str(exc))

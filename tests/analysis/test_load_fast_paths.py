@@ -187,3 +187,63 @@ def test_ids_and_slots_on_the_pool_are_the_framed_checks(files, unique_ids):
     solo = np.array(solo)
     fast = _ids_once(pool, solo) and _slots_once(pool, solo)
     assert fast == (_outcome(_check_ids_and_slots, pool, solo) is None)
+
+
+def _pool_of(columns: dict, chunks: int = 1):
+    """A Pool of one file (or several files of one header, in ``chunks``) holding ``columns`` as text."""
+    import pyarrow as pa
+
+    from analysis.load.cells import Pool
+    from analysis.load.read import FileCells
+
+    n = len(next(iter(columns.values())))
+    cut = [k * n // chunks for k in range(chunks + 1)]
+    cells = []
+    for k in range(chunks):
+        t = pa.table({c: pa.array(v[cut[k]:cut[k + 1]], pa.string()) for c, v in columns.items()})
+        cells.append(FileCells(None, f"f{k}_data.csv", list(columns), t, np.arange(2, t.num_rows + 2), None))
+    return Pool(cells)
+
+
+NUMBER_CELLS = st.sampled_from(["", "0", "1", "-2", "12", "-0", "007", "1.5", "1e3", "nan", "inf", " 1", "+2", "x",
+                                "123456789012345678"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(NUMBER_CELLS, min_size=1, max_size=12), chunks=st.integers(1, 3))
+def test_casts_without_filling_the_text_are_the_filled_casts(cells, chunks):
+    """Pool.is_int / is_num cast with the empty cells made null (a bitmap; issue 26.3) instead of a
+    copy of the column with '0' in them: the same values where the filled cast worked, and the
+    same columns refused by the cast."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pool = _pool_of({"c": cells}, min(chunks, len(cells)))
+    filled = pc.if_else(pa.array(np.array([c == "" for c in cells])), "0", pool.col("c"))
+    for typ, is_ok, key in ((pa.int64(), pool.is_int, "ints"), (pa.float64(), pool.is_num, "floats")):
+        try:
+            expected = filled.cast(typ).to_numpy()
+        except pa.ArrowException:
+            expected = None
+        is_ok("c")
+        cast = ("cast" if key == "ints" else "castnum", "c") in pool._cache
+        assert cast == (expected is not None)
+        if cast:
+            assert np.array_equal(pool._cache[(key, "c")], expected, equal_nan=key == "floats")
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(NUMBER_CELLS, min_size=1, max_size=12))
+def test_pool_numbers_are_the_consistency_checks_numbers(cells):
+    """The consistency checks take a column's floats from the casts the cell checks made
+    (Pool.numbers; issue 26.3): where the pool has them, they are what _numbers computes
+    from the text (compared as the checks compare: NaN, == 0, == 1, isclose)."""
+    from analysis.load.validate import _numbers
+
+    pool = _pool_of({"c": cells})
+    pool.is_int("c")
+    pool.is_num("c")
+    got = pool.numbers("c")
+    expected = _numbers(pd.DataFrame({"c": pd.array(cells, dtype="str")}), "c")
+    if got is not None:
+        assert np.array_equal(got, expected, equal_nan=True)
