@@ -209,10 +209,18 @@ class Pool:
             del self._cache[key]
         if name in self.table.column_names:
             self.table = self.table.drop_columns([name])
+        _give_back()
 
     def where(self, i, column) -> str:
         i = int(i)
         return checks.where(self.files[self.file_idx[i]], self.line[i], self.row[i], column)
+
+
+def _give_back() -> None:
+    """Return the memory Arrow's pool holds unused to the system (mimalloc keeps what was freed
+    for reuse: the cells let go would otherwise still count in the process's peak)."""
+    import pyarrow as pa
+    pa.default_memory_pool().release_unused()
 
 
 class Candidates:

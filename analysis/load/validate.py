@@ -613,7 +613,7 @@ def full_time_shape(arr, with_year: bool = False):
         n = len(a)
         if n == 0:
             out.append(np.zeros(0, bool))
-            years.append(np.zeros(0, np.int64))
+            years.append(np.zeros(0, np.int16))
             continue
         bufs = a.buffers()
         offs = np.frombuffer(bufs[1], dtype=np.int32)[a.offset: a.offset + n + 1]
@@ -632,8 +632,8 @@ def full_time_shape(arr, with_year: bool = False):
             ok[filled] = okk
             out.append(ok)
             if with_year:
-                y = np.zeros(n, np.int64)
-                y[filled] = np.where(okk, sum((v[:, p].astype(np.int64) - 48) * m
+                y = np.zeros(n, np.int16)   # a year has 4 digits: int16 (a quarter of int64's memory)
+                y[filled] = np.where(okk, sum((v[:, p].astype(np.int16) - 48) * m
                                               for p, m in ((0, 1000), (1, 100), (2, 10), (3, 1))), 0)
                 years.append(y)
             continue
@@ -649,10 +649,10 @@ def full_time_shape(arr, with_year: bool = False):
         out.append(ok)
         if with_year:
             y = sum((data[base + p].astype(np.int64) - 48) * m for p, m in ((0, 1000), (1, 100), (2, 10), (3, 1)))
-            years.append(np.where(ok, y, 0))
+            years.append(np.where(ok, y, 0).astype(np.int16))
     full = np.concatenate(out) if out else np.zeros(0, bool)
     if with_year:
-        return full, (np.concatenate(years) if years else np.zeros(0, np.int64))
+        return full, (np.concatenate(years) if years else np.zeros(0, np.int16))
     return full
 
 
@@ -1069,7 +1069,9 @@ def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> 
                          + list(consistency_columns(paradigm, exp_no)) if c in names)
     import pyarrow as pa
     take = None if whole else pa.array(idx)
-    df = pd.DataFrame({c: (pool.col(c) if whole else pool.col(c).take(take)).to_pandas() for c in cols}, copy=False)
+    # the cells as pyarrow holds them (ArrowDtype: no copy of the offsets into pandas' large strings)
+    df = pd.DataFrame({c: pd.arrays.ArrowExtensionArray(pool.col(c) if whole else pool.col(c).take(take))
+                       for c in cols}, copy=False)
     fidx = pool.file_idx[idx]
     df["source_file"] = pd.Categorical.from_codes(fidx, categories=pd.Index(pool.files, dtype=object)) \
         if len(set(pool.files)) == len(pool.files) else np.asarray(pool.files, dtype=object)[fidx]

@@ -247,3 +247,28 @@ def test_pool_numbers_are_the_consistency_checks_numbers(cells):
     expected = _numbers(pd.DataFrame({"c": pd.array(cells, dtype="str")}), "c")
     if got is not None:
         assert np.array_equal(got, expected, equal_nan=True)
+
+
+TIME_CELLS = st.one_of(
+    st.sampled_from(["", "2026-01-05T10:00:00+00:00", "1999-12-31T23:59:59.5Z", "9999-01-01T00:00:00-05:00",
+                     "2024-09-08T09:00:02.611+00:00", "2024-09-08T09:00:02", "x024-09-08T09:00:02Z"]),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})?\Z"),
+    st.text(alphabet="0123456789-T:+Z.\xff", max_size=30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(TIME_CELLS, min_size=1, max_size=10))
+def test_time_shapes_and_years_are_the_regular_expression(cells):
+    """full_time_shape's mask is the store's time pattern and its years (int16 since issue 26.3)
+    the first four digits of each complete time, 0 elsewhere."""
+    import re
+
+    import pyarrow as pa
+
+    from analysis.load.validate import _FULL_TIME, full_time_shape
+
+    full, year = full_time_shape(pa.array(cells, pa.string()), with_year=True)
+    expected = [re.fullmatch(_FULL_TIME, c) is not None for c in cells]
+    assert full.tolist() == expected
+    assert year.dtype == np.int16
+    assert year.tolist() == [int(c[:4]) if ok else 0 for c, ok in zip(cells, expected)]
