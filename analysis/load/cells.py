@@ -299,7 +299,7 @@ def typed_frame(pool: Pool, keep: np.ndarray, keep_empty_extras: bool = False, r
                 v = pd.to_datetime(pd.Series(arr.to_pandas()), format="ISO8601", utc=True, errors="coerce").array
             v = v if every else v[keep]
         else:
-            arr = pc.if_else(pa.array(empty), None, s) if empty.any() else s
+            arr = checks._valid_where(s, ~empty) if empty.any() else s   # nulls by a bitmap: no copy of the text
             if not every:
                 arr = arr.take(sel)
             if dt:

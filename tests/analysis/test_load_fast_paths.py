@@ -272,3 +272,23 @@ def test_time_shapes_and_years_are_the_regular_expression(cells):
     assert full.tolist() == expected
     assert year.dtype == np.int16
     assert year.tolist() == [int(c[:4]) if ok else 0 for c, ok in zip(cells, expected)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.sampled_from(["", "a", "bc", "agree", "refuse"]), min_size=1, max_size=12),
+       cut=st.integers(0, 12), start=st.integers(0, 3))
+def test_nulls_by_a_bitmap_are_if_else(cells, cut, start):
+    """typed_frame's text columns are made null where empty by a bitmap over the column's own
+    buffers (validate._valid_where; issue 26.3), which is what pc.if_else(empty, None, cells) gave,
+    for chunked and sliced columns too."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from analysis.load.validate import _valid_where
+
+    cut = min(cut, len(cells))
+    arr = pa.chunked_array([pa.array(cells[:cut], pa.string()), pa.array(cells[cut:], pa.string())]).slice(
+        min(start, len(cells) - 1))
+    keep = np.array([c != "" for c in arr.to_pylist()])
+    got = _valid_where(arr, keep)
+    assert got.to_pylist() == pc.if_else(pa.array(~keep), None, arr).to_pylist()
