@@ -331,15 +331,13 @@ def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: s
 
     binary = isinstance(experiment.model, BinaryModel)
     cells = _cell_analyser(experiment, binary, want) if fit_on == "cells" else None
-    out = []
-    for s in seeds:
-        rng = np.random.default_rng(s)
-        draws = _binary_draws(experiment, n, rng) if binary else _count_draws(experiment, n, rng, n_items)
-        p = cells(draws) if cells is not None else None
-        if p is None:
-            p = analyse(_binary_frame(experiment, draws) if binary else _count_frame(experiment, draws))
-        out.append(p)
-    return out
+    draw = _binary_draws if binary else (lambda e, n_, rng: _count_draws(e, n_, rng, n_items))
+    data = [draw(experiment, n, np.random.default_rng(s)) for s in seeds]
+    # the cell statistics' p values (the logistic plan's data sets fitted together), None where they cannot
+    ps = ((cells.many(data) if hasattr(cells, "many") else [cells(d) for d in data]) if cells is not None
+          else [None] * len(data))
+    frame = _binary_frame if binary else _count_frame
+    return [p if p is not None else analyse(frame(experiment, d)) for p, d in zip(ps, data)]
 
 
 def _blocks(seq: list, size: int) -> list[list]:
