@@ -206,6 +206,8 @@ class ScriptedIO(SessionScreen):
 
     #: refused answers in a row on one screen before a scripted participant is taken to be stuck
     MAX_REFUSED = 50
+    #: it shows nothing: the session loop may hand it a trial's shared screens (no participant's header)
+    unseen = True
 
     def __init__(self, participant, clock: SimClock):
         self.participant = participant
