@@ -129,13 +129,15 @@ def _run_trial(trial, store, screens: "_Screens"):
 def _run_unseen(trial, store, screens: "_Screens"):
     """:func:`_run_trial` for an IO that shows nothing (a data-only simulation) and a batched store: the
     trial's shared screens (:meth:`~paradigms.engine.lab.LabTrial.screen`: no header, pseudonym or
-    message, made once per condition) go to the IO, and each one's journal place is kept with it.  The
-    lines, row and hand-over screens of :func:`_run_trial`.  ``None`` when the record is complete,
+    message, made once per condition) go to the IO's ``answer``, and each one's journal place is kept
+    with it.  The lines, row and hand-over screens of :func:`_run_trial`, a screen's ``show`` and
+    ``response`` lines made together with one wall-clock time (:meth:`~paradigms.engine.store.SessionStore.screen_lines`:
+    a screen nobody sees is answered as it is shown).  ``None`` when the record is complete,
     ``QUIT``, or ``False`` at a refused answer (journalled here; the trial goes on in
     :func:`_run_trial`, which shows the screen again with its message)."""
     pid = trial.values["participant_id"]
     pid_text = journal_text(participant_id=pid)
-    wait, due, known = screens.io.wait, screens._due, screens.unseen_places
+    answer, due, known = screens.io.answer, screens._due, screens.unseen_places
     last, shared = screens.last, False  # the last screen shown; whether it is a shared one (of this trial)
     try:
         while not trial.done:
@@ -151,34 +153,33 @@ def _run_unseen(trial, store, screens: "_Screens"):
                 hit = known[id(screen)] = (screen, journal_text(screen=screen.key, step=_step_id(screen)),
                                            screen.kind == "text")
             text = f"{hit[1]}, {pid_text}"
-            line = store.line("show", text)
             last, shared = screen, True
             try:
-                r = wait(screen)
+                r = answer(screen)
             except BaseException:
-                store.put_line(line)
+                store.event_text("show", text)
                 raise
             value = r.value
             if value == QUIT:
-                store.put_line(line)
+                store.event_text("show", text)
                 store.event("response", value=QUIT, screen=screen.key, step=_step_id(screen),
                             participant_id=pid)
                 return _quit(trial, store, r.t)
             try:
                 trial.respond(r)
             except ValueError as exc:
-                store.put_line(line)
+                store.event_text("show", text)
                 logged = {"chars": len(str(value))} if hit[2] else {"value": value}
                 store.event("refused", message=str(exc), screen=screen.key, step=_step_id(screen),
                             participant_id=pid, **logged)
                 return False
             logged = f'"chars": {len(str(value))}' if hit[2] else f'"value": {journal_value(value)}'
             if trial.done:
-                store.put_line(line)
+                store.event_text("show", text)
                 _append(store, trial.row())
                 store.event_text("response", f"{text}, {logged}")
             else:
-                store.event_text_after(line, "response", f"{text}, {logged}")
+                store.screen_lines(text, logged)
     finally:
         screens.last = trial.fill(last) if shared else last
     return None

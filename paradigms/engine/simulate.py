@@ -206,7 +206,7 @@ class ScriptedIO(SessionScreen):
 
     #: refused answers in a row on one screen before a scripted participant is taken to be stuck
     MAX_REFUSED = 50
-    #: it shows nothing: the session loop may hand it a trial's shared screens (no participant's header)
+    #: it shows nothing: the session loop may hand :meth:`answer` a trial's shared screens (no header)
     unseen = True
 
     def __init__(self, participant, clock: SimClock):
@@ -225,6 +225,11 @@ class ScriptedIO(SessionScreen):
                                    f"{self.MAX_REFUSED} times without an answer it accepts")
         else:
             self._repeats = 0
+        return self.answer(prompt)
+
+    def answer(self, prompt) -> Response:
+        """The answer to ``prompt`` and its time, the screen not counted as a repeat (:meth:`wait` counts
+        it): the session loop's path for an IO that shows nothing asks this of a screen that is new."""
         participant = self.participant
         # the answer first, then its think time: the order of the draws
         return Response(participant.choose(prompt, prompt.condition),
