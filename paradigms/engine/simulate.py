@@ -225,7 +225,9 @@ class ScriptedIO(SessionScreen):
                                    f"{self.MAX_REFUSED} times without an answer it accepts")
         else:
             self._repeats = 0
-        return self.answer(prompt)
+        participant = self.participant  # answer()'s work, without the call (every screen of a field study)
+        return Response(participant.choose(prompt, prompt.condition),
+                        self.clock.advance(participant.think_time(prompt)))
 
     def answer(self, prompt) -> Response:
         """The answer to ``prompt`` and its time, the screen not counted as a repeat (:meth:`wait` counts
