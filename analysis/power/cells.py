@@ -154,7 +154,7 @@ class CountCells:
     unweighted marginal means and the NB2 rate ratio; then the threshold measure's Fisher test.
     """
 
-    def __init__(self, experiment, contrasts, max_count: int):
+    def __init__(self, experiment, contrasts, max_count: int, want: Optional[int] = None):
         plan = experiment.plan
         a, b = plan.factors
         keys = [(str(c.factors[a]), str(c.factors[b])) for c in experiment.conditions]
@@ -174,6 +174,10 @@ class CountCells:
             self.threshold = (int(plan.threshold), np.array([c[0] == t0 for c in self.cells]),
                               np.array([c[0] in tuple(ctrl) for c in self.cells]))
         self.has_threshold = plan.threshold_contrast is not None
+        # which tests to compute (the others are NaN): all, or only test ``want`` (a sample-size
+        # search needs one; the rate ratio's dispersion and Fisher's test cost the most)
+        n_tests = 2 * len(self.weights) + self.has_threshold
+        self.need = [want is None or want == j for j in range(n_tests)]
 
     def table(self, draws: list[dict]) -> np.ndarray:
         """Cells × counts 0..max: how many analysed participants had each count."""
@@ -195,18 +199,25 @@ class CountCells:
         dfe = float(n.sum() - len(self.cells))
         if dfe <= 0 or ss <= 1e-10 * max(1.0, yy):
             return None
-        alpha = _nb2_alpha_cells(h, self.values, mean)
-        var_log = (1 + alpha * mean) / (n * mean)
+        need = self.need
+        var_log = None
+        if any(need[1:2 * len(self.weights):2]):
+            alpha = _nb2_alpha_cells(h, self.values, mean)
+            var_log = (1 + alpha * mean) / (n * mean)
         mse = ss / dfe
         out = []
-        for w, _ in self.weights:
-            se = math.sqrt(mse * float(np.sum(w ** 2 / n)))
-            t = float(w @ mean) / se
-            out.append(float(2 * special.stdtr(dfe, -abs(t))))
-            e, s_rr = float(w @ np.log(mean)), math.sqrt(float(np.sum(w ** 2 * var_log)))
-            out.append(_wald_p(e, s_rr) if s_rr > 0 else math.nan)
+        for i, (w, _) in enumerate(self.weights):
+            p_t = p_rr = math.nan
+            if need[2 * i]:
+                se = math.sqrt(mse * float(np.sum(w ** 2 / n)))
+                t = float(w @ mean) / se
+                p_t = float(2 * special.stdtr(dfe, -abs(t)))
+            if need[2 * i + 1]:
+                e, s_rr = float(w @ np.log(mean)), math.sqrt(float(np.sum(w ** 2 * var_log)))
+                p_rr = _wald_p(e, s_rr) if s_rr > 0 else math.nan
+            out += [p_t, p_rr]
         if self.has_threshold:
-            out.append(self._fisher(h, n) if self.threshold is not None else math.nan)
+            out.append(self._fisher(h, n) if self.threshold is not None and need[-1] else math.nan)
         return out
 
     def _fisher(self, h: np.ndarray, n: np.ndarray) -> float:

@@ -219,13 +219,15 @@ def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[floa
     from paradigms.base import CountPlan, FactorialLogitPlan
 
     plan = experiment.plan
+    # the row-level functions are imported when a data set needs them (statsmodels takes a second
+    # to import; the cell statistics analyse most data sets without it)
     if isinstance(plan, FactorialLogitPlan):
-        from analysis.stats.factorial import technique_by_price
-
         levels = list(dict.fromkeys(str(c.factors[plan.moderator]) for c in experiment.conditions))
 
         def analyse(d):
             import warnings
+
+            from analysis.stats.factorial import technique_by_price
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 r = technique_by_price(d, technique=plan.treatment_factor, price=plan.moderator,
@@ -242,13 +244,13 @@ def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[floa
                     for lv in levels])
         return names, analyse, "analysis.stats.factorial.technique_by_price"
     if isinstance(plan, CountPlan):
-        from analysis.stats.counts import analyze_count_plan
-
         a = plan.factors[0]
         ks = [k for k in plan.contrasts if k.factor == a]
 
         def analyse(d):
             import warnings
+
+            from analysis.stats.counts import analyze_count_plan
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 r = analyze_count_plan(d, experiment)
@@ -273,28 +275,32 @@ def _tests_of(experiment) -> tuple[list[str], Callable[[pd.DataFrame], list[floa
                         "(power_two_proportions); simulation is for FactorialLogitPlan and CountPlan")
 
 
-def _cell_analyser(experiment, binary: bool):
-    """The plan's tests from the cell statistics (:mod:`analysis.power.cells`), or None."""
+def _cell_analyser(experiment, binary: bool, want: Optional[int] = None):
+    """The plan's tests from the cell statistics (:mod:`analysis.power.cells`), or None.
+
+    ``want``: compute only that test (the others NaN) where skipping the rest saves time."""
     from analysis.power.cells import CountCells, FactorialCells
 
     if binary:
         return FactorialCells(experiment)
     plan = experiment.plan
     ks = [k for k in plan.contrasts if k.factor == plan.factors[0]]
-    return CountCells(experiment, ks, int(experiment.model.max_tickets))
+    return CountCells(experiment, ks, int(experiment.model.max_tickets), want)
 
 
-def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: str) -> list[list[float]]:
+def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: str,
+                     want: Optional[int] = None) -> list[list[float]]:
     """The p values of the data sets drawn from ``seeds`` (one generator each).
 
     Each data set is drawn as arrays; with ``fit_on="cells"`` its tests come from the cell
     statistics, and from the row-level analysis (the same data as a DataFrame) only where the
     cells leave the regular case (separation, an empty cell) or with ``fit_on="rows"``.
+    With ``want``, test ``want``'s p value is the one that must be right (others may be NaN).
     """
     from paradigms.base import BinaryModel
 
     binary = isinstance(experiment.model, BinaryModel)
-    cells = _cell_analyser(experiment, binary) if fit_on == "cells" else None
+    cells = _cell_analyser(experiment, binary, want) if fit_on == "cells" else None
     out = []
     for s in seeds:
         rng = np.random.default_rng(s)
@@ -339,7 +345,7 @@ def _backend(scheduler: Optional[str]):
 
 
 def _run(experiment, n: int, simulations: int, seed: int, jobs: int, analyse, progress: Optional[str],
-         n_items: int = 4, fit_on: str = "cells", scheduler: Optional[str] = None):
+         n_items: int = 4, fit_on: str = "cells", scheduler: Optional[str] = None, want: Optional[int] = None):
     """p values of every replicate (rows) and test (columns).
 
     Replicate *i* draws from ``SeedSequence(seed).spawn(simulations)[i]`` whichever block,
@@ -354,7 +360,7 @@ def _run(experiment, n: int, simulations: int, seed: int, jobs: int, analyse, pr
     out: list = []
     with _backend(scheduler):
         par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
-        gen = par(delayed(_replicate_block)(experiment, n, b, analyse, n_items, fit_on) for b in blocks)
+        gen = par(delayed(_replicate_block)(experiment, n, b, analyse, n_items, fit_on, want) for b in blocks)
         for block in gen:
             out.extend(block)
             i = len(out)
@@ -440,13 +446,20 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
     from analysis.declared import declaration
 
     p = declaration(paradigm)  # an id given for convenience becomes its declaration there, not here
-    exp = p.experiment(int(experiment))
+    return _simulate(p, p.experiment(int(experiment)), n, simulations, alpha, seed, jobs, progress, fit_on,
+                     scheduler)
+
+
+def _simulate(p, exp, n: int, simulations: int, alpha: float, seed: int, jobs: int, progress: bool, fit_on: str,
+              scheduler: Optional[str], want: Optional[int] = None) -> SimulationPower:
+    """:func:`simulation_power` of a declaration's experiment; with ``want``, only test ``want``'s
+    power is computed (the other tests' p values may be NaN: a sample-size search reads one)."""
     n, alpha = _check_sim(n, simulations, alpha, jobs)
     if fit_on not in ("cells", "rows"):
         raise AnalysisError(f"fit_on = {fit_on!r}: expected 'cells' or 'rows'")
     names, analyse, how = _tests_of(exp)
     pv = _run(exp, n, int(simulations), int(seed), int(jobs), analyse,
-              f"simulating {p.id} n={n}" if progress else None, _n_score_items(p), fit_on, scheduler)
+              f"simulating {p.id} n={n}" if progress else None, _n_score_items(p), fit_on, scheduler, want)
     notes = ["a test undefined in a data set (separation, an empty cell) counts as not rejecting"]
     if fit_on == "cells":
         notes.append("each data set is analysed on its cell statistics (the same estimates and tests as "
@@ -459,10 +472,12 @@ def simulation_power(paradigm, experiment: int, n: int, simulations: int = 1000,
 class SimulationSampleSize(Result):
     """n per condition at which the first (confirmatory) test's simulated power reaches the target.
 
-    Search: n doubles from ``n_start`` until the power reaches the target, then bisection
-    between the last n below and the first n at or above it.  Every n uses the same
-    seeds (common random numbers), which keeps the simulated curve nearly monotone; each
-    point still has Monte-Carlo error (``mc_se``), so ``n`` is uncertain by about that much.
+    Search (:func:`simulation_sample_size`): from a start (the normal-theory n implied by one
+    large pilot data set, or ``n_start``), steps of 1, 2, 4, ... up or down until the target
+    is bracketed, then bisection between the last n below and the first n at or above it.
+    Every n uses the same seeds (common random numbers), which keeps the simulated curve
+    nearly monotone; each point still has Monte-Carlo error (``mc_se``), so ``n`` is uncertain
+    by about that much.
     """
 
     _aliases = {'estimate': 'n', 'term': 'test'}
@@ -494,11 +509,18 @@ class SimulationSampleSize(Result):
 
 
 def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simulations: int = 1000,
-                           alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: int = 10,
+                           alpha: float = 0.05, seed: int = 1, jobs: int = 1, n_start: Optional[int] = None,
                            n_max: int = 2000, test: int = 0, progress: bool = False, fit_on: str = "cells",
                            scheduler: Optional[str] = None) -> SimulationSampleSize:
     """Smallest n per condition whose simulated power of test ``test`` (default the first:
     the interaction, or the first planned contrast) reaches ``target``.
+
+    The search starts at ``n_start`` or, by default, at the n the normal approximation gives
+    from one large pilot data set (:func:`_pilot_start`: its test's z, scaled by √n); from
+    there it steps 1, 2, 4, ... towards the target until it is bracketed and bisects.  Only
+    test ``test`` is computed at each n.  Where the simulated curve is monotone (common seeds
+    make it nearly so) the answer does not depend on the start; it is the first n at or above
+    the target with the n below it under the target.
 
     Examples
     --------
@@ -507,37 +529,86 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
     >>> r.target, r.n_max, [n for n, _ in r.evaluated]
     (0.8, 10, [10])
     """
+    from analysis.declared import declaration
     from analysis.power.exact import _check_unit
 
     target = _check_unit("target", target)
-    cache: dict[int, SimulationPower] = {}
+    p = declaration(paradigm)
+    exp = p.experiment(int(experiment))
+    cache: dict[int, SimulatedTest] = {}
 
     def at(n: int) -> SimulatedTest:
         if n not in cache:
-            cache[n] = simulation_power(paradigm, experiment, n, simulations, alpha, seed, jobs, progress, fit_on,
-                                        scheduler)
-        return cache[n].tests[test]
+            cache[n] = _simulate(p, exp, n, simulations, alpha, seed, jobs, progress, fit_on, scheduler,
+                                 want=test).tests[test]
+        return cache[n]
 
-    n = max(2, int(n_start))
-    lo = None
-    while at(n).power < target:
-        lo = n
-        if n >= n_max:
-            r = cache[n]
-            return SimulationSampleSize(r.study, r.experiment, at(n).name, target, None, math.nan, math.nan,
-                                        tuple(sorted((k, v.tests[test].power) for k, v in cache.items())), n_max)
-        n = min(2 * n, n_max)
-    hi = n
-    lo = lo if lo is not None else 1
+    def ok(n: int) -> bool:
+        return at(n).power >= target
+
+    start = _pilot_start(p, exp, target, alpha, seed, test) if n_start is None else int(n_start)
+    lo, hi = _bracket(ok, min(max(2, start), int(n_max)), int(n_max))
+    evaluated = lambda: tuple(sorted((k, v.power) for k, v in cache.items()))  # noqa: E731
+    if hi is None:
+        return SimulationSampleSize(p.id, exp.number, at(lo).name, target, None, math.nan, math.nan, evaluated(),
+                                    n_max)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if mid < 2:
-            break
-        if at(mid).power >= target:
+        if ok(mid):
             hi = mid
         else:
             lo = mid
-    r, t = cache[hi], at(hi)
-    return SimulationSampleSize(r.study, r.experiment, t.name, target, hi, t.power, t.mc_se,
-                                tuple(sorted((k, v.tests[test].power) for k, v in cache.items())), n_max,
-                                ("n by doubling and bisection on simulated power with common seeds",))
+    t = at(hi)
+    how = f"from n_start = {start}" if n_start is not None else f"from the pilot's normal-theory n = {start}"
+    return SimulationSampleSize(p.id, exp.number, t.name, target, hi, t.power, t.mc_se, evaluated(), n_max,
+                                (f"n by stepping {how} to a bracket, then bisection, on simulated power with "
+                                 "common seeds",))
+
+
+def _bracket(ok: Callable[[int], bool], start: int, n_max: int) -> tuple[int, Optional[int]]:
+    """(lo, hi): ok(hi) and not ok(lo) (lo = 1: none below 2), found from ``start`` by steps
+    1, 2, 4, ...; hi is None when even ``n_max`` is not ok (lo is then ``n_max``)."""
+    step = 1
+    if ok(start):
+        hi = start
+        while hi > 2:
+            n = max(2, hi - step)
+            if not ok(n):
+                return n, hi
+            hi, step = n, 2 * step
+        return 1, hi
+    lo = start
+    while lo < n_max:
+        n = min(n_max, lo + step)
+        if ok(n):
+            return lo, n
+        lo, step = n, 2 * step
+    return lo, None
+
+
+_PILOT_N = 2000      # participants per condition in the pilot data set that gives the search its start
+
+
+def _pilot_start(p, exp, target: float, alpha: float, seed: int, test: int) -> int:
+    """Where the sample-size search starts: n = N·((z₁₋α/₂ + z_target) / z_N)², with z_N the
+    two-sided normal score of test ``test``'s p value in one pilot data set of N per condition
+    (its own seed).  A start only: the search itself decides n.  10 where the pilot says
+    nothing usable (an undefined test, or no effect to speak of)."""
+    from scipy import special
+
+    n_pilot = _PILOT_N
+    for _ in range(6):
+        pv = _replicate_block(exp, n_pilot, [np.random.SeedSequence([int(seed), 0x91107])], _tests_of(exp)[1],
+                              _n_score_items(p), "cells", test)
+        pval = float(pv[0][test])
+        if not pval > 0:   # 0: the effect is so large at this n that the score underflows; a smaller pilot
+            if pval == 0 and n_pilot > 50:
+                n_pilot //= 8
+                continue
+            return 10
+        z = -float(special.ndtri(pval / 2))   # the upper tail without 1 - p (which rounds to 1)
+        if z < 3:          # too little effect to scale from
+            return 10
+        need = (float(special.ndtri(1 - alpha / 2)) + float(special.ndtri(target))) / z
+        return max(2, int(math.ceil(n_pilot * need * need)))
+    return 10

@@ -95,23 +95,77 @@ def test_count_plan_simulation_reports_each_contrast():
     assert "analyze_count_plan" in r.analysis
 
 
-def test_simulation_sample_size_doubles_then_bisects(monkeypatch):
+def _fake_curve(monkeypatch, first_at: int):
+    """simulated power n / (first_at / 0.8): reaches 0.8 first at n = first_at; the n asked, in order."""
     import analysis.power.simulated as sp
 
     calls = []
 
-    def fake(paradigm, experiment, n, *a, **k):
+    def fake(p, exp, n, *a, **k):
         calls.append(n)
-        pw = min(1.0, n / 100)          # power reaches 0.8 first at n = 80
+        pw = min(1.0, round(0.8 * n / first_at, 12))
         t = sp.SimulatedTest("interaction", int(pw * 100), 0, 100, pw, 0.0)
         return sp.SimulationPower("x", 1, "FactorialLogitPlan", n, 100, 1, 0.05, (t,), "fake", "fake")
 
-    monkeypatch.setattr(sp, "simulation_power", fake)
-    r = sp.simulation_sample_size("pollock1998", 1, target=0.8, n_start=10)
-    assert r.n == 80 and r.power == pytest.approx(0.8)
-    assert calls[:4] == [10, 20, 40, 80] and len(set(calls)) == len(calls)    # no n simulated twice
+    monkeypatch.setattr(sp, "_simulate", fake)
+    return calls
+
+
+@pytest.mark.parametrize("start,first_at", [(10, 80), (79, 80), (80, 80), (300, 80), (2, 3), (40, 2), (10, 1999)])
+def test_simulation_sample_size_steps_then_bisects(monkeypatch, start, first_at):
+    import analysis.power.simulated as sp
+
+    calls = _fake_curve(monkeypatch, first_at)
+    r = sp.simulation_sample_size("pollock1998", 1, target=0.8, n_start=start)
+    assert r.n == first_at and r.power == pytest.approx(0.8)
+    assert calls[0] == start and len(set(calls)) == len(calls)    # no n simulated twice
+    assert (first_at - 1) in calls or first_at == 2                # the n below was seen to miss
+    # steps 1, 2, 4, ... then bisection: about 2 log2 of the distance, not the distance
+    assert len(calls) <= 2 * math.ceil(math.log2(abs(first_at - start) + 2)) + 2
+
+
+def test_simulation_sample_size_says_when_n_max_is_short(monkeypatch):
+    import analysis.power.simulated as sp
+
+    calls = _fake_curve(monkeypatch, 80)
     none = sp.simulation_sample_size("pollock1998", 1, target=0.8, n_start=10, n_max=40)
-    assert none.n is None and "stays below" in str(none)
+    assert none.n is None and "stays below" in str(none) and max(calls) == 40
+
+
+@pytest.mark.parametrize("pid", ["pollock1998", "regan1971"])
+def test_simulation_sample_size_from_the_pilot_is_the_crossing(pid):
+    """Searched from the pilot's start with only the searched test computed, n is where the full
+    simulation (every test, the public function) crosses the target: power(n) >= target > power(n - 1)."""
+    import analysis.power.simulated as sp
+
+    r = sp.simulation_sample_size(pid, 1, target=0.8, simulations=300, seed=5)
+    assert r.n is not None and "pilot" in r.notes[0]
+    start = int(r.notes[0].split("n = ")[1].split()[0])
+    assert abs(start - r.n) <= max(3, 0.2 * r.n)                     # the pilot's start is close
+    at_n = sp.simulation_power(pid, 1, r.n, simulations=300, seed=5).tests[0]
+    below = sp.simulation_power(pid, 1, r.n - 1, simulations=300, seed=5).tests[0]
+    assert at_n.power == r.power and at_n.power >= 0.8 > below.power
+    assert len(r.evaluated) <= 4
+
+
+@pytest.mark.parametrize("want", range(5))
+def test_count_cells_one_test_is_that_of_all(want):
+    """CountCells(want=j) gives test j's p value as the full computation does (the others NaN)."""
+    from analysis.power.cells import CountCells
+    import analysis.power.simulated as sp
+
+    exp = paradigms.get("regan1971").experiment(1)
+    ks = [k for k in exp.plan.contrasts if k.factor == exp.plan.factors[0]]
+    full = CountCells(exp, ks, int(exp.model.max_tickets))
+    one = CountCells(exp, ks, int(exp.model.max_tickets), want)
+    for s in np.random.SeedSequence(11).spawn(20):
+        draws = sp._count_draws(exp, 12, np.random.default_rng(s))
+        a, b = full(draws), one(draws)
+        if a is None:
+            assert b is None
+            continue
+        assert len(a) == len(b) and b[want] == a[want]
+        assert all(math.isnan(x) for j, x in enumerate(b) if j != want)
 
 
 # --------------------------------------------------------------------------- #
