@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from analysis.errors import AnalysisError
+from analysis.format import alpha_text
 from analysis.results import Result
 
 if TYPE_CHECKING:   # pandas is imported where a data set becomes a frame (the row-level fit)
@@ -96,7 +97,7 @@ class SimulationPower(Result):
     def __str__(self) -> str:
         head = (f"{self.study} Experiment {self.experiment} ({self.plan}): simulated power with n = "
                 f"{self.n_per_condition} per condition, {self.simulations} data sets (seed {self.seed}), "
-                f"α = {self.alpha:g}; analysed with {self.analysis}")
+                f"α = {alpha_text(self.alpha)}; analysed with {self.analysis}")
         lines = [head] + [f"  {t}" for t in self.tests] + [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
