@@ -63,6 +63,8 @@ def test_p4_simulate_data_only_100k(benchmark, tmp_path):
 # of CPU; the ratio summary (benchmarks/conftest.py) prints each study's wall time as a multiple of the
 # numpy draws and its CPU time (time.process_time) beside it.  Nothing is asserted: the machine is
 # shared.  Before issue 26.4's loop work regan1971 took 11.7 s CPU for 20,000 (about 58 s for 100,000).
+# With the loop's path for an IO that shows nothing (loop._run_unseen) one run here gave, CPU for 100,000:
+# regan1971 18.2 s, kunz1976 10.5, pollock1998 4.7, burger1986 4.4, cialdini1975 4.0 (machine shared by three).
 STUDIES = ["cialdini1975", "burger1986", "pollock1998", "regan1971", "kunz1976"]
 
 

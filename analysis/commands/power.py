@@ -165,6 +165,7 @@ def _sequential_text(r) -> list[str]:
 
 
 def _row_text(row, args) -> list[str]:
+    from analysis.format import alpha_text
     from analysis.power.exact import TESTS, _alt_words
 
     L = [f"{row['label']}"]
@@ -179,7 +180,7 @@ def _row_text(row, args) -> list[str]:
         return L
     alloc = f"; allocation {row['allocation']} (treatment:control, declared)" if row.get("allocation") else ""
     # the test, sidedness and α are said once, here; the power and sample-size lines below leave them out
-    L.append(f"  test: {TESTS[row['test']]} [{row['test']}] ({row['test_source']}); α = {row['alpha']:g}, "
+    L.append(f"  test: {TESTS[row['test']]} [{row['test']}] ({row['test_source']}); α = {alpha_text(row['alpha'])}, "
              f"{_alt_words(row['alternative'])}{alloc}")
     for r in row.get("power", []):
         L.append(f"  {r.line()}")

@@ -454,6 +454,7 @@ def _check_within_exact_limit(design: ContrastDesign, p1: float, p2: float, targ
     the search would enumerate millions of tables at every n it tries and still find none (issue 22.7:
     every size has a stated limit, checked before work starts).
     """
+    from analysis.format import alpha_text
     from analysis.power.exact import normal_approximation_n1
     from analysis.stats.effects import cohens_h
 
@@ -463,8 +464,8 @@ def _check_within_exact_limit(design: ContrastDesign, p1: float, p2: float, targ
     n1 = normal_approximation_n1(h, alpha, target, design.alternative == "two-sided", design.ratio)
     most = limits.exact_n_limit(design.ratio)
     if n1 > most:
-        raise limits.LimitError(f"--target {target:g} at α = {alpha:g}: {design.label} needs about {math.ceil(n1):,} "
-                                f"per group (normal approximation), beyond the exact search's {most:,} per group: "
+        raise limits.LimitError(f"--target {target:g} at α = {alpha_text(alpha)}: {design.label} needs about "
+                                f"{math.ceil(n1):,} per group (normal approximation), beyond the exact search's {most:,} per group: "
                                 f"{limits.EXACT_N.why}")
 
 

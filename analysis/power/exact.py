@@ -973,7 +973,7 @@ def plot_power_curves(curves, path, title: str = ""):
     ax.grid(alpha=0.3)
     if curves:
         c0 = curves[0]
-        ax.set_title(title or f"Power, α = {c0.alpha:g}, {c0.alternative}")
+        ax.set_title(title or f"Power, α = {alpha_text(c0.alpha)}, {c0.alternative}")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, format="png")

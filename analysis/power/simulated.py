@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from analysis.errors import AnalysisError
+from analysis.format import alpha_text
 from analysis.results import Result
 
 if TYPE_CHECKING:   # pandas is imported where a data set becomes a frame (the row-level fit)
@@ -96,7 +97,7 @@ class SimulationPower(Result):
     def __str__(self) -> str:
         head = (f"{self.study} Experiment {self.experiment} ({self.plan}): simulated power with n = "
                 f"{self.n_per_condition} per condition, {self.simulations} data sets (seed {self.seed}), "
-                f"α = {self.alpha:g}; analysed with {self.analysis}")
+                f"α = {alpha_text(self.alpha)}; analysed with {self.analysis}")
         lines = [head] + [f"  {t}" for t in self.tests] + [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -331,15 +332,13 @@ def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: s
 
     binary = isinstance(experiment.model, BinaryModel)
     cells = _cell_analyser(experiment, binary, want) if fit_on == "cells" else None
-    out = []
-    for s in seeds:
-        rng = np.random.default_rng(s)
-        draws = _binary_draws(experiment, n, rng) if binary else _count_draws(experiment, n, rng, n_items)
-        p = cells(draws) if cells is not None else None
-        if p is None:
-            p = analyse(_binary_frame(experiment, draws) if binary else _count_frame(experiment, draws))
-        out.append(p)
-    return out
+    draw = _binary_draws if binary else (lambda e, n_, rng: _count_draws(e, n_, rng, n_items))
+    data = [draw(experiment, n, np.random.default_rng(s)) for s in seeds]
+    # the cell statistics' p values (the logistic plan's data sets fitted together), None where they cannot
+    ps = ((cells.many(data) if hasattr(cells, "many") else [cells(d) for d in data]) if cells is not None
+          else [None] * len(data))
+    frame = _binary_frame if binary else _count_frame
+    return [p if p is not None else analyse(frame(experiment, d)) for p, d in zip(ps, data)]
 
 
 def _blocks(seq: list, size: int) -> list[list]:

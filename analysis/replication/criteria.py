@@ -49,7 +49,7 @@ from scipy import stats
 from scipy.special import betaln
 
 from analysis.errors import AnalysisError
-from analysis.format import format_number, format_p, pct
+from analysis.format import alpha_text, format_number, format_p, pct
 from analysis.results import Result
 from analysis.stats import effects
 from analysis.stats.effects import cohens_h_var  # re-exported: the one home of each effect
@@ -402,7 +402,7 @@ def significance(*data, direction: int = 1, test: str = "chi2", alpha: float = 0
     else:
         head = f"Barnard's exact test, N = {n}"
     sentence = (f"Significance: the replication ({d.x1}/{d.n1} vs {d.x2}/{d.n2}), {head}, {format_p(p2)} two-sided, "
-                f"one-sided {format_p(p1)} in the original's direction; {why} ({_TEST_NAMES[test]}, α = {alpha}).")
+                f"one-sided {format_p(p1)} in the original's direction; {why} ({_TEST_NAMES[test]}, α = {alpha_text(alpha)}).")
     return Criterion("significance", decision, estimate=est, statistic=stat, p=p2, bound=alpha, scale="RD",
                      reason=f"{why}; one-sided {format_p(p1)}", sentence=sentence, finding=finding)
 

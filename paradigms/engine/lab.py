@@ -213,7 +213,7 @@ class _Plan:
     """What every trial of one condition shares: the sequence of screens, the steps by id, and the
     screens' fields as they stand before a participant's own are filled in (made as first asked)."""
 
-    __slots__ = ("owners", "queue", "steps", "templates", "columns")
+    __slots__ = ("owners", "queue", "steps", "screens", "columns")
 
     def __init__(self, trial: "LabTrial"):
         self.owners = (trial.paradigm, trial.experiment, trial.design, trial.condition)
@@ -221,7 +221,8 @@ class _Plan:
         self.columns = frozenset(trial.paradigm.columns(trial.experiment.number))
         self.steps = {s.id: s for s in trial.condition.steps}
         self.queue = trial._sequence()
-        self.templates: dict[int, dict] = {}
+        #: place -> the screen there as every trial of the condition shows it (made as first asked)
+        self.screens: list[Optional[LabPrompt]] = [None] * len(self.queue)
 
 
 _PLANS: dict[tuple, _Plan] = {}
@@ -260,7 +261,7 @@ class LabTrial:
         self._steps = plan.steps
         self._queue = plan.queue  # shared by every trial of the condition: never changed
         self._n = len(self._queue)
-        self._templates = plan.templates
+        self._screens = plan.screens
         self._header_text: Optional[str] = None
         self._i = 0
         self._error = ""
@@ -318,22 +319,35 @@ class LabTrial:
         self._shown = (self._i, self._error, prompt)
         return prompt
 
-    def _make_prompt(self) -> LabPrompt:
-        """The current screen: the condition's screen at this place (:meth:`_template`, made once per
-        condition and place and shared by its trials) with this participant's header, pseudonym and
-        message filled in."""
+    def screen(self) -> LabPrompt:
+        """The current screen as the condition shares it: the prompt without what is the participant's
+        (header, pseudonym) or the moment's (a refused entry's message).  The same object for every
+        trial of the condition at this place; what a participant that sees no screen (a data-only
+        simulation) is asked, and what an answer is checked against."""
         i = self._i
-        if i >= len(self._queue):
-            raise RuntimeError("the participant's record is complete")
-        fields = self._templates.get(i)
-        if fields is None:
-            fields = self._templates[i] = vars(self._template(i)).copy()
+        try:
+            screen = self._screens[i]
+        except IndexError:
+            raise RuntimeError("the participant's record is complete") from None
+        if screen is None:
+            screen = self._screens[i] = self._template(i)
+        return screen
+
+    def fill(self, screen: LabPrompt) -> LabPrompt:
+        """``screen`` (one of this condition's shared screens) as this participant sees it: with the
+        header, pseudonym and the message of a refused entry filled in."""
         prompt = object.__new__(LabPrompt)  # frozen: its fields are set as a whole, as __init__ would
         d = prompt.__dict__
-        d.update(fields)
+        d.update(screen.__dict__)
         d["header"] = self._header_text or self._header()
         d["participant_id"], d["error"] = self.values["participant_id"], self._error
         return prompt
+
+    def _make_prompt(self) -> LabPrompt:
+        """The current screen: the condition's screen at this place (:meth:`screen`, made once per
+        condition and place and shared by its trials) with this participant's header, pseudonym and
+        message filled in."""
+        return self.fill(self.screen())
 
     def _template(self, i: int) -> LabPrompt:
         """The screen at place ``i`` of the condition's sequence, without what is the participant's
@@ -426,10 +440,10 @@ class LabTrial:
 
     # -- taking answers ------------------------------------------------------
     def respond(self, response: Response) -> None:
-        """Record a response to the current prompt; ``ValueError`` if it is refused."""
-        prompt = self.prompt()
+        """Record a response to the current prompt; ``ValueError`` if it is refused.  The answer is
+        checked against the screen's shared fields (:meth:`screen`): the participant's own are not asked."""
         try:
-            self._respond(prompt, response)
+            self._respond(self.screen(), response)
         except ValueError as exc:
             self._error = str(exc)
             raise

@@ -78,10 +78,14 @@ def _run_trial(trial, store, screens: "_Screens"):
     A batched store (lines kept in memory until a block is full) gets the ``show`` line, made with its
     time when the screen is shown, together with the ``response`` line; anything journalled between
     them (the row's ``row_written``, a ``refused`` entry, a quit) has the ``show`` line put first."""
+    held = "" if getattr(store, "batched", False) else None  # None: each line written as it comes
+    if held is not None and screens.unseen and hasattr(trial, "screen"):
+        done = _run_unseen(trial, store, screens)
+        if done is not False:
+            return done
     pid = trial.values["participant_id"]
     pid_text = journal_text(participant_id=pid)
     places = screens.places
-    held = "" if getattr(store, "batched", False) else None  # None: each line written as it comes
     while not trial.done:
         prompt = trial.prompt()
         step = prompt.step
@@ -122,6 +126,79 @@ def _run_trial(trial, store, screens: "_Screens"):
     return None
 
 
+def _run_unseen(trial, store, screens: "_Screens"):
+    """:func:`_run_trial` for an IO that shows nothing (a data-only simulation) and a batched store: the
+    trial's shared screens (:meth:`~paradigms.engine.lab.LabTrial.screen`: no header, pseudonym or
+    message, made once per condition) go to the IO's ``answer``, and each one's journal place is kept
+    with it.  The lines, row and hand-over screens of :func:`_run_trial`, a screen's ``show`` and
+    ``response`` lines made together with one wall-clock time (:meth:`~paradigms.engine.store.SessionStore.screen_lines`:
+    a screen nobody sees is answered as it is shown).  ``None`` when the record is complete,
+    ``QUIT``, or ``False`` at a refused answer (journalled here; the trial goes on in
+    :func:`_run_trial`, which shows the screen again with its message)."""
+    pid = trial.values["participant_id"]
+    pid_text = journal_text(participant_id=pid)
+    answer, due, known = screens.io.answer, screens._due, screens.unseen_places
+    last, shared = screens.last, False  # the last screen shown; whether it is a shared one (of this trial)
+    try:
+        while not trial.done:
+            screen = trial.screen()
+            if due(last, screen) is not None:  # the hand-over screen is made from the participant's prompt
+                screens.last, shared = (trial.fill(last) if shared else last), False
+                r = screens._handover(screen)
+                last = screens.last
+                if r.value == QUIT:
+                    return _quit(trial, store, r.t)
+            hit = known.get(id(screen))
+            if hit is None or hit[0] is not screen:
+                hit = known[id(screen)] = (screen, journal_text(screen=screen.key, step=_step_id(screen)),
+                                           screen.kind == "text")
+            text = f"{hit[1]}, {pid_text}"
+            last, shared = screen, True
+            try:
+                r = answer(screen)
+            except BaseException:
+                store.event_text("show", text)
+                raise
+            value = r.value
+            if value == QUIT:
+                store.event_text("show", text)
+                store.event("response", value=QUIT, screen=screen.key, step=_step_id(screen),
+                            participant_id=pid)
+                return _quit(trial, store, r.t)
+            try:
+                trial.respond(r)
+            except ValueError as exc:
+                store.event_text("show", text)
+                logged = {"chars": len(str(value))} if hit[2] else {"value": value}
+                store.event("refused", message=str(exc), screen=screen.key, step=_step_id(screen),
+                            participant_id=pid, **logged)
+                return False
+            logged = f'"chars": {len(str(value))}' if hit[2] else f'"value": {journal_value(value)}'
+            if trial.done:
+                store.event_text("show", text)
+                _append(store, trial.row())
+                store.event_text("response", f"{text}, {logged}")
+            else:
+                store.screen_lines(text, logged)
+    finally:
+        screens.last = trial.fill(last) if shared else last
+    return None
+
+
+def _step_id(prompt):
+    """The id of ``prompt``'s step (``None`` for a screen of no step), as the journal names it."""
+    step = prompt.step
+    return step.id if step is not None else None
+
+
+def _quit(trial, store, t: str):
+    """The session was quit at ``t`` on a trial's screen or its hand-over screen: the record is kept,
+    cut short; ``QUIT``."""
+    trial.interrupt(t)
+    _append(store, trial.row())
+    return QUIT
+
+
 def _put(store, held) -> None:
     """A held ``show`` line into the journal (nothing when lines are written as they come)."""
     if held:
@@ -140,6 +217,10 @@ class _Screens:
         self.places: dict = {}
         #: the session was quit on a hand-over screen (its response is journalled there)
         self.quit_on_handover = False
+        #: ``io`` shows nothing (``io.unseen``): it may be handed a trial's shared screens
+        self.unseen = bool(getattr(io, "unseen", False))
+        #: id of a shared screen -> (the screen, its journal place, whether it takes free text)
+        self.unseen_places: dict = {}
 
     def _handover(self, coming):
         """Show the hand-over screen if one is due before ``coming`` (``None``: the session's end);

@@ -206,6 +206,8 @@ class ScriptedIO(SessionScreen):
 
     #: refused answers in a row on one screen before a scripted participant is taken to be stuck
     MAX_REFUSED = 50
+    #: it shows nothing: the session loop may hand :meth:`answer` a trial's shared screens (no header)
+    unseen = True
 
     def __init__(self, participant, clock: SimClock):
         self.participant = participant
@@ -223,6 +225,13 @@ class ScriptedIO(SessionScreen):
                                    f"{self.MAX_REFUSED} times without an answer it accepts")
         else:
             self._repeats = 0
+        participant = self.participant  # answer()'s work, without the call (every screen of a field study)
+        return Response(participant.choose(prompt, prompt.condition),
+                        self.clock.advance(participant.think_time(prompt)))
+
+    def answer(self, prompt) -> Response:
+        """The answer to ``prompt`` and its time, the screen not counted as a repeat (:meth:`wait` counts
+        it): the session loop's path for an IO that shows nothing asks this of a screen that is new."""
         participant = self.participant
         # the answer first, then its think time: the order of the draws
         return Response(participant.choose(prompt, prompt.condition),

@@ -699,6 +699,18 @@ class SessionStore:
         if self._pending >= self.block_lines:
             self._write_blocks()
 
+    def screen_lines(self, text: str, logged: str) -> None:
+        """Batched only: a screen's ``show`` line and its ``response`` line (``text``: the screen's place,
+        :func:`journal_text`; ``logged``: the response's encoded fields) with one time, now: the lines
+        :meth:`event_text` writes for them, for a screen that nobody sees (a data-only simulation's), which
+        is answered the moment it is shown."""
+        t = self._now()
+        self._event_chunks.append(f'{{"t": "{t}", "event": "show", {text}}}\n'
+                                  f'{{"t": "{t}", "event": "response", {text}, {logged}}}\n')
+        self._pending += 2
+        if self._pending >= self.block_lines:
+            self._write_blocks()
+
     def put_line(self, line: str) -> None:
         """Batched only: a held line (made by :meth:`line`) into the block, as :meth:`event_text` puts it."""
         self._event_chunks.append(line)

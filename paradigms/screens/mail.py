@@ -196,9 +196,7 @@ class MailScreen(ScreenBase):
         stims, buttons, entry, rows = self._compose(prompt)
         keys = {c.key: c.code for c in prompt.choices}
         actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
-        for name in poll_keys(self.kb, self.keys):
-            self._log("ignored_during_transition", screen=prompt.kind, key=name)
-        self.taps.pop()
+        self._drop_stale_input(prompt.kind)   # journalled, keys and taps alike, as the lab screen does
         clock = core.Clock()
         first, answer = True, None
         while answer is None:

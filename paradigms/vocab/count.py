@@ -159,18 +159,20 @@ class CountModel:
             tickets = int(rng.negative_binomial(r, r / (r + mu)))
         tickets = min(tickets, self.max_tickets)
         values: dict[str, object] = {}
-        # the paintings' normal draws in one call: the generator fills an array with the very draws that as
-        # many scalar calls give, in order; rounded and clipped as Python floats (np.clip of a scalar costs 10 µs)
+        # the paintings' normal draws and then the composite's items' in one call: the generator fills an
+        # array with the very draws that as many scalar calls give, in order; rounded and clipped as Python
+        # floats (np.clip of a scalar costs 10 us)
         cols = design.painting_columns
-        for col, x in zip(cols, rng.standard_normal(len(cols)).tolist()):
+        items = _composite_items(design)
+        normals = rng.standard_normal(len(cols) + len(items)).tolist()
+        for col, x in zip(cols, normals):
             values[col] = min(max(round(5.5 + 1.8 * x), 1), 9)
-        for item in design.questionnaire:
-            if isinstance(item, RatingItem) and item.column in design.composite[1]:
-                x = 5 + 1.2 * (shift + z) + self.item_noise * rng.standard_normal()
-                values[item.column] = int(min(max(round(x), item.low), item.high))
-        knew = bool(rng.random() < self.p_knew_confederate)
-        suspicious = bool(rng.random() < self.p_suspicious)
-        withdraw = bool(rng.random() < self.p_withdraw)
+        for item, x in zip(items, normals[len(cols):]):
+            x = 5 + 1.2 * (shift + z) + self.item_noise * x
+            values[item.column] = int(min(max(round(x), item.low), item.high))
+        # three uniform draws in one call (the same doubles as three scalar calls)
+        knew, suspicious, withdraw = (u < p for u, p in zip(rng.random(3).tolist(), (
+            self.p_knew_confederate, self.p_suspicious, self.p_withdraw)))
         for item in design.questionnaire:
             if isinstance(item, RatingItem) and item.column not in values:
                 values[item.column] = int(rng.integers(4, 8)) if knew else 1
@@ -179,6 +181,21 @@ class CountModel:
                 values[item.column] = pool[int(rng.integers(len(pool)))]
         exclusion = "knew_confederate" if knew else ("suspicious" if suspicious else NO_EXCLUSION)
         return SimPerson(condition, tickets, values, exclusion, "withdraw" if withdraw else "keep")
+
+
+_COMPOSITE_ITEMS: dict = {}
+
+
+def _composite_items(design: LabDesign) -> tuple:
+    """The questionnaire's rating items that make up ``design``'s composite, in the questionnaire's order
+    (kept per design: the design is frozen)."""
+    got = _COMPOSITE_ITEMS.get(id(design))
+    if got is None or got[0] is not design:
+        if len(_COMPOSITE_ITEMS) >= 64:
+            _COMPOSITE_ITEMS.clear()
+        got = _COMPOSITE_ITEMS[id(design)] = (design, tuple(
+            item for item in design.questionnaire if isinstance(item, RatingItem) and item.column in design.composite[1]))
+    return got[1]
 
 
 #: Simulated answers to the suspicion probe: commas and quotes on purpose, so

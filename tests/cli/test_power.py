@@ -151,7 +151,7 @@ def test_the_test_is_named_once_per_contrast_not_on_every_power_line():
     tests = [ln for ln in lines if ln.startswith("  test: ")]
     power = [ln for ln in lines if ln.startswith("  power with n = ")]
     sizes = [ln for ln in lines if ln.startswith("  target power .80: ")]
-    assert len(tests) == 3 and all(name in ln and "two-sided" in ln and "α = 0.05" in ln for ln in tests)
+    assert len(tests) == 3 and all(name in ln and "two-sided" in ln and "α = .05" in ln for ln in tests)
     assert len(power) == 6 and len(sizes) == 3
     assert not any(name in ln or "two-sided" in ln or "α =" in ln for ln in power + sizes)
     assert sum(name in ln for ln in lines) == 3        # once per contrast

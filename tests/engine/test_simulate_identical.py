@@ -210,26 +210,27 @@ def test_batched_journal_is_the_per_event_journal(tmp_path, pid):
     assert got["batched"]["journal"].count(b'"event": "show"') > 10
 
 
-def test_a_screen_that_raises_leaves_its_show_line(tmp_path):
+@pytest.mark.parametrize("method", ["wait", "answer"])
+def test_a_screen_that_raises_leaves_its_show_line(tmp_path, monkeypatch, method):
     """The held ``show`` line is written when the screen raises (Ctrl-C keeps what a data-only run
-    simulated): the journal says which screen was on when the session stopped."""
+    simulated): the journal says which screen was on when the session stopped.  ``wait``: the general
+    path (``ScriptedIO.unseen`` off); ``answer``: the path for an IO that shows nothing."""
     from paradigms.engine.simulate import ScriptedIO
 
     def stuck(self, prompt):
         if prompt.kind == "consent":
             raise KeyboardInterrupt
-        return wait(self, prompt)
+        return real(self, prompt)
 
-    wait = ScriptedIO.wait
-    ScriptedIO.wait = stuck
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            simulate(paradigms.get("regan1971"), 1, 2, seed=1, data_dir=tmp_path, durability="batched")
-    finally:
-        ScriptedIO.wait = wait
+    real = getattr(ScriptedIO, method)
+    monkeypatch.setattr(ScriptedIO, method, stuck)
+    monkeypatch.setattr(ScriptedIO, "unseen", method == "answer")
+    with pytest.raises(KeyboardInterrupt):
+        simulate(paradigms.get("regan1971"), 1, 2, seed=1, data_dir=tmp_path, durability="batched")
     lines = [json.loads(x) for x in next(tmp_path.glob("*_events.jsonl")).read_text().splitlines()]
     shows = [x for x in lines if x["event"] == "show"]
     assert shows[-1]["screen"] == "consent"
+    assert lines[-1]["event"] == "show"  # nothing after it: the screen never answered
 
 
 def test_response_behaves_as_the_frozen_dataclass_it_was():

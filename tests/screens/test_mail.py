@@ -86,6 +86,31 @@ def test_pick_a_card_with_the_arrows_and_record_its_reply(tmp_path):
         win.close()
 
 
+def test_taps_and_keys_between_screens_are_journalled_not_lost(tmp_path):
+    """Input that came while no screen was up (a tap on where the next screen's button will be, a key)
+    is dropped, so it cannot answer a screen not yet seen, and journalled as on the lab screen."""
+    from paradigms.screens.mail import MailScreen
+    from paradigms.screens.window import open_window
+    _sent(tmp_path, 2)
+    win = open_window(size=(1280, 800))
+    try:
+        screen = MailScreen(win, KUNZ)
+        events = []
+        screen.journal = lambda name, **f: events.append((name, f))
+        with SessionStore(tmp_path, KUNZ, 1, "S1", "E1", None, {"mode": "run"}) as store:
+            prompt = MailDriver(KUNZ.session).ready_prompt(KUNZ, store)
+        screen.taps._on_press(640, 400, 1, 0)           # the window's own press event, as a finger makes it
+        screen.keys._on_press(__import__("pyglet").window.key.R, 0)
+        presser = _press_when_shown(screen, [(1, "r")])
+        r = screen.wait(prompt)
+        presser.join(timeout=10)
+        assert r.value == "received:P0001"            # the screen's own R, not the stale one, answered it
+        stale = [f for name, f in events if name == "ignored_during_transition"]
+        assert {"screen": "ready", "tap": [0.0, 0.0]} in stale and {"screen": "ready", "key": "r"} in stale
+    finally:
+        win.close()
+
+
 def _xdo(*args):
     return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20)
 
