@@ -182,9 +182,10 @@ def _parse_one(fc: FileCells) -> None:
     fc.raw = fc.text = None
 
 
-def parse_all(cells: list[FileCells]):
+def parse_all(cells: list[FileCells], scratch: Optional[list] = None):
     """Parse every scanned file; consecutive regular CSVs with one header are parsed in one
-    pass of pyarrow's reader over their joined data rows.  Returns (tables in file order,
+    pass of pyarrow's reader over their joined data rows (joined into ``scratch[0]``, a
+    bytearray reused from batch to batch, when given).  Returns (tables in file order,
     index of the first file that cannot be parsed or None, its error)."""
     import pyarrow as pa
 
@@ -204,7 +205,7 @@ def parse_all(cells: list[FileCells]):
         if run:
             expected = [c.n_lf - 1 for c in run]
             try:
-                table = _arrow_read(b"".join(memoryview(c.raw)[c.body_at:] for c in run), fc.header)
+                table = _arrow_read(_joined([memoryview(c.raw)[c.body_at:] for c in run], scratch), fc.header)
             except (pa.ArrowInvalid, pa.ArrowException):
                 table = None
             if table is not None and table.num_rows != sum(expected):
@@ -227,6 +228,23 @@ def parse_all(cells: list[FileCells]):
             pieces.append(cells[k].table)
         i = max(j, i + 1)
     return pieces, None, None
+
+
+def _joined(views: list, scratch: Optional[list]):
+    """The bytes of ``views`` one after another: in ``scratch[0]`` (grown when too small), so that the
+    batches of one load reuse one buffer instead of each faulting in fresh memory; pyarrow's reader
+    copies what it parses, so the buffer can be written again once the batch is parsed."""
+    if scratch is None:
+        return b"".join(views)
+    n = sum(len(v) for v in views)
+    if len(scratch[0]) < n:
+        scratch[0] = bytearray(n + (n >> 3))
+    out = memoryview(scratch[0])
+    at = 0
+    for v in views:
+        out[at: at + len(v)] = v
+        at += len(v)
+    return out[:n]
 
 
 #: Columns 'compliance export' adds to say where each row came from.

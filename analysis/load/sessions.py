@@ -245,10 +245,11 @@ def _read_and_validate(files: list[Path]) -> tuple[Pool, list]:
     pending: Optional[DataValidationError] = None
     batch: list[FileCells] = []
     held = 0
+    scratch = [bytearray()]   # the batches' joined bytes, one buffer for them all
 
     def parse(batch) -> bool:
         nonlocal pending
-        got, bad, err = parse_all(batch)
+        got, bad, err = parse_all(batch, scratch)
         pieces.extend(got)
         if bad is not None:
             cells.extend(batch[:bad])
@@ -276,6 +277,7 @@ def _read_and_validate(files: list[Path]) -> tuple[Pool, list]:
     else:
         if batch:
             parse(batch)
+    del scratch[:]   # parsed: not held through the checks
     for k, fc in enumerate(cells):
         if fc.n:
             try:
@@ -527,6 +529,8 @@ def _slots_once(pool: Pool, solo: np.ndarray) -> bool:
         g, slot, has_slot = g[solo], slot.filter(pa.array(solo)), has_slot[solo]
         values = None if values is None else values[solo]
     key = checks.slot_keys(g, slot, has_slot, values)[has_slot]
+    if len(key) and int(key.max()) < 8 * len(key):   # keys in a small range (as a schedule's slots are): counted
+        return not (np.bincount(key) > 1).any()
     return not pd.Series(key).duplicated().any()
 
 

@@ -481,12 +481,27 @@ def text_codes(arr, breaks: Optional[np.ndarray] = None) -> tuple[np.ndarray, in
     >>> codes.tolist(), k
     ([0, 0, 1, 0, 1], 2)
     """
+    codes, values = run_encode(arr, breaks)
+    return codes, len(values)
+
+
+def run_encode(arr, breaks: Optional[np.ndarray] = None):
+    """(int64 code of each cell, the distinct values in first-seen order): what pyarrow's
+    ``dictionary_encode`` gives, from each run's first cell (see :func:`text_codes`).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> codes, values = run_encode(pa.array(["b", "b", "a", "b"]))
+    >>> codes.tolist(), values.to_pylist()
+    ([0, 0, 1, 0], ['b', 'a'])
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(arr)
     if n == 0:
-        return np.zeros(0, np.int64), 0
+        return np.zeros(0, np.int64), pa.array([], arr.type)
     start = np.ones(n, bool)
     if n > 1:
         start[1:] = _np(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)))
@@ -496,7 +511,7 @@ def text_codes(arr, breaks: Optional[np.ndarray] = None) -> tuple[np.ndarray, in
     first = arr.take(pa.array(starts))
     enc = (first.combine_chunks() if hasattr(first, "combine_chunks") else first).dictionary_encode()
     run_code = _np(enc.indices).astype(np.int64)
-    return np.repeat(run_code, np.diff(np.append(starts, n))), len(enc.dictionary)
+    return np.repeat(run_code, np.diff(np.append(starts, n))), enc.dictionary
 
 
 def group_codes(parts: list) -> np.ndarray:
@@ -719,10 +734,9 @@ def _pairs_of(pool, cand):
     problems; returns (codes per row, {code: (study, experiment)} of the valid ones)."""
     from paradigms.base import DeclarationError
 
-    def encode(name):
-        c = pool.col(name)
-        d = (c.combine_chunks() if hasattr(c, "combine_chunks") else c).dictionary_encode()
-        return d.indices.to_numpy(zero_copy_only=False).astype(np.int64), d.dictionary.to_pylist()
+    def encode(name):   # dictionary_encode's codes, from each run's first cell (rows come in runs of one file)
+        codes, values = run_encode(pool.col(name))
+        return codes, values.to_pylist()
 
     s_codes, s_vals = encode("study")
     e_codes, e_vals = encode("experiment")

@@ -292,3 +292,21 @@ def test_nulls_by_a_bitmap_are_if_else(cells, cut, start):
     keep = np.array([c != "" for c in arr.to_pylist()])
     got = _valid_where(arr, keep)
     assert got.to_pylist() == pc.if_else(pa.array(~keep), None, arr).to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(st.sampled_from(["", "a", "b", "cialdini1975", "1", "01"]), min_size=0, max_size=15),
+       cut=st.integers(0, 15), breaks=st.lists(st.booleans(), min_size=15, max_size=15))
+def test_codes_from_runs_are_dictionary_encode(cells, cut, breaks):
+    """validate.run_encode (each run's first cell encoded; issue 26.3), used for the study and
+    experiment codes of every row and the slot check's groups, gives pyarrow's dictionary_encode:
+    the same codes and the same values in the same order, whatever runs are cut."""
+    import pyarrow as pa
+
+    from analysis.load.validate import run_encode
+
+    cut = min(cut, len(cells))
+    arr = pa.chunked_array([pa.array(cells[:cut], pa.string()), pa.array(cells[cut:], pa.string())])
+    codes, values = run_encode(arr, np.array(breaks[:len(cells)], bool))
+    d = pa.array(cells, pa.string()).dictionary_encode()
+    assert codes.tolist() == d.indices.to_pylist() and values.to_pylist() == d.dictionary.to_pylist()
