@@ -265,7 +265,7 @@ def typed_frame(pool: Pool, keep: np.ndarray, keep_empty_extras: bool = False, r
             for m in declaration(study).codebook():
                 dtypes.setdefault(m.name, m.dtype)
     every = keep.all()
-    sel = None if every else pa.array(np.flatnonzero(keep))
+    sel = None if every else pa.array(keep)   # a boolean filter: faster than a take of the indices
     names = pool.table.column_names
     # column order: the first file's header, then any other file's new columns
     ordered = list(dict.fromkeys(c for fc in pool.cells for c in fc.header))
@@ -301,7 +301,7 @@ def typed_frame(pool: Pool, keep: np.ndarray, keep_empty_extras: bool = False, r
         else:
             arr = checks._valid_where(s, ~empty) if empty.any() else s   # nulls by a bitmap: no copy of the text
             if not every:
-                arr = arr.take(sel)
+                arr = arr.filter(sel)
             if dt:
                 v = arr.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get).array
             else:   # a column outside the codebooks: text as read, None where empty
@@ -321,17 +321,23 @@ def typed_frame(pool: Pool, keep: np.ndarray, keep_empty_extras: bool = False, r
 
 
 def _file_names(files, fidx: np.ndarray):
-    """Each row's file name as a column of text (built once per file, not per row)."""
+    """Each row's file name as a column of text (large_string, as pandas holds it: no cast after).
+    Rows in file order (always, from the loader) come in runs of one name: each run written by
+    numpy's broadcast of the name into its rows' bytes; in any other order, pyarrow's take."""
     import pyarrow as pa
 
     names = [str(f).encode("utf-8") for f in files]
+    if not len(fidx) or not bool((np.diff(fidx) >= 0).all()):
+        return pa.array(names, pa.large_string()).take(pa.array(fidx, pa.int64())).to_pandas().array
     lens = np.array([len(b) for b in names], dtype=np.int64)
-    if len(fidx) and (np.diff(fidx) >= 0).all():   # in file order (always, from the loader): runs of one name
-        counts = np.bincount(fidx, minlength=len(names))
-        data = b"".join(nm * int(k) for nm, k in zip(names, counts))
-    else:
-        data = b"".join(names[int(k)] for k in fidx)
-    offsets = np.concatenate([[0], np.cumsum(lens[fidx])])
-    typ, off = (pa.string(), offsets.astype(np.int32)) if len(data) < (1 << 31) - 1 else (pa.large_string(), offsets)
-    arr = pa.Array.from_buffers(typ, len(fidx), [None, pa.py_buffer(off), pa.py_buffer(data)])
+    counts = np.bincount(fidx, minlength=len(names))
+    data = np.empty(int((lens * counts).sum()), np.uint8)
+    at = 0
+    for nm, k in zip(names, counts):
+        if k:
+            data[at: at + len(nm) * int(k)].reshape(int(k), len(nm))[:] = np.frombuffer(nm, np.uint8)
+            at += len(nm) * int(k)
+    offsets = np.zeros(len(fidx) + 1, np.int64)
+    np.cumsum(lens[fidx], out=offsets[1:])
+    arr = pa.Array.from_buffers(pa.large_string(), len(fidx), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     return arr.to_pandas().array

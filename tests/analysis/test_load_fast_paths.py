@@ -310,3 +310,36 @@ def test_codes_from_runs_are_dictionary_encode(cells, cut, breaks):
     codes, values = run_encode(arr, np.array(breaks[:len(cells)], bool))
     d = pa.array(cells, pa.string()).dictionary_encode()
     assert codes.tolist() == d.indices.to_pylist() and values.to_pylist() == d.dictionary.to_pylist()
+
+
+def _file_names_joined(files, fidx):
+    """cells._file_names as it was before issue 26.3: the names' bytes joined in Python."""
+    import pyarrow as pa
+
+    names = [str(f).encode("utf-8") for f in files]
+    lens = np.array([len(b) for b in names], dtype=np.int64)
+    data = b"".join(names[int(k)] for k in fidx)
+    offsets = np.concatenate([[0], np.cumsum(lens[fidx])]).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), len(fidx), [None, pa.py_buffer(offsets), pa.py_buffer(data)]) \
+        .to_pandas().array
+
+
+@settings(max_examples=200, deadline=None)
+@given(files=st.lists(st.sampled_from(["a_data.csv", "dir/é_data.csv", "b", "x" * 70]), min_size=1, max_size=4),
+       data=st.data())
+def test_file_names_by_take_are_the_joined_names(files, data):
+    """The frame's source_file column (numpy's broadcast of each name into its run of rows, or
+    pyarrow's take of the names; issue 26.3) is the column of
+    joined names it was: same values, same dtype; and a text column's kept rows by a boolean
+    filter are its take of their indices."""
+    import pyarrow as pa
+
+    from analysis.load.cells import _file_names
+
+    fidx = np.array(data.draw(st.lists(st.integers(0, len(files) - 1), min_size=1, max_size=20)), dtype=np.int64)
+    for rows in (fidx, np.sort(fidx)):   # any order (a take), and file order (runs of one name)
+        got, expected = pd.Series(_file_names(files, rows)), pd.Series(_file_names_joined(files, rows))
+        pd.testing.assert_series_equal(got, expected)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(fidx), max_size=len(fidx))))
+    col = pa.chunked_array([pa.array([files[k] for k in fidx], pa.string())])
+    assert col.filter(pa.array(keep)).equals(col.take(pa.array(np.flatnonzero(keep), pa.int64())))
