@@ -30,7 +30,7 @@ from typing import Optional
 from analysis.errors import AnalysisError
 
 __all__ = ["schedule_hashes", "find_preregistration", "interim_text", "interim_json", "data_sha256", "look_flags",
-           "take_look", "LookRecord"]
+           "take_look", "LookRecord", "recorded_looks"]
 
 
 def schedule_hashes(files) -> set[str]:
@@ -140,15 +140,25 @@ def _record_folder(files) -> Path:
     return Path(os.path.commonpath([str(Path(f).absolute().parent) for f in files]))
 
 
-def _earlier_looks(files, folder: Path, entry: dict) -> list[dict]:
-    """The looks on record under the same pre-registration (and the same simulated-ness), oldest first, from
-    the logs of the folder, the folders above it and the sessions' folders."""
+def recorded_looks(files, preregistration_sha256: str, simulated: bool) -> list[dict]:
+    """The looks on record under one pre-registration (by its SHA-256), at simulated data or at real data,
+    oldest first: from the audit logs of the folder holding the sessions, the folders above it and the
+    sessions' folders (each entry with ``log``).
+
+    Examples
+    --------
+    >>> recorded_looks([], "0" * 64, False)
+    []
+    """
     from analysis.records.audit import AUDIT_LOG, audit_logs_for, looks_in
 
+    if not files:
+        return []
+    folder = _record_folder(files)
     logs = dict.fromkeys([folder / AUDIT_LOG, *(log for f in files for log in audit_logs_for(f))])
     found = {(e["log"], e["seq"]): e for log in logs for e in looks_in(log)
-             if e.get("preregistration_sha256") == entry["preregistration_sha256"]
-             and bool(e.get("simulated")) == bool(entry["simulated"])}
+             if e.get("preregistration_sha256") == preregistration_sha256
+             and bool(e.get("simulated")) == bool(simulated)}
     return sorted(found.values(), key=lambda e: (str(e["t"]), e["seq"]))
 
 
@@ -265,7 +275,7 @@ def take_look(spec: str, loaded, analyses, now: Optional[str] = None):
              "critical_normal": _finite(look.critical_normal), "decision": look.decision,
              "simulated": _simulated(loaded, a), "data_sha256": data_sha256(files)}
     folder = _record_folder(files)
-    earlier = _earlier_looks(files, folder, entry)
+    earlier = recorded_looks(files, entry["preregistration_sha256"], entry["simulated"])
     written, repeat = append_look(folder, entry, now)
     if repeat:
         earlier = [e for e in earlier if (e["log"], e["seq"]) != (written["log"], written["seq"])]

@@ -269,3 +269,34 @@ def test_looks_at_simulated_data_are_recorded_marked_simulated(prereg, tmp_path)
     assert "(simulated data: on record as simulated, counted apart from real looks)" in lines[-1]
     (e,) = _looks(data)
     assert e["simulated"] is True and verify(data).ok
+
+
+def test_replicate_lists_the_recorded_looks_against_the_planned_ones(first_look, prereg, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(first_look[0], data)
+    code, out, _ = _main("replicate", data, "--preregistration", prereg, "--json")
+    assert code == 0
+    before = json.loads(out)["adherence"]["deviations"]
+    assert not any("look" in d and "on record" in d for d in before)     # one look, as planned: no such line
+    run_by_people(data, "S1", 8, 10, study="burger1986")                 # 23/23, looked at: a second look at look 1
+    assert _main("analyze", data, "--interim", prereg)[0] == 0
+    code, out, _ = _main("replicate", data, "--preregistration", prereg, "--json")
+    dev = json.loads(out)["adherence"]["deviations"]
+    t2 = _looks(data)[1]["t"]
+    assert f"interim look 2 on record ({t2}, n = 23/23, continue): a second look at planned look 1 " \
+           f"(the first on {_looks(data)[0]['t']}, n = 18/18): an unplanned look: α spent beyond the registered plan" in dev
+    assert any(d.startswith("interim look 2 on record") and "before look 2's planned n = 35/35" in d for d in dev)
+    # the lines there were before (the same data, the looks not read) are unchanged, and come first
+    import analysis.power.adherence as adherence
+
+    monkeypatch.setattr(adherence, "look_deviations", lambda *a, **k: [])
+    code, out, _ = _main("replicate", data, "--preregistration", prereg, "--json")
+    old = json.loads(out)["adherence"]["deviations"]
+    assert old and dev[:len(old)] == old and len(dev) > len(old)
+
+
+def test_a_planned_look_passed_without_a_look_on_record_is_a_deviation(prereg, tmp_path):
+    data = tmp_path / "data"
+    run_by_people(data, "S1", 7, 70, study="burger1986")                 # 35/35 at once: look 1 never taken
+    code, out, _ = _main("replicate", data, "--preregistration", prereg)
+    assert code == 0 and "planned look 1 of 2 (n = 18/18): no look on record" in out
