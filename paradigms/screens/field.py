@@ -14,15 +14,13 @@ and the session loop saves everything.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Optional
 
 from psychopy import core, event, visual
-from psychopy.hardware import keyboard
 
-from ..engine.field import END, EXCLUDE, QUIT, Choice, Prompt, Response
+from ..engine.field import END, EXCLUDE, Choice, Prompt, Response
 from ..engine.store import now_iso
-from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, HELP, HELP_KEY, ScreenBase
+from .base import CONFIRM_END_TEXT, CONFIRM_END_TITLE, ESCAPE, HELP, HELP_KEY, ScreenBase
 from .layout import FONT, Box, Frame, fit_text, grid_rows, placed_grid, reflow
 
 __all__ = ["FieldScreen", "TONE_COLOURS", "TapListener", "KeyListener", "key_name", "poll_keys"]
@@ -52,16 +50,8 @@ class FieldScreen(ScreenBase):
 
     def __init__(self, win, paradigm=None, scripted=None, time_scale: float = 1.0,
                  experiment: Optional[int] = None):
-        self.win = win
-        self.paradigm = paradigm
-        self.scripted = scripted
-        self.time_scale = float(time_scale)
-        self.kb = keyboard.Keyboard(backend="event")
-        self.taps = TapListener(win)
-        self.keys = KeyListener(win)
+        self._open_input(win, paradigm, scripted, time_scale)
         self.frame = Frame(win)
-        self.screenshot_dir: Optional[Path] = None
-        self.journal = None
         self._shot_titles: set[str] = set()
         self._cache: dict = {}
         self._pending: list = []
@@ -209,7 +199,7 @@ class FieldScreen(ScreenBase):
                 break
 
     # -- input -------------------------------------------------------------
-    def _response(self, code: str) -> Response:
+    def _respond(self, code: str) -> Response:
         """The answer, stamped now; the next screen's cue is timed from this moment.
 
         A real session stamps the wall clock.  A compressed visual simulation
@@ -228,23 +218,9 @@ class FieldScreen(ScreenBase):
         self._last_answer = mono
         return Response(code, t)
 
-    def wait(self, prompt: Prompt) -> Response:
-        scripted_key = due = None
-        if self.scripted is not None:
-            scripted_key = prompt.choice(self.scripted.choose(prompt, prompt.condition)).key
-            due = self.scripted.think_time(prompt) * self.time_scale
-        while True:
-            code = self._collect(prompt, scripted_key, due)
-            if code == HELP:
-                self.show_help()
-            elif code == END and self.scripted is None:  # Q asks, as Esc does
-                if self._collect(_CONFIRM_END) == "yes":
-                    return self._response(code)
-            elif code != "escape":
-                return self._response(code)
-            elif self._collect(_CONFIRM_QUIT) == "yes":
-                return self._response(QUIT)
-            due = None if scripted_key is None else 0.0  # back on the screen: answer at once
+    def _synthetic(self, prompt: Prompt, value) -> list:
+        """The scripted participant's answer: its button's key (the answer loop is the base's :meth:`wait`)."""
+        return [("key", prompt.choice(value).key)]
 
     def show_message(self, title: str, lines, button: str = "OK [Space]", event: str = "message") -> None:
         """A message the technician must see (end of schedule, session summary, a recovered
@@ -260,21 +236,13 @@ class FieldScreen(ScreenBase):
         while self._collect(prompt) != "ok":
             pass
 
-    def _ignore_pending(self, screen: str) -> None:
-        """Journal (and drop) every press that came while no screen was up to take it."""
-        for name in poll_keys(self.kb, self.keys):
-            self._log("ignored_during_transition", screen=screen, key=name)
-        for x, y in self.taps.pop():
-            self._log("ignored_during_transition", screen=screen, tap=[round(x, 3), round(y, 3)])
-        # no event.clearEvents() here: it pumps the window's events and then empties the key buffer,
-        # so a key that arrived between the poll above and that call would be dropped unjournalled
-
-    def _collect(self, prompt: Prompt, scripted_key: Optional[str] = None, due: Optional[float] = None) -> str:
+    def _collect(self, prompt: Prompt, plan=None) -> str:
         """Draw the prompt until a button is tapped or a key pressed; its code.
 
-        Returns ``"escape"`` for Esc.  Only a tap that starts while this
-        screen is shown counts.
+        Returns :data:`~paradigms.screens.base.ESCAPE` for Esc.  Only a tap that starts while this
+        screen is shown counts.  ``plan``: the scripted participant's ``(actions, due)``.
         """
+        actions, due = (list(plan[0]), plan[1]) if plan else ([], None)
         stims, buttons = self._stims(prompt)
         keys = {ch.key: ch.code for ch in prompt.choices}
         by_code = {ch.code: b for ch, b in buttons}
@@ -282,7 +250,7 @@ class FieldScreen(ScreenBase):
         cue = cue_at = None
         if step is not None and step.cue:
             cue = self._cue(prompt)
-        self._ignore_pending(prompt.kind)
+        self._drop_stale_input(prompt.kind)
         clock = core.Clock()
         if cue is not None:
             # due cue_after seconds after the tap that put this screen up, as the logic counts it
@@ -300,9 +268,9 @@ class FieldScreen(ScreenBase):
                 self.screens_shown += 1
                 self._log("drawn", screen=prompt.kind, step=step.id if step is not None else None)
                 first = False
-            if due is not None and now >= due:
+            if due is not None and now >= due and actions:
                 # the scripted participant presses the answer's key, as a person would
-                self.kb.device.makeResponse(code=None, tDown=clock.getTime(), name=scripted_key)
+                self._inject(actions.pop(0), clock.getTime())
                 due = None
             # taps, then keys; whatever comes behind the press that is taken (in the same poll) is
             # journalled, not dropped: this screen is about to go
@@ -319,14 +287,14 @@ class FieldScreen(ScreenBase):
                 if answer is not None:
                     self._log("ignored_during_transition", screen=prompt.kind, key=name)
                 elif name == "escape":
-                    answer = "escape"
+                    answer = ESCAPE
                 elif name == HELP_KEY:
                     answer = HELP
                 elif name in keys:
                     answer = keys[name]
                 else:  # a key this screen offers no choice for: not taken, but not unseen either
                     self._log("ignored_not_a_choice", screen=prompt.kind, key=name)
-            if answer in ("escape", HELP):
+            if answer in (ESCAPE, HELP):
                 return answer
             if answer is not None:
                 if answer in by_code:
@@ -429,3 +397,4 @@ _CONFIRM_QUIT = Prompt(
     "Everything recorded so far is already saved. A participant in progress is saved as "
     "excluded (session_quit).", "",
     (Choice("yes", "Quit [Y]", "y", "negative"), Choice("no", "Continue [N]", "n", "positive")))
+FieldScreen.confirm_end, FieldScreen.confirm_quit = _CONFIRM_END, _CONFIRM_QUIT

@@ -106,6 +106,23 @@ def test_withdraw_refuses_an_id_in_two_files_and_a_reason_with_contact_details(s
     assert status == 2 and "2 rows" in err and "nothing written" in err
 
 
+@pytest.mark.parametrize("reason, refused", [
+    ("Ethics Board request of 3 May", False), ("asked by the Data Protection Officer", False),
+    ("Review Board Chair asked on Monday", False), ("asked by Jane Doe", True), ("Dr Smith asked", True),
+    ("Ethics Board request, Jane Doe", True), ("Ethics Board Jane Doe", True), ("Mary Ann Jones", True)])
+def test_a_reason_naming_a_body_is_taken_and_one_naming_a_person_is_not(reason, refused):
+    """Two capitalised words in a row are a name unless one of them names a body or role (the Ethics
+    Board asked is a reason a lab writes); every pair is read, overlapping ones too."""
+    from analysis.errors import AnalysisError
+    from analysis.records.audit import check_reason
+
+    if refused:
+        with pytest.raises(AnalysisError, match="looks like a name"):
+            check_reason(reason)
+    else:
+        assert check_reason(reason) == reason
+
+
 # --------------------------------------------------------------------------- 22.4
 @pytest.mark.parametrize("field, value", [("pilot", False), ("mode", "run"), ("seed", 99), ("experimenter", "E9")])
 def test_a_relabelled_sidecar_is_a_discrepancy(site, field, value):
