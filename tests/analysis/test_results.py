@@ -33,6 +33,8 @@ NOT_RESULTS = {
     "analysis.load.inputs.AnalysisInput": "one experiment's analysable rows and declaration, input to an analysis",
     "analysis.report.build.Section": "a section of the HTML report: a template and the results it renders",
     "analysis.report.build.Report": "the HTML report itself, a view of results",
+    "analysis.power.interim.LookRecord": "an interim look as put on the audit record (its log entry, whether "
+                                         "it repeats the last one, the looks before it, its flags): a record",
 }
 #: modules that are not imported here: scripts run by hand
 NOT_IMPORTED = ("analysis.examples",)
