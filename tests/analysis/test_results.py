@@ -154,8 +154,9 @@ def results(counts_result, tna_result, tmp_path_factory):
         out.append(simpower.simulation_power(paradigms.get("pollock1998"), 1, n=10, simulations=4, seed=1))
         out.append(simpower.SimulationSampleSize("pollock1998", 1, "interaction", 0.8, 20, 0.8, 0.126,
                                                  ((10, 0.5), (20, 0.8)), 40))
-        from analysis.power.multisite import multisite_power
+        from analysis.power.multisite import multisite_power, multisite_sample_size_rates
         out.append(multisite_power("cialdini1975", 1, 0, sites=3, n=10, tau=0.2, simulations=4, seed=1))
+        out.append(multisite_sample_size_rates(0.6, 0.2, sites=3, tau=0.1, simulations=10, seed=1))
         folder = tmp_path_factory.mktemp("verify")
         synthetic.write_session_csv(folder / "study-cialdini1975_exp-1_site-S1_session-1_data.csv",
                                     synthetic.rows_from_counts("cialdini1975", 1, DITF_E1))
