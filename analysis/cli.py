@@ -86,6 +86,16 @@ def _emit_json(objs, out, extra=None) -> None:
     out.write("\n")
 
 
+def _interim(args: argparse.Namespace, loaded, analyses):
+    """``--interim``: the look taken and put on record (issue 24: every look is on the data folder's record
+    chain); the text, or with ``--json`` ((study, experiment), the object); None without ``--interim``."""
+    if getattr(args, "interim", None) is None:
+        return None
+    from analysis.power.interim import interim_json, interim_text
+
+    return (interim_json if args.json else interim_text)(args.interim, loaded, analyses)
+
+
 def cmd_analyze(args: argparse.Namespace, out=None) -> int:
     """Handler of ``compliance analyze``; returns the exit status (0).
 
@@ -122,23 +132,21 @@ def cmd_analyze(args: argparse.Namespace, out=None) -> int:
         from analysis.plots.rates import check_plot_targets, plot_analyses
 
         check_plot_targets(analyses, args.plot, force=getattr(args, "force", False))
+    interim = _interim(args, loaded, analyses)     # the look goes on record (or fails) before anything is written
+    if args.plot:
         plots = plot_analyses(analyses, args.plot, labels=labels)
     if args.json:
         extra = [{"data_origin": list(o), "simulated": "simulated" in o, "unverified": list(unverified)}
                  for o in origins]
-        if getattr(args, "interim", None) is not None:  # issue 24.3: one object, under the experiment's "interim"
-            from analysis.power.interim import interim_json
-
-            key, obj = interim_json(args.interim, loaded, analyses)
+        if interim is not None:  # issue 24.3: one object, under the experiment's "interim"
+            key, obj = interim
             extra[[(a.paradigm, a.experiment) for a in analyses].index(key)]["interim"] = obj
         _emit_json(analyses, out, extra)
     else:
         for a, label in zip(analyses, labels):
             out.write((label + "\n" if label else "") + str(a) + "\n\n")
-        if getattr(args, "interim", None) is not None:  # issue 24.3: analysis/power/interim.py
-            from analysis.power.interim import interim_text
-
-            out.write(interim_text(args.interim, loaded, analyses) + "\n")
+        if interim is not None:  # issue 24.3: analysis/power/interim.py
+            out.write(interim + "\n")
         for w in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
             out.write(f"warning: {w}\n")
         for p in (plots if args.plot else ()):

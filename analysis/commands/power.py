@@ -67,7 +67,8 @@ def register(subparsers) -> None:
     m = p.add_argument_group("multi-site replication (simulated; analysis.power.multisite)")
     m.add_argument("--sites", type=int, metavar="K",
                    help="power of a replication at K sites of --n per condition, pooled by random effects "
-                        f"(REML, z test of OR = 1) (2 to {limits.MULTISITE_SITES.value:,}; --simulations x "
+                        "(REML, z test of OR = 1), and with --target the n per condition per site that reaches "
+                        f"it (2 to {limits.MULTISITE_SITES.value:,}; --simulations x "
                         f"--sites {limits.MULTISITE_TABLES})")
     m.add_argument("--site-sd", type=float, metavar="TAU",
                    help="with --sites: between-site SD of the log odds ratio (0: the same effect everywhere; "
@@ -330,30 +331,37 @@ def _check_multisite(args) -> None:
     if not (math.isfinite(args.site_sd) and args.site_sd >= 0):
         raise AnalysisError(f"--site-sd {args.site_sd}: a standard deviation must be a finite number >= 0")
     limits.check("--site-sd", args.site_sd, limits.SITE_SD)
-    if not args.n:
-        raise AnalysisError("--sites: give --n N, the participants per condition at each site")
-    if args.target is not None:
-        raise AnalysisError("--sites with --target: the multi-site power is simulated at the given --n; "
-                            "give --n N (several for several points)")
-    for n in args.n:
+    if not args.n and args.target is None:
+        raise AnalysisError("--sites: give --n N, the participants per condition at each site, or --target POWER "
+                            "for the n per condition per site that reaches it")
+    for n in args.n or []:
         limits.check("--n", n, limits.SIMULATED_N, " per condition")
+    if args.target is not None:
+        limits.check("--n-max", args.n_max, limits.SIMULATED_N, " per condition")
     if args.contrast is not None and args.rates:
         raise AnalysisError("--contrast names a declared contrast; with --rates there is only the one")
 
 
 def _multisite(args, exp, study, alpha):
-    """The multi-site power of each contrast asked for (analysis.power.multisite) at each --n; None without
-    --sites."""
+    """The multi-site power of each contrast asked for (analysis.power.multisite) at each --n, then with
+    --target the n per condition per site that reaches it; None without --sites."""
     from analysis.errors import AnalysisError
-    from analysis.power.multisite import multisite_power, multisite_power_rates
+    from analysis.power.multisite import (multisite_power, multisite_power_rates, multisite_sample_size,
+                                          multisite_sample_size_rates)
 
     if args.sites is None:
         return None
     opts = dict(simulations=args.simulations, seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
                 progress=True)
     if exp is None:
-        return [multisite_power_rates(args.rates[0], args.rates[1], args.sites, n, n, args.site_sd, alpha=alpha,
-                                      alternative=args.alternative or "two-sided", **opts) for n in args.n]
+        alt = args.alternative or "two-sided"
+        out = [multisite_power_rates(args.rates[0], args.rates[1], args.sites, n, n, args.site_sd, alpha=alpha,
+                                     alternative=alt, **opts) for n in args.n or []]
+        if args.target is not None:
+            out.append(multisite_sample_size_rates(args.rates[0], args.rates[1], args.sites, args.site_sd,
+                                                   args.target, alpha=alpha, alternative=alt, n_max=args.n_max,
+                                                   **opts))
+        return out
     from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
 
     plan = exp.plan
@@ -365,8 +373,12 @@ def _multisite(args, exp, study, alpha):
                             f"{len(plan.contrasts)} contrasts (0 to {len(plan.contrasts) - 1})")
     chosen = [args.contrast] if args.contrast is not None else \
         [i for i, k in enumerate(plan.contrasts) if k.confirmatory]
-    return [multisite_power(study, exp.number, i, args.sites, n, args.site_sd, alpha=args.alpha, **opts)
-            for i in chosen for n in args.n]
+    out = [multisite_power(study, exp.number, i, args.sites, n, args.site_sd, alpha=args.alpha, **opts)
+           for i in chosen for n in args.n or []]
+    if args.target is not None:
+        out += [multisite_sample_size(study, exp.number, i, args.sites, args.site_sd, args.target, alpha=args.alpha,
+                                      n_max=args.n_max, **opts) for i in chosen]
+    return out
 
 
 def _multisite_text(results) -> list[str]:
@@ -517,7 +529,12 @@ def _write_json(out, result: dict, rows, simulation, multisite, args: argparse.N
                                 "sample_size": simulation["sample_size"].to_dict()
                                 if simulation["sample_size"] else None}
     result["plot"] = args.plot
-    result["multisite"] = [r.to_dict() for r in multisite] if multisite is not None else None
+    from analysis.power.multisite import MultisiteSampleSize
+
+    result["multisite"] = ([r.to_dict() for r in multisite if not isinstance(r, MultisiteSampleSize)]
+                           if multisite is not None else None)
+    if multisite is not None and args.target is not None:   # added key: the n per condition per site
+        result["multisite_sample_size"] = [r.to_dict() for r in multisite if isinstance(r, MultisiteSampleSize)]
     out.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
 
 

@@ -9,20 +9,25 @@ The registration is the facts block of ``compliance preregister`` (read with
   is a deviation;
 * **exclusions not declared**: an exclusion code in the data that the registration does not list;
 * **the test**: a confirmatory contrast tested with another test than the registered one;
-* **the schedule**: sessions that record another schedule SHA-256 than the registered one.
+* **the schedule**: sessions that record another schedule SHA-256 than the registered one;
+* **the looks on record** (under a sequential plan, with data): each interim look ``analyze --interim``
+  recorded on the data folder's audit log under this registration, against the planned ones: an
+  unplanned look (more looks than planned, or two at one planned look), a look after a recorded stop, a
+  look before its planned n, and a planned interim look the data passed with no look on record.
 
 A run without deviation says so.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
 from analysis.errors import AnalysisError
 from analysis.results import Result
 
-__all__ = ["Adherence", "check_adherence", "adherence_for", "adherence_of_replication", "adherence_section"]
+__all__ = ["Adherence", "check_adherence", "adherence_for", "adherence_of_replication", "adherence_section",
+           "look_deviations"]
 
 
 @dataclass(frozen=True)
@@ -172,9 +177,44 @@ def adherence_for(path, loaded, study: str, experiment: int, tests: Mapping[str,
     r = loaded.report
     r = r[(r["study"] == study) & (r["experiment"].astype(int) == experiment) & (r["status"] == "excluded")]
     exclusions = r["reason"].fillna("").astype(str).value_counts().to_dict()
-    return check_adherence(facts, Path(path).name, counts, exclusions=exclusions, tests=tests,
-                           schedule_hashes=schedule_hashes(loaded.files_of(study, experiment)),
-                           contrast_counts=_contrast_counts(facts, exp, counts))
+    cc = _contrast_counts(facts, exp, counts)
+    adh = check_adherence(facts, Path(path).name, counts, exclusions=exclusions, tests=tests,
+                          schedule_hashes=schedule_hashes(loaded.files_of(study, experiment)), contrast_counts=cc)
+    more = look_deviations(facts, path, loaded.files_of(study, experiment),
+                           "simulated" in loaded.origin_of(study, experiment), cc)
+    return replace(adh, deviations=adh.deviations + tuple(more)) if more else adh
+
+
+def look_deviations(facts: dict, path, files, simulated: bool, contrast_counts) -> list[str]:
+    """The interim looks on record under the registration at ``path`` (``analyze --interim``) against the
+    planned ones, one line per difference (none without a sequential plan): each flag of
+    :func:`analysis.power.interim.look_flags` on the looks in the order taken, and each planned interim
+    look the data passed with no look on record.
+
+    Examples
+    --------
+    >>> look_deviations({"total_n": 40}, "p.md", [], False, None)
+    []
+    """
+    from analysis.power.interim import look_flags, recorded_looks
+    from paradigms.hashing import file_sha256
+
+    s = facts.get("sequential")
+    if not s:
+        return []
+    looks = recorded_looks(files, file_sha256(path), simulated)
+    out = []
+    for m, e in enumerate(looks, start=1):
+        for f in look_flags(e, looks[:m - 1], s["n1"], s["n2"])["flags"]:
+            out.append(f"interim look {m} on record ({e['t']}, n = {e['n1']}/{e['n2']}, {e['decision']}): {f}: "
+                       "α spent beyond the registered plan")
+    n1, n2 = (contrast_counts[1], contrast_counts[3]) if contrast_counts else (0, 0)
+    taken = {e["look"] for e in looks}
+    for j in range(1, len(s["n1"])):            # planned look j is passed once the data reach look j + 1's n
+        if n1 >= s["n1"][j] and n2 >= s["n2"][j] and j not in taken:
+            out.append(f"planned look {j} of {s['looks']} (n = {s['n1'][j - 1]}/{s['n2'][j - 1]}): no look on "
+                       "record (skipped, or taken without being recorded)")
+    return out
 
 
 def _contrast_counts(facts: dict, exp, counts):

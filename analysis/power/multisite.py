@@ -45,7 +45,8 @@ from analysis.errors import AnalysisError
 from analysis.format import alpha_text, pct
 from analysis.results import Result, format_number
 
-__all__ = ["MultisitePower", "multisite_power", "multisite_power_rates", "multisite_tables", "pool_sites"]
+__all__ = ["MultisitePower", "MultisiteSampleSize", "multisite_power", "multisite_power_rates",
+           "multisite_sample_size", "multisite_tables", "pool_sites"]
 
 #: What each replicate records, in column order (see :func:`pool_sites`).
 COLUMNS = ("estimate", "se", "statistic", "pvalue", "tau2", "pi_low", "pi_high", "converged", "corrected")
@@ -381,3 +382,164 @@ def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, t
                                  simulations, seed, level, d.alternative, jobs, scheduler, progress, label=d.label,
                                  _design=dict(study=d.study, experiment=d.experiment, n_per_condition=int(n),
                                               notes=notes))
+
+
+# --------------------------------------------------------------------------- #
+# n per condition per site for a target power
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class MultisiteSampleSize(Result):
+    """The smallest n per condition per site at which a K-site replication's simulated power (pooled
+    random effects, as :class:`MultisitePower`) reaches the target.
+
+    ``start`` is the normal-theory n (the pooled estimate's variance (v(n) + τ²)/K, v(n) the Woolf
+    variance of one site's log OR at n); ``ceiling`` the normal-theory power as n grows without
+    bound, which τ > 0 keeps below 1 with K sites: Φ(|θ|√K/τ − z).  ``n`` is None when the
+    simulated power stays below the target up to ``n_max`` (then more sites are needed, not more
+    participants per site, when the ceiling is below the target).
+    """
+
+    _aliases = {"estimate": "n", "term": "contrast"}
+    _measure = "n per condition per site reaching the target power (simulated, pooled random effects)"
+
+    study: Optional[str]
+    experiment: Optional[int]
+    contrast: str
+    sites: int
+    tau: float
+    target: float
+    n: Optional[int]
+    power: float
+    mc_se: float
+    ceiling: float
+    start: int
+    evaluated: tuple[tuple[int, float], ...]
+    n_max: int
+    simulations: int
+    seed: int
+    alpha: float
+    alternative: str
+    data: str = _SIMULATED
+    notes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.study} Experiment {self.experiment}, " if self.study else ""
+        head = f"{self.data}: {where}{self.contrast}: {self.sites} sites, τ = {self.tau:g}: "
+        f3 = lambda x: format_number(x, 3, leading_zero=False)  # noqa: E731
+        tgt = format_number(self.target, 2, leading_zero=False)
+        ceiling = f"; as n grows the power tends to about {f3(self.ceiling)} (normal theory)" if self.ceiling < 1 else ""
+        if self.ceiling < self.target:
+            ceiling += (f": with {self.sites} sites and τ = {self.tau:g} more sites, not more participants per "
+                        "site, are what raise it")
+        if self.n is None:
+            return (head + f"the simulated power stays below {tgt} up to n = {self.n_max:,} per "
+                    f"condition per site{ceiling}")
+        below = dict(self.evaluated).get(self.n - 1)
+        below = f"; n = {self.n - 1}: {f3(below)}" if below is not None else ""
+        return (head + f"the simulated power reaches {tgt} at n = {self.n} per condition per site "
+                f"(power {f3(self.power)}, Monte-Carlo SE {f3(self.mc_se)}{below}; {self.simulations} "
+                f"replications a point, seed {self.seed}, α = {alpha_text(self.alpha)}, {self.alternative}){ceiling}")
+
+    def to_dict(self) -> dict:
+        from dataclasses import fields
+
+        from analysis.results import jsonable
+
+        d = {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+        d["evaluated"] = [{"n": n, "power": p} for n, p in self.evaluated]
+        d["apa"] = str(self)
+        return d
+
+
+def _normal_theory(p1, p2, per_t, per_c, sites, tau, alpha, alternative, target) -> tuple[Optional[float], float]:
+    """(the n per condition at which the pooled z test reaches ``target`` by normal theory, or None if
+    no n does; the power as n grows without bound)."""
+    from scipy.special import ndtr, ndtri
+
+    theta = math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2))
+    signed = {"two-sided": abs(theta), "greater": theta, "less": -theta}[alternative]
+    z_a = float(ndtri(1 - (alpha / 2 if alternative == "two-sided" else alpha)))
+    if tau > 0:
+        ceiling = float(ndtr(signed * math.sqrt(sites) / tau - z_a))
+    else:
+        ceiling = 1.0 if signed > 0 else float(alpha)
+    if signed <= 0:
+        return None, ceiling
+    unit = 1 / (per_t * p1 * (1 - p1)) + 1 / (per_c * p2 * (1 - p2))   # n x one site's Woolf variance
+    room = sites * signed ** 2 / (z_a + float(ndtri(target))) ** 2 - tau ** 2
+    return (unit / room if room > 0 else None), ceiling
+
+
+def _sample_size(power_at, p1, p2, per_t, per_c, sites, tau, target, alpha, alternative, n_max, simulations,
+                 seed, label, study=None, experiment=None, notes=()) -> MultisiteSampleSize:
+    from analysis.power.exact import _check_unit
+    from analysis.power.search import first_n_reaching
+
+    target = _check_unit("target", target)
+    guess, ceiling = _normal_theory(p1, p2, per_t, per_c, sites, tau, alpha, alternative, target)
+    start = n_max if guess is None else min(n_max, max(1, math.ceil(guess)))
+    cache: dict[int, MultisitePower] = {}
+
+    def ok(n: int) -> bool:
+        if n not in cache:
+            cache[n] = power_at(n)
+        return cache[n].power >= target
+
+    n = first_n_reaching(ok, start, n_max, n_min=1)
+    r = cache[n] if n is not None else None
+    return MultisiteSampleSize(study, experiment, label, sites, float(tau), target, n,
+                               r.power if r else math.nan, r.mc_se if r else math.nan, ceiling, start,
+                               tuple(sorted((k, v.power) for k, v in cache.items())), n_max, simulations, seed,
+                               float(alpha), alternative,
+                               notes=tuple(notes) + (f"n by stepping from the normal-theory n = {start} to a "
+                                                     "bracket, then bisection (analysis.power.search), each point "
+                                                     "simulated with the same seeds",))
+
+
+def multisite_sample_size(study: str, experiment: int, contrast, sites: int, tau: float, target: float = 0.80,
+                          simulations: int = 1000, seed: int = 1, alpha: Optional[float] = None, jobs: int = 1,
+                          scheduler: Optional[str] = None, progress: bool = False,
+                          n_max: int = 2000) -> MultisiteSampleSize:
+    """The n per condition per site at which a K-site replication of a declared binary contrast
+    reaches ``target`` power (each point :func:`multisite_power` with the same seed).
+
+    Examples
+    --------
+    >>> r = multisite_sample_size("cialdini1975", 1, 0, sites=4, tau=0.2, target=0.8, simulations=50, seed=2)
+    >>> r.n is not None and r.power >= 0.8, r.ceiling > 0.8
+    (True, True)
+    """
+    from analysis.power.design import design_of
+
+    d = design_of(study, experiment, contrast)
+    if d.p1 is None:   # the message multisite_power gives
+        return multisite_power(study, experiment, contrast, sites, 1, tau, 1, seed, alpha)
+    level = d.alpha_per_test if alpha is None else alpha
+
+    def at(n: int) -> MultisitePower:
+        return multisite_power(study, experiment, contrast, sites, n, tau, simulations, seed, alpha, jobs,
+                               scheduler, progress)
+
+    return _sample_size(at, d.p1, d.p2, len(d.treatment), len(d.control), sites, tau, target, level, d.alternative,
+                        n_max, simulations, seed, d.label, d.study, d.experiment,
+                        (f"design ({d.label}): {d.describe()}",))
+
+
+def multisite_sample_size_rates(p1: float, p2: float, sites: int, tau: float, target: float = 0.80,
+                                simulations: int = 1000, seed: int = 1, alpha: float = 0.05,
+                                alternative: str = "two-sided", jobs: int = 1, scheduler: Optional[str] = None,
+                                progress: bool = False, n_max: int = 2000) -> MultisiteSampleSize:
+    """:func:`multisite_sample_size` for two rates given directly (n per arm per site).
+
+    Examples
+    --------
+    >>> r = multisite_sample_size_rates(0.5, 0.3, sites=3, tau=0.6, target=0.9, simulations=40, n_max=400)
+    >>> round(r.ceiling, 2) < 0.9, r.n is None or r.power >= 0.9
+    (True, True)
+    """
+    def at(n: int) -> MultisitePower:
+        return multisite_power_rates(p1, p2, sites, n, n, tau, simulations, seed, alpha, alternative, jobs,
+                                     scheduler, progress)
+
+    return _sample_size(at, p1, p2, 1, 1, sites, tau, target, alpha, alternative, n_max, simulations, seed,
+                        f"{pct(p1)} vs {pct(p2)}")

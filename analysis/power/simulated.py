@@ -560,6 +560,7 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
     """
     from analysis.declared import declaration
     from analysis.power.exact import _check_unit
+    from analysis.power.search import first_n_reaching
 
     target = _check_unit("target", target)
     p = declaration(paradigm)
@@ -576,43 +577,16 @@ def simulation_sample_size(paradigm, experiment: int, target: float = 0.80, simu
         return at(n).power >= target
 
     start = _pilot_start(p, exp, target, alpha, seed, test) if n_start is None else int(n_start)
-    lo, hi = _bracket(ok, min(max(2, start), int(n_max)), int(n_max))
+    hi = first_n_reaching(ok, start, int(n_max))
     evaluated = lambda: tuple(sorted((k, v.power) for k, v in cache.items()))  # noqa: E731
     if hi is None:
-        return SimulationSampleSize(p.id, exp.number, at(lo).name, target, None, math.nan, math.nan, evaluated(),
-                                    n_max)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
+        return SimulationSampleSize(p.id, exp.number, at(int(n_max)).name, target, None, math.nan, math.nan,
+                                    evaluated(), n_max)
     t = at(hi)
     how = f"from n_start = {start}" if n_start is not None else f"from the pilot's normal-theory n = {start}"
     return SimulationSampleSize(p.id, exp.number, t.name, target, hi, t.power, t.mc_se, evaluated(), n_max,
                                 (f"n by stepping {how} to a bracket, then bisection, on simulated power with "
                                  "common seeds",))
-
-
-def _bracket(ok: Callable[[int], bool], start: int, n_max: int) -> tuple[int, Optional[int]]:
-    """(lo, hi): ok(hi) and not ok(lo) (lo = 1: none below 2), found from ``start`` by steps
-    1, 2, 4, ...; hi is None when even ``n_max`` is not ok (lo is then ``n_max``)."""
-    step = 1
-    if ok(start):
-        hi = start
-        while hi > 2:
-            n = max(2, hi - step)
-            if not ok(n):
-                return n, hi
-            hi, step = n, 2 * step
-        return 1, hi
-    lo = start
-    while lo < n_max:
-        n = min(n_max, lo + step)
-        if ok(n):
-            return lo, n
-        lo, step = n, 2 * step
-    return lo, None
 
 
 _PILOT_N = 2000      # participants per condition in the pilot data set that gives the search its start

@@ -11,6 +11,13 @@ sidecar (``withdrawals``).  The session CSV is never rewritten.  Each line is a 
      "participant_id": "p-3f2a...", "session_file": "study-..._data.csv",
      "reason": "asked by e-mail", "by": "E1", "sidecar_sha256": "9c1e...", "prev_sha256": "77ab..."}
 
+``compliance analyze --interim`` appends a ``look`` entry (:func:`append_look`): when, the
+pre-registration's file name and SHA-256, the contrast, the look number, n1/n2, z, the exact
+boundary, the decision, whether the data are simulated, and ``data_sha256`` (the SHA-256 of the
+analysed sessions' close hashes and withdrawals), so that every interim look is on the same chain;
+each look's line is also anchored in ``interim_looks.json`` beside the log (its ``seq`` and the
+SHA-256 of its line), so that editing or cutting the log's last line is seen as well.
+
 A withdrawal is thus on record twice: deleting the log, or cutting its last line, does not bring
 the participant back (the loader honours the sidecar's mark), and ``compliance verify`` says
 which of the two was tampered with.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,16 +44,25 @@ from typing import Optional
 from analysis.errors import AnalysisError, DataValidationError
 
 __all__ = ["AUDIT_LOG", "ACTIONS", "check_reason", "append_withdrawal", "read_audit_log", "audit_logs_for", "withdrawals_for",
-           "check_chain", "GENESIS"]
+           "check_chain", "GENESIS", "LOOK_FIELDS", "LOOKS_ANCHOR", "append_look", "looks_in", "check_look_anchors"]
 
 from paradigms.engine.store import AUDIT_LOG, GENESIS, RecordChain  # noqa: E402  (one format, the store's)
 
 #: The actions an audit log records.
-ACTIONS = ("withdraw", "close")
+ACTIONS = ("withdraw", "close", "look")
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
 _FIELDS = {"withdraw": ("seq", "t", "action", "participant_id", "session_file", "reason", "by", "prev_sha256"),
            "close": ("seq", "t", "action", "session_file", "csv_sha256", "journal_sha256", "sidecar_sha256",
                      "prev_sha256")}
+#: What an interim look records (``compliance analyze --interim``), besides ``seq``, ``t``, ``action``
+#: and ``prev_sha256``.
+LOOK_FIELDS = ("preregistration", "preregistration_sha256", "study", "experiment", "contrast", "look", "looks",
+               "n1", "n2", "planned_n1", "planned_n2", "z", "critical", "critical_normal", "decision", "simulated",
+               "data_sha256")
+_FIELDS["look"] = ("seq", "t", "action", *LOOK_FIELDS, "prev_sha256")
+#: Beside the log: the seq and line SHA-256 of every look entry, so that an edit or a cut of the log's last
+#: line (which no later ``prev_sha256`` covers) is seen too.
+LOOKS_ANCHOR = "interim_looks.json"
 #: What a reason must never hold (the help says: never a name or a contact detail).
 _PERSONAL = (
     (re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}"), "an e-mail address"),
@@ -338,3 +355,150 @@ def append_withdrawal(data_dir, participant_id: str, reason: str, by: str, now: 
             fields["sidecar_sha256"] = file_sha256(side)
         entry = chain.append(fields)
     return {**entry, "log": str(chain.path)}
+
+
+def looks_in(path) -> list[dict]:
+    """The ``look`` entries of one audit log (each with ``line`` and ``log``); ``[]`` if there is no log.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> looks_in(pathlib.Path(tempfile.mkdtemp()) / AUDIT_LOG)
+    []
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [{**e, "log": str(path)} for e in read_audit_log(path) if e["action"] == "look"]
+
+
+def _same_data(a: dict, b: dict) -> bool:
+    keys = ("preregistration_sha256", "contrast", "simulated", "n1", "n2", "data_sha256")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def append_look(folder, look: dict, now: Optional[str] = None) -> tuple[dict, bool]:
+    """Put an interim look on the folder's record chain: one fsynced ``look`` line in its audit log, unless
+    the last look there under the same pre-registration was at the same data (same n1/n2 and
+    ``data_sha256``): a repeat, not a new look, and nothing is written.
+
+    Parameters
+    ----------
+    folder : path
+        The data folder whose ``audit_log.jsonl`` takes the entry (created if there is none).
+    look : dict
+        The fields of :data:`LOOK_FIELDS` (non-finite numbers must already be None).
+    now : str, optional
+        The time (UTC, ISO 8601); now by default.
+
+    Returns
+    -------
+    (dict, bool)
+        The entry written, with ``log`` (or the earlier entry, for a repeat), and whether it is a repeat.
+
+    Raises
+    ------
+    AnalysisError
+        The folder is missing or not writable (one line; nothing written), or a field is missing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> look = dict.fromkeys(LOOK_FIELDS, 1)
+    >>> e, repeat = append_look(d, look, now="2026-03-01T10:00:00.000+00:00")
+    >>> e["seq"], e["action"], repeat, check_chain(d / AUDIT_LOG)
+    (1, 'look', False, [])
+    >>> append_look(d, look)[1]
+    True
+    """
+    folder = Path(folder)
+    missing = [f for f in LOOK_FIELDS if f not in look]
+    if missing:
+        raise AnalysisError(f"look entry: field {missing[0]!r} missing; nothing written")
+    if not folder.is_dir():
+        raise AnalysisError(f"{folder}: not a data folder; the interim look cannot be recorded, so it is not taken")
+    log = folder / AUDIT_LOG
+    if not os.access(folder, os.W_OK) or (log.exists() and not os.access(log, os.W_OK)):
+        raise AnalysisError(f"{log}: not writable: the interim look cannot be put on record, so it is not taken "
+                            "(nothing written)")
+    try:
+        with RecordChain(folder) as chain:
+            earlier = [e for e in looks_in(log) if e.get("preregistration_sha256") == look["preregistration_sha256"]
+                       and e.get("simulated") == look["simulated"]]
+            if earlier and _same_data(earlier[-1], look):
+                return earlier[-1], True
+            entry = chain.append({"t": now or _now(), "action": "look", **{f: look[f] for f in LOOK_FIELDS}})
+            _anchor_look(folder, entry, chain.prev)
+    except OSError as exc:
+        raise AnalysisError(f"{log}: cannot be written ({exc.strerror}): the interim look cannot be put on record, "
+                            "so it is not taken (nothing written)") from None
+    return {**entry, "log": str(log)}, False
+
+
+def _read_anchor(folder: Path) -> Optional[list]:
+    """The anchored looks (None without an anchor file); a one-line error if it is not one."""
+    path = Path(folder) / LOOKS_ANCHOR
+    if not path.is_file():
+        return None
+    try:
+        looks = json.loads(path.read_text(encoding="utf-8")).get("looks")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        looks = None
+    if not isinstance(looks, list) or not all(isinstance(x, dict) for x in looks):
+        raise DataValidationError(f"{path}: field 'looks': not a list of anchored looks")
+    return looks
+
+
+def _anchor_look(folder: Path, entry: dict, line_sha256: str) -> None:
+    """Anchor one look line (its seq and SHA-256) in ``interim_looks.json`` (written atomically)."""
+    from paradigms.engine.store import write_json_atomic
+
+    try:
+        looks = _read_anchor(folder) or []
+    except DataValidationError:
+        looks = []        # verify says what happened to it; the new look is anchored all the same
+    looks.append({"seq": entry["seq"], "t": entry["t"], "sha256": line_sha256})
+    write_json_atomic(Path(folder) / LOOKS_ANCHOR, {"looks": looks})
+
+
+def check_look_anchors(log) -> list[str]:
+    """Discrepancies between an audit log's look entries and ``interim_looks.json`` beside it: an anchored
+    look missing from the log or with other bytes (the log was cut or edited, its last line included), or a
+    look entry not anchored (the anchor file was deleted or edited, or the entry added by hand).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = append_look(d, dict.fromkeys(LOOK_FIELDS, 1), now="2026-03-01T10:00:00.000+00:00")
+    >>> check_look_anchors(d / AUDIT_LOG)
+    []
+    >>> (d / AUDIT_LOG).write_text("")
+    0
+    >>> check_look_anchors(d / AUDIT_LOG)[0].endswith("the log was cut or rewritten")
+    True
+    """
+    log = Path(log)
+    anchor = log.parent / LOOKS_ANCHOR
+    try:
+        anchored = _read_anchor(log.parent)
+        entries = {e["seq"]: e for e in read_audit_log(log)} if log.is_file() else {}
+    except DataValidationError as exc:
+        return [str(exc)]
+    problems = []
+    for a in anchored or ():
+        e = entries.get(a.get("seq"))
+        if e is None or e["action"] != "look":
+            problems.append(f"{log}: no look entry {a.get('seq')}, which {anchor.name} anchors (taken on "
+                            f"{a.get('t')}): the log was cut or rewritten")
+        elif e["sha256"] != a.get("sha256"):
+            problems.append(f"{log}: line {e['line']}: the look entry {e['seq']} differs from the one {anchor.name} "
+                            "anchors: edited since it was recorded")
+    seqs = {a.get("seq") for a in anchored or ()}
+    for e in entries.values():
+        if e["action"] == "look" and e["seq"] not in seqs:
+            problems.append(f"{log}: line {e['line']}: look entry {e['seq']} is not anchored in {anchor.name}"
+                            f"{' (missing)' if anchored is None else ''}: the anchor file was deleted or edited, or "
+                            "the entry added by hand")
+    return problems

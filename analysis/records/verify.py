@@ -7,8 +7,9 @@ session closes (``csv_sha256``, ``journal_sha256``).  :func:`verify` checks
 * the journal against the CSV: every row the journal says was written is in the
   CSV, every CSV row was journalled as written, and every participant whose final
   answer (the debriefing) was journalled has a row;
-* every audit log (``audit_log.jsonl``): its chain, and that each withdrawn
-  participant exists;
+* every audit log (``audit_log.jsonl``): its chain, that each withdrawn
+  participant exists, and that its interim looks (``analyze --interim``) are the ones anchored in
+  ``interim_looks.json`` beside it (an edit or a cut of a look line, the last one included);
 * the record chain against the files (issue 22): every session the log says closed
   is there, with the CSV, journal and *sidecar* it recorded (so a sidecar relabelled
   from simulated to real, a changed seed or experimenter, or a CSV changed with its
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from analysis.records.audit import AUDIT_LOG, check_chain, read_audit_log, sidecar_withdrawals
+from analysis.records.audit import AUDIT_LOG, LOOKS_ANCHOR, check_chain, check_look_anchors, read_audit_log, sidecar_withdrawals
 from analysis.load.validate import read_sidecar, sidecar_path
 from analysis.errors import AnalysisError, DataValidationError
 from analysis.results import Result
@@ -400,7 +401,8 @@ def verify(data_dir, manifest=None, journals: bool = True) -> VerifyResult:
         from analysis.records.seal import check_manifest
 
         discrepancies.extend(check_manifest(root, manifest))
-    return VerifyResult(str(data_dir), len(files), len(logs), tuple(dict.fromkeys(discrepancies)), tuple(notes),
+    n_logs = sum(1 for log in logs if log.is_file())
+    return VerifyResult(str(data_dir), len(files), n_logs, tuple(dict.fromkeys(discrepancies)), tuple(notes),
                         tuple(unrecorded), None if manifest is None else str(manifest))
 
 
@@ -413,12 +415,15 @@ def _find_logs(root: Path) -> list[Path]:
             dirnames[:] = []
             continue
         seen.add(real)
-        if AUDIT_LOG in filenames:
+        if AUDIT_LOG in filenames or LOOKS_ANCHOR in filenames:   # anchored looks whose log is gone: seen
             logs.append(Path(dirpath) / AUDIT_LOG)
     return sorted(set(logs))
 
 
 def _check_log(log: Path, known: set[str], discrepancies: list[str]) -> None:
+    if not log.is_file():
+        discrepancies.extend(check_look_anchors(log))
+        return
     chain = check_chain(log)
     discrepancies.extend(chain)
     if chain and "not a JSON" in chain[0]:
@@ -432,6 +437,7 @@ def _check_log(log: Path, known: set[str], discrepancies: list[str]) -> None:
             discrepancies.append(f"{log}: line {e['line']}, field 'participant_id': {e['participant_id']!r} is "
                                  "in no session file under this folder")
     _check_chain_against_files(log, entries, discrepancies)
+    discrepancies.extend(check_look_anchors(log))
 
 
 def check_evidence(paths, accept_unverified: bool = False) -> tuple[str, ...]:

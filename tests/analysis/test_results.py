@@ -33,6 +33,8 @@ NOT_RESULTS = {
     "analysis.load.inputs.AnalysisInput": "one experiment's analysable rows and declaration, input to an analysis",
     "analysis.report.build.Section": "a section of the HTML report: a template and the results it renders",
     "analysis.report.build.Report": "the HTML report itself, a view of results",
+    "analysis.power.interim.LookRecord": "an interim look as put on the audit record (its log entry, whether "
+                                         "it repeats the last one, the looks before it, its flags): a record",
 }
 #: modules that are not imported here: scripts run by hand
 NOT_IMPORTED = ("analysis.examples",)
@@ -152,8 +154,9 @@ def results(counts_result, tna_result, tmp_path_factory):
         out.append(simpower.simulation_power(paradigms.get("pollock1998"), 1, n=10, simulations=4, seed=1))
         out.append(simpower.SimulationSampleSize("pollock1998", 1, "interaction", 0.8, 20, 0.8, 0.126,
                                                  ((10, 0.5), (20, 0.8)), 40))
-        from analysis.power.multisite import multisite_power
+        from analysis.power.multisite import multisite_power, multisite_sample_size_rates
         out.append(multisite_power("cialdini1975", 1, 0, sites=3, n=10, tau=0.2, simulations=4, seed=1))
+        out.append(multisite_sample_size_rates(0.6, 0.2, sites=3, tau=0.1, simulations=10, seed=1))
         folder = tmp_path_factory.mktemp("verify")
         synthetic.write_session_csv(folder / "study-cialdini1975_exp-1_site-S1_session-1_data.csv",
                                     synthetic.rows_from_counts("cialdini1975", 1, DITF_E1))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -52,8 +53,10 @@ def test_rates_with_sites():
     (["cialdini1975", "--sites", "5", "--n", "20"], "--sites: give --site-sd TAU"),
     (["cialdini1975", "--sites", "5", "--site-sd", "-0.5", "--n", "20"], "--site-sd -0.5: a standard deviation"),
     (["cialdini1975", "--sites", "5", "--site-sd", "11", "--n", "20"], "--site-sd 11.0: at most 10"),
-    (["cialdini1975", "--sites", "5", "--site-sd", "0.2"], "--sites: give --n N"),
-    (["cialdini1975", "--sites", "5", "--site-sd", "0.2", "--n", "20", "--target", "0.8"], "--sites with --target"),
+    (["cialdini1975", "--sites", "5", "--site-sd", "0.2"], "--sites: give --n N, the participants per condition at "
+                                                           "each site, or --target POWER"),
+    (["cialdini1975", "--sites", "5", "--site-sd", "0.2", "--target", "0.8", "--n-max", "20000"],
+     "--n-max 20000 per condition: at most 10,000"),
     (["cialdini1975", "--site-sd", "0.2", "--n", "20"], "--site-sd goes with --sites"),
     (["cialdini1975", "--contrast", "0", "--n", "20"], "--contrast goes with --sites"),
     (["cialdini1975", "--sites", "5", "--site-sd", "0.2", "--n", "20", "--contrast", "9"],
@@ -67,6 +70,39 @@ def test_bad_flags_are_refused_in_one_line_with_exit_2(args, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("compliance: error: ") and message in lines[0], r.stderr
     assert r.stdout == ""
+
+
+def test_sites_with_target_adds_the_n_per_site_and_keeps_every_other_key():
+    """--sites K --site-sd TAU --target P: the n per condition per site at which the simulated power of
+    the pooled test reaches P, under a new key; at that n the power (multisite_power itself, the same
+    seed) is at or above P and at n - 1 below it."""
+    from analysis.power.multisite import multisite_power
+
+    plain = js("cialdini1975", "--sites", "6", "--site-sd", "0.3", "--n", "5", "--contrast", "1",
+               "--simulations", "200", "--seed", "4")
+    d = js("cialdini1975", "--sites", "6", "--site-sd", "0.3", "--n", "5", "--contrast", "1", "--target", "0.8",
+           "--simulations", "200", "--seed", "4")
+    assert set(plain) | {"multisite_sample_size"} == set(d) and d["multisite"] == plain["multisite"]
+    (m,) = d["multisite_sample_size"]
+    n = m["n"]
+    assert m["data"] == "SIMULATED" and m["sites"] == 6 and m["tau"] == 0.3 and n >= 2
+    at = multisite_power("cialdini1975", 1, 1, 6, n, 0.3, simulations=200, seed=4)
+    below = multisite_power("cialdini1975", 1, 1, 6, n - 1, 0.3, simulations=200, seed=4)
+    assert at.power == m["power"] >= 0.8 > below.power
+    assert abs(m["start"] - n) <= max(2, 0.25 * n) and len(m["evaluated"]) <= 4    # the normal theory's start
+
+
+def test_a_target_beyond_what_k_sites_can_give_says_more_sites():
+    """With τ > 0 the pooled test's power tends to Φ(|θ|√K/τ − z) as n grows: a target above that is not
+    reached by more participants per site; the search says so after one point at --n-max."""
+    from scipy.stats import norm
+
+    d = js("--rates", "0.5", "0.4", "--sites", "3", "--site-sd", "0.5", "--target", "0.9", "--n-max", "300",
+           "--simulations", "100")
+    (m,) = d["multisite_sample_size"]
+    theta = math.log(0.5 / 0.5) - math.log(0.4 / 0.6)     # logit .5 - logit .4
+    assert m["ceiling"] == pytest.approx(norm.cdf(theta * math.sqrt(3) / 0.5 - norm.ppf(0.975)), abs=1e-12)
+    assert m["n"] is None and [e["n"] for e in m["evaluated"]] == [300] and "more sites" in m["apa"]
 
 
 def test_the_console_script_refuses_too(cli):

@@ -53,8 +53,7 @@ class Operator:
         from PIL import ImageGrab  # X11 grab (Pillow built with XCB)
         self._grab_fn = ImageGrab.grab
         self.proc, self.wid, self.journal = proc, wid, journal
-        geo = dict(line.split("=", 1) for line in _xdo("getwindowgeometry", "--shell", wid).stdout.split())
-        self.x, self.y, self.w, self.h = (int(geo[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        self.read_geometry()
         # where the screens put their parts in a window of this size (the layout is a pure function
         # of the prompt and the window's size, so the person at the keyboard can know it)
         from paradigms.screens.layout import lab_boxes
@@ -67,6 +66,12 @@ class Operator:
                        self.w / 2 + (b.x + b.width / 2 + 0.02) * self.h,
                        self.h / 2 - (b.bottom - 0.02) * self.h)
         self.masks = [u(self.layout["tickets"]["entry"]), u(self.layout["text"]["entry"])]
+
+    def read_geometry(self):
+        """Where the window is.  Read again until the first screen is seen: the window is created, then
+        centred on the display (on a display taller or wider than the window it moves after it appears)."""
+        geo = dict(line.split("=", 1) for line in _xdo("getwindowgeometry", "--shell", self.wid).stdout.split())
+        self.x, self.y, self.w, self.h = (int(geo[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
 
     # -- looking ------------------------------------------------------------
     def image(self):
@@ -120,6 +125,7 @@ class Operator:
     def wait_first_screen(self):
         t0 = time.time()
         while time.time() - t0 < TIMEOUT:
+            self.read_geometry()
             band = self.image().getpixel((10, 10))  # the orange experimenter band of the ready screen
             if abs(band[0] - 0xC7) < 8 and abs(band[1] - 0x50) < 8 and band[2] < 8:
                 now = self.look()
