@@ -724,9 +724,12 @@ def withdrawn_mask(pool) -> np.ndarray:
     if "data_consent" not in pool.table.column_names:
         return np.zeros(pool.n, bool)
     ok, big = pool.is_int("data_consent")
-    fl = pool.is_num("data_consent")
     given = ~pool.empty("data_consent")  # an empty cell (could not be asked) reads as 0 in a clean cast
-    return given & ((ok & ~big & (pool.ints("data_consent") == 0)) | (fl & ~ok & (pool.floats("data_consent") == 0)))
+    zero = ok & ~big & (pool.ints("data_consent") == 0)
+    if ok.all():   # every cell an integer (the usual case): no other number to read
+        return given & zero
+    fl = pool.is_num("data_consent")
+    return given & (zero | (fl & ~ok & (pool.floats("data_consent") == 0)))
 
 
 def _pairs_of(pool, cand):

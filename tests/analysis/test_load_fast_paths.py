@@ -343,3 +343,19 @@ def test_file_names_by_take_are_the_joined_names(files, data):
     keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(fidx), max_size=len(fidx))))
     col = pa.chunked_array([pa.array([files[k] for k in fidx], pa.string())])
     assert col.filter(pa.array(keep)).equals(col.take(pa.array(np.flatnonzero(keep), pa.int64())))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(NUMBER_CELLS, min_size=1, max_size=12))
+def test_withdrawn_mask_without_the_float_cast_is_the_rule(cells):
+    """withdrawn_mask reads the floats only where a cell is not an integer (issue 26.3: a column of
+    integers is not cast to float as well); the rows are those the integer-or-number rule gave."""
+    from analysis.load.validate import withdrawn_mask
+
+    pool = _pool_of({"data_consent": cells})
+    got = withdrawn_mask(pool)
+    ref = _pool_of({"data_consent": cells})
+    ok, big = ref.is_int("data_consent")
+    expected = ~ref.empty("data_consent") & ((ok & ~big & (ref.ints("data_consent") == 0))
+                                             | (ref.is_num("data_consent") & ~ok & (ref.floats("data_consent") == 0)))
+    assert got.tolist() == expected.tolist()
