@@ -53,6 +53,8 @@ COLUMNS = ("estimate", "se", "statistic", "pvalue", "tau2", "pi_low", "pi_high",
 
 _SIMULATED = "SIMULATED"
 _ALTERNATIVES = ("two-sided", "greater", "less")
+_TESTS = ("z", "knha")
+_TEST_NAMES = {"z": "z test", "knha": "Hartung-Knapp-Sidik-Jonkman t test"}
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,9 @@ class MultisitePower(Result):
                 f" vs {format_number(self.p_control, 3, leading_zero=False)}), τ = {self.tau:g} on the log-OR "
                 f"scale\n  power = {format_number(self.power, 3, leading_zero=False)} (Monte-Carlo SE "
                 f"{format_number(self.mc_se, 3, leading_zero=False)}; {self.rejections}/{self.simulations} "
-                f"replications rejected OR = 1; {self.method} random effects, {self.test} test, {self.alternative}, "
-                f"α = {alpha_text(self.alpha)}; seed {self.seed})\n"
+                f"replications rejected OR = 1; {self.method} random effects, "
+                f"{_TEST_NAMES.get(self.test, self.test)}, {self.alternative}, α = {alpha_text(self.alpha)}; "
+                f"seed {self.seed})\n"
                 f"  τ² estimated: mean {format_number(self.tau2_mean, 3)}, median "
                 f"{format_number(self.tau2_median, 3)}, 0 in {format_number(100 * self.tau2_zero, 1)}% of "
                 f"replications; {pct} prediction interval width (log OR): mean "
@@ -167,11 +170,12 @@ def multisite_tables(p1: float, p2: float, n1: int, n2: int, sites: int, tau: fl
     return rng.binomial(n1, p1s), rng.binomial(n2, p2, sites)
 
 
-def pool_sites(x1, n1, x2, n2, level: float = 0.95) -> list[float]:
+def pool_sites(x1, n1, x2, n2, level: float = 0.95, test: str = "z") -> list[float]:
     """One replication's sites pooled: the values of :data:`COLUMNS`.
 
     Each site's log OR and Woolf variance by :func:`analysis.stats.effects.log_odds_ratio`
-    (zero-cell rule), pooled by :func:`analysis.meta.random.random_effects` (REML, Wald z).
+    (zero-cell rule), pooled by :func:`analysis.meta.random.random_effects` (REML; Wald z, or
+    ``test="knha"``: Hartung-Knapp-Sidik-Jonkman, t with K − 1 df).
 
     Examples
     --------
@@ -184,20 +188,20 @@ def pool_sites(x1, n1, x2, n2, level: float = 0.95) -> list[float]:
 
     x1 = np.asarray(x1)
     eff = log_odds_ratio(x1, np.full(x1.shape, n1), np.asarray(x2), np.full(x1.shape, n2))
-    r = random_effects(eff.yi, eff.vi, method="REML", test="z", level=level)
+    r = random_effects(eff.yi, eff.vi, method="REML", test=test, level=level)
     return [r.estimate, r.se, r.statistic, r.pvalue, r.tau2, r.pi_low, r.pi_high, float(r.converged),
             float(np.sum(eff.corrected))]
 
 
-def _replicate_block(p1, p2, n1, n2, sites, tau, seeds, level) -> list[list[float]]:
+def _replicate_block(p1, p2, n1, n2, sites, tau, seeds, level, test="z") -> list[list[float]]:
     out = []
     for s in seeds:
         x1, x2 = multisite_tables(p1, p2, n1, n2, sites, tau, np.random.default_rng(s))
-        out.append(pool_sites(x1, n1, x2, n2, level))
+        out.append(pool_sites(x1, n1, x2, n2, level, test))
     return out
 
 
-def _run(p1, p2, n1, n2, sites, tau, simulations, seed, jobs, scheduler, level, progress) -> np.ndarray:
+def _run(p1, p2, n1, n2, sites, tau, simulations, seed, jobs, scheduler, level, progress, test="z") -> np.ndarray:
     """Every replicate's :data:`COLUMNS` (rows in replicate order), locally or on a Dask cluster.
 
     Replicate *i* draws from ``SeedSequence(seed).spawn(simulations)[i]`` whichever block, job
@@ -213,7 +217,7 @@ def _run(p1, p2, n1, n2, sites, tau, simulations, seed, jobs, scheduler, level, 
     out: list = []
     with _backend(scheduler):
         par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
-        for block in par(delayed(_replicate_block)(p1, p2, n1, n2, sites, tau, b, level) for b in blocks):
+        for block in par(delayed(_replicate_block)(p1, p2, n1, n2, sites, tau, b, level, test) for b in blocks):
             out.extend(block)
             if show:
                 i = len(out)
@@ -223,11 +227,12 @@ def _run(p1, p2, n1, n2, sites, tau, simulations, seed, jobs, scheduler, level, 
     return np.array(out, dtype=float)
 
 
-def _rejected(rows: np.ndarray, alpha: float, alternative: str) -> np.ndarray:
-    from scipy.stats import norm
+def _rejected(rows: np.ndarray, alpha: float, alternative: str, test: str = "z", sites: int = 2) -> np.ndarray:
+    from scipy.stats import norm, t
 
     z = rows[:, COLUMNS.index("statistic")]
-    p = {"two-sided": rows[:, COLUMNS.index("pvalue")], "greater": norm.sf(z), "less": norm.cdf(z)}[alternative]
+    ref = norm if test == "z" else t(sites - 1)     # knha: t with K - 1 df, as random_effects' own p value
+    p = {"two-sided": rows[:, COLUMNS.index("pvalue")], "greater": ref.sf(z), "less": ref.cdf(z)}[alternative]
     return p <= alpha
 
 
@@ -254,10 +259,10 @@ def _check(p1, p2, sites, n1, n2, tau, simulations, alpha, alternative, jobs):
         raise AnalysisError(f"jobs = {jobs!r} must be a non-zero whole number (-1: all cores)")
 
 
-def _summarise(rows: np.ndarray, alpha: float, alternative: str) -> dict:
+def _summarise(rows: np.ndarray, alpha: float, alternative: str, test: str = "z", sites: int = 2) -> dict:
     col = {c: rows[:, i] for i, c in enumerate(COLUMNS)}
     sims = rows.shape[0]
-    rej = int(_rejected(rows, alpha, alternative).sum())
+    rej = int(_rejected(rows, alpha, alternative, test, sites).sum())
     power = rej / sims
     width = col["pi_high"] - col["pi_low"]
     return dict(rejections=rej, power=power, mc_se=math.sqrt(power * (1 - power) / sims),
@@ -271,7 +276,7 @@ def multisite_power_rates(p1: float, p2: float, sites: int, n1: int, n2: Optiona
                           simulations: int = 1000, seed: int = 1, alpha: float = 0.05,
                           alternative: str = "two-sided", jobs: int = 1, scheduler: Optional[str] = None,
                           progress: bool = False, level: float = 0.95, label: Optional[str] = None,
-                          _design: Optional[dict] = None) -> MultisitePower:
+                          _design: Optional[dict] = None, test: str = "z") -> MultisitePower:
     """Simulated power of a K-site replication of two proportions (treatment ``p1``, control ``p2``).
 
     Parameters
@@ -298,6 +303,9 @@ def multisite_power_rates(p1: float, p2: float, sites: int, n1: int, n2: Optiona
         A progress bar on stderr when it is a terminal.
     level : float
         Level of the prediction interval.
+    test : {"z", "knha"}
+        The pooled test: Wald z (``compliance pool``'s headline), or Hartung-Knapp-Sidik-Jonkman
+        (t with K − 1 df), which keeps nearer α with few heterogeneous sites.
 
     Returns
     -------
@@ -311,25 +319,30 @@ def multisite_power_rates(p1: float, p2: float, sites: int, n1: int, n2: Optiona
     """
     n2 = n1 if n2 is None else n2
     _check(p1, p2, sites, n1, n2, tau, simulations, alpha, alternative, jobs)
+    if test not in _TESTS:
+        raise AnalysisError(f"test {test!r}: expected one of {', '.join(_TESTS)}")
     sites, n1, n2, simulations, seed = int(sites), int(n1), int(n2), int(simulations), int(seed)
     d = dict(study=None, experiment=None, n_per_condition=n1, notes=())
     d.update(_design or {})
     label = label or f"{pct(p1)} vs {pct(p2)}"
     rows = _run(p1, p2, n1, n2, sites, float(tau), simulations, seed, int(jobs), scheduler, level,
-                f"simulating {sites} sites" if progress else None)
+                f"simulating {sites} sites" if progress else None, test)
     notes = tuple(d["notes"]) + (
         "each site: u ~ N(0, τ) added to the treatment arm's log odds; binomial counts per arm; log OR and "
         "Woolf variance, 0.5 added to every cell of a table with a zero cell",
-        "pooled by random effects (REML τ², Wald z test of OR = 1), as compliance pool's headline method")
+        "pooled by random effects (REML τ², Wald z test of OR = 1), as compliance pool's headline method"
+        if test == "z" else "pooled by random effects (REML τ², Hartung-Knapp-Sidik-Jonkman t test of OR = 1, "
+                            f"{sites - 1} df), as compliance pool --knha")
     return MultisitePower(d["study"], d["experiment"], label, float(p1), float(p2),
                           math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2)), sites, int(d["n_per_condition"]), n1,
                           n2, float(tau), simulations, seed, float(alpha), alternative,
-                          **_summarise(rows, float(alpha), alternative), level=level, notes=notes)
+                          **_summarise(rows, float(alpha), alternative, test, sites), test=test, level=level,
+                          notes=notes)
 
 
 def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, tau: float,
                     simulations: int = 1000, seed: int = 1, alpha: Optional[float] = None, jobs: int = 1,
-                    scheduler: Optional[str] = None, progress: bool = False) -> MultisitePower:
+                    scheduler: Optional[str] = None, progress: bool = False, test: str = "z") -> MultisitePower:
     """Simulated power of a K-site replication of a declared binary contrast.
 
     The original's rates, the allocation, α and the sidedness come from
@@ -356,6 +369,8 @@ def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, t
     scheduler : str, optional
         A Dask scheduler's address (``tcp://HOST:PORT``); the result is the same.
     progress : bool
+    test : {"z", "knha"}
+        The pooled test (see :func:`multisite_power_rates`).
 
     Returns
     -------
@@ -381,7 +396,7 @@ def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, t
     return multisite_power_rates(d.p1, d.p2, sites, int(n) * len(d.treatment), int(n) * len(d.control), tau,
                                  simulations, seed, level, d.alternative, jobs, scheduler, progress, label=d.label,
                                  _design=dict(study=d.study, experiment=d.experiment, n_per_condition=int(n),
-                                              notes=notes))
+                                              notes=notes), test=test)
 
 
 # --------------------------------------------------------------------------- #
@@ -499,7 +514,7 @@ def _sample_size(power_at, p1, p2, per_t, per_c, sites, tau, target, alpha, alte
 def multisite_sample_size(study: str, experiment: int, contrast, sites: int, tau: float, target: float = 0.80,
                           simulations: int = 1000, seed: int = 1, alpha: Optional[float] = None, jobs: int = 1,
                           scheduler: Optional[str] = None, progress: bool = False,
-                          n_max: int = 2000) -> MultisiteSampleSize:
+                          n_max: int = 2000, test: str = "z") -> MultisiteSampleSize:
     """The n per condition per site at which a K-site replication of a declared binary contrast
     reaches ``target`` power (each point :func:`multisite_power` with the same seed).
 
@@ -518,7 +533,7 @@ def multisite_sample_size(study: str, experiment: int, contrast, sites: int, tau
 
     def at(n: int) -> MultisitePower:
         return multisite_power(study, experiment, contrast, sites, n, tau, simulations, seed, alpha, jobs,
-                               scheduler, progress)
+                               scheduler, progress, test)
 
     return _sample_size(at, d.p1, d.p2, len(d.treatment), len(d.control), sites, tau, target, level, d.alternative,
                         n_max, simulations, seed, d.label, d.study, d.experiment,
@@ -528,7 +543,7 @@ def multisite_sample_size(study: str, experiment: int, contrast, sites: int, tau
 def multisite_sample_size_rates(p1: float, p2: float, sites: int, tau: float, target: float = 0.80,
                                 simulations: int = 1000, seed: int = 1, alpha: float = 0.05,
                                 alternative: str = "two-sided", jobs: int = 1, scheduler: Optional[str] = None,
-                                progress: bool = False, n_max: int = 2000) -> MultisiteSampleSize:
+                                progress: bool = False, n_max: int = 2000, test: str = "z") -> MultisiteSampleSize:
     """:func:`multisite_sample_size` for two rates given directly (n per arm per site).
 
     Examples
@@ -539,7 +554,7 @@ def multisite_sample_size_rates(p1: float, p2: float, sites: int, tau: float, ta
     """
     def at(n: int) -> MultisitePower:
         return multisite_power_rates(p1, p2, sites, n, n, tau, simulations, seed, alpha, alternative, jobs,
-                                     scheduler, progress)
+                                     scheduler, progress, test=test)
 
     return _sample_size(at, p1, p2, 1, 1, sites, tau, target, alpha, alternative, n_max, simulations, seed,
                         f"{pct(p1)} vs {pct(p2)}")

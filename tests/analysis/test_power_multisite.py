@@ -138,3 +138,40 @@ def test_bad_arguments_are_one_line_errors(kwargs, match):
     with pytest.raises(AnalysisError, match=match) as e:
         multisite_power_rates(**args)
     assert "\n" not in str(e.value)
+
+
+def test_knha_keeps_its_alpha_with_few_heterogeneous_sites_where_z_does_not():
+    """Equal rates, 4 sites, τ = 0.5: the REML Wald z test rejects well above α (it ignores the
+    uncertainty of τ²); the Hartung-Knapp-Sidik-Jonkman t test (K − 1 df) stays within Monte-Carlo
+    error of α.  The same draws for both (same seed): only the pooled test differs."""
+    z = multisite_power_rates(0.3, 0.3, sites=4, n1=50, tau=0.5, simulations=2000, seed=1)
+    kh = multisite_power_rates(0.3, 0.3, sites=4, n1=50, tau=0.5, simulations=2000, seed=1, test="knha")
+    se = math.sqrt(0.05 * 0.95 / 2000)
+    assert z.power > 0.05 + 4 * se and abs(kh.power - 0.05) < 3 * se
+    assert (kh.tau2_mean, kh.estimate_mean) == (z.tau2_mean, z.estimate_mean)
+    assert "Hartung-Knapp-Sidik-Jonkman t test" in str(kh) and kh.test == "knha"
+
+
+def test_knha_one_sided_rejections_use_t_with_k_minus_1_df():
+    """One-sided (greater) with knha: a replicate rejects when P(T_{K-1} >= t) <= α; the two-sided p the
+    pooling reports is twice the smaller tail of that same t distribution."""
+    from scipy import stats
+
+    from analysis.power.multisite import COLUMNS, _rejected, multisite_tables, pool_sites
+
+    rows = np.array([pool_sites(*_tables(s), level=0.95, test="knha") for s in range(40)])
+    t, p2 = rows[:, COLUMNS.index("statistic")], rows[:, COLUMNS.index("pvalue")]
+    assert np.allclose(p2, 2 * stats.t.sf(np.abs(t), 4), rtol=1e-10)
+    assert (_rejected(rows, 0.05, "greater", "knha", 5) == (stats.t.sf(t, 4) <= 0.05)).all()
+
+
+def _tables(seed):
+    from analysis.power.multisite import multisite_tables
+
+    x1, x2 = multisite_tables(0.45, 0.3, 30, 30, 5, 0.3, np.random.default_rng(seed))
+    return x1, 30, x2, 30
+
+
+def test_an_unknown_pooled_test_is_a_one_line_error():
+    with pytest.raises(AnalysisError, match="test 'hk': expected one of z, knha"):
+        multisite_power_rates(0.5, 0.3, sites=5, n1=20, test="hk")

@@ -59,6 +59,7 @@ def test_rates_with_sites():
      "--n-max 20000 per condition: at most 10,000"),
     (["cialdini1975", "--site-sd", "0.2", "--n", "20"], "--site-sd goes with --sites"),
     (["cialdini1975", "--contrast", "0", "--n", "20"], "--contrast goes with --sites"),
+    (["cialdini1975", "--knha", "--n", "20"], "--knha goes with --sites"),
     (["cialdini1975", "--sites", "5", "--site-sd", "0.2", "--n", "20", "--contrast", "9"],
      "--contrast 9: cialdini1975 experiment 1 has 4 contrasts"),
     (["pollock1998", "--sites", "5", "--site-sd", "0.2", "--n", "20"], "declares a FactorialLogitPlan"),
