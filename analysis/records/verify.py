@@ -234,10 +234,16 @@ def _check_hashes(csv_path: Path, meta: dict, events: Path, discrepancies: list[
 
 
 def _check_session(csv_path: Path, discrepancies: list[str], notes: list[str], unrecorded: list[str],
-                   journals: bool = True) -> set[str]:
-    """Check one session; returns its participant ids."""
+                   journals: bool = True, want_ids: bool = True) -> set[str]:
+    """Check one session; returns its participant ids (none read without ``journals`` or ``want_ids``:
+    the gate of ``analyze`` needs them only to find a withdrawn participant)."""
     try:
-        ids, digest = _csv_ids_and_sha256(csv_path)   # one read: the ids and the hash
+        if journals or want_ids:
+            ids, digest = _csv_ids_and_sha256(csv_path)   # one read: the ids and the hash
+        else:
+            from analysis.load.files import read_hashed
+
+            ids, digest = {}, read_hashed(csv_path)[1]    # the hash alone (remembered for the loader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         discrepancies.append(f"{csv_path}: cannot be read ({exc})")
         return set()
@@ -386,14 +392,15 @@ def verify(data_dir, manifest=None, journals: bool = True) -> VerifyResult:
     files = find_session_files(data_dir) if data_dir.is_dir() else [data_dir]
     files = [f for f in files if f.name.endswith("_data.csv")]
     root = data_dir if data_dir.is_dir() else data_dir.parent
+    logs = _find_logs(root) if data_dir.is_dir() else [p for p in [root / AUDIT_LOG] if p.is_file()]
+    want_ids = journals or any(_withdraws(log) for log in logs)   # the ids only find withdrawn participants
     ids_by_dir: dict[Path, set[str]] = {}
     for f in files:
-        ids = _check_session(f, discrepancies, notes, unrecorded, journals=journals)
+        ids = _check_session(f, discrepancies, notes, unrecorded, journals=journals, want_ids=want_ids)
         for d in [f.parent, *f.parent.parents]:
             ids_by_dir.setdefault(d, set()).update(ids)
             if d == root:
                 break
-    logs = _find_logs(root) if data_dir.is_dir() else [p for p in [root / AUDIT_LOG] if p.is_file()]
     for log in logs:
         _check_log(log, ids_by_dir.get(log.parent, set()), discrepancies)
     _check_anchors(files, discrepancies)
@@ -404,6 +411,16 @@ def verify(data_dir, manifest=None, journals: bool = True) -> VerifyResult:
     n_logs = sum(1 for log in logs if log.is_file())
     return VerifyResult(str(data_dir), len(files), n_logs, tuple(dict.fromkeys(discrepancies)), tuple(notes),
                         tuple(unrecorded), None if manifest is None else str(manifest))
+
+
+def _withdraws(log: Path) -> bool:
+    """Whether ``log`` records a withdrawal (or cannot be read: then the full check says what is wrong)."""
+    if not log.is_file():
+        return False
+    try:
+        return any(e["action"] == "withdraw" for e in read_audit_log(log))
+    except (DataValidationError, KeyError, TypeError):
+        return True
 
 
 def _find_logs(root: Path) -> list[Path]:

@@ -92,6 +92,28 @@ def test_a_hand_appended_withdrawal_that_breaks_the_chain_is_refused_by_analyze(
     assert status == 0 and json.loads(out)["unverified"]
 
 
+def test_the_gate_reads_the_ids_where_a_withdrawal_names_one_in_no_session(site):
+    """The gate of analyze reads the sessions' participant ids only where a log records a withdrawal (the
+    ids serve nothing else there); then a withdrawal of an id no session holds, chained correctly, is
+    still refused."""
+    import hashlib
+
+    from analysis.errors import AnalysisError
+    from analysis.records.verify import check_evidence
+
+    d, a, b, pid = site
+    assert check_evidence([d]) == ()
+    log = d / "site1" / AUDIT_LOG
+    last = log.read_bytes().splitlines()[-1]
+    entry = {"seq": json.loads(last)["seq"] + 1, "t": "2026-01-01T00:00:00.000+00:00", "action": "withdraw",
+             "participant_id": "p-nobody", "session_file": b.csv_path.name, "reason": "asked", "by": "E1",
+             "prev_sha256": hashlib.sha256(last).hexdigest()}
+    with open(log, "a") as fh:
+        fh.write(json.dumps(entry) + "\n")
+    with pytest.raises(AnalysisError, match="'p-nobody' is in no session file"):
+        check_evidence([d])
+
+
 def test_withdraw_refuses_an_id_in_two_files_and_a_reason_with_contact_details(site, tmp_path):
     d, a, b, pid = site
     logs = {p: p.read_bytes() for p in d.rglob(AUDIT_LOG)}
