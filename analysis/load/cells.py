@@ -163,9 +163,12 @@ class Pool:
     def full_time(self, name):
         """(complete-time mask, UTC microseconds or None) of a time column."""
         key = ("fulltime", name)
-        if key not in self._cache:
-            full, year = checks.full_time_shape(self.col(name), with_year=True)
-            self._cache[key] = (full, checks.utc_micros(self.col(name), full), year)
+        if key not in self._cache:   # one cast for the session store's own form, else shape then cast
+            got = checks._times_by_cast(self.col(name), self.empty(name))
+            if got is None:
+                full, year = checks.full_time_shape(self.col(name), with_year=True)
+                got = (full, checks.utc_micros(self.col(name), full), year)
+            self._cache[key] = got
         return self._cache[key]
 
     def is_iso(self, name):
