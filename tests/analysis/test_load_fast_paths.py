@@ -424,3 +424,40 @@ def test_times_by_one_cast_take_the_p2_form():
     for other in ("2024-09-08 09:00:02.611+00:00", "2024-09-08T09:00:02.6118+0000", "2024-09-08T09:00:02.611253+01"):
         got = _times_by_cast(pa.array([cells[0], other]), np.zeros(2, bool))
         assert got is not None and got[0].tolist() == [True, False] and got[2].tolist() == [2024, 0]
+
+
+ID_CELLS = st.one_of(st.sampled_from(["big-00000001", "big-00000002", "big-0000000\xe9", "sim-8c0ff355", "p1", ""]),
+                     st.from_regex(r"\A[ab]ig-[0-9a-f]{4,12}\Z"), st.from_regex(r"\A[ab]ig-0000[0-9]{4}\Z"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(ids=st.lists(ID_CELLS, min_size=1, max_size=10), chunks=st.integers(1, 3), data=st.data())
+def test_ids_once_by_integer_keys_is_the_duplicate_check(ids, chunks, data):
+    """_ids_once sorts one uint64 per id (its last eight bytes) where the ids share one width of
+    8 bytes or more (issue 26.3), and sorts the strings only when two keys are equal: it finds a
+    repeated id exactly where pandas' duplicated does, among the rows in ``solo``; equal ids
+    have equal keys."""
+    from analysis.load.sessions import _id_keys, _ids_once
+
+    solo = np.array(data.draw(st.lists(st.booleans(), min_size=len(ids), max_size=len(ids))))
+    pool = _pool_of({"participant_id": ids}, min(chunks, len(ids)))
+    assert _ids_once(pool, solo) == (not pd.Series(ids)[solo].duplicated().any())
+    keys = _id_keys(pool.col("participant_id"))
+    if keys is not None:
+        assert len(keys) == len(ids)
+        for i in range(len(ids)):
+            for j in range(len(ids)):
+                if ids[i] == ids[j]:
+                    assert keys[i] == keys[j]
+                if len(ids[i]) == len(ids[j]) and ids[i][-8:] != ids[j][-8:]:
+                    assert keys[i] != keys[j]
+
+
+def test_ids_of_one_width_and_prefix_take_the_integer_keys():
+    import pyarrow as pa
+
+    from analysis.load.sessions import _id_keys
+
+    assert _id_keys(pa.chunked_array([pa.array(["big-00000001", "big-00000002"]), pa.array(["big-00000003"])])) \
+        is not None
+    assert _id_keys(pa.chunked_array([pa.array(["big-00000001", "big-0000002"])])) is None
