@@ -56,6 +56,15 @@ class Pool:
             self._cache[key] = pc.fill_null(c, "") if c.null_count else c
         return self._cache[key]
 
+    def encoded(self, name):
+        """(int64 code of each cell, the distinct values in first-seen order) of a column
+        (:func:`analysis.load.validate.run_encode`), made once for the checks that read it."""
+        key = ("enc", name)
+        if key not in self._cache:
+            codes, values = checks.run_encode(self.col(name))
+            self._cache[key] = (codes, values.to_pylist())
+        return self._cache[key]
+
     def np(self, what, name, fn):
         key = (what, name)
         if key not in self._cache:

@@ -19,7 +19,7 @@ from analysis.errors import DataValidationError
 
 __all__ = ["FileCells", "PROVENANCE"]
 # Also used by analysis.load.sessions (not part of the toolkit's API): scan, scan_csv, read_parquet_cells,
-# parse_all, check_keywords_fast.
+# parse_all, check_keywords_fast, first_keyword_problem.
 
 @dataclass
 class FileCells:
@@ -314,23 +314,55 @@ def scan(path: Path) -> FileCells:
     return scan_csv(path, sidecar)
 
 
-def check_keywords_fast(fc: FileCells) -> None:
-    """Every row matches the file name's keywords and the sidecar (equality on whole
-    columns; the pandas check only runs, to word the error, when a cell differs)."""
-    import pyarrow.compute as pc
-
+def _expected_keywords(fc: FileCells) -> dict:
+    """Column -> the value the file name's keywords and the sidecar give it (None: they disagree)."""
     expected = dict(checks.file_keywords(fc.file))
     for key, col in checks.SIDECAR_KEYS.items():
         if fc.sidecar and fc.sidecar.get(key) is not None:
             expected.setdefault(col, str(fc.sidecar[key]))
             if expected[col] != str(fc.sidecar[key]):
                 expected[col] = None   # two expectations: let the full check word it
+    return expected
+
+
+def check_keywords_fast(fc: FileCells) -> None:
+    """Every row matches the file name's keywords and the sidecar (equality on whole
+    columns; the pandas check only runs, to word the error, when a cell differs)."""
+    import pyarrow.compute as pc
+
+    expected = _expected_keywords(fc)
     for col, val in expected.items():
         if col not in fc.header:
             continue
         if val is None or not pc.all(pc.equal(fc.table.column(col), val)).as_py():
             checks.check_keywords(_located_frame(fc, [c for c in expected if c in fc.header]), fc.file, fc.sidecar)
             return
+
+
+def first_keyword_problem(pool) -> Optional[tuple]:
+    """(index, error) of the first file with rows whose cells do not all match its name's keywords
+    and its sidecar, None if every file's do: what :func:`check_keywords_fast` on each file in
+    turn finds, from the pooled columns' run codes (``pool.encoded``: a file passes a column when
+    its rows' codes are one, the code of the expected value); only a file that may not pass is
+    checked alone, to word the error."""
+    expected = [{c: v for c, v in _expected_keywords(fc).items() if c in fc.header} if fc.n else {}
+                for fc in pool.cells]
+    rows = np.array([k for k, fc in enumerate(pool.cells) if fc.n], dtype=np.int64)
+    suspects: set = set()
+    for col in dict.fromkeys(c for e in expected for c in e):
+        codes, values = pool.encoded(col)
+        code_of = {v: i for i, v in enumerate(values)}
+        at = pool.start[rows]
+        lo, hi = np.minimum.reduceat(codes, at), np.maximum.reduceat(codes, at)
+        for k, a, b in zip(rows.tolist(), lo.tolist(), hi.tolist()):
+            if col in expected[k] and (a != b or code_of.get(expected[k][col], -1) != a):
+                suspects.add(k)
+    for k in sorted(suspects):
+        try:
+            check_keywords_fast(pool.cells[k])
+        except DataValidationError as exc:
+            return k, exc
+    return None
 
 
 def _located_frame(fc: FileCells, columns) -> pd.DataFrame:

@@ -36,8 +36,8 @@ import analysis.records.audit as audit
 from analysis.errors import DataIntegrityWarning, DataValidationError
 from analysis.load.cells import Candidates, Pool, typed_frame
 from analysis.load.files import PARQUET_GLOB, SESSION_GLOB, PathLike, file_sha256, find_session_files
-from analysis.load.read import (PROVENANCE, FileCells, check_keywords_fast, parse_all, read_parquet_cells, scan,
-                                scan_csv)
+from analysis.load.read import (PROVENANCE, FileCells, check_keywords_fast, first_keyword_problem, parse_all,
+                                read_parquet_cells, scan, scan_csv)
 from analysis.load.status import analysed_mask
 
 __all__ = ["LoadedData", "load_sessions", "read_session_csv", "find_session_files", "origin_label",
@@ -278,14 +278,11 @@ def _read_and_validate(files: list[Path]) -> tuple[Pool, list]:
         if batch:
             parse(batch)
     del scratch[:]   # parsed: not held through the checks
-    for k, fc in enumerate(cells):
-        if fc.n:
-            try:
-                check_keywords_fast(fc)
-            except DataValidationError as exc:
-                cells, pending = cells[:k], exc
-                break
     pool = Pool(cells, pieces)
+    bad = first_keyword_problem(pool)   # on the pooled columns; the first file that fails says what
+    if bad is not None:
+        cells, pending = cells[:bad[0]], bad[1]
+        pool = Pool(cells, pieces)
     cand = Candidates(pool)
     pairs = checks.validate_pool(pool, cand)
     cand.raise_first()
@@ -529,7 +526,7 @@ def _slots_once(pool: Pool, solo: np.ndarray) -> bool:
     no_hash = not all(schedule_of)
     if no_hash and "session" not in names:
         return False
-    parts = [checks.text_codes(pool.col(c)) if c in names else (np.zeros(pool.n, np.int64), 1)
+    parts = [(pool.encoded(c)[0], len(pool.encoded(c)[1])) if c in names else (np.zeros(pool.n, np.int64), 1)
              for c in ("study", "experiment", "site")]
     # the schedule: the sidecar's hash, or (without one) 'session:' and the session; it changes only
     # where the file or the session does, so each run's first row says it

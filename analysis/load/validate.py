@@ -790,12 +790,9 @@ def _pairs_of(pool, cand):
     problems; returns (codes per row, {code: (study, experiment)} of the valid ones)."""
     from paradigms.base import DeclarationError
 
-    def encode(name):   # dictionary_encode's codes, from each run's first cell (rows come in runs of one file)
-        codes, values = run_encode(pool.col(name))
-        return codes, values.to_pylist()
-
-    s_codes, s_vals = encode("study")
-    e_codes, e_vals = encode("experiment")
+    # dictionary_encode's codes, from each run's first cell (rows come in runs of one file)
+    s_codes, s_vals = pool.encoded("study")
+    e_codes, e_vals = pool.encoded("experiment")
     codes = s_codes * len(e_vals) + e_codes
     used = np.flatnonzero(np.bincount(codes))
     keys = [(int(c), s_vals[c // len(e_vals)] + "\x1f" + e_vals[c % len(e_vals)]) for c in used]

@@ -461,3 +461,43 @@ def test_ids_of_one_width_and_prefix_take_the_integer_keys():
     assert _id_keys(pa.chunked_array([pa.array(["big-00000001", "big-00000002"]), pa.array(["big-00000003"])])) \
         is not None
     assert _id_keys(pa.chunked_array([pa.array(["big-00000001", "big-0000002"])])) is None
+
+
+KEYWORD_FILE = st.tuples(
+    st.sampled_from(["study-cialdini1975_exp-1_site-S1_session-3_data.csv", "site-S2_data.csv", "plain_data.csv"]),
+    st.lists(st.tuples(st.sampled_from(["cialdini1975", "regan1971"]), st.sampled_from(["1", "2"]),
+                       st.sampled_from(["S1", "S2", ""]), st.sampled_from(["3", "4"])), max_size=5),
+    st.one_of(st.none(), st.fixed_dictionaries({}, optional={"paradigm": st.sampled_from(["cialdini1975", "regan1971"]),
+                                                             "site": st.sampled_from(["S1", "S2"]),
+                                                             "session": st.sampled_from([3, 4, None])})),
+    st.booleans())
+
+
+@settings(max_examples=500, deadline=None)
+@given(files=st.lists(KEYWORD_FILE, min_size=1, max_size=4))
+def test_keywords_on_the_pooled_columns_are_the_check_of_each_file(files):
+    """first_keyword_problem (the pooled columns' run codes; issue 26.3) finds the file, and words
+    the error, that check_keywords_fast on each file with rows in turn finds first."""
+    import pyarrow as pa
+
+    from analysis.errors import DataValidationError
+    from analysis.load.cells import Pool
+    from analysis.load.read import FileCells, check_keywords_fast, first_keyword_problem
+
+    cells = []
+    for k, (name, rows, sidecar, with_site) in enumerate(files):
+        cols = ["study", "experiment"] + (["site"] if with_site else []) + ["session"]
+        table = pa.table({c: pa.array([r[j] for r in rows] if c != "site" else [r[2] for r in rows], pa.string())
+                          for j, c in enumerate(["study", "experiment", "site", "session"]) if c in cols}) \
+            .select(cols)
+        cells.append(FileCells(None, f"d{k}/{name}", cols, table, np.arange(2, len(rows) + 2), sidecar))
+    expected = None
+    for k, fc in enumerate(cells):
+        if fc.n:
+            try:
+                check_keywords_fast(fc)
+            except DataValidationError as exc:
+                expected = (k, str(exc))
+                break
+    got = first_keyword_problem(Pool(cells))
+    assert (None if got is None else (got[0], str(got[1]))) == expected
