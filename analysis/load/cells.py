@@ -56,14 +56,23 @@ class Pool:
             self._cache[key] = pc.fill_null(c, "") if c.null_count else c
         return self._cache[key]
 
-    def encoded(self, name):
-        """(int64 code of each cell, the distinct values in first-seen order) of a column
-        (:func:`analysis.load.validate.run_encode`), made once for the checks that read it."""
-        key = ("enc", name)
+    def runs(self, name):
+        """(first row of each run, its code, the distinct values in first-seen order) of a column,
+        each run inside one file (:func:`analysis.load.validate.runs_of`): made once for the
+        checks that read it, and small (as many as the runs) while they are held."""
+        key = ("runs", name)
         if key not in self._cache:
-            codes, values = checks.run_encode(self.col(name))
-            self._cache[key] = (codes, values.to_pylist())
+            at_file = np.zeros(self.n, bool)
+            at_file[self.start[:-1][self.start[:-1] < self.n]] = True
+            starts, codes, values = checks.runs_of(self.col(name), at_file)
+            self._cache[key] = (starts, codes, values.to_pylist())
         return self._cache[key]
+
+    def encoded(self, name):
+        """(int64 code of each cell, the distinct values in first-seen order) of a column:
+        :func:`analysis.load.validate.run_encode`'s, from :meth:`runs` (the codes are not held)."""
+        starts, codes, values = self.runs(name)
+        return np.repeat(codes, np.diff(np.append(starts, self.n))), values
 
     def np(self, what, name, fn):
         key = (what, name)

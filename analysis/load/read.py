@@ -342,22 +342,21 @@ def check_keywords_fast(fc: FileCells) -> None:
 def first_keyword_problem(pool) -> Optional[tuple]:
     """(index, error) of the first file with rows whose cells do not all match its name's keywords
     and its sidecar, None if every file's do: what :func:`check_keywords_fast` on each file in
-    turn finds, from the pooled columns' run codes (``pool.encoded``: a file passes a column when
-    its rows' codes are one, the code of the expected value); only a file that may not pass is
-    checked alone, to word the error."""
+    turn finds, from the pooled columns' runs of one value (``pool.runs``: a file passes a column
+    when each of its runs holds the expected value); only a file that may not pass is checked
+    alone, to word the error."""
     expected = [{c: v for c, v in _expected_keywords(fc).items() if c in fc.header} if fc.n else {}
                 for fc in pool.cells]
-    rows = np.array([k for k, fc in enumerate(pool.cells) if fc.n], dtype=np.int64)
-    suspects: set = set()
+    suspects = np.zeros(len(pool.cells), bool)
     for col in dict.fromkeys(c for e in expected for c in e):
-        codes, values = pool.encoded(col)
+        starts, codes, values = pool.runs(col)    # runs inside one file each
         code_of = {v: i for i, v in enumerate(values)}
-        at = pool.start[rows]
-        lo, hi = np.minimum.reduceat(codes, at), np.maximum.reduceat(codes, at)
-        for k, a, b in zip(rows.tolist(), lo.tolist(), hi.tolist()):
-            if col in expected[k] and (a != b or code_of.get(expected[k][col], -1) != a):
-                suspects.add(k)
-    for k in sorted(suspects):
+        # per file: the expected value's code; -1 for a value no cell holds (or two expectations),
+        # -2 where the file has no such column (nothing to check)
+        want = np.array([code_of.get(e[col], -1) if col in e else -2 for e in expected], dtype=np.int64)
+        w = want[pool.file_idx[starts]]
+        suspects[pool.file_idx[starts][(w != -2) & (codes != w)]] = True
+    for k in np.flatnonzero(suspects).tolist():
         try:
             check_keywords_fast(pool.cells[k])
         except DataValidationError as exc:

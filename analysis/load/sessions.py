@@ -526,7 +526,7 @@ def _slots_once(pool: Pool, solo: np.ndarray) -> bool:
     no_hash = not all(schedule_of)
     if no_hash and "session" not in names:
         return False
-    parts = [(pool.encoded(c)[0], len(pool.encoded(c)[1])) if c in names else (np.zeros(pool.n, np.int64), 1)
+    parts = [(lambda c, v: (c, len(v)))(*pool.encoded(c)) if c in names else (np.zeros(pool.n, np.int64), 1)
              for c in ("study", "experiment", "site")]
     # the schedule: the sidecar's hash, or (without one) 'session:' and the session; it changes only
     # where the file or the session does, so each run's first row says it

@@ -496,12 +496,28 @@ def run_encode(arr, breaks: Optional[np.ndarray] = None):
     >>> codes.tolist(), values.to_pylist()
     ([0, 0, 1, 0], ['b', 'a'])
     """
+    starts, run_code, values = runs_of(arr, breaks)
+    return np.repeat(run_code, np.diff(np.append(starts, len(arr)))), values
+
+
+def runs_of(arr, breaks: Optional[np.ndarray] = None):
+    """(first row of each run of one value, its code, the distinct values in first-seen order):
+    :func:`run_encode` before its codes are spread over the rows (a few arrays as long as the
+    runs, not the rows).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> starts, codes, values = runs_of(pa.array(["b", "b", "a", "b"]))
+    >>> starts.tolist(), codes.tolist(), values.to_pylist()
+    ([0, 2, 3], [0, 1, 0], ['b', 'a'])
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(arr)
     if n == 0:
-        return np.zeros(0, np.int64), pa.array([], arr.type)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), pa.array([], arr.type)
     start = np.ones(n, bool)
     if n > 1:
         start[1:] = _np(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)))
@@ -510,8 +526,7 @@ def run_encode(arr, breaks: Optional[np.ndarray] = None):
     starts = np.flatnonzero(start)
     first = arr.take(pa.array(starts))
     enc = (first.combine_chunks() if hasattr(first, "combine_chunks") else first).dictionary_encode()
-    run_code = _np(enc.indices).astype(np.int64)
-    return np.repeat(run_code, np.diff(np.append(starts, n))), enc.dictionary
+    return starts, _np(enc.indices).astype(np.int64), enc.dictionary
 
 
 def group_codes(parts: list) -> np.ndarray:
