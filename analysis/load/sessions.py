@@ -585,7 +585,6 @@ def _report(pool: Pool, withdrawn: np.ndarray, late: np.ndarray, after: dict, pr
         else np.zeros(pool.n, bool)
     excluded = excl & ~withdrawn
     in_report = np.flatnonzero(excluded | withdrawn)
-    reasons = []
     late_reason = {}
     for pid, e in after.items():
         late_reason[pid] = (f"withdrawn after the session: {e['reason']} (recorded by {e['by']} on {e['t']}; "
@@ -593,16 +592,17 @@ def _report(pool: Pool, withdrawn: np.ndarray, late: np.ndarray, after: dict, pr
     if in_report.size:
         import pyarrow as pa
         take = pa.array(in_report)
-        rep_cols = {c: pool.col(c).take(take).to_pylist() if c in pool.table.column_names else [""] * in_report.size
+        # each column's cells as text (pandas' str, from pyarrow: no Python string per cell)
+        rep_cols = {c: (pool.col(c).take(take) if c in pool.table.column_names
+                        else pa.array([""] * in_report.size, pa.string())).to_pandas().array
                     for c in ("study", "experiment", "condition", "participant_id", "exclusion_reason")}
-        for j, i in enumerate(in_report):
-            if withdrawn[i]:
-                reasons.append(late_reason.get(rep_cols["participant_id"][j]) if late[i] else "data_consent = 0")
-            else:
-                reasons.append(rep_cols["exclusion_reason"][j] or "")
+        w = withdrawn[in_report]
+        reasons = np.where(w, "data_consent = 0", rep_cols["exclusion_reason"].to_numpy(object)).astype(object)
+        for j in np.flatnonzero(w & late[in_report]).tolist():   # withdrawn after the session: the log says why
+            reasons[j] = late_reason.get(rep_cols["participant_id"][j])
         report = pd.DataFrame({"study": rep_cols["study"], "experiment": rep_cols["experiment"],
                                "condition": rep_cols["condition"],
-                               "status": np.where(withdrawn[in_report], "withdrawn", "excluded"),
+                               "status": np.where(w, "withdrawn", "excluded"),
                                "reason": reasons, "participant_id": rep_cols["participant_id"],
                                "source_file": (np.asarray(pool.files, dtype=object)[pool.file_idx[in_report]]
                                                if prov is None else prov[0][in_report]),

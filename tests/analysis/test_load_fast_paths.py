@@ -501,3 +501,57 @@ def test_keywords_on_the_pooled_columns_are_the_check_of_each_file(files):
                 break
     got = first_keyword_problem(Pool(cells))
     assert (None if got is None else (got[0], str(got[1]))) == expected
+
+
+def _report_rows_by_loop(pool, withdrawn, late, after):
+    """The report's text columns and reasons as _report made them before issue 26.3: a Python
+    list per column, a loop over the rows."""
+    import pyarrow as pa
+
+    in_report = np.flatnonzero(((pool.ints("excluded") == 1) & ~withdrawn) | withdrawn)
+    take = pa.array(in_report)
+    cols = {c: pool.col(c).take(take).to_pylist() if c in pool.table.column_names else [""] * in_report.size
+            for c in ("study", "experiment", "condition", "participant_id", "exclusion_reason")}
+    reasons = []
+    for j, i in enumerate(in_report):
+        if withdrawn[i]:
+            e = after.get(cols["participant_id"][j])
+            reasons.append(f"withdrawn after the session: {e['reason']} (recorded by {e['by']} on {e['t']}; "
+                           f"audit_log.jsonl line {e['line']})" if late[i] else "data_consent = 0")
+        else:
+            reasons.append(cols["exclusion_reason"][j] or "")
+    return pd.DataFrame({"study": cols["study"], "condition": cols["condition"], "reason": reasons,
+                         "participant_id": cols["participant_id"]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["0", "1"]), st.sampled_from(["0", "1"]),
+                               st.sampled_from(["", "ill", "knew the study"]), st.booleans(),
+                               st.sampled_from(["a", "b"])), min_size=1, max_size=12),
+       with_reason=st.booleans())
+def test_report_without_a_loop_is_the_loop(rows, with_reason):
+    """_report's columns from pyarrow and its reasons by np.where (issue 26.3): the text, the
+    dtypes and the reasons (consent withdrawn, withdrawn later per the log, excluded) the
+    per-row loop gave."""
+    import analysis.load.sessions as S
+
+    ids = [f"p{i}" for i in range(len(rows))]
+    cols = {"participant_id": ids, "study": ["cialdini1975"] * len(rows), "experiment": ["1"] * len(rows),
+            "condition": [r[4] for r in rows], "excluded": [r[0] for r in rows],
+            "data_consent": [r[1] for r in rows]}
+    if with_reason:
+        cols["exclusion_reason"] = [r[2] for r in rows]
+    pool = _pool_of(cols)
+    late = np.array([r[3] for r in rows])
+    after = {p: {"reason": f"asked {p}", "by": "E1", "t": "2026-01-01", "log": "x/audit_log.jsonl", "line": 1}
+             for p, lt in zip(ids, late) if lt}
+    withdrawn = S.checks.withdrawn_mask(pool) | late
+    got = S._report(pool, withdrawn, late, after, None)
+    want = _report_rows_by_loop(pool, withdrawn, late, after)
+    if want.empty:   # no row to report: the branch that makes an empty frame is unchanged
+        assert got.empty
+        return
+    for c in want.columns:
+        pd.testing.assert_series_equal(got[c], want[c], check_names=False)
+    assert got["status"].tolist() == ["withdrawn" if w else "excluded" for w in withdrawn[withdrawn | (
+        pool.ints("excluded") == 1)]]
