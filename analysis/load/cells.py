@@ -82,8 +82,14 @@ class Pool:
         return self._cache[key]
 
     def empty(self, name):
+        """Cells that are '' (from the string offsets: a cell of length 0; pyarrow's compare
+        where the column is not plain text)."""
         import pyarrow.compute as pc
-        return self.np("empty", name, lambda c: pc.equal(c, ""))
+        key = ("empty", name)
+        if key not in self._cache:
+            zero = _zero_length(self.col(name))
+            self._cache[key] = zero if zero is not None else pc.equal(self.col(name), "").to_numpy(zero_copy_only=False)
+        return self._cache[key]
 
     def trimmed(self, name):
         import pyarrow.compute as pc
@@ -235,6 +241,21 @@ class Pool:
     def where(self, i, column) -> str:
         i = int(i)
         return checks.where(self.files[self.file_idx[i]], self.line[i], self.row[i], column)
+
+
+def _zero_length(arr) -> Optional[np.ndarray]:
+    """Cells of length 0 of a string column without nulls, from its offsets (what
+    ``pc.equal(arr, "")`` gives, without comparing the text); None for any other column."""
+    import pyarrow as pa
+
+    parts = []
+    for a in getattr(arr, "chunks", [arr]):
+        if a.null_count or a.type != pa.string():
+            return None
+        if len(a):
+            o = np.frombuffer(a.buffers()[1], np.int32)[a.offset: a.offset + len(a) + 1]
+            parts.append(o[1:] == o[:-1])
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
 
 
 def _give_back() -> None:

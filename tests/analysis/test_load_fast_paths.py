@@ -555,3 +555,21 @@ def test_report_without_a_loop_is_the_loop(rows, with_reason):
         pd.testing.assert_series_equal(got[c], want[c], check_names=False)
     assert got["status"].tolist() == ["withdrawn" if w else "excluded" for w in withdrawn[withdrawn | (
         pool.ints("excluded") == 1)]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(st.sampled_from(["", "a", "bc", " ", "\xe9"]), min_size=1, max_size=12),
+       chunks=st.integers(1, 3), nulls=st.booleans())
+def test_empty_cells_from_the_offsets_are_the_compare(cells, chunks, nulls):
+    """Pool.empty reads a cell's length from the string offsets (issue 26.3): the cells
+    pyarrow's compare with '' finds, chunked or not, with or without missing cells."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pool = _pool_of({"c": cells}, min(chunks, len(cells)))
+    if nulls:   # a column some files lack: null cells, read as ''
+        t = pool.table
+        pool.table = t.set_column(0, "c", pa.chunked_array([pc.if_else(pc.equal(a, "a"), None, a)
+                                                             for a in t.column("c").chunks], pa.string()))
+    expected = pc.equal(pc.fill_null(pool.table.column("c"), ""), "").to_numpy(zero_copy_only=False)
+    assert pool.empty("c").tolist() == expected.tolist()
