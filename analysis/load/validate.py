@@ -727,16 +727,23 @@ def _times_by_cast(arr, empty: np.ndarray):
         v = np.frombuffer(buf, dtype=np.uint8)[start: start + m * width].reshape(m, width)
         sign = v[:, width - 6]
         ok = (v[:, 10] == 84) & (v[:, 19] == 46) & ((sign == 43) | (sign == 45)) & (v[:, width - 3] == 58)
-        y = np.ndarray((m,), "<u4", buffer=buf, offset=start, strides=(width,)) - np.uint32(0x30303030)
+        # the year's four digits, one byte each (the first the lowest): pairs, then the pairs
+        d = np.ndarray((m,), "<u4", buffer=buf, offset=start, strides=(width,)) - np.uint32(0x30303030)
+        pairs = (d * np.uint32(10) + (d >> np.uint32(8))) & np.uint32(0x00FF00FF)
         okk.append(ok)
-        yk.append(((y & 0xFF) * 1000 + ((y >> 8) & 0xFF) * 100 + ((y >> 16) & 0xFF) * 10 + (y >> 24))
-                  .astype(np.int16) * ok)
-    full = np.zeros(n, bool)
-    full[filled] = np.concatenate(okk)
-    year = np.zeros(n, np.int16)
-    year[filled] = np.concatenate(yk)
-    micros = np.where(full, _np(ts.fill_null(0)), np.iinfo(np.int64).min)
-    return full, micros, year
+        yk.append(((pairs & np.uint32(0xFF)) * np.uint32(100) + (pairs >> np.uint32(16))).astype(np.int16) * ok)
+    full, year = np.concatenate(okk), np.concatenate(yk)
+    if k < n:
+        full, year = _spread(full, filled, False), _spread(year, filled, 0)
+    if bool(full.all()):
+        return full, _np(ts).astype(np.int64, copy=False), year
+    return full, np.where(full, _np(ts.fill_null(0)), np.iinfo(np.int64).min), year
+
+
+def _spread(values: np.ndarray, where: np.ndarray, fill) -> np.ndarray:
+    out = np.full(len(where), fill, values.dtype)
+    out[where] = values
+    return out
 
 
 def _valid_where(arr, mask: np.ndarray):
