@@ -318,7 +318,7 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
     """Times are complete (UTC offset included), possible (2000 to now) and in order (cells as strings).
 
     ``shapes`` (the loader's) maps a column to what it already computed on it:
-    (complete-time mask, UTC microseconds or None, year), row for row as ``df``.
+    (complete-time mask, UTC microseconds or None, year[, non-empty cells]), row for row as ``df``.
 
     Examples
     --------
@@ -340,8 +340,8 @@ def check_times(df: pd.DataFrame, columns, now: Optional[datetime] = None, shape
         if col not in df.columns:
             continue
         s = _text(df[col])
-        present = _np(pc.not_equal(s, ""))
-        full, micros, year = (shapes or {}).get(col) or (None, None, None)
+        full, micros, year, *given = (shapes or {}).get(col) or (None, None, None)
+        present = given[0] if given else _np(pc.not_equal(s, ""))
         if full is None:
             full, year = full_time_shape(s, with_year=True)
         _refuse_first(present & ~full, df, col,
@@ -1175,9 +1175,10 @@ def _check_pair_columns(pool, cand, paradigm, exp_no: int, rows: np.ndarray) -> 
         out = {}
         for c in times:
             full, micros, year = pool.full_time(c)
-            full, year = (full, year) if whole else (full[idx], year[idx])
+            present = ~pool.empty(c)
+            full, year, present = (full, year, present) if whole else (full[idx], year[idx], present[idx])
             micros = None if micros is None else (micros if whole else micros[idx])
-            out[c] = (full[:n], None if micros is None else micros[:n], year[:n])
+            out[c] = (full[:n], None if micros is None else micros[:n], year[:n], present[:n])
         return out
     known = {}   # the consistency checks' numbers, from the casts the cell checks made
     for c in consistency_columns(paradigm, exp_no):

@@ -573,3 +573,21 @@ def test_empty_cells_from_the_offsets_are_the_compare(cells, chunks, nulls):
                                                              for a in t.column("c").chunks], pa.string()))
     expected = pc.equal(pc.fill_null(pool.table.column("c"), ""), "").to_numpy(zero_copy_only=False)
     assert pool.empty("c").tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(TIME_CELLS, TIME_CELLS), min_size=1, max_size=6))
+def test_check_times_with_the_pools_shapes_is_check_times_alone(rows):
+    """check_times given the pool's shapes (mask, microseconds, year and, since issue 26.3, the
+    non-empty cells) refuses the same cell with the same message as check_times computing them."""
+    from analysis.load.validate import check_times
+
+    starts, ends = [r[0] for r in rows], [r[1] for r in rows]
+    pool = _pool_of({"t_start": starts, "t_end": ends})
+    df = pd.DataFrame({"t_start": pd.arrays.ArrowExtensionArray(pool.col("t_start")),
+                       "t_end": pd.arrays.ArrowExtensionArray(pool.col("t_end")),
+                       "source_file": "f_data.csv", "source_line": np.arange(2, len(rows) + 2),
+                       "source_row": np.arange(1, len(rows) + 1)})
+    shapes = {c: pool.full_time(c) + (~pool.empty(c),) for c in ("t_start", "t_end")}
+    assert _outcome(check_times, df, ["t_start", "t_end"], None, shapes) == \
+        _outcome(check_times, df, ["t_start", "t_end"])
