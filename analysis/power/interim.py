@@ -206,6 +206,13 @@ def look_flags(entry: dict, earlier: list, planned_n1, planned_n2) -> dict:
     return {"flags": flags, **{k: k in kinds for k in ("unplanned_look", "look_after_stop", "look_before_planned_n")}}
 
 
+def _shown(log) -> str:
+    """A log's path as outputs print it: relative to the working folder when it is below it (an absolute
+    path would carry the user's home folder into a shared output), else as it is."""
+    rel = os.path.relpath(str(log))
+    return str(log) if rel.startswith("..") else rel
+
+
 @dataclass(frozen=True)
 class LookRecord:
     """An interim look as put on record: the entry (``log``, ``seq``, ``t``), whether it is a repeat of the
@@ -219,7 +226,7 @@ class LookRecord:
     def lines(self) -> list[str]:
         """The text beside the look (one line, plus the flags and what they mean)."""
         e = self.entry
-        where = f"entry {e['seq']} of {e['log']}"
+        where = f"entry {e['seq']} of {_shown(e['log'])}"
         sim = " (simulated data: on record as simulated, counted apart from real looks)" if e.get("simulated") else ""
         before = "; ".join(f"look {x['look']} on {x['t']}, {_n(x)}, {x['decision']}" for x in self.earlier)
         before = f"(earlier: {before})" if before else "(no earlier look on record)"
@@ -239,10 +246,11 @@ class LookRecord:
     def to_dict(self) -> dict:
         """The new keys of ``analyze --interim --json`` (besides the look's own)."""
         keep = ("seq", "t", "log", "look", "n1", "n2", "z", "decision", "data_sha256")
+        shown = lambda x, ks: {k: _shown(x[k]) if k == "log" else x.get(k) for k in ks}  # noqa: E731
         return {"recorded": not self.repeat, "repeat": self.repeat,
-                "record": {k: self.entry.get(k) for k in ("log", "seq", "t", "data_sha256")},
+                "record": shown(self.entry, ("log", "seq", "t", "data_sha256")),
                 "looks_on_record": len(self.earlier) + 1,
-                "earlier_looks": [{k: x.get(k) for k in keep} for x in self.earlier],
+                "earlier_looks": [shown(x, keep) for x in self.earlier],
                 "look_flags": list(self.flags["flags"]), "alpha_beyond_plan": bool(self.flags["flags"]),
                 **{k: self.flags[k] for k in ("unplanned_look", "look_after_stop", "look_before_planned_n")}}
 

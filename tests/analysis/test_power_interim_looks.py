@@ -300,3 +300,16 @@ def test_a_planned_look_passed_without_a_look_on_record_is_a_deviation(prereg, t
     run_by_people(data, "S1", 7, 70, study="burger1986")                 # 35/35 at once: look 1 never taken
     code, out, _ = _main("replicate", data, "--preregistration", prereg)
     assert code == 0 and "planned look 1 of 2 (n = 18/18): no look on record" in out
+
+
+def test_the_record_is_named_relative_to_the_working_folder(tmp_path, prereg, monkeypatch):
+    """Run from the folder above the data, the look's record is named data/audit_log.jsonl in the text and
+    the JSON: no absolute path (which carries the user's home folder) in an output one shares."""
+    run_by_people(tmp_path / "data", "S1", 7, 36, study="burger1986")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _main("analyze", "data", "--interim", prereg)
+    assert code == 0, err
+    assert "entry 2 of data/audit_log.jsonl" in out and str(tmp_path) not in "\n".join(_interim_lines(out))
+    code, out, err = _main("analyze", "data", "--interim", prereg, "--json")     # a repeat: named the same way
+    assert code == 0, err
+    assert '"log": "data/audit_log.jsonl"' in out and str(tmp_path) not in out.split('"interim"', 1)[1]
