@@ -30,7 +30,7 @@ from scipy import stats
 
 from analysis.format import format_number, format_p
 from analysis.results import Result
-from analysis.stats.effects import z_critical
+from analysis.stats.effects import wald_ci
 
 __all__ = ["MH_METHOD", "MHResult", "mantel_haenszel"]
 
@@ -136,8 +136,7 @@ def mantel_haenszel(a, b, c, d, level: float = 0.95) -> MHResult:
         r, s = a * d / nn, b * c / nn
         se = math.sqrt(0.5 * (np.sum(p * r) / big_r ** 2 + np.sum(p * s + q * r) / (big_r * big_s)
                               + np.sum(q * s) / big_s ** 2))
-        h = z_critical(level) * se
-        lo, hi = log_or - h, log_or + h
+        lo, hi = wald_ci(log_or, se * se, level)   # the one Wald interval (analysis.stats.effects)
         bd, ta, k_pos = _breslow_day(big_r / big_s, a, n1, n2, xt, yt, nn)
     else:
         log_or = se = lo = hi = bd = ta = nan
