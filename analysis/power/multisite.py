@@ -35,7 +35,6 @@ the original's sidedness.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -202,29 +201,13 @@ def _replicate_block(p1, p2, n1, n2, sites, tau, seeds, level, test="z") -> list
 
 
 def _run(p1, p2, n1, n2, sites, tau, simulations, seed, jobs, scheduler, level, progress, test="z") -> np.ndarray:
-    """Every replicate's :data:`COLUMNS` (rows in replicate order), locally or on a Dask cluster.
+    """Every replicate's :data:`COLUMNS` (rows in replicate order), locally or on a Dask cluster, by the
+    simulations' one runner (:func:`analysis.power.simulated.run_replicates`: replicate *i* draws from
+    ``SeedSequence(seed).spawn(simulations)[i]`` whichever block, job or machine runs it)."""
+    from analysis.power.simulated import run_replicates
 
-    Replicate *i* draws from ``SeedSequence(seed).spawn(simulations)[i]`` whichever block, job
-    or machine runs it; blocks of about a hundredth of the replicates are joblib's tasks.
-    """
-    from joblib import Parallel, delayed
-
-    from analysis.power.simulated import _backend, _blocks
-
-    children = np.random.SeedSequence(seed).spawn(simulations)
-    blocks = _blocks(children, max(1, math.ceil(simulations / 100)))
-    show = progress is not None and getattr(sys.stderr, "isatty", lambda: False)() and simulations >= 20
-    out: list = []
-    with _backend(scheduler):
-        par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
-        for block in par(delayed(_replicate_block)(p1, p2, n1, n2, sites, tau, b, level, test) for b in blocks):
-            out.extend(block)
-            if show:
-                i = len(out)
-                sys.stderr.write(f"\r{progress} [{'#' * (30 * i // simulations):<30}] {i}/{simulations}")
-                sys.stderr.write("\n" if i == simulations else "")
-                sys.stderr.flush()
-    return np.array(out, dtype=float)
+    return run_replicates(_replicate_block, simulations, seed, jobs, scheduler, progress, p1=p1, p2=p2, n1=n1,
+                          n2=n2, sites=sites, tau=tau, level=level, test=test)
 
 
 def _rejected(rows: np.ndarray, alpha: float, alternative: str, test: str = "z", sites: int = 2) -> np.ndarray:

@@ -375,11 +375,20 @@ def _backend(scheduler: Optional[str]):
 
 def _run(experiment, n: int, simulations: int, seed: int, jobs: int, analyse, progress: Optional[str],
          n_items: int = 4, fit_on: str = "cells", scheduler: Optional[str] = None, want: Optional[int] = None):
-    """p values of every replicate (rows) and test (columns).
+    """p values of every replicate (rows) and test (columns) (:func:`run_replicates`)."""
+    return run_replicates(_replicate_block, simulations, seed, jobs, scheduler, progress, experiment=experiment,
+                          n=n, analyse=analyse, n_items=n_items, fit_on=fit_on, want=want)
 
-    Replicate *i* draws from ``SeedSequence(seed).spawn(simulations)[i]`` whichever block,
-    job or machine runs it, so the result depends on neither ``jobs`` nor ``scheduler``.
-    The replicates go to joblib in blocks (about 100 tasks), each block one task.
+
+def run_replicates(block, simulations: int, seed: int, jobs: int, scheduler: Optional[str], progress: Optional[str],
+                   **kwargs) -> np.ndarray:
+    """``block(seeds=..., **kwargs)``'s rows for every replicate, in replicate order: the one runner of the
+    simulations (this module's and :mod:`analysis.power.multisite`'s).
+
+    Replicate *i* draws from ``SeedSequence(seed).spawn(simulations)[i]`` whichever block, job or
+    machine runs it, so the result depends on neither ``jobs`` nor ``scheduler``.  The replicates go
+    to joblib in blocks (about 100 tasks), each block one task, locally or on a Dask cluster
+    (:func:`_backend`); ``progress`` (a label) draws a bar on stderr when it is a terminal.
     """
     from joblib import Parallel, delayed
 
@@ -389,9 +398,8 @@ def _run(experiment, n: int, simulations: int, seed: int, jobs: int, analyse, pr
     out: list = []
     with _backend(scheduler):
         par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
-        gen = par(delayed(_replicate_block)(experiment, n, b, analyse, n_items, fit_on, want) for b in blocks)
-        for block in gen:
-            out.extend(block)
+        for rows in par(delayed(block)(seeds=b, **kwargs) for b in blocks):
+            out.extend(rows)
             i = len(out)
             if show:
                 sys.stderr.write(f"\r{progress} [{'#' * (30 * i // simulations):<30}] {i}/{simulations}")
