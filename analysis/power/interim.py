@@ -256,8 +256,10 @@ class LookRecord:
 
 
 def take_look(spec: str, loaded, analyses, now: Optional[str] = None):
-    """Take an interim look and put it on record: (path, facts, analysis, :class:`InterimLook` or None,
-    :class:`LookRecord` or None); None, None under a fixed-N registration (no look to take).
+    """Take an interim look and put it on record: (path, facts, analysis, the registered plan
+    (:class:`~analysis.power.sequential.ExactSequential`, computed once for the look, its flags and the
+    JSON's boundaries), :class:`InterimLook`, :class:`LookRecord`); the last three None under a fixed-N
+    registration (no look to take).
 
     Examples
     --------
@@ -267,14 +269,14 @@ def take_look(spec: str, loaded, analyses, now: Optional[str] = None):
     ...
     analysis.errors.AnalysisError: --interim: no pre-registration found beside the data (none records the sessions' schedule SHA-256); give --interim PREREG.md
     """
-    from analysis.power.sequential import _registered as registered_plan, interim_result
+    from analysis.power.sequential import registered_look
     from analysis.records.audit import append_look
     from paradigms.hashing import file_sha256
 
     path, facts, a = _registered(spec, loaded, analyses)
-    look = interim_result(facts, a, path.name)
+    plan, look = registered_look(facts, a, path.name)
     if look is None:
-        return path, facts, a, None, None
+        return path, facts, a, None, None, None
     files = loaded.files_of(a.paradigm, a.experiment)
     entry = {"preregistration": path.name, "preregistration_sha256": file_sha256(path), "study": a.paradigm,
              "experiment": int(a.experiment), "contrast": look.contrast, "look": look.look, "looks": look.looks,
@@ -287,9 +289,8 @@ def take_look(spec: str, loaded, analyses, now: Optional[str] = None):
     written, repeat = append_look(folder, entry, now)
     if repeat:
         earlier = [e for e in earlier if (e["log"], e["seq"]) != (written["log"], written["seq"])]
-    plan, _ = registered_plan(facts, a, path.name)
     flags = look_flags(entry, earlier, plan.n1, plan.n2)
-    return path, facts, a, look, LookRecord(written, repeat, tuple(earlier), flags)
+    return path, facts, a, plan, look, LookRecord(written, repeat, tuple(earlier), flags)
 
 
 def interim_text(spec: str, loaded, analyses) -> str:
@@ -303,10 +304,10 @@ def interim_text(spec: str, loaded, analyses) -> str:
     ...
     analysis.errors.AnalysisError: --interim: no pre-registration found beside the data (none records the sessions' schedule SHA-256); give --interim PREREG.md
     """
-    from analysis.power.sequential import interim_lines
+    from analysis.power.sequential import look_lines
 
-    path, facts, a, _, record = take_look(spec, loaded, analyses)
-    lines = interim_lines(facts, a, path.name)
+    path, facts, a, _, look, record = take_look(spec, loaded, analyses)
+    lines = look_lines(look, path.name)
     if _simulated(loaded, a):
         lines[0] = "SIMULATED data: " + lines[0]
     if record is not None:
@@ -339,9 +340,7 @@ def interim_json(spec: str, loaded, analyses) -> tuple[tuple[str, int], dict]:
     ...
     analysis.errors.AnalysisError: --interim: no pre-registration found beside the data (none records the sessions' schedule SHA-256); give --interim PREREG.md
     """
-    from analysis.power.sequential import exact_sequential
-
-    path, facts, a, look, record = take_look(spec, loaded, analyses)
+    path, facts, a, plan, look, record = take_look(spec, loaded, analyses)
     out = {"preregistration": path.name, "sequential": bool(facts.get("sequential")),
            "simulated": _simulated(loaded, a)}
     if look is None:
@@ -349,7 +348,6 @@ def interim_json(spec: str, loaded, analyses) -> tuple[tuple[str, int], dict]:
                                        "to make")
         return (a.paradigm, a.experiment), out
     s = facts["sequential"]
-    plan = exact_sequential(s["n1"][-1], s["n2"][-1], s["looks"], s["alpha"], s["spending"], s["alternative"])
     out.update(look.to_dict())
     out.update(stopped=look.decision.startswith("stop"), pvalue_stagewise=look.pvalue,
                repeated_ci=None if look.ci_low is None else [look.ci_low, look.ci_high],

@@ -44,7 +44,7 @@ from analysis.results import Result, frame_of
 
 __all__ = ["SPENDING", "GRID", "NUISANCE_GRID", "spent", "GroupSequentialDesign", "boundaries",
            "ExactSequential", "exact_sequential", "sequential_sample_size", "InterimLook", "interim_look",
-           "stagewise_p", "repeated_ci", "interim_result", "interim_lines"]
+           "stagewise_p", "repeated_ci", "interim_result", "registered_look", "interim_lines", "look_lines"]
 
 #: Spending functions and what they are.
 SPENDING = {"obrien-fleming": "Lan-DeMets spending of O'Brien-Fleming type",
@@ -359,9 +359,8 @@ def _choose(stat: np.ndarray, mass: np.ndarray, prev: np.ndarray, budget: float)
 
 
 def _propagate(n1s, n2s, r1: np.ndarray, r2: np.ndarray, stats_, crit):
-    """Run the looks under rates (r1, r2) (arrays over G): probability of stopping at each look (G, K)."""
-    from analysis.power.exact import _z_statistic  # noqa: F401 - the statistic is computed by the caller
-
+    """Run the looks under rates (r1, r2) (arrays over G): probability of stopping at each look (G, K);
+    ``stats_`` are the looks' statistics, computed by the caller."""
     G = r1.size
     stop = np.zeros((G, len(n1s)))
     P = None
@@ -646,18 +645,31 @@ def interim_result(facts: dict, analysis, source: str) -> Optional[InterimLook]:
     >>> r.decision, r.contrast, round(r.risk_difference, 2), r.pvalue < 0.05, r.ci_low > 0
     ('stop: reject H0', 'a vs b', 0.8, True, True)
     """
+    return registered_look(facts, analysis, source)[1]
+
+
+def registered_look(facts: dict, analysis, source: str):
+    """(the registered plan with its exact regions, the look of :func:`interim_result`); (None, None)
+    without a sequential plan.  The plan is computed once here (at a few hundred per group it takes
+    seconds): a caller that needs it too takes it from here.
+
+    Examples
+    --------
+    >>> registered_look({}, None, "prereg.md")
+    (None, None)
+    """
     from dataclasses import replace
 
     if not facts.get("sequential"):
-        return None
+        return None, None
     plan, k = _registered(facts, analysis, source)
     look = interim_look(plan, k.complied_treatment, k.n_treatment, k.complied_control, k.n_control)
     look = replace(look, contrast=k.label)
     if not look.decision.startswith("stop"):
-        return look
+        return plan, look
     lo, hi = repeated_ci(plan.design, look.look, k.complied_treatment, k.n_treatment, k.complied_control,
                          k.n_control)
-    return replace(look, pvalue=stagewise_p(plan.design, look.look, look.z), ci_low=lo, ci_high=hi)
+    return plan, replace(look, pvalue=stagewise_p(plan.design, look.look, look.z), ci_low=lo, ci_high=hi)
 
 
 def interim_lines(facts: dict, analysis, source: str) -> list[str]:
@@ -674,9 +686,19 @@ def interim_lines(facts: dict, analysis, source: str) -> list[str]:
     >>> interim_lines(facts, NS(contrasts=(k,)), "prereg.md")[0].endswith("stop: reject H0")
     True
     """
+    return look_lines(interim_result(facts, analysis, source), source)
+
+
+def look_lines(look: Optional[InterimLook], source: str) -> list[str]:
+    """The lines of :func:`interim_lines` for a look already taken (None: a fixed-N registration).
+
+    Examples
+    --------
+    >>> look_lines(None, "prereg.md")
+    ['interim: prereg.md registers no sequential plan (fixed N): no interim decision to make']
+    """
     from analysis.format import format_number, format_p
 
-    look = interim_result(facts, analysis, source)
     if look is None:
         return [f"interim: {source} registers no sequential plan (fixed N): no interim decision to make"]
     lines = [f"interim ({source}; {look.contrast}): {look}"] + [f"  note: {n}" for n in look.notes]
