@@ -132,26 +132,21 @@ def _binary_frame(experiment, draws: list[dict]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _count_cells(experiment) -> list[tuple]:
+def _count_constants(experiment) -> list[tuple]:
     """Per condition, what its draws need and no replicate changes: (cell mean, liking slope b,
-    b²/2, liking shift, NB size 1/α).  Kept on the experiment's model by identity."""
+    b²/2, liking shift, NB size 1/α); made once per block of replicates (:func:`_replicate_block`)."""
     model = experiment.model
-    key = (id(experiment), id(model))
-    if _COUNT_CELLS.get("key") != key:
-        cells = []
-        for c in experiment.conditions:
-            f = model.cell_factors.get(c.name, dict(c.factors))
-            b = float(model.liking_slope.get(f.get(model.slope_factor, ""), 0.0))
-            shift = float(model.liking_shift.get(f.get(model.shift_factor, ""), 0.0))
-            cells.append((model.cell_means[c.name].mean, b, b * b / 2, shift, 1.0 / model.dispersion))
-        _COUNT_CELLS.update(key=key, cells=cells, experiment=experiment)   # the experiment kept: its id stays its own
-    return _COUNT_CELLS["cells"]
+    cells = []
+    for c in experiment.conditions:
+        f = model.cell_factors.get(c.name, dict(c.factors))
+        b = float(model.liking_slope.get(f.get(model.slope_factor, ""), 0.0))
+        shift = float(model.liking_shift.get(f.get(model.shift_factor, ""), 0.0))
+        cells.append((model.cell_means[c.name].mean, b, b * b / 2, shift, 1.0 / model.dispersion))
+    return cells
 
 
-_COUNT_CELLS: dict = {}
-
-
-def _count_draws(experiment, n: int, rng: np.random.Generator, n_items: int = 4) -> list[dict]:
+def _count_draws(experiment, n: int, rng: np.random.Generator, n_items: int = 4,
+                 constants: Optional[list] = None) -> list[dict]:
     """Per condition, the drawn arrays: ``tickets``, ``excluded``, ``withdrawn`` and what the
     ``score`` composite is made of (:func:`_score`: the liking z and the items' noise).
 
@@ -165,7 +160,7 @@ def _count_draws(experiment, n: int, rng: np.random.Generator, n_items: int = 4)
     model = experiment.model
     cap, p_knew, p_susp, p_wd = model.max_tickets, model.p_knew_confederate, model.p_suspicious, model.p_withdraw
     out = []
-    for mean, b, half_b2, shift, r in _count_cells(experiment):
+    for mean, b, half_b2, shift, r in constants if constants is not None else _count_constants(experiment):
         z = rng.standard_normal(n)
         mu = mean * np.exp(b * z - half_b2)
         tickets = np.where(mu > 0, rng.negative_binomial(r, r / (r + np.maximum(mu, 1e-300))), 0)
@@ -332,7 +327,11 @@ def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: s
 
     binary = isinstance(experiment.model, BinaryModel)
     cells = _cell_analyser(experiment, binary, want) if fit_on == "cells" else None
-    draw = _binary_draws if binary else (lambda e, n_, rng: _count_draws(e, n_, rng, n_items))
+    if binary:
+        draw = _binary_draws
+    else:
+        constants = _count_constants(experiment)
+        draw = lambda e, n_, rng: _count_draws(e, n_, rng, n_items, constants)  # noqa: E731
     data = [draw(experiment, n, np.random.default_rng(s)) for s in seeds]
     # the cell statistics' p values (the logistic plan's data sets fitted together), None where they cannot
     ps = ((cells.many(data) if hasattr(cells, "many") else [cells(d) for d in data]) if cells is not None
@@ -607,9 +606,9 @@ def _pilot_start(p, exp, target: float, alpha: float, seed: int, test: int) -> i
     nothing usable (an undefined test, or no effect to speak of)."""
     from scipy import special
 
-    n_pilot = _PILOT_N
+    n_pilot, analyse = _PILOT_N, _tests_of(exp)[1]
     for _ in range(6):
-        pv = _replicate_block(exp, n_pilot, [np.random.SeedSequence([int(seed), 0x91107])], _tests_of(exp)[1],
+        pv = _replicate_block(exp, n_pilot, [np.random.SeedSequence([int(seed), 0x91107])], analyse,
                               _n_score_items(p), "cells", test)
         pval = float(pv[0][test])
         if not pval > 0:   # 0: the effect is so large at this n that the score underflows; a smaller pilot
