@@ -323,6 +323,13 @@ def multisite_power_rates(p1: float, p2: float, sites: int, n1: int, n2: Optiona
                           notes=notes)
 
 
+def _check_rates_published(d, study: str, experiment: int) -> None:
+    """A one-line error when the design ``d`` has no original rates to draw from."""
+    if d.p1 is None:
+        raise AnalysisError(f"{study} experiment {experiment}, {d.label}: not computable: the original's rates "
+                            f"are not published ({d.original.reason if d.original is not None else ''})".rstrip(" ()"))
+
+
 def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, tau: float,
                     simulations: int = 1000, seed: int = 1, alpha: Optional[float] = None, jobs: int = 1,
                     scheduler: Optional[str] = None, progress: bool = False, test: str = "z") -> MultisitePower:
@@ -368,9 +375,7 @@ def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, t
     from analysis.power.design import design_of
 
     d = design_of(study, experiment, contrast)
-    if d.p1 is None:
-        raise AnalysisError(f"{study} experiment {experiment}, {d.label}: not computable: the original's rates "
-                            f"are not published ({d.original.reason if d.original is not None else ''})".rstrip(" ()"))
+    _check_rates_published(d, study, experiment)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise AnalysisError(f"n = {n!r} must be a whole number >= 1")
     level = d.alpha_per_test if alpha is None else alpha
@@ -510,8 +515,7 @@ def multisite_sample_size(study: str, experiment: int, contrast, sites: int, tau
     from analysis.power.design import design_of
 
     d = design_of(study, experiment, contrast)
-    if d.p1 is None:   # the message multisite_power gives
-        return multisite_power(study, experiment, contrast, sites, 1, tau, 1, seed, alpha)
+    _check_rates_published(d, study, experiment)
     level = d.alpha_per_test if alpha is None else alpha
 
     def at(n: int) -> MultisitePower:
