@@ -326,8 +326,9 @@ def multisite_power_rates(p1: float, p2: float, sites: int, n1: int, n2: Optiona
 def _check_rates_published(d, study: str, experiment: int) -> None:
     """A one-line error when the design ``d`` has no original rates to draw from."""
     if d.p1 is None:
+        why = f" ({d.original.reason})" if d.original is not None and d.original.reason else ""
         raise AnalysisError(f"{study} experiment {experiment}, {d.label}: not computable: the original's rates "
-                            f"are not published ({d.original.reason if d.original is not None else ''})".rstrip(" ()"))
+                            f"are not published{why}")
 
 
 def multisite_power(study: str, experiment: int, contrast, sites: int, n: int, tau: float,

@@ -175,3 +175,18 @@ def _tables(seed):
 def test_an_unknown_pooled_test_is_a_one_line_error():
     with pytest.raises(AnalysisError, match="test 'hk': expected one of z, knha"):
         multisite_power_rates(0.5, 0.3, sites=5, n1=20, test="hk")
+
+
+def test_unpublished_rates_are_one_whole_line_from_both_functions():
+    """kunz1976's rates are not published: multisite_power and multisite_sample_size say so in the same
+    line, its reason whole (the closing brackets were once stripped with an empty reason's)."""
+    from analysis.power.multisite import multisite_power, multisite_sample_size
+
+    msgs = []
+    for f in (lambda: multisite_power("kunz1976", 1, 0, 4, 10, 0.2),
+              lambda: multisite_sample_size("kunz1976", 1, 0, sites=4, tau=0.2)):
+        with pytest.raises(AnalysisError) as e:
+            f()
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1] and "not computable" in msgs[0] and "\n" not in msgs[0]
+    assert msgs[0].count("(") == msgs[0].count(")")
