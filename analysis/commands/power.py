@@ -346,8 +346,8 @@ def _check_multisite(args) -> None:
 
 
 def _multisite(args, exp, study, alpha):
-    """The multi-site power of each contrast asked for (analysis.power.multisite) at each --n, then with
-    --target the n per condition per site that reaches it; None without --sites."""
+    """(the multi-site power of each contrast asked for (analysis.power.multisite) at each --n, with
+    --target the n per condition per site that reaches it); None without --sites."""
     from analysis.errors import AnalysisError
     from analysis.power.multisite import (multisite_power, multisite_power_rates, multisite_sample_size,
                                           multisite_sample_size_rates)
@@ -358,13 +358,12 @@ def _multisite(args, exp, study, alpha):
                 progress=True, test="knha" if args.knha else "z")
     if exp is None:
         alt = args.alternative or "two-sided"
-        out = [multisite_power_rates(args.rates[0], args.rates[1], args.sites, n, n, args.site_sd, alpha=alpha,
-                                     alternative=alt, **opts) for n in args.n or []]
-        if args.target is not None:
-            out.append(multisite_sample_size_rates(args.rates[0], args.rates[1], args.sites, args.site_sd,
-                                                   args.target, alpha=alpha, alternative=alt, n_max=args.n_max,
-                                                   **opts))
-        return out
+        powers = [multisite_power_rates(args.rates[0], args.rates[1], args.sites, n, n, args.site_sd, alpha=alpha,
+                                        alternative=alt, **opts) for n in args.n or []]
+        sizes = [] if args.target is None else [
+            multisite_sample_size_rates(args.rates[0], args.rates[1], args.sites, args.site_sd, args.target,
+                                        alpha=alpha, alternative=alt, n_max=args.n_max, **opts)]
+        return powers, sizes
     from paradigms.base import ContrastPlan, CountPlan, FactorialLogitPlan
 
     plan = exp.plan
@@ -376,19 +375,18 @@ def _multisite(args, exp, study, alpha):
                             f"{len(plan.contrasts)} contrasts (0 to {len(plan.contrasts) - 1})")
     chosen = [args.contrast] if args.contrast is not None else \
         [i for i, k in enumerate(plan.contrasts) if k.confirmatory]
-    out = [multisite_power(study, exp.number, i, args.sites, n, args.site_sd, alpha=args.alpha, **opts)
-           for i in chosen for n in args.n or []]
-    if args.target is not None:
-        out += [multisite_sample_size(study, exp.number, i, args.sites, args.site_sd, args.target, alpha=args.alpha,
-                                      n_max=args.n_max, **opts) for i in chosen]
-    return out
+    powers = [multisite_power(study, exp.number, i, args.sites, n, args.site_sd, alpha=args.alpha, **opts)
+              for i in chosen for n in args.n or []]
+    sizes = [multisite_sample_size(study, exp.number, i, args.sites, args.site_sd, args.target, alpha=args.alpha,
+                                   n_max=args.n_max, **opts) for i in (chosen if args.target is not None else [])]
+    return powers, sizes
 
 
 def _multisite_text(results) -> list[str]:
     if results is None:
         return []
     lines = ["Multi-site replication (SIMULATED; pooled by random effects):"]
-    for r in results:
+    for r in results[0] + results[1]:
         lines += ["  " + line for line in str(r).splitlines()]
     return lines
 
@@ -532,12 +530,9 @@ def _write_json(out, result: dict, rows, simulation, multisite, args: argparse.N
                                 "sample_size": simulation["sample_size"].to_dict()
                                 if simulation["sample_size"] else None}
     result["plot"] = args.plot
-    from analysis.power.multisite import MultisiteSampleSize
-
-    result["multisite"] = ([r.to_dict() for r in multisite if not isinstance(r, MultisiteSampleSize)]
-                           if multisite is not None else None)
+    result["multisite"] = [r.to_dict() for r in multisite[0]] if multisite is not None else None
     if multisite is not None and args.target is not None:   # added key: the n per condition per site
-        result["multisite_sample_size"] = [r.to_dict() for r in multisite if isinstance(r, MultisiteSampleSize)]
+        result["multisite_sample_size"] = [r.to_dict() for r in multisite[1]]
     out.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
 
 
