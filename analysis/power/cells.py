@@ -106,15 +106,7 @@ class FactorialCells:
         k, m = self.counts(draws)
         if np.any(m == 0) or ((k == 0) | (k == m)).any() and self._separated(k, m):
             return None  # separation (or an empty cell): the rows, with the ML limit, Firth and LR tests
-        fit = _logit_cells(self.X, k, m)
-        if fit is None:
-            return None
-        beta, cov = fit
-        out = [_wald_p(beta[3], math.sqrt(cov[3, 3]))]
-        for lv in self.levels:
-            L = self.simple[lv]
-            out.append(_wald_p(float(L @ beta), math.sqrt(float(L @ cov @ L))))
-        return out
+        return self._pvalues(k[None], m[None])[0]
 
 
     def many(self, draws_list: list) -> list:
@@ -128,22 +120,30 @@ class FactorialCells:
         regular = (M > 0).all(axis=1) & ~((K == 0) | (K == M)).any(axis=1)
         idx = np.flatnonzero(regular)
         if len(idx):
-            beta, cov, fine = _logit_cells_many(self.X, K[idx], M[idx])
+            for i, p in zip(idx, self._pvalues(K[idx], M[idx])):
+                out[i] = p
+        return [out[i] if regular[i] else self(d) for i, d in enumerate(draws_list)]
+
+    def _pvalues(self, K: np.ndarray, M: np.ndarray) -> list:
+        """Per row of K and M (data sets × cells): [interaction p, simple-effect p at each moderator
+        level] from the binomial GLM on the cells (:func:`_logit_cells_many`), None where it fails."""
+        beta, cov, fine = _logit_cells_many(self.X, K, M)
+        with np.errstate(invalid="ignore"):      # a failed fit's covariance: its row is None below
             cols = [np.abs(beta[:, 3] / np.sqrt(cov[:, 3, 3]))]
             for lv in self.levels:
                 L = self.simple[lv]
                 cols.append(np.abs(beta @ L / np.sqrt(np.einsum("i,rij,j->r", L, cov, L))))
-            p = 2 * special.ndtr(-np.column_stack(cols))
-            for j, i in enumerate(idx):
-                if fine[j]:
-                    out[i] = [float(x) for x in p[j]]
-        return [o if o is not None else self(d) for o, d in zip(out, draws_list)]
+        p = 2 * special.ndtr(-np.column_stack(cols))
+        return [[float(x) for x in p[j]] if fine[j] else None for j in range(len(K))]
 
 
 def _logit_cells_many(X: np.ndarray, K: np.ndarray, M: np.ndarray, maxiter: int = 100):
-    """:func:`_logit_cells` on the rows of K and M (data sets × cells) at once: (beta, covariance,
-    converged and finite).  Each data set steps until its own step is below 1e-12 and is then
-    left as it is, as the one-at-a-time fit leaves it."""
+    """Binomial-logit ML on cell counts by Newton-Raphson (the method the row-level fit pins), on the
+    rows of K and M (data sets × cells) at once: (beta, covariance, converged and finite).
+
+    Each starts from its cells' empirical logits (½ added to a cell at 0 or 1) projected on the
+    design (weighted by the cells' information), within a few steps of the ML, and steps until its
+    own step is below 1e-12; it is then left as it is."""
     w = (K + 0.5) * (M - K + 0.5) / (M + 1)
     emp = np.log((K + 0.5) / (M - K + 0.5))
     beta = np.linalg.solve(np.einsum("rc,ci,cj->rij", w, X, X), np.einsum("rc,ci->ri", w * emp, X)[..., None])[..., 0]
@@ -169,29 +169,6 @@ def _num_or_str(v: str):
         return (0, float(v), "")
     except ValueError:
         return (1, 0.0, v)
-
-
-def _logit_cells(X: np.ndarray, k: np.ndarray, m: np.ndarray, maxiter: int = 100):
-    """Binomial-logit ML on cell counts by Newton-Raphson; (beta, covariance) or None if it fails.
-
-    Starts from the cells' empirical logits (with ½ added to a cell at 0 or 1) projected on
-    the design (least squares weighted by the cells' information), within a few steps of the ML.
-    """
-    emp = np.log((k + 0.5) / (m - k + 0.5))
-    w = (k + 0.5) * (m - k + 0.5) / (m + 1)
-    beta = np.linalg.lstsq(X * np.sqrt(w)[:, None], emp * np.sqrt(w), rcond=None)[0]
-    for _ in range(maxiter):
-        pi = special.expit(X @ beta)
-        info = X.T @ (X * (m * pi * (1 - pi))[:, None])
-        step = np.linalg.solve(info, X.T @ (k - m * pi))
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-12:
-            break
-    else:
-        return None
-    pi = special.expit(X @ beta)
-    cov = np.linalg.inv(X.T @ (X * (m * pi * (1 - pi))[:, None]))
-    return (beta, cov) if np.all(np.isfinite(cov)) else None
 
 
 class CountCells:

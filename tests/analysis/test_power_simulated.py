@@ -206,14 +206,16 @@ def test_simulated_power_on_cells_rejects_as_the_row_level_fits():
 def test_the_cell_glm_is_the_binomial_glm_of_statsmodels():
     """The Newton fit on cell counts against statsmodels' binomial GLM on the same 12 cells."""
     import statsmodels.api as sm
-    from analysis.power.cells import FactorialCells, _logit_cells
+    from analysis.power.cells import FactorialCells, _logit_cells_many
 
     exp = paradigms.get("pollock1998").experiment(1)
     fc = FactorialCells(exp)
     rng = np.random.default_rng(3)
     m = rng.integers(20, 40, size=len(fc.cells)).astype(float)
     k = np.array([rng.integers(1, int(mi)) for mi in m], dtype=float)
-    beta, cov = _logit_cells(fc.X, k, m)
+    beta, cov, fine = _logit_cells_many(fc.X, k[None], m[None])
+    assert fine.tolist() == [True]
+    beta, cov = beta[0], cov[0]
     ref = sm.GLM(np.column_stack([k, m - k]), fc.X, family=sm.families.Binomial()).fit()
     np.testing.assert_allclose(beta, ref.params, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(cov, ref.cov_params(), rtol=1e-5, atol=1e-6)  # statsmodels stops at 1e-8
