@@ -63,14 +63,6 @@ _FIELDS["look"] = ("seq", "t", "action", *LOOK_FIELDS, "prev_sha256")
 #: Beside the log: the seq and line SHA-256 of every look entry, so that an edit or a cut of the log's last
 #: line (which no later ``prev_sha256`` covers) is seen too.
 LOOKS_ANCHOR = "interim_looks.json"
-#: What a reason must never hold (the help says: never a name or a contact detail).
-_PERSONAL = (
-    (re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}"), "an e-mail address"),
-    (re.compile(r"(?:\+?\d[\s().-]*){7,}"), "a telephone number"),
-    (re.compile(r"https?://|www\.", re.I), "a web address"),
-    # every pair, overlapping ("Board Jane Doe" holds "Jane Doe")
-    (re.compile(r"\b(?=([A-Z][a-z]+\s+[A-Z][a-z]+)\b)"), "what looks like a name (two capitalised words)"),
-)
 #: capitalised words that are no one's name: calendar words, and the bodies and roles a withdrawal
 #: names ("Ethics Board request", "Data Protection Officer"); two capitalised words in a row are
 #: taken for a name unless one of them is here
@@ -82,6 +74,23 @@ faculty school office lab laboratory principal investigator study participant re
 withdrawal withdrawn consent debriefing session experimenter technician supervisor chair panel
 council human subjects privacy legal team site coordinator
 """.split())
+
+
+def _looks_like_a_name(pair: re.Match) -> bool:
+    """Two capitalised words in a row, neither of them a word that is no one's name (:data:`_NOT_NAMES`)."""
+    return not any(w.lower() in _NOT_NAMES for w in pair.group(1).split())
+
+
+#: What a reason must never hold (the help says: never a name or a contact detail): a pattern, what a
+#: match is, and which matches count (None: every one).
+_PERSONAL = (
+    (re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}"), "an e-mail address", None),
+    (re.compile(r"(?:\+?\d[\s().-]*){7,}"), "a telephone number", None),
+    (re.compile(r"https?://|www\.", re.I), "a web address", None),
+    # every pair, overlapping ("Board Jane Doe" holds "Jane Doe")
+    (re.compile(r"\b(?=([A-Z][a-z]+\s+[A-Z][a-z]+)\b)"), "what looks like a name (two capitalised words)",
+     _looks_like_a_name),
+)
 
 
 def _sha(line: bytes) -> str:
@@ -254,16 +263,11 @@ def check_reason(reason: str) -> str:
     if not reason or any(ord(c) < 32 for c in reason):
         raise AnalysisError("--reason: one line of text saying why (no line breaks; never a name)")
     undated = re.sub(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[:.]\d{2}\b", " ", reason)  # a date is no phone number
-    for pattern, what in _PERSONAL:
-        if any(what != _PERSONAL[-1][1] or _looks_like_a_name(m) for m in pattern.finditer(undated)):
+    for pattern, what, keep in _PERSONAL:
+        if any(keep is None or keep(m) for m in pattern.finditer(undated)):
             raise AnalysisError(f"--reason: holds {what}; say why without a name or a contact detail "
                                 "(e.g. 'asked by e-mail on 3 May'); nothing written")
     return reason
-
-
-def _looks_like_a_name(pair: re.Match) -> bool:
-    """Two capitalised words in a row, neither of them a word that is no one's name (:data:`_NOT_NAMES`)."""
-    return not any(w.lower() in _NOT_NAMES for w in pair.group(1).split())
 
 
 def _find_participant(data_dir: Path, participant_id: str) -> tuple[Path, dict]:
