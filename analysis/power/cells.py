@@ -245,6 +245,11 @@ class CountCells:
             out.append(self._fisher(h, n) if self.threshold is not None and need[-1] else math.nan)
         return out
 
+    def many(self, draws_list: list) -> list:
+        """``[self(d) for d in draws_list]`` (each data set's tables are its own; as
+        :meth:`FactorialCells.many` for the simulation's one call)."""
+        return [self(d) for d in draws_list]
+
     def _fisher(self, h: np.ndarray, n: np.ndarray) -> float:
         thr, t, c = self.threshold
         above = h[:, self.values > thr].sum(axis=1)

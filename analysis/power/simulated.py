@@ -334,8 +334,7 @@ def _replicate_block(experiment, n: int, seeds, analyse, n_items: int, fit_on: s
         draw = lambda e, n_, rng: _count_draws(e, n_, rng, n_items, constants)  # noqa: E731
     data = [draw(experiment, n, np.random.default_rng(s)) for s in seeds]
     # the cell statistics' p values (the logistic plan's data sets fitted together), None where they cannot
-    ps = ((cells.many(data) if hasattr(cells, "many") else [cells(d) for d in data]) if cells is not None
-          else [None] * len(data))
+    ps = cells.many(data) if cells is not None else [None] * len(data)
     frame = _binary_frame if binary else _count_frame
     return [p if p is not None else analyse(frame(experiment, d)) for p, d in zip(ps, data)]
 
